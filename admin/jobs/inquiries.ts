@@ -1,0 +1,155 @@
+import nodemailer from 'nodemailer';
+import { OtklikError } from '../../core/errors.js';
+import type { Logger } from '../../core/log.js';
+import type { Sql } from '../../kb/store/sql.js';
+
+/**
+ * The relay of inquiries (regional rules): a question the knowledge base cannot answer goes to the responsible
+ * agency within 15 minutes; the agency answers by the deadline (kb/hours.ts); the answer is relayed to the
+ * caller. These are plain async functions; admin/jobs/worker.ts runs them as BullMQ jobs.
+ */
+export interface MailMessage {
+  to: string;
+  subject: string;
+  text: string;
+}
+
+export interface Mailer {
+  send(message: MailMessage): Promise<void>;
+}
+
+export function smtpMailer(smtpUrl: string, from: string): Mailer {
+  const transport = nodemailer.createTransport(smtpUrl);
+  return {
+    async send(message) {
+      try {
+        await transport.sendMail({ from, ...message });
+      } catch (err) {
+        throw new OtklikError('UNAVAILABLE', `mail relay refused the message: ${(err as Error).message}`, {
+          retryable: true,
+          cause: err,
+        });
+      }
+    },
+  };
+}
+
+export interface JobDeps {
+  sql: Sql;
+  mailer: Mailer | null;
+  log: Logger;
+  now?: () => Date;
+}
+
+interface InquiryForMail {
+  id: number;
+  question: string;
+  callback_number: string;
+  received_at: Date;
+  answer_due_at: Date;
+  dispatched_at: Date | null;
+  topic_title: string | null;
+  agency_name: string | null;
+  agency_email: string | null;
+}
+
+const ru = (d: Date) => d.toLocaleString('ru-RU', { timeZone: 'Europe/Moscow' });
+
+export function inquiryMail(inquiry: InquiryForMail): MailMessage {
+  return {
+    to: inquiry.agency_email ?? '',
+    subject: `Служба 122: обращение № ${inquiry.id} — ответ до ${ru(inquiry.answer_due_at)}`,
+    text: [
+      `Уважаемые коллеги (${inquiry.agency_name ?? 'уполномоченное лицо'})!`,
+      '',
+      `В единую службу 122 поступило обращение № ${inquiry.id}${inquiry.topic_title ? ` по теме «${inquiry.topic_title}»` : ''}.`,
+      `Получено: ${ru(inquiry.received_at)} (время московское).`,
+      '',
+      `Вопрос гражданина: ${inquiry.question}`,
+      `Номер для обратного звонка: ${inquiry.callback_number}`,
+      '',
+      `Просим направить ответ до ${ru(inquiry.answer_due_at)} через кабинет службы 122 или ответным письмом, указав номер обращения.`,
+      'Письмо содержит персональные данные (152-ФЗ): используйте их только для ответа на это обращение.',
+    ].join('\n'),
+  };
+}
+
+/** Sends one inquiry to its agency. Safe to run twice: a dispatched inquiry is not sent again. */
+export async function dispatchInquiry(
+  deps: JobDeps,
+  inquiryId: number,
+): Promise<'sent' | 'already_sent' | 'no_email'> {
+  const now = deps.now ?? (() => new Date());
+  const [inquiry] = await deps.sql.query<InquiryForMail>(
+    `SELECT i.id, i.question, i.callback_number, i.received_at, i.answer_due_at, i.dispatched_at,
+            t.title AS topic_title, a.name AS agency_name, a.email AS agency_email
+       FROM inquiries i
+       LEFT JOIN topics t ON t.id = i.topic_id
+       LEFT JOIN agencies a ON a.id = COALESCE(i.agency_id, t.agency_id)
+      WHERE i.id = $1`,
+    [inquiryId],
+  );
+  if (!inquiry) throw new OtklikError('NOT_FOUND', `inquiry ${inquiryId} does not exist`);
+  if (inquiry.dispatched_at) return 'already_sent';
+  if (!inquiry.agency_email || !deps.mailer) {
+    const reason = !deps.mailer ? 'почта не настроена (SMTP_URL)' : 'у уполномоченного лица не указан e-mail';
+    await deps.sql.query('UPDATE inquiries SET dispatch_error = $2 WHERE id = $1', [inquiryId, reason]);
+    deps.log.warn({ inquiryId, reason }, 'inquiry cannot be sent by mail; a supervisor must pass it on');
+    return 'no_email';
+  }
+  await deps.mailer.send(inquiryMail(inquiry));
+  await deps.sql.query(
+    `UPDATE inquiries SET dispatched_at = $2, dispatch_error = NULL,
+            status = CASE WHEN status = 'registered' THEN 'dispatched' ELSE status END
+      WHERE id = $1`,
+    [inquiryId, now()],
+  );
+  deps.log.info({ inquiryId }, 'inquiry sent to the agency');
+  return 'sent';
+}
+
+/** Inquiries registered and not yet sent, oldest first. */
+export async function undispatchedInquiries(sql: Sql): Promise<number[]> {
+  const rows = await sql.query<{ id: number }>(
+    `SELECT id FROM inquiries WHERE dispatched_at IS NULL AND dispatch_error IS NULL AND status = 'registered' ORDER BY dispatch_due_at, id`,
+  );
+  return rows.map((r) => r.id);
+}
+
+/** The agency's answer; the relay to the caller (callback) follows. */
+export async function recordAgencyAnswer(
+  sql: Sql,
+  inquiryId: number,
+  answer: { text: string; by: string },
+): Promise<void> {
+  if (answer.text.trim() === '') throw new OtklikError('VALIDATION_FAILED', 'answer text is empty');
+  const rows = await sql.query(
+    `UPDATE inquiries SET answer_text = $2, answered_by = $3, answered_at = now(), status = 'answered'
+      WHERE id = $1 AND status IN ('registered', 'dispatched') RETURNING id`,
+    [inquiryId, answer.text.trim(), answer.by],
+  );
+  if (rows.length === 0)
+    throw new OtklikError('CONFLICT', `inquiry ${inquiryId} does not exist or is already answered`);
+}
+
+export interface InquiryFigures {
+  registered: number;
+  dispatchedLate: number;
+  waitingForAgency: number;
+  agencyOverdue: number;
+  answered: number;
+}
+
+/** For the supervisor: which inquiries broke the 15-minute or the agency's deadline. */
+export async function inquiryFigures(sql: Sql, now: Date): Promise<InquiryFigures> {
+  const [row] = await sql.query<InquiryFigures>(
+    `SELECT count(*)::int8 AS "registered",
+            count(*) FILTER (WHERE COALESCE(dispatched_at, $1) > dispatch_due_at)::int8 AS "dispatchedLate",
+            count(*) FILTER (WHERE status IN ('registered', 'dispatched'))::int8 AS "waitingForAgency",
+            count(*) FILTER (WHERE status IN ('registered', 'dispatched') AND answer_due_at < $1)::int8 AS "agencyOverdue",
+            count(*) FILTER (WHERE status IN ('answered', 'closed'))::int8 AS "answered"
+       FROM inquiries`,
+    [now],
+  );
+  return row!;
+}

@@ -1,0 +1,178 @@
+import { Type } from 'typebox';
+import { maskPhone } from '../../core/log.js';
+import type { Sql } from '../../kb/store/sql.js';
+import { inquiryFigures, recordAgencyAnswer } from '../jobs/inquiries.js';
+import type { TypedApp } from '../typed.js';
+import { audit } from '../users.js';
+import { requireRole } from './auth.js';
+
+/** What the figures need of the operator queue (telephony/queue.ts OperatorQueue). */
+export interface QueueFigures {
+  stats(range: { from?: Date; to?: Date }): Promise<{
+    waiting: number;
+    lost: number;
+    abandoned: number;
+    avgWaitMs: number;
+    p90WaitMs: number;
+    waitNormMs: number;
+  }>;
+  operators(): Promise<Array<{ state: string }>>;
+}
+
+export interface CallsPluginOptions {
+  sql: Sql;
+  queue: QueueFigures;
+  health: () => Promise<unknown>;
+  now?: () => Date;
+  timezone: string;
+}
+
+/** The start of "today" in the region's time zone. */
+function startOfDay(at: Date, timezone: string): Date {
+  const parts: Record<string, number> = {};
+  const format = new Intl.DateTimeFormat('en-CA', {
+    timeZone: timezone,
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    hourCycle: 'h23',
+  });
+  for (const p of format.formatToParts(at)) if (p.type !== 'literal') parts[p.type] = Number(p.value);
+  const sinceMidnightMs =
+    ((parts.hour ?? 0) * 3600 + (parts.minute ?? 0) * 60 + (parts.second ?? 0)) * 1000 + at.getMilliseconds();
+  return new Date(at.getTime() - sinceMidnightMs);
+}
+
+/**
+ * Supervisors' and operators' view of calls: today's figures (including calls lost past the wait norm),
+ * the call list (caller numbers masked), a call's transcript (every opening audited: it is personal data),
+ * and inquiries with the agency's answer.
+ */
+export async function callsPlugin(app: TypedApp, opts: CallsPluginOptions): Promise<void> {
+  const { sql } = opts;
+  const now = opts.now ?? (() => new Date());
+
+  app.get('/api/overview', { preHandler: requireRole('supervisor', 'operator') }, async () => {
+    const from = startOfDay(now(), opts.timezone);
+    const [counts] = await sql.query<Record<string, number>>(
+      `SELECT count(*)::int8 AS calls,
+              count(*) FILTER (WHERE outcome = 'answered')::int8 AS answered,
+              count(*) FILTER (WHERE outcome = 'escalated')::int8 AS escalated,
+              count(*) FILTER (WHERE outcome = 'forwarded')::int8 AS forwarded,
+              count(*) FILTER (WHERE outcome = 'inquiry')::int8 AS inquiries,
+              count(*) FILTER (WHERE outcome = 'emergency')::int8 AS emergency,
+              count(*) FILTER (WHERE outcome = 'abandoned')::int8 AS abandoned
+         FROM calls WHERE started_at >= $1`,
+      [from],
+    );
+    const [survey] = await sql.query<{ avg: number | null }>(
+      'SELECT round(avg(score), 2)::numeric AS avg FROM survey_results WHERE at >= $1',
+      [from],
+    );
+    const stats = await opts.queue.stats({ from });
+    const operators = await opts.queue.operators();
+    return {
+      health: await opts.health(),
+      queue: {
+        waiting: stats.waiting,
+        operatorsAvailable: operators.filter((o) => o.state === 'available').length,
+        waitNormMs: stats.waitNormMs,
+        avgWaitMs: stats.avgWaitMs,
+        p90WaitMs: stats.p90WaitMs,
+      },
+      today: { ...counts, lostPastNorm: stats.lost, surveyAverage: survey?.avg ?? null },
+      inquiries: await inquiryFigures(sql, now()),
+    };
+  });
+
+  app.get(
+    '/api/calls',
+    {
+      preHandler: requireRole('supervisor', 'operator'),
+      schema: {
+        querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })) }),
+      },
+    },
+    async (request) => {
+      const rows = await sql.query<{
+        id: string;
+        channel: string;
+        caller_number: string | null;
+        started_at: Date;
+        ended_at: Date | null;
+        outcome: string | null;
+        status: string;
+      }>(
+        'SELECT id, channel, caller_number, started_at, ended_at, outcome, status FROM calls ORDER BY started_at DESC LIMIT $1',
+        [request.query.limit ?? 50],
+      );
+      return {
+        calls: rows.map((r) => ({
+          id: r.id,
+          channel: r.channel,
+          caller: r.caller_number ? maskPhone(r.caller_number) : '—',
+          startedAt: r.started_at,
+          endedAt: r.ended_at,
+          outcome: r.outcome,
+          status: r.status,
+        })),
+      };
+    },
+  );
+
+  app.get(
+    '/api/calls/:id',
+    {
+      preHandler: requireRole('supervisor', 'operator'),
+      schema: { params: Type.Object({ id: Type.String() }) },
+    },
+    async (request, reply) => {
+      const [call] = await sql.query('SELECT * FROM calls WHERE id = $1', [request.params.id]);
+      if (!call) return reply.code(404).send({ error: 'NOT_FOUND', message: 'Звонок не найден' });
+      const turns = await sql.query<Record<string, unknown>>(
+        'SELECT seq, who, text, at_ms, intent, confidence, answer_version, dtmf FROM call_turns WHERE call_id = $1 ORDER BY seq',
+        [request.params.id],
+      );
+      await audit(sql, request.staff!.login, 'call.view', request.params.id);
+      return {
+        call,
+        turns: turns.map((t) => ({
+          seq: t.seq,
+          who: t.who,
+          text: t.text,
+          atMs: t.at_ms,
+          intent: t.intent,
+          confidence: t.confidence,
+          answerVersion: t.answer_version,
+          dtmf: t.dtmf,
+        })),
+      };
+    },
+  );
+
+  app.get('/api/inquiries', { preHandler: requireRole('supervisor', 'operator') }, async () => {
+    const rows = await sql.query(
+      `SELECT id, call_id AS "callId", question, topic_id AS "topicId", agency_id AS "agencyId", received_at AS "receivedAt",
+              dispatch_due_at AS "dispatchDueAt", dispatched_at AS "dispatchedAt", dispatch_error AS "dispatchError",
+              answer_due_at AS "answerDueAt", status, answer_text AS "answerText"
+         FROM inquiries ORDER BY received_at DESC LIMIT 200`,
+    );
+    return { inquiries: rows };
+  });
+
+  app.post(
+    '/api/inquiries/:id/answer',
+    {
+      preHandler: requireRole('supervisor', 'operator'),
+      schema: {
+        params: Type.Object({ id: Type.Integer() }),
+        body: Type.Object({ text: Type.String({ minLength: 1 }) }),
+      },
+    },
+    async (request) => {
+      await recordAgencyAnswer(sql, request.params.id, { text: request.body.text, by: request.staff!.login });
+      await audit(sql, request.staff!.login, 'inquiry.answer', String(request.params.id));
+      return { ok: true };
+    },
+  );
+}

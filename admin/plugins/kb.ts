@@ -1,0 +1,81 @@
+import { Type } from 'typebox';
+import { createKbEditor } from '../../kb/editor.js';
+import type { Sql } from '../../kb/store/sql.js';
+import type { TypedApp } from '../typed.js';
+import { audit } from '../users.js';
+import { requireRole } from './auth.js';
+
+/**
+ * Answer scripts and their approval, for knowledge editors and approvers. An editor writes drafts and sends
+ * them for approval; only an approver (the responsible agency's person) approves, and only then is the script
+ * served to callers.
+ */
+export async function kbPlugin(app: TypedApp, opts: { sql: Sql }): Promise<void> {
+  const { sql } = opts;
+  const editor = createKbEditor(sql);
+  const params = Type.Object({ intentId: Type.String(), version: Type.Integer({ minimum: 1 }) });
+
+  app.get(
+    '/api/kb/answers',
+    { preHandler: requireRole('editor', 'approver', 'supervisor', 'operator') },
+    async () => {
+      const intents = await sql.query<{ id: string; title: string; handling: string }>(
+        'SELECT id, title, handling FROM intents ORDER BY id',
+      );
+      const answers = [];
+      for (const intent of intents) {
+        const versions = await editor.versions(intent.id);
+        if (versions.length === 0 && intent.handling !== 'answer' && intent.handling !== 'forward') continue;
+        answers.push({ intentId: intent.id, title: intent.title, handling: intent.handling, versions });
+      }
+      return { answers };
+    },
+  );
+
+  app.post(
+    '/api/kb/answers/:intentId/versions',
+    {
+      preHandler: requireRole('editor'),
+      schema: {
+        params: Type.Object({ intentId: Type.String() }),
+        body: Type.Object({
+          speech: Type.String({ minLength: 1 }),
+          screen: Type.String({ minLength: 1 }),
+          note: Type.Optional(Type.String()),
+        }),
+      },
+    },
+    async (request, reply) => {
+      const { intentId } = request.params;
+      const draft = await editor.createDraft(intentId, { ...request.body, author: request.staff!.login });
+      await audit(sql, request.staff!.login, 'answer.draft', `${intentId}@v${draft.version}`);
+      return reply.code(201).send(draft);
+    },
+  );
+
+  const transition = (
+    action: 'submit' | 'approve' | 'reject' | 'retire',
+    roles: Parameters<typeof requireRole>,
+    run: (intentId: string, version: number, login: string, reason: string) => Promise<unknown>,
+  ) =>
+    app.post(
+      `/api/kb/answers/:intentId/versions/:version/${action}`,
+      {
+        preHandler: requireRole(...roles),
+        schema: { params, body: Type.Optional(Type.Object({ reason: Type.Optional(Type.String()) })) },
+      },
+      async (request) => {
+        const { intentId, version } = request.params;
+        const result = await run(intentId, version, request.staff!.login, request.body?.reason ?? '');
+        await audit(sql, request.staff!.login, `answer.${action}`, `${intentId}@v${version}`);
+        return result;
+      },
+    );
+
+  transition('submit', ['editor'], (intent, version) => editor.submitForApproval(intent, version));
+  transition('approve', ['approver'], (intent, version, login) => editor.approve(intent, version, login));
+  transition('reject', ['approver'], (intent, version, login, reason) =>
+    editor.reject(intent, version, login, reason || 'без комментария'),
+  );
+  transition('retire', ['approver'], (intent, version) => editor.retire(intent, version));
+}

@@ -1,0 +1,240 @@
+// Staff web UI of Otklik: plain ES modules, no build step. All text is Russian.
+const $ = (sel) => document.querySelector(sel);
+const state = { token: sessionStorage.getItem('otklik.token'), user: null };
+
+const outcomeRu = {
+  answered: 'отвечено ботом',
+  escalated: 'передано оператору',
+  forwarded: 'переадресовано',
+  inquiry: 'зарегистрировано обращение',
+  emergency: 'экстренная ситуация',
+  abandoned: 'сброшен в очереди',
+  hangup: 'абонент положил трубку',
+  null: '—',
+};
+const statusRu = {
+  draft: 'черновик',
+  pending_approval: 'на согласовании',
+  approved: 'согласовано',
+  retired: 'в архиве',
+};
+const callStatusRu = { active: 'идёт', completed: 'завершён', interrupted: 'прерван сбоем' };
+const partRu = {
+  store: 'База данных',
+  nlu: 'Понимание запросов',
+  vad: 'Детектор речи',
+  asr: 'Распознавание речи',
+  tts: 'Синтез речи',
+  speech: 'Речевые движки',
+  telephony: 'Телефония',
+  jobs: 'Фоновые задачи',
+};
+const healthRu = {
+  ready: 'работает',
+  degraded: 'частично',
+  model_missing: 'нет модели',
+  failed: 'сбой',
+  off: 'выключено',
+};
+
+function esc(text) {
+  return String(text ?? '').replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c],
+  );
+}
+
+async function api(path, options = {}) {
+  const res = await fetch(path, {
+    ...options,
+    headers: {
+      'content-type': 'application/json',
+      ...(state.token ? { authorization: `Bearer ${state.token}` } : {}),
+    },
+  });
+  const body = await res.json().catch(() => ({}));
+  if (res.status === 401 && path !== '/api/auth/login') {
+    signOut();
+    throw new Error(body.message ?? 'Требуется вход');
+  }
+  if (!res.ok) throw new Error(body.message ?? `Ошибка ${res.status}`);
+  return body;
+}
+
+function signOut() {
+  state.token = null;
+  state.user = null;
+  sessionStorage.removeItem('otklik.token');
+  show('login');
+}
+
+function show(page) {
+  for (const s of document.querySelectorAll('main > section')) s.hidden = s.id !== page;
+  $('#nav').hidden = page === 'login';
+  for (const a of document.querySelectorAll('#nav a')) a.classList.toggle('active', a.dataset.page === page);
+}
+
+const pages = {
+  async overview() {
+    const data = await api('/api/overview');
+    $('#health').innerHTML = Object.entries(data.health.components)
+      .map(
+        ([name, c]) =>
+          `<div class="card"><span>${esc(partRu[name] ?? name)}</span><b class="${c.status === 'ready' ? 'ok' : c.status === 'off' ? 'warn' : 'bad'}">${esc(healthRu[c.status] ?? c.status)}</b>${c.message ? `<small>${esc(c.message)}</small>` : ''}</div>`,
+      )
+      .join('');
+    const q = data.queue;
+    $('#queue').innerHTML = [
+      ['Ожидают', q.waiting],
+      ['Свободных операторов', q.operatorsAvailable],
+      ['Норматив ожидания, с', Math.round(q.waitNormMs / 1000)],
+    ]
+      .map(([label, value]) => `<div class="card"><span>${esc(label)}</span><b>${esc(value)}</b></div>`)
+      .join('');
+    const f = data.today;
+    $('#figures').innerHTML = [
+      ['Всего звонков', f.calls],
+      ['Отвечено ботом', f.answered],
+      ['Передано операторам', f.escalated],
+      ['Переадресовано уполномоченным лицам', f.forwarded],
+      ['Зарегистрировано обращений', f.inquiries],
+      ['Экстренные (112/103)', f.emergency],
+      ['Потеряно сверх норматива ожидания', f.lostPastNorm],
+      ['Средняя оценка качества', f.surveyAverage ?? '—'],
+    ]
+      .map(([label, value]) => `<tr><th>${esc(label)}</th><td>${esc(value)}</td></tr>`)
+      .join('');
+  },
+  async calls() {
+    const { calls } = await api('/api/calls?limit=50');
+    $('#calls-table tbody').innerHTML =
+      calls
+        .map(
+          (c) =>
+            `<tr class="clickable" data-id="${esc(c.id)}"><td>${esc(new Date(c.startedAt).toLocaleString('ru-RU'))}</td><td>${esc(c.channel)}</td><td>${esc(c.caller)}</td><td>${esc(outcomeRu[c.outcome] ?? c.outcome)}</td><td>${esc(callStatusRu[c.status] ?? c.status)}</td></tr>`,
+        )
+        .join('') || '<tr><td colspan="5">Звонков пока нет</td></tr>';
+    for (const row of document.querySelectorAll('#calls-table tr.clickable')) {
+      row.addEventListener('click', () => showCall(row.dataset.id));
+    }
+  },
+  async kb() {
+    const { answers } = await api('/api/kb/answers');
+    $('#answers').innerHTML = answers
+      .map(
+        (a) =>
+          `<div class="answer"><h3>${esc(a.title)} <small>${esc(a.intentId)}</small></h3>${a.versions
+            .map(
+              (
+                v,
+              ) => `<div><span class="status ${esc(v.status)}">v${v.version}: ${esc(statusRu[v.status] ?? v.status)}</span> ${esc(v.speech)}
+          ${v.approvedBy ? `<small>согласовал(а) ${esc(v.approvedBy)}</small>` : ''}
+          ${v.status === 'pending_approval' ? `<button data-act="approve" data-intent="${esc(a.intentId)}" data-version="${v.version}">Согласовать</button>` : ''}
+          ${v.status === 'draft' ? `<button data-act="submit" data-intent="${esc(a.intentId)}" data-version="${v.version}">На согласование</button>` : ''}</div>`,
+            )
+            .join('')}</div>`,
+      )
+      .join('');
+    for (const b of document.querySelectorAll('#answers button')) {
+      b.addEventListener('click', async () => {
+        try {
+          await api(
+            `/api/kb/answers/${encodeURIComponent(b.dataset.intent)}/versions/${b.dataset.version}/${b.dataset.act}`,
+            { method: 'POST', body: '{}' },
+          );
+          await pages.kb();
+        } catch (err) {
+          alert(err.message);
+        }
+      });
+    }
+  },
+  async incidents() {
+    const { incidents } = await api('/api/incidents');
+    $('#incident-list').innerHTML =
+      incidents
+        .map(
+          (i) =>
+            `<li><b>${esc(i.title)}</b> (${i.active ? 'действует' : 'не действует'}): ${esc(i.announcement)}</li>`,
+        )
+        .join('') || '<li>Активных инцидентов нет</li>';
+  },
+};
+
+async function showCall(id) {
+  const { call, turns } = await api(`/api/calls/${encodeURIComponent(id)}`);
+  $('#call-detail').innerHTML = `<h3>Звонок ${esc(call.id)}</h3><div class="transcript">${turns
+    .map(
+      (t) =>
+        `<p class="who-${esc(t.who)}"><b>${t.who === 'bot' ? 'Бот' : t.who === 'operator' ? 'Оператор' : 'Абонент'}:</b> ${esc(t.text)}${t.intent ? ` <small>[${esc(t.intent)}${t.answerVersion ? `, ${esc(t.answerVersion)}` : ''}]</small>` : ''}</p>`,
+    )
+    .join('')}</div>`;
+}
+
+async function route() {
+  if (!state.token) return show('login');
+  const page = (location.hash || '#overview').slice(1);
+  const render = pages[page] ?? pages.overview;
+  show(pages[page] ? page : 'overview');
+  try {
+    await render();
+  } catch (err) {
+    console.error(err);
+  }
+}
+
+$('#login-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const form = new FormData(event.target);
+  try {
+    const { token, user } = await api('/api/auth/login', {
+      method: 'POST',
+      body: JSON.stringify({ login: form.get('login'), password: form.get('password') }),
+    });
+    state.token = token;
+    state.user = user;
+    sessionStorage.setItem('otklik.token', token);
+    $('#login-error').textContent = '';
+    $('#whoami').textContent = `${user.name} (${user.role})`;
+    await route();
+  } catch (err) {
+    $('#login-error').textContent = err.message;
+  }
+});
+
+$('#incident-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const form = new FormData(event.target);
+  try {
+    await api('/api/incidents', {
+      method: 'POST',
+      body: JSON.stringify({
+        title: form.get('title'),
+        announcement: form.get('announcement'),
+        level: form.get('level'),
+        durationHours: Number(form.get('hours')),
+      }),
+    });
+    event.target.reset();
+    $('#incident-error').textContent = '';
+    await pages.incidents();
+  } catch (err) {
+    $('#incident-error').textContent = err.message;
+  }
+});
+
+$('#logout').addEventListener('click', async () => {
+  await api('/api/auth/logout', { method: 'POST', body: '{}' }).catch(() => {});
+  signOut();
+});
+window.addEventListener('hashchange', route);
+
+if (state.token) {
+  api('/api/auth/me')
+    .then(({ user }) => {
+      state.user = user;
+      $('#whoami').textContent = `${user.name} (${user.role})`;
+    })
+    .catch(() => {});
+}
+route();

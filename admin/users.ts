@@ -1,0 +1,98 @@
+import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
+import { promisify } from 'node:util';
+import { OtklikError } from '../core/errors.js';
+import type { Sql } from '../kb/store/sql.js';
+
+/** Staff accounts, sessions and the audit log (152-FZ: who saw which personal data, and when). */
+export const roles = ['admin', 'supervisor', 'editor', 'approver', 'operator'] as const;
+export type Role = (typeof roles)[number];
+
+export interface StaffUser {
+  login: string;
+  name: string;
+  role: Role;
+}
+
+const scrypt = promisify(scryptCb) as (pw: string, salt: Buffer, len: number) => Promise<Buffer>;
+const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
+
+async function hashPassword(password: string): Promise<string> {
+  const salt = randomBytes(16);
+  const key = await scrypt(password, salt, 32);
+  return `scrypt$${salt.toString('hex')}$${key.toString('hex')}`;
+}
+
+async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  const [scheme, saltHex, keyHex] = stored.split('$');
+  if (scheme !== 'scrypt' || !saltHex || !keyHex) return false;
+  const key = await scrypt(password, Buffer.from(saltHex, 'hex'), 32);
+  return timingSafeEqual(key, Buffer.from(keyHex, 'hex'));
+}
+
+const tokenHash = (token: string) => createHash('sha256').update(token).digest('hex');
+
+export async function addUser(sql: Sql, user: StaffUser & { password: string }): Promise<void> {
+  if (!roles.includes(user.role)) throw new OtklikError('VALIDATION_FAILED', `unknown role "${user.role}"`);
+  if (user.password.length < 8)
+    throw new OtklikError('VALIDATION_FAILED', 'password must have at least 8 characters');
+  const rows = await sql.query(
+    `INSERT INTO admin_users (login, name, role, password_hash) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (login) DO NOTHING RETURNING login`,
+    [user.login, user.name, user.role, await hashPassword(user.password)],
+  );
+  if (rows.length === 0) throw new OtklikError('CONFLICT', `user "${user.login}" already exists`);
+}
+
+export async function countUsers(sql: Sql): Promise<number> {
+  const [row] = await sql.query<{ n: number }>('SELECT count(*)::int8 AS n FROM admin_users');
+  return row?.n ?? 0;
+}
+
+/** Checks a password and opens a session; returns the bearer token, or null for wrong credentials. */
+export async function login(
+  sql: Sql,
+  loginName: string,
+  password: string,
+): Promise<{ token: string; user: StaffUser } | null> {
+  const [row] = await sql.query<StaffUser & { password_hash: string; disabled: boolean }>(
+    'SELECT login, name, role, password_hash, disabled FROM admin_users WHERE login = $1',
+    [loginName],
+  );
+  if (!row || row.disabled || !(await verifyPassword(password, row.password_hash))) return null;
+  const token = randomBytes(24).toString('base64url');
+  await sql.query('INSERT INTO admin_sessions (token_hash, login, expires_at) VALUES ($1, $2, $3)', [
+    tokenHash(token),
+    row.login,
+    new Date(Date.now() + SESSION_TTL_MS),
+  ]);
+  await audit(sql, row.login, 'login');
+  return { token, user: { login: row.login, name: row.name, role: row.role } };
+}
+
+export async function userByToken(sql: Sql, token: string): Promise<StaffUser | null> {
+  const [row] = await sql.query<StaffUser>(
+    `SELECT u.login, u.name, u.role FROM admin_sessions s JOIN admin_users u ON u.login = s.login
+     WHERE s.token_hash = $1 AND s.expires_at > now() AND NOT u.disabled`,
+    [tokenHash(token)],
+  );
+  return row ?? null;
+}
+
+export async function logout(sql: Sql, token: string): Promise<void> {
+  await sql.query('DELETE FROM admin_sessions WHERE token_hash = $1', [tokenHash(token)]);
+}
+
+export async function audit(
+  sql: Sql,
+  loginName: string,
+  action: string,
+  object?: string,
+  details: Record<string, unknown> = {},
+): Promise<void> {
+  await sql.query('INSERT INTO audit_log (login, action, object, details) VALUES ($1, $2, $3, $4)', [
+    loginName,
+    action,
+    object ?? null,
+    details,
+  ]);
+}

@@ -1,0 +1,76 @@
+import type { Command } from 'commander';
+import { smtpMailer } from '../admin/jobs/inquiries.js';
+import { startWorker } from '../admin/jobs/worker.js';
+import { addUser, type Role, roles } from '../admin/users.js';
+import { loadConfig } from '../core/config.js';
+import { OtklikError } from '../core/errors.js';
+import { createLogger } from '../core/log.js';
+import { createCliContext } from './context.js';
+import { startServices } from './services.js';
+
+function untilSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const stop = (signal: string) => {
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+      resolve(signal);
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+}
+
+/** `otklik serve` (everything in one process), `otklik worker` (jobs alone), `otklik admin user add`. */
+export function register(program: Command): void {
+  program
+    .command('serve')
+    .description('запустить все части в одном процессе (по умолчанию для npm start)')
+    .action(async () => {
+      const config = loadConfig();
+      const log = createLogger({ level: config.log.level, pii: config.log.pii, destination: process.stdout });
+      const services = await startServices(config, log);
+      process.stderr.write(
+        `Отклик запущен: интерфейс сотрудников ${services.httpUrl}/ , чат ${services.httpUrl}/chat.html , медиасокет ws://${config.mediaSocket.host}:${services.media.port}\n`,
+      );
+      const signal = await untilSignal();
+      log.info({ signal }, 'stopping: no new calls; calls in progress finish or go to the queue');
+      await services.stop();
+    });
+
+  program
+    .command('worker')
+    .description('фоновые задачи: передача обращений уполномоченным лицам (BullMQ, Redis)')
+    .action(async () => {
+      const ctx = createCliContext();
+      const worker = await startWorker({
+        redisUrl: ctx.config.redis.url,
+        sql: await ctx.store(),
+        mailer: ctx.config.mail.smtpUrl ? smtpMailer(ctx.config.mail.smtpUrl, ctx.config.mail.from) : null,
+        log: createLogger({ level: ctx.config.log.level, pii: ctx.config.log.pii }),
+        sweepIntervalMs: ctx.config.jobs.sweepIntervalMs,
+      });
+      process.stderr.write('Обработчик фоновых задач запущен\n');
+      await untilSignal();
+      await worker.close();
+      await ctx.close();
+    });
+
+  const admin = program.command('admin').description('учётные записи сотрудников');
+  admin
+    .command('user-add <login>')
+    .description('добавить сотрудника (пароль берётся из OTKLIK_USER_PASSWORD)')
+    .requiredOption('--role <role>', `роль: ${roles.join(', ')}`)
+    .requiredOption('--name <name>', 'ФИО')
+    .action(async (login: string, opts: { role: string; name: string }) => {
+      const password = process.env.OTKLIK_USER_PASSWORD;
+      if (!password)
+        throw new OtklikError('VALIDATION_FAILED', "set OTKLIK_USER_PASSWORD to the new user's password");
+      const ctx = createCliContext();
+      try {
+        await addUser(await ctx.store(), { login, name: opts.name, role: opts.role as Role, password });
+        process.stdout.write(`Сотрудник ${login} (${opts.role}) добавлен\n`);
+      } finally {
+        await ctx.close();
+      }
+    });
+}

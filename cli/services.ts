@@ -1,0 +1,188 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { smtpMailer } from '../admin/jobs/inquiries.js';
+import { type RunningWorker, startWorker } from '../admin/jobs/worker.js';
+import { callsPlugin } from '../admin/plugins/calls.js';
+import { incidentsPlugin } from '../admin/plugins/incidents.js';
+import { kbPlugin } from '../admin/plugins/kb.js';
+import { build, type ComponentHealth } from '../admin/server.js';
+import type { TypedApp } from '../admin/typed.js';
+import { addUser, countUsers } from '../admin/users.js';
+import type { Config } from '../core/config.js';
+import type { Logger } from '../core/log.js';
+import { openKnowledgeBase } from '../kb/knowledge-base.js';
+import { ensureSeeded } from '../kb/seed.js';
+import { openStore } from '../kb/store/open.js';
+import type { Sql } from '../kb/store/sql.js';
+import { createNluService, type NluService } from '../nlu/service.js';
+import { startTelephony, type TelephonyApp } from '../telephony/app.js';
+import { OperatorQueue } from '../telephony/queue.js';
+import { type MediaSocket, startMediaSocket } from '../voicebot/channels/media/server.js';
+import textChatPlugin from '../voicebot/channels/text/plugin.js';
+import { markInterruptedCalls } from '../voicebot/records/calls.js';
+import { runCall, type SessionDeps } from '../voicebot/session.js';
+import { createSpeechServices } from '../voicebot/speech/services.js';
+import type { EngineState, SpeechServices } from '../voicebot/speech/types.js';
+
+/**
+ * `otklik serve`: every part in one process. Each part that fails to start (speech, Redis, telephony) is
+ * logged and left out; the rest keeps serving, so a caller always reaches the menu, the queue or a message.
+ */
+export interface RunningServices {
+  http: TypedApp;
+  httpUrl: string;
+  media: MediaSocket;
+  stop(): Promise<void>;
+}
+
+const NLU_RECHECK_MS = 30_000;
+
+function engineHealth(state: EngineState): ComponentHealth {
+  if (state.status === 'ready') return { status: 'ready' };
+  return { status: state.status, message: state.message };
+}
+
+/** The first start creates `admin` so that someone can sign in; its password goes to a file only root reads. */
+async function bootstrapAdmin(sql: Sql, config: Config, log: Logger): Promise<void> {
+  if ((await countUsers(sql)) > 0) return;
+  const password = process.env.OTKLIK_ADMIN_PASSWORD || randomBytes(12).toString('base64url');
+  await addUser(sql, { login: 'admin', name: 'Администратор', role: 'admin', password });
+  if (!process.env.OTKLIK_ADMIN_PASSWORD) {
+    mkdirSync(config.dataDir, { recursive: true });
+    const file = join(config.dataDir, 'admin-password.txt');
+    writeFileSync(file, `${password}\n`, { mode: 0o600 });
+    log.warn({ file }, 'created the staff user "admin"; its password is in this file');
+  }
+}
+
+export async function startServices(config: Config, log: Logger): Promise<RunningServices> {
+  const sql = await openStore(config);
+  const stops: Array<() => Promise<void>> = [() => sql.close()];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch((err) => log.error({ err }, 'stop failed'));
+  };
+  try {
+    if (await ensureSeeded(sql)) log.info('loaded the sample knowledge base into the empty store');
+    const interrupted = await markInterruptedCalls(sql);
+    if (interrupted > 0) log.warn({ interrupted }, 'calls left open by the last run are marked interrupted');
+    await bootstrapAdmin(sql, config, log);
+
+    const kb = openKnowledgeBase(sql);
+    const nlu: NluService = await createNluService({
+      kb,
+      modelDir: config.nlu.modelDir,
+      log,
+      timeZone: config.timezone,
+    });
+    stops.push(() => nlu.close());
+    const retrain = setInterval(() => {
+      nlu
+        .retrainIfStale()
+        .catch((err) => log.error({ err }, 'NLU retraining failed; the old model keeps serving'));
+    }, NLU_RECHECK_MS);
+    stops.push(async () => clearInterval(retrain));
+
+    let speech: SpeechServices | undefined;
+    try {
+      speech = await createSpeechServices(config, log);
+      stops.push(() => speech!.close());
+    } catch (err) {
+      log.error({ err }, 'speech engines unavailable: voice calls get the keypad menu and operators');
+    }
+
+    const queue = new OperatorQueue(sql, { waitNormMs: config.telephony.queueWaitNormMs });
+    const sessionDeps: SessionDeps = {
+      kb,
+      nlu: () => nlu.classifier(),
+      sql,
+      log,
+      ...(speech ? { speech } : {}),
+    };
+
+    const health = async (): Promise<Record<string, ComponentHealth>> => ({
+      nlu: { status: 'ready', message: nlu.classifier().modelVersion },
+      ...(speech
+        ? {
+            vad: engineHealth(speech.vad.state()),
+            asr: engineHealth(speech.asr.state()),
+            tts: engineHealth(speech.tts.state()),
+          }
+        : { speech: { status: 'failed', message: 'речевые движки не запущены' } }),
+      telephony: telephony ? { status: 'ready' } : { status: 'off', message: 'DRACHTIO_HOST не задан' },
+      jobs: worker
+        ? { status: 'ready' }
+        : { status: 'degraded', message: 'Redis недоступен: обращения не рассылаются' },
+    });
+
+    let telephony: TelephonyApp | undefined;
+    let worker: RunningWorker | undefined;
+
+    const http = await build({
+      sql,
+      log,
+      health,
+      plugins: [
+        { plugin: kbPlugin, opts: { sql } },
+        { plugin: incidentsPlugin, opts: { sql } },
+        {
+          plugin: callsPlugin,
+          opts: {
+            sql,
+            queue,
+            health: async () => ({ components: await health() }),
+            timezone: config.timezone,
+          },
+        },
+        { plugin: textChatPlugin, opts: { deps: sessionDeps } },
+      ],
+    });
+    const httpUrl = await http.listen({ host: config.http.host, port: config.http.port });
+    stops.push(() => http.close());
+
+    const media = await startMediaSocket({
+      host: config.mediaSocket.host,
+      port: config.mediaSocket.port,
+      log,
+      onCall: (leg) => {
+        runCall(leg, sessionDeps).catch((err) =>
+          log.error({ err, callId: leg.meta.callId }, 'call session failed'),
+        );
+      },
+    });
+    stops.push(() => media.close());
+
+    if (config.telephony.drachtioHost) {
+      try {
+        telephony = await startTelephony(config, { sql, log, kb, tts: speech?.tts ?? null });
+        const app = telephony;
+        stops.push(async () => {
+          await app.drain();
+          await app.close();
+        });
+      } catch (err) {
+        log.error({ err }, 'telephony did not start; the media socket and chat keep working');
+      }
+    }
+
+    try {
+      worker = await startWorker({
+        redisUrl: config.redis.url,
+        sql,
+        mailer: config.mail.smtpUrl ? smtpMailer(config.mail.smtpUrl, config.mail.from) : null,
+        log,
+        sweepIntervalMs: config.jobs.sweepIntervalMs,
+      });
+      const w = worker;
+      stops.push(() => w.close());
+    } catch (err) {
+      log.error({ err }, 'the job worker did not start (Redis?); inquiries wait in the store');
+    }
+
+    log.info({ http: httpUrl, mediaSocket: `ws://${config.mediaSocket.host}:${media.port}` }, 'Otklik is up');
+    return { http, httpUrl, media, stop: stopAll };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

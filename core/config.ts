@@ -1,0 +1,200 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { OtklikError } from './errors.js';
+
+/**
+ * Configuration is parsed once at boot, from an optional file (OTKLIK_CONFIG, YAML or JSON) overlaid by
+ * environment variables. A bad value stops start-up with a message naming the setting and its variable.
+ * Durations are milliseconds unless the name says otherwise.
+ */
+
+const port = z.coerce.number().int().min(0).max(65535);
+const ms = z.coerce.number().int().min(0);
+
+export const configSchema = z.object({
+  dataDir: z.string().default('./data'),
+  timezone: z.string().default('Europe/Moscow'),
+  log: z
+    .object({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      pii: z.enum(['masked', 'clear']).default('masked'),
+    })
+    .default({ level: 'info', pii: 'masked' }),
+  database: z
+    .object({
+      /** postgres://... selects a PostgreSQL server; empty means embedded PGlite under dataDir/pg. */
+      url: z.string().optional(),
+    })
+    .default({}),
+  redis: z
+    .object({ url: z.string().default('redis://127.0.0.1:6379') })
+    .default({ url: 'redis://127.0.0.1:6379' }),
+  http: z
+    .object({ host: z.string().default('127.0.0.1'), port: port.default(8122) })
+    .default({ host: '127.0.0.1', port: 8122 }),
+  mediaSocket: z
+    .object({ host: z.string().default('127.0.0.1'), port: port.default(8123) })
+    .default({ host: '127.0.0.1', port: 8123 }),
+  speech: z
+    .object({
+      /** host:port of a remote `otklik speech` service; empty runs the engines in this process. */
+      url: z.string().optional(),
+      listen: z.string().default('127.0.0.1:50122'),
+      tts: z.enum(['espeak', 'festival', 'piper']).default('espeak'),
+      voice: z.string().optional(),
+      piperVoicePath: z.string().optional(),
+      voskModelPath: z.string().default('./models/vosk-model-small-ru-0.22'),
+      cacheDir: z.string().optional(),
+      requestTimeoutMs: ms.default(10000),
+    })
+    .default({
+      listen: '127.0.0.1:50122',
+      tts: 'espeak',
+      voskModelPath: './models/vosk-model-small-ru-0.22',
+      requestTimeoutMs: 10000,
+    }),
+  mail: z
+    .object({
+      /** smtp://user:pass@host:port of the relay that sends inquiries to agencies; empty keeps mail off. */
+      smtpUrl: z.string().optional(),
+      from: z.string().default('122@otklik.local'),
+    })
+    .default({ from: '122@otklik.local' }),
+  jobs: z
+    .object({
+      /** How often the worker looks for inquiries due for dispatch and overdue answers. */
+      sweepIntervalMs: ms.default(60000),
+    })
+    .default({ sweepIntervalMs: 60000 }),
+  nlu: z.object({ modelDir: z.string().default('./models/nlu') }).default({ modelDir: './models/nlu' }),
+  telephony: z
+    .object({
+      /** drachtio-server admin socket; telephony stays off when host is empty. */
+      drachtioHost: z.string().optional(),
+      drachtioPort: port.default(9022),
+      drachtioSecret: z.string().default('cymru'),
+      freeswitchHost: z.string().default('127.0.0.1'),
+      freeswitchPort: port.default(8021),
+      freeswitchSecret: z.string().default('ClueCon'),
+      numbers: z.array(z.string()).default(['122']),
+      recordingsDir: z.string().default('./data/recordings'),
+      /** ws:// URL at which FreeSWITCH reaches our media socket. */
+      mediaSocketUrl: z.string().optional(),
+      operatorUri: z.string().optional(),
+      trunk: z.string().optional(),
+      drainTimeoutMs: ms.default(300000),
+      /** Operator queue: how long a call may wait for an operator with the topic's skill. */
+      queueWaitNormMs: ms.default(60000),
+      /** How long an agency's or operator's phone rings before the call falls back. */
+      forwardTimeoutMs: ms.default(30000),
+    })
+    .default({
+      drachtioPort: 9022,
+      drachtioSecret: 'cymru',
+      freeswitchHost: '127.0.0.1',
+      freeswitchPort: 8021,
+      freeswitchSecret: 'ClueCon',
+      numbers: ['122'],
+      recordingsDir: './data/recordings',
+      drainTimeoutMs: 300000,
+      queueWaitNormMs: 60000,
+      forwardTimeoutMs: 30000,
+    }),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+/** Environment variable → config path. Documented in the README. */
+export const envMap: Record<string, string> = {
+  OTKLIK_DATA_DIR: 'dataDir',
+  OTKLIK_TIMEZONE: 'timezone',
+  LOG_LEVEL: 'log.level',
+  LOG_PII: 'log.pii',
+  DATABASE_URL: 'database.url',
+  REDIS_URL: 'redis.url',
+  HTTP_HOST: 'http.host',
+  HTTP_PORT: 'http.port',
+  MEDIA_SOCKET_HOST: 'mediaSocket.host',
+  MEDIA_SOCKET_PORT: 'mediaSocket.port',
+  SPEECH_URL: 'speech.url',
+  SPEECH_LISTEN: 'speech.listen',
+  TTS_ENGINE: 'speech.tts',
+  TTS_VOICE: 'speech.voice',
+  PIPER_VOICE_PATH: 'speech.piperVoicePath',
+  VOSK_MODEL_PATH: 'speech.voskModelPath',
+  SPEECH_CACHE_DIR: 'speech.cacheDir',
+  SPEECH_TIMEOUT_MS: 'speech.requestTimeoutMs',
+  NLU_MODEL_DIR: 'nlu.modelDir',
+  SMTP_URL: 'mail.smtpUrl',
+  MAIL_FROM: 'mail.from',
+  JOBS_SWEEP_INTERVAL_MS: 'jobs.sweepIntervalMs',
+  DRACHTIO_HOST: 'telephony.drachtioHost',
+  DRACHTIO_PORT: 'telephony.drachtioPort',
+  DRACHTIO_SECRET: 'telephony.drachtioSecret',
+  FREESWITCH_HOST: 'telephony.freeswitchHost',
+  FREESWITCH_PORT: 'telephony.freeswitchPort',
+  FREESWITCH_SECRET: 'telephony.freeswitchSecret',
+  TELEPHONY_NUMBERS: 'telephony.numbers',
+  RECORDINGS_DIR: 'telephony.recordingsDir',
+  MEDIA_SOCKET_URL: 'telephony.mediaSocketUrl',
+  OPERATOR_URI: 'telephony.operatorUri',
+  SIP_TRUNK: 'telephony.trunk',
+  DRAIN_TIMEOUT_MS: 'telephony.drainTimeoutMs',
+  QUEUE_WAIT_NORM_MS: 'telephony.queueWaitNormMs',
+  FORWARD_TIMEOUT_MS: 'telephony.forwardTimeoutMs',
+};
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let node = target;
+  for (const key of keys.slice(0, -1)) {
+    if (typeof node[key] !== 'object' || node[key] === null) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[keys[keys.length - 1]!] = value;
+}
+
+function envValue(path: string, raw: string): unknown {
+  return path === 'telephony.numbers'
+    ? raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : raw;
+}
+
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: Record<string, unknown> = {},
+): Config {
+  let input: Record<string, unknown> = {};
+  const file = env.OTKLIK_CONFIG;
+  if (file) {
+    try {
+      input = (parseYaml(readFileSync(resolve(file), 'utf8')) ?? {}) as Record<string, unknown>;
+    } catch (err) {
+      throw new OtklikError(
+        'CONFIG_INVALID',
+        `OTKLIK_CONFIG=${file}: cannot read the file: ${(err as Error).message}`,
+      );
+    }
+  }
+  for (const [name, path] of Object.entries(envMap)) {
+    const raw = env[name];
+    if (raw !== undefined && raw !== '') setPath(input, path, envValue(path, raw));
+  }
+  for (const [path, value] of Object.entries(overrides)) setPath(input, path, value);
+  const parsed = configSchema.safeParse(input);
+  if (!parsed.success) {
+    const byPath = Object.fromEntries(Object.entries(envMap).map(([k, v]) => [v, k]));
+    const lines = parsed.error.issues.map((issue) => {
+      const path = issue.path.join('.');
+      const variable = byPath[path] ? ` (${byPath[path]})` : '';
+      return `  ${path}${variable}: ${issue.message}`;
+    });
+    throw new OtklikError('CONFIG_INVALID', `invalid configuration:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}

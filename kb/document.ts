@@ -1,0 +1,175 @@
+import { z } from 'zod';
+import { contractIntentIds, topicIds } from './intent-ids.js';
+import { isValidTimeZone, parseClock, weekdays } from './zoned-time.js';
+
+/**
+ * The knowledge base as one YAML document (kb/seed/FORMAT.md): the shape of `kb export` and `kb import`.
+ * Field names are the YAML's (snake_case). Cross-references are checked separately (references.ts).
+ */
+export const KB_FORMAT = 'otklik-kb/1';
+
+const id = z.string().regex(/^[a-z0-9_.-]+$/, 'ids are lower-case ASCII [a-z0-9_.-]');
+const text = z.string().trim().min(1, 'must not be empty');
+const optionalText = z.string().nullish();
+
+const isoDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date YYYY-MM-DD')
+  .refine((d) => {
+    const parsed = new Date(`${d}T00:00:00Z`);
+    return !Number.isNaN(parsed.getTime()) && parsed.toISOString().startsWith(d);
+  }, 'no such calendar date');
+
+const instant = z
+  .string()
+  .regex(
+    /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/,
+    'expected an ISO 8601 instant with offset, e.g. 2026-10-01T10:00:00+03:00',
+  )
+  .refine((s) => !Number.isNaN(Date.parse(s)), 'no such instant');
+
+const timeZone = z.string().refine(isValidTimeZone, 'unknown IANA time zone');
+
+const interval = z.string().refine((s) => {
+  const [from, to, ...rest] = s.split('-');
+  if (rest.length > 0) return false;
+  try {
+    return parseClock(from ?? '') !== parseClock(to ?? '');
+  } catch {
+    return false;
+  }
+}, 'expected an interval "HH:MM-HH:MM"');
+
+const weekday = z.enum(weekdays as [string, ...string[]]);
+const topicId = z.enum(topicIds as [string, ...string[]]);
+
+const calendarDay = z.strictObject({
+  date: isoDate,
+  kind: z.enum(['holiday', 'working_day', 'short_day']),
+  title: z.string().default(''),
+  works_as: z.enum(['mon', 'tue', 'wed', 'thu', 'fri']).nullish(),
+});
+
+const schedule = z.strictObject({
+  id,
+  title: text,
+  always_open: z.boolean().default(false),
+  timezone: timeZone.nullish(),
+  observe_calendar: z.boolean().default(true),
+  weekly: z.partialRecord(weekday, z.array(interval)).default({}),
+});
+
+const participant = z.strictObject({ id, name: text });
+
+const agency = z.strictObject({
+  id,
+  name: text,
+  participant: id.nullish(),
+  forward_number: z
+    .string()
+    .regex(/^\+?[0-9 ()-]{3,24}$/, 'expected a phone number such as "+7 000 000-00-01"')
+    .nullish(),
+  contact_person: optionalText,
+  email: z.email('expected an e-mail address').nullish(),
+  schedule: id,
+});
+
+const topic = z.strictObject({
+  id: topicId,
+  title: text,
+  agency: id.nullish(),
+  participant: id.nullish(),
+});
+
+const intent = z.strictObject({
+  id: z.string().refine((v) => contractIntentIds.has(v), {
+    error: (issue) => `unknown intent id ${JSON.stringify(issue.input)}`,
+  }),
+  topic: topicId,
+  title: text,
+  handling: z.enum(['answer', 'operator', 'forward', 'system']),
+  phrases: z.array(text).default([]),
+});
+
+const answerVersion = z.strictObject({
+  version: z.number().int().positive(),
+  status: z.enum(['draft', 'pending_approval', 'approved', 'retired']),
+  speech: text,
+  screen: text,
+  author: optionalText,
+  created_at: instant.nullish(),
+  submitted_at: instant.nullish(),
+  approved_by: optionalText,
+  approved_at: instant.nullish(),
+  retired_at: instant.nullish(),
+  note: optionalText,
+  review_note: optionalText,
+});
+
+const answer = z.strictObject({
+  intent: z.string().min(1),
+  versions: z.array(answerVersion).min(1, 'an answer needs at least one version'),
+});
+
+const prompt = z.strictObject({ id, text });
+
+const action = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('topic'), topic: topicId }),
+  z.strictObject({ kind: z.literal('queue'), queue: id }),
+  z.strictObject({ kind: z.literal('forward'), agency: id }),
+  z.strictObject({ kind: z.literal('message'), prompt: id }),
+  z.strictObject({ kind: z.literal('submenu'), menu: id }),
+]);
+
+const menuItem = z.strictObject({
+  digit: z
+    .union([z.string(), z.number().int()])
+    .transform(String)
+    .pipe(z.string().regex(/^[0-9*#]$/, 'a digit is one of 0-9, * or #')),
+  label: text,
+  keywords: z.array(text).default([]),
+  action,
+});
+
+const menu = z.strictObject({ id, prompt: id, items: z.array(menuItem) });
+
+const incident = z.strictObject({
+  id,
+  level: z.enum(['federal', 'regional']),
+  title: text,
+  announcement: text,
+  starts_at: instant,
+  ends_at: instant.nullish(),
+  topic: topicId.nullish(),
+});
+
+/** Call flows are the voice bot's documents: only the id is checked here, the rest is kept as written. */
+const flow = z.looseObject({ id });
+
+export const kbDocumentSchema = z.strictObject({
+  format: z.literal(KB_FORMAT).default(KB_FORMAT),
+  region: z.string().default(''),
+  timezone: timeZone.default('Europe/Moscow'),
+  calendar: z.array(calendarDay).default([]),
+  schedules: z.array(schedule).default([]),
+  participants: z.array(participant).default([]),
+  agencies: z.array(agency).default([]),
+  topics: z.array(topic).default([]),
+  intents: z.array(intent).default([]),
+  answers: z.array(answer).default([]),
+  prompts: z.array(prompt).default([]),
+  menus: z.array(menu).default([]),
+  incidents: z.array(incident).default([]),
+  flows: z.array(flow).default([]),
+  /** Clinic, district and town names for speech-recognition hints. */
+  vocabulary: z.array(text).default([]),
+});
+
+export type KbDocument = z.infer<typeof kbDocumentSchema>;
+export type KbAnswerVersion = z.infer<typeof answerVersion>;
+export type KbMenuAction = z.infer<typeof action>;
+
+/** Section names in document order (export writes them in this order). */
+export const sectionNames = Object.keys(kbDocumentSchema.shape) as (keyof KbDocument)[];
+/** Sections that are lists of items (merged item by item when seed files are combined). */
+export const listSections = sectionNames.filter((s) => !['format', 'region', 'timezone'].includes(s));

@@ -1,0 +1,276 @@
+import { OtklikError } from '../core/errors.js';
+import { contractIntentIds, topicIds } from './intent-ids.js';
+import type { Sql } from './store/sql.js';
+import type { AnswerStatus, IntentHandling, TopicId } from './types.js';
+
+/**
+ * Editing the knowledge base piece by piece (the admin UI), with the approval workflow of answer scripts:
+ *
+ *   draft ──submit──▶ pending_approval ──approve──▶ approved ──retire──▶ retired
+ *     ▲                     │ reject                  (approving retires the intent's previous approved one)
+ *     └─────────────────────┘
+ *   draft ──retire──▶ retired (a draft given up)
+ *
+ * Only a draft's text can change; an approved script is changed by creating a new version. Any other move
+ * raises OtklikError('CONFLICT'). Each operation is one transaction.
+ */
+export interface AnswerVersionInfo {
+  intentId: string;
+  version: number;
+  status: AnswerStatus;
+  speech: string;
+  screen: string;
+  author: string | null;
+  createdAt: Date | null;
+  submittedAt: Date | null;
+  approvedBy: string | null;
+  approvedAt: Date | null;
+  retiredAt: Date | null;
+  note: string | null;
+  reviewNote: string | null;
+}
+
+export interface IntentInput {
+  id: string;
+  topicId: TopicId;
+  title: string;
+  handling: IntentHandling;
+  /** When given, replaces the training phrases. */
+  phrases?: string[];
+}
+
+export interface DraftInput {
+  speech: string;
+  screen: string;
+  author: string;
+  note?: string;
+}
+
+export interface KbEditor {
+  upsertIntent(input: IntentInput): Promise<void>;
+  setPhrases(intentId: string, phrases: string[]): Promise<void>;
+  addPhrases(intentId: string, phrases: string[]): Promise<void>;
+  versions(intentId: string): Promise<AnswerVersionInfo[]>;
+  createDraft(intentId: string, input: DraftInput): Promise<AnswerVersionInfo>;
+  updateDraft(
+    intentId: string,
+    version: number,
+    changes: Partial<Omit<DraftInput, 'author'>>,
+  ): Promise<AnswerVersionInfo>;
+  submitForApproval(intentId: string, version: number): Promise<AnswerVersionInfo>;
+  approve(intentId: string, version: number, approvedBy: string): Promise<AnswerVersionInfo>;
+  reject(intentId: string, version: number, reviewer: string, reason: string): Promise<AnswerVersionInfo>;
+  retire(intentId: string, version: number): Promise<AnswerVersionInfo>;
+}
+
+type Row = Record<string, unknown>;
+
+function toInfo(r: Row): AnswerVersionInfo {
+  const s = (v: unknown) => (v === null || v === undefined ? null : String(v));
+  const d = (v: unknown) => (v instanceof Date ? v : null);
+  return {
+    intentId: String(r.intent_id),
+    version: Number(r.version),
+    status: r.status as AnswerStatus,
+    speech: String(r.speech),
+    screen: String(r.screen),
+    author: s(r.author),
+    createdAt: d(r.created_at),
+    submittedAt: d(r.submitted_at),
+    approvedBy: s(r.approved_by),
+    approvedAt: d(r.approved_at),
+    retiredAt: d(r.retired_at),
+    note: s(r.note),
+    reviewNote: s(r.review_note),
+  };
+}
+
+function required(value: string | undefined, field: string): string {
+  if (value === undefined || value.trim() === '')
+    throw new OtklikError('VALIDATION_FAILED', `${field} must not be empty`);
+  return value;
+}
+
+function cleanPhrases(phrases: string[]): string[] {
+  return phrases.map((p) => p.trim()).filter((p) => p.length > 0);
+}
+
+export function createKbEditor(sql: Sql, opts: { now?: () => Date } = {}): KbEditor {
+  const now = opts.now ?? (() => new Date());
+
+  const requireIntent = async (tx: Sql, intentId: string) => {
+    const rows = await tx.query('SELECT 1 FROM intents WHERE id = $1', [intentId]);
+    if (rows.length === 0)
+      throw new OtklikError('NOT_FOUND', `no intent "${intentId}" in the knowledge base`);
+  };
+
+  /** Locks one version and checks it is in one of the states the move starts from. */
+  const lockVersion = async (
+    tx: Sql,
+    intentId: string,
+    version: number,
+    from: AnswerStatus[],
+    move: string,
+  ) => {
+    const [row] = await tx.query<Row>(
+      'SELECT * FROM answer_versions WHERE intent_id = $1 AND version = $2 FOR UPDATE',
+      [intentId, version],
+    );
+    if (!row) throw new OtklikError('NOT_FOUND', `no version ${version} of the answer to "${intentId}"`);
+    if (!from.includes(row.status as AnswerStatus)) {
+      throw new OtklikError(
+        'CONFLICT',
+        `cannot ${move} ${intentId}@v${version}: it is ${row.status} (allowed from: ${from.join(', ')})`,
+      );
+    }
+    return row;
+  };
+
+  const update = async (tx: Sql, intentId: string, version: number, set: string, params: unknown[]) => {
+    const [row] = await tx.query<Row>(
+      `UPDATE answer_versions SET ${set} WHERE intent_id = $1 AND version = $2 RETURNING *`,
+      [intentId, version, ...params],
+    );
+    return toInfo(row!);
+  };
+
+  const replacePhrases = async (tx: Sql, intentId: string, phrases: string[]) => {
+    await tx.query('DELETE FROM intent_phrases WHERE intent_id = $1', [intentId]);
+    const clean = cleanPhrases(phrases);
+    if (clean.length === 0) return;
+    await tx.query(
+      `INSERT INTO intent_phrases (intent_id, position, text)
+       SELECT $1, ord - 1, t FROM unnest($2::text[]) WITH ORDINALITY AS x(t, ord)`,
+      [intentId, clean],
+    );
+  };
+
+  return {
+    async upsertIntent(input) {
+      if (!contractIntentIds.has(input.id))
+        throw new OtklikError('VALIDATION_FAILED', `unknown intent id "${input.id}"`);
+      if (!topicIds.includes(input.topicId))
+        throw new OtklikError('VALIDATION_FAILED', `unknown topic "${input.topicId}"`);
+      if (!['answer', 'operator', 'forward', 'system'].includes(input.handling)) {
+        throw new OtklikError('VALIDATION_FAILED', `unknown handling "${input.handling}"`);
+      }
+      const title = required(input.title, 'title');
+      await sql.transaction(async (tx) => {
+        const topic = await tx.query('SELECT 1 FROM topics WHERE id = $1', [input.topicId]);
+        if (topic.length === 0)
+          throw new OtklikError('NOT_FOUND', `no topic "${input.topicId}" in the knowledge base`);
+        await tx.query(
+          `INSERT INTO intents (id, topic_id, title, handling) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (id) DO UPDATE SET topic_id = EXCLUDED.topic_id, title = EXCLUDED.title, handling = EXCLUDED.handling`,
+          [input.id, input.topicId, title, input.handling],
+        );
+        if (input.phrases) await replacePhrases(tx, input.id, input.phrases);
+      });
+    },
+
+    async setPhrases(intentId, phrases) {
+      await sql.transaction(async (tx) => {
+        await requireIntent(tx, intentId);
+        await replacePhrases(tx, intentId, phrases);
+      });
+    },
+
+    async addPhrases(intentId, phrases) {
+      await sql.transaction(async (tx) => {
+        await requireIntent(tx, intentId);
+        const existing = await tx.query<{ text: string }>(
+          'SELECT text FROM intent_phrases WHERE intent_id = $1 ORDER BY position',
+          [intentId],
+        );
+        const have = existing.map((r) => r.text);
+        const added = cleanPhrases(phrases).filter((p) => !have.includes(p));
+        if (added.length > 0) await replacePhrases(tx, intentId, [...have, ...new Set(added)]);
+      });
+    },
+
+    async versions(intentId) {
+      const rows = await sql.query<Row>(
+        'SELECT * FROM answer_versions WHERE intent_id = $1 ORDER BY version',
+        [intentId],
+      );
+      return rows.map(toInfo);
+    },
+
+    async createDraft(intentId, input) {
+      const speech = required(input.speech, 'speech');
+      const screen = required(input.screen, 'screen');
+      const author = required(input.author, 'author');
+      return sql.transaction(async (tx) => {
+        await requireIntent(tx, intentId);
+        // Lock the intent row so that two editors creating drafts together get different version numbers.
+        await tx.query('SELECT id FROM intents WHERE id = $1 FOR UPDATE', [intentId]);
+        const [row] = await tx.query<Row>(
+          `INSERT INTO answer_versions (intent_id, version, status, speech, screen, author, created_at, note)
+           SELECT $1, COALESCE(MAX(version), 0) + 1, 'draft', $2, $3, $4, $5, $6
+             FROM answer_versions WHERE intent_id = $1
+           RETURNING *`,
+          [intentId, speech, screen, author, now(), input.note ?? null],
+        );
+        return toInfo(row!);
+      });
+    },
+
+    async updateDraft(intentId, version, changes) {
+      return sql.transaction(async (tx) => {
+        const row = await lockVersion(tx, intentId, version, ['draft'], 'edit');
+        const speech = changes.speech === undefined ? String(row.speech) : required(changes.speech, 'speech');
+        const screen = changes.screen === undefined ? String(row.screen) : required(changes.screen, 'screen');
+        const note = changes.note === undefined ? row.note : changes.note;
+        return update(tx, intentId, version, 'speech = $3, screen = $4, note = $5', [speech, screen, note]);
+      });
+    },
+
+    async submitForApproval(intentId, version) {
+      return sql.transaction(async (tx) => {
+        await lockVersion(tx, intentId, version, ['draft'], 'submit');
+        return update(
+          tx,
+          intentId,
+          version,
+          "status = 'pending_approval', submitted_at = $3, review_note = NULL",
+          [now()],
+        );
+      });
+    },
+
+    async approve(intentId, version, approvedBy) {
+      const by = required(approvedBy, 'approved_by');
+      return sql.transaction(async (tx) => {
+        await lockVersion(tx, intentId, version, ['pending_approval'], 'approve');
+        const at = now();
+        // The previous approved script stops being served in the same transaction: never two, never a gap.
+        await tx.query(
+          `UPDATE answer_versions SET status = 'retired', retired_at = $2 WHERE intent_id = $1 AND status = 'approved'`,
+          [intentId, at],
+        );
+        return update(tx, intentId, version, "status = 'approved', approved_by = $3, approved_at = $4", [
+          by,
+          at,
+        ]);
+      });
+    },
+
+    async reject(intentId, version, reviewer, reason) {
+      const by = required(reviewer, 'reviewer');
+      const why = required(reason, 'reason');
+      return sql.transaction(async (tx) => {
+        await lockVersion(tx, intentId, version, ['pending_approval'], 'reject');
+        return update(tx, intentId, version, "status = 'draft', submitted_at = NULL, review_note = $3", [
+          `${by}: ${why}`,
+        ]);
+      });
+    },
+
+    async retire(intentId, version) {
+      return sql.transaction(async (tx) => {
+        await lockVersion(tx, intentId, version, ['approved', 'draft'], 'retire');
+        return update(tx, intentId, version, "status = 'retired', retired_at = $3", [now()]);
+      });
+    },
+  };
+}

@@ -1,0 +1,114 @@
+/**
+ * Domain types of the knowledge base and the read API that the dialog engine, NLU and telephony use.
+ * kb/ implements `KnowledgeBase` over the store; other parts depend only on this file.
+ */
+export type TopicId =
+  | 'health'
+  | 'military'
+  | 'refugees'
+  | 'services'
+  | 'social'
+  | 'education'
+  | 'service'
+  | 'dialog';
+export type AnswerStatus = 'draft' | 'pending_approval' | 'approved' | 'retired';
+
+export interface Agency {
+  id: string;
+  name: string;
+  participantId: string | null;
+  /** Number the call is forwarded to (sample data is marked as such). */
+  forwardNumber: string | null;
+  contactPerson: string | null;
+  email: string | null;
+  scheduleId: string;
+}
+
+export interface Topic {
+  id: TopicId;
+  title: string;
+  agencyId: string | null;
+  participantId: string | null;
+}
+
+/** How the bot handles an intent: answer it, hand it to an operator, or forward to the agency. */
+export type IntentHandling = 'answer' | 'operator' | 'forward' | 'system';
+
+export interface Intent {
+  id: string;
+  topicId: TopicId;
+  title: string;
+  handling: IntentHandling;
+  phrases: string[];
+}
+
+/** The version of an approved script that was served; recorded wherever an answer is given. */
+export interface ServedAnswer {
+  intentId: string;
+  answerId: string;
+  version: number;
+  /** `${intentId}@v${version}`, the string recorded in call records and `answers[].answer_version`. */
+  versionTag: string;
+  speech: string;
+  screen: string;
+  approvedBy: string;
+  approvedAt: Date;
+}
+
+export type MenuAction =
+  | { kind: 'topic'; topicId: TopicId }
+  | { kind: 'queue'; queue: string }
+  | { kind: 'forward'; agencyId: string }
+  | { kind: 'message'; promptId: string }
+  | { kind: 'submenu'; menuId: string };
+
+export interface MenuItem {
+  digit: string;
+  label: string;
+  /** Words a caller may say instead of pressing the digit. */
+  keywords: string[];
+  action: MenuAction;
+}
+
+export interface Menu {
+  id: string;
+  promptId: string;
+  items: MenuItem[];
+}
+
+export interface Incident {
+  id: string;
+  level: 'federal' | 'regional';
+  title: string;
+  announcement: string;
+  startsAt: Date;
+  endsAt: Date | null;
+  topicId: TopicId | null;
+}
+
+export interface OpenState {
+  open: boolean;
+  /** When the state changes next (opens if closed, closes if open); null for 24/7. */
+  nextChange: Date | null;
+}
+
+export interface KnowledgeBase {
+  /** Version stamp of the KB content; changes on every edit (NLU retrains when it changes). */
+  version(): Promise<string>;
+  intents(): Promise<Intent[]>;
+  intent(id: string): Promise<Intent | null>;
+  topic(id: string): Promise<Topic | null>;
+  agency(id: string): Promise<Agency | null>;
+  /** The approved script for an intent, or null: nothing unapproved is ever served. */
+  approvedAnswer(intentId: string): Promise<ServedAnswer | null>;
+  /** Prompt text by id (greeting, menu, no_match, goodbye, after_hours, ...). */
+  prompt(id: string): Promise<string | null>;
+  menu(id?: string): Promise<Menu | null>;
+  activeIncidents(at: Date): Promise<Incident[]>;
+  /** Whether an agency (by its schedule and the production calendar) is working at `at`. */
+  agencyOpen(agencyId: string, at: Date): Promise<OpenState>;
+  /** A call flow definition (JSON document validated by the voice bot), by id; 'default' always exists. */
+  flow(id: string): Promise<unknown | null>;
+  /** Vocabulary for ASR hints: clinic and district names, topic words. */
+  vocabulary(): Promise<string[]>;
+}

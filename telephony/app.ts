@@ -1,0 +1,235 @@
+import { randomUUID } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import Srf from 'drachtio-srf';
+import type { Config } from '../core/config.js';
+import { OtklikError } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
+import type { Sql } from '../kb/store/sql.js';
+import type { KnowledgeBase } from '../kb/types.js';
+import type { TtsEngine } from '../voicebot/speech/types.js';
+import { CallControl } from './call-control.js';
+import { connectMediaServer } from './fsmrf.js';
+import { type PromptFiles, preparePrompts } from './prompts.js';
+import { OperatorQueue } from './queue.js';
+
+/**
+ * The drachtio-srf application: drachtio-server hands us INVITEs for the numbers we serve; each caller is
+ * answered through a FreeSWITCH endpoint (drachtio-fsmrf), and CallControl runs the call on its channel.
+ * This file is only the SIP edge: admission (503 while draining, 404 for numbers we do not serve), the
+ * two SIP dialogs' lifetimes, the queue dispatcher's clock, start and stop.
+ */
+export interface TelephonyDeps {
+  sql: Sql;
+  log: Logger;
+  kb?: KnowledgeBase | null;
+  /** Synthesizes the messages telephony plays on its own (apology, hold); without it they are skipped. */
+  tts?: TtsEngine | null;
+  /** How often the operator queue is dispatched. */
+  dispatchIntervalMs?: number;
+}
+
+export interface TelephonyApp {
+  readonly calls: CallControl;
+  readonly queue: OperatorQueue;
+  /** Stops taking calls (SIP 503), waits up to drainTimeoutMs for calls in progress, queues the rest. */
+  drain(): Promise<{ finished: boolean; handedOver: string[] }>;
+  close(): Promise<void>;
+}
+
+export type Admission = { accept: true } | { accept: false; status: 404 | 503; reason: string };
+
+function digits(number: string): string {
+  return number
+    .replace(/^sips?:/, '')
+    .replace(/@.*$/, '')
+    .replace(/\D/g, '');
+}
+
+/** Whether to take an INVITE: only for the numbers we serve, and never while draining. */
+export function admit(opts: {
+  accepting: boolean;
+  calledNumber: string;
+  numbers: readonly string[];
+}): Admission {
+  if (!opts.accepting) return { accept: false, status: 503, reason: 'Service Unavailable' };
+  const called = digits(opts.calledNumber);
+  const served = opts.numbers.some((n) => digits(n) === called && called !== '');
+  return served ? { accept: true } : { accept: false, status: 404, reason: 'Not Found' };
+}
+
+/** Every topic: an operator reached through the configured URI takes any call. */
+const ALL_TOPICS = ['health', 'military', 'refugees', 'services', 'social', 'education', 'service', 'dialog'];
+
+function connectSrf(
+  srf: Srf,
+  opts: { host: string; port: number; secret: string; timeoutMs: number },
+): Promise<void> {
+  return new Promise((resolvePromise, reject) => {
+    const timer = setTimeout(() => {
+      srf.disconnect();
+      reject(
+        new OtklikError('UNAVAILABLE', `drachtio-server ${opts.host}:${opts.port} did not answer`, {
+          retryable: true,
+        }),
+      );
+    }, opts.timeoutMs);
+    srf.on('connect', (err) => {
+      clearTimeout(timer);
+      if (err)
+        reject(new OtklikError('UNAVAILABLE', `drachtio-server refused us: ${err.message}`, { cause: err }));
+      else resolvePromise();
+    });
+    srf.on('error', () => {
+      // drachtio-srf reconnects by itself; until the first connect the timer above decides.
+    });
+    srf.connect({ host: opts.host, port: opts.port, secret: opts.secret });
+  });
+}
+
+export async function startTelephony(config: Config, deps: TelephonyDeps): Promise<TelephonyApp> {
+  const t = config.telephony;
+  const log = deps.log.child({ part: 'telephony' });
+  if (!t.drachtioHost) {
+    throw new OtklikError('CONFIG_INVALID', 'telephony needs DRACHTIO_HOST (telephony.drachtioHost)');
+  }
+  if (!t.mediaSocketUrl)
+    log.warn('MEDIA_SOCKET_URL is not set: every call goes straight to the operator queue');
+
+  const srf = new Srf();
+  await connectSrf(srf, {
+    host: t.drachtioHost,
+    port: t.drachtioPort,
+    secret: t.drachtioSecret,
+    timeoutMs: 10_000,
+  });
+  let media: Awaited<ReturnType<typeof connectMediaServer>>;
+  try {
+    media = await connectMediaServer(srf, {
+      host: t.freeswitchHost,
+      port: t.freeswitchPort,
+      secret: t.freeswitchSecret,
+    });
+  } catch (err) {
+    srf.disconnect();
+    throw err;
+  }
+  const { ms, control } = media;
+  ms.on('error', (err) => log.error({ err }, 'FreeSWITCH media server error'));
+
+  const queue = new OperatorQueue(deps.sql, { waitNormMs: t.queueWaitNormMs });
+  if (t.operatorUri) {
+    await queue.upsertOperator({
+      id: 'default',
+      name: 'Операторы (общий номер)',
+      sipUri: t.operatorUri,
+      skills: ALL_TOPICS,
+    });
+    await queue.setOperatorState('default', 'available');
+  }
+  let prompts: PromptFiles = {};
+  if (deps.tts) {
+    prompts = await preparePrompts({
+      dir: resolve(config.dataDir, 'telephony', 'prompts'),
+      tts: deps.tts,
+      kb: deps.kb ?? null,
+      log,
+    });
+  }
+  const calls = new CallControl({
+    sql: deps.sql,
+    control,
+    queue,
+    log,
+    recordingsDir: resolve(t.recordingsDir),
+    audioDir: resolve(config.dataDir, 'telephony', 'audio'),
+    mediaSocketUrl: t.mediaSocketUrl,
+    trunk: t.trunk,
+    forwardTimeoutMs: t.forwardTimeoutMs,
+    prompts,
+    kb: deps.kb ?? null,
+  });
+
+  srf.invite(async (req, res) => {
+    const decision = admit({
+      accepting: calls.accepting,
+      calledNumber: req.calledNumber,
+      numbers: t.numbers,
+    });
+    if (!decision.accept) {
+      res.send(
+        decision.status,
+        decision.reason,
+        decision.status === 503 ? { headers: { 'Retry-After': '60' } } : {},
+      );
+      return;
+    }
+    const callId = randomUUID();
+    const callLog = log.child({ callId });
+    try {
+      const { endpoint, dialog } = await ms.connectCaller(req, res);
+      const meta = {
+        callId,
+        from: req.callingNumber,
+        to: req.calledNumber,
+        startedAt: new Date(),
+        channel: 'sip' as const,
+        extra: {
+          sipCallId: req.get('Call-ID'),
+          diversion: req.has('Diversion') ? req.get('Diversion') : undefined,
+        },
+      };
+      callLog.info({ pii: { caller: meta.from }, to: meta.to }, 'call answered');
+      let dialogGone = false;
+      // The caller hung up (BYE): release FreeSWITCH's channel; its hang-up event ends the call's leg.
+      dialog.on('destroy', () => {
+        dialogGone = true;
+        endpoint.destroy().catch((err) => callLog.warn({ err }, 'endpoint release failed'));
+      });
+      const leg = await calls.handleInbound(endpoint.uuid, meta, async () => {
+        if (!dialogGone) await dialog.destroy();
+      });
+      // The channel ended on FreeSWITCH's side (operator or agency hung up, bot hang-up): end the caller's dialog.
+      leg.on((e) => {
+        if (e.type === 'hangup' && !dialogGone) {
+          dialogGone = true;
+          dialog.destroy().catch(() => {});
+        }
+      });
+    } catch (err) {
+      callLog.error({ err }, 'cannot answer the call');
+      if (!res.finalResponseSent) res.send(480, 'Temporarily Unavailable', {});
+    }
+  });
+
+  const timer = setInterval(() => {
+    calls.tick().catch((err) => log.error({ err }, 'operator queue dispatch failed'));
+  }, deps.dispatchIntervalMs ?? 1000);
+  timer.unref();
+  log.info({ drachtio: `${t.drachtioHost}:${t.drachtioPort}`, numbers: t.numbers }, 'telephony ready');
+
+  return {
+    calls,
+    queue,
+    async drain() {
+      const result = await calls.drain(t.drainTimeoutMs);
+      log.info(result, 'telephony drained');
+      return result;
+    },
+    async close() {
+      clearInterval(timer);
+      calls.release();
+      control.close();
+      ms.disconnect();
+      srf.disconnect();
+    },
+  };
+}
+
+/** Where the telephony part keeps its working files, for the README and operations. */
+export function telephonyPaths(config: Config): { recordings: string; prompts: string; audio: string } {
+  return {
+    recordings: resolve(config.telephony.recordingsDir),
+    prompts: join(resolve(config.dataDir), 'telephony', 'prompts'),
+    audio: join(resolve(config.dataDir), 'telephony', 'audio'),
+  };
+}

@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, it } from 'node:test';
+import { admit } from './app.js';
+
+/** The shipped FreeSWITCH and drachtio configuration, checked with xmllint as FreeSWITCH would read it. */
+const root = new URL('.', import.meta.url).pathname;
+/** FreeSWITCH's reference to the SIP header X-esl-outbound (its `${…}` syntax, not a JS template). */
+const ESL_OUTBOUND = '$' + '{sip_h_X-esl-outbound}';
+const xmllint = spawnSync('xmllint', ['--version']).status === 0;
+const noXmllint = xmllint ? false : 'xmllint is not installed (Debian package libxml2-utils)';
+
+function xmlFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? xmlFiles(path) : name.endsWith('.xml') ? [path] : [];
+  });
+}
+
+function xpath(file: string, expr: string): string {
+  const r = spawnSync('xmllint', ['--xpath', expr, join(root, file)], { encoding: 'utf8' });
+  assert.equal(r.status, 0, `${file}: ${expr}: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+describe('shipped FreeSWITCH and drachtio configuration', { skip: noXmllint }, () => {
+  it('is well-formed XML, every file', () => {
+    const files = [...xmlFiles(join(root, 'freeswitch')), ...xmlFiles(join(root, 'drachtio'))];
+    assert.ok(files.length >= 9);
+    for (const f of files) {
+      const r = spawnSync('xmllint', ['--noout', f], { encoding: 'utf8' });
+      assert.equal(r.status, 0, `${relative(root, f)}: ${r.stderr}`);
+    }
+  });
+
+  it('listens for the event socket on 127.0.0.1:8021 only', () => {
+    const f = 'freeswitch/autoload_configs/event_socket.conf.xml';
+    assert.equal(xpath(f, 'string(//param[@name="listen-ip"]/@value)'), '127.0.0.1');
+    assert.equal(xpath(f, 'string(//param[@name="listen-port"]/@value)'), '8021');
+  });
+
+  it('loads mod_audio_fork, the event socket and sofia', () => {
+    const f = 'freeswitch/autoload_configs/modules.conf.xml';
+    for (const m of ['mod_audio_fork', 'mod_event_socket', 'mod_sofia', 'mod_sndfile', 'mod_commands']) {
+      assert.equal(xpath(f, `count(//load[@module="${m}"])`), '1', m);
+    }
+  });
+
+  it('hands drachtio-fsmrf calls to its event socket (socket … async full) in the profile’s context', () => {
+    const profile = 'freeswitch/sip_profiles/drachtio_mrf.xml';
+    assert.equal(xpath(profile, 'string(/profile/@name)'), 'drachtio_mrf');
+    const context = xpath(profile, 'string(//param[@name="context"]/@value)');
+    const plan = 'freeswitch/dialplan/drachtio_mrf.xml';
+    assert.equal(
+      xpath(plan, `string(//context[@name="${context}"]//action[@application="socket"]/@data)`),
+      `${ESL_OUTBOUND} async full`,
+    );
+    assert.equal(xpath(plan, `string(//context[@name="${context}"]//condition/@field)`), ESL_OUTBOUND);
+  });
+
+  it('has the carrier gateway that SIP_TRUNK=sofia/gateway/carrier names', () => {
+    assert.equal(xpath('freeswitch/sip_profiles/external.xml', 'count(//gateway[@name="carrier"])'), '1');
+  });
+
+  it('gives drachtio-server the admin socket otklik telephony connects to', () => {
+    assert.equal(xpath('drachtio/drachtio.conf.xml', 'string(/drachtio/admin/@port)'), '9022');
+    assert.equal(xpath('drachtio/drachtio.conf.xml', 'string(/drachtio/admin)'), '127.0.0.1');
+  });
+});
+
+describe('INVITE admission', () => {
+  it('takes calls to the served numbers only, and none while draining', () => {
+    const numbers = ['122', '+7 (800) 200-01-22'];
+    assert.deepEqual(admit({ accepting: true, calledNumber: '122', numbers }), { accept: true });
+    assert.deepEqual(admit({ accepting: true, calledNumber: '78002000122', numbers }), { accept: true });
+    assert.deepEqual(admit({ accepting: true, calledNumber: 'sip:122@10.0.0.1', numbers }), { accept: true });
+    assert.equal(admit({ accepting: true, calledNumber: '112', numbers }).accept, false);
+    assert.deepEqual(admit({ accepting: false, calledNumber: '122', numbers }), {
+      accept: false,
+      status: 503,
+      reason: 'Service Unavailable',
+    });
+  });
+});

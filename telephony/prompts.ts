@@ -1,0 +1,73 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from '../core/log.js';
+import type { KnowledgeBase } from '../kb/types.js';
+import type { TtsEngine } from '../voicebot/speech/types.js';
+import { encodeWav } from './wav.js';
+
+/**
+ * The messages telephony plays on its own, when the voice bot cannot: synthesized once at start-up into WAV
+ * files FreeSWITCH plays from disk, so that they still play when the bot or the speech service is down.
+ * Texts come from the knowledge base's prompts where it has them.
+ */
+export type TelephonyPromptId = 'technical_fallback' | 'queue_wait' | 'operators_busy';
+export type PromptFiles = Partial<Record<TelephonyPromptId, string>>;
+
+export const defaultPromptTexts: Record<TelephonyPromptId, string> = {
+  technical_fallback:
+    'Извините, произошла техническая ошибка. Соединяем вас с оператором. Пожалуйста, оставайтесь на линии.',
+  queue_wait:
+    'Все операторы сейчас заняты. Пожалуйста, оставайтесь на линии, вам ответит первый освободившийся оператор.',
+  operators_busy:
+    'К сожалению, все операторы заняты. Мы зарегистрировали ваш звонок и перезвоним вам в ближайшее время. До свидания.',
+};
+
+const SAMPLE_RATE = 8000;
+
+async function synthesize(tts: TtsEngine, text: string): Promise<Int16Array> {
+  const parts: Int16Array[] = [];
+  for await (const chunk of tts.synthesize(text, { sampleRate: SAMPLE_RATE }))
+    parts.push(chunk.audio.samples);
+  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}
+
+/**
+ * Writes each prompt as an 8 kHz WAV under `dir` (named by a hash of engine and text, so an edited text gets
+ * a new file) and returns the paths. A prompt that cannot be synthesized is left out and logged: the call
+ * still goes to the queue, only without that message.
+ */
+export async function preparePrompts(opts: {
+  dir: string;
+  tts: TtsEngine;
+  kb?: KnowledgeBase | null;
+  log: Logger;
+}): Promise<PromptFiles> {
+  mkdirSync(opts.dir, { recursive: true });
+  const files: PromptFiles = {};
+  for (const id of Object.keys(defaultPromptTexts) as TelephonyPromptId[]) {
+    const text = (await opts.kb?.prompt(id).catch(() => null)) || defaultPromptTexts[id];
+    const hash = createHash('sha256').update(`${opts.tts.name}\n${text}`).digest('hex').slice(0, 16);
+    const path = join(opts.dir, `${id}-${hash}.wav`);
+    if (!existsSync(path)) {
+      try {
+        const samples = await synthesize(opts.tts, text);
+        if (samples.length === 0) throw new Error('the engine returned no audio');
+        // Written under a temporary name first: FreeSWITCH must never play a half-written file.
+        writeFileSync(`${path}.tmp`, encodeWav(samples, SAMPLE_RATE));
+        renameSync(`${path}.tmp`, path);
+      } catch (err) {
+        opts.log.error({ err, prompt: id }, 'cannot synthesize a telephony prompt');
+        continue;
+      }
+    }
+    files[id] = path;
+  }
+  return files;
+}

@@ -1,0 +1,184 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { backends, openTestDb, type TestDb } from '../test/support/db.js';
+import { enqueueCall, OperatorQueue } from './queue.js';
+
+/** A clock the test moves by hand, so waits are exact without sleeping. */
+function manualClock(start = '2026-03-02T09:00:00Z') {
+  let t = new Date(start).getTime();
+  return {
+    now: () => new Date(t),
+    advance(ms: number) {
+      t += ms;
+    },
+  };
+}
+
+for (const backend of backends) {
+  describe(`operator queue (${backend})`, () => {
+    let db: TestDb;
+    let clock: ReturnType<typeof manualClock>;
+    let queue: OperatorQueue;
+
+    before(async () => {
+      db = await openTestDb(backend);
+    });
+    after(async () => {
+      await db.drop();
+    });
+    beforeEach(async () => {
+      await db.sql.exec(
+        'DELETE FROM telephony_queue_calls; DELETE FROM telephony_operators; DELETE FROM telephony_callbacks;',
+      );
+      clock = manualClock();
+      queue = new OperatorQueue(db.sql, { waitNormMs: 60_000, now: clock.now });
+      await queue.upsertOperator({
+        id: 'ivanova',
+        name: 'Иванова',
+        sipUri: 'sip:ivanova@ops',
+        skills: ['health'],
+      });
+      await queue.upsertOperator({
+        id: 'petrov',
+        name: 'Петров',
+        sipUri: 'sip:petrov@ops',
+        skills: ['health', 'military'],
+      });
+      await queue.upsertOperator({
+        id: 'sidorova',
+        name: 'Сидорова',
+        sipUri: 'sip:sidorova@ops',
+        skills: ['social'],
+      });
+    });
+
+    it('gives a call to the longest idle operator with the skill', async () => {
+      await queue.setOperatorState('petrov', 'available');
+      clock.advance(1000);
+      await queue.setOperatorState('ivanova', 'available');
+      await queue.setOperatorState('sidorova', 'available');
+      await queue.enqueueCall({ callId: 'c1', topicId: 'health', context: { transcript: ['хочу к врачу'] } });
+      await queue.enqueueCall({ callId: 'c2', topicId: 'health' });
+      const assigned = await queue.assignNext();
+      assert.deepEqual(
+        assigned.map((a) => [a.callId, a.operator.id]),
+        [
+          ['c1', 'petrov'],
+          ['c2', 'ivanova'],
+        ],
+      );
+      assert.deepEqual(assigned[0]!.context, { transcript: ['хочу к врачу'] });
+      assert.equal(assigned[0]!.anyOperator, false);
+      assert.equal((await queue.operator('sidorova'))!.state, 'available');
+      assert.equal((await queue.operator('petrov'))!.state, 'busy');
+    });
+
+    it('rotates operators: the one who just finished goes to the back of the line', async () => {
+      await queue.setOperatorState('ivanova', 'available');
+      clock.advance(1000);
+      await queue.setOperatorState('petrov', 'available');
+      await queue.enqueueCall({ callId: 'c1', topicId: 'health' });
+      assert.equal((await queue.assignNext())[0]!.operator.id, 'ivanova');
+      await queue.answered('c1');
+      clock.advance(5000);
+      await queue.releaseOperator('ivanova');
+      await queue.enqueueCall({ callId: 'c2', topicId: 'health' });
+      assert.equal((await queue.assignNext())[0]!.operator.id, 'petrov');
+    });
+
+    it('opens a call to any operator after the wait norm, then turns it into a callback', async () => {
+      await queue.setOperatorState('sidorova', 'available');
+      await queue.enqueueCall({
+        callId: 'c1',
+        topicId: 'military',
+        context: { callerNumber: '+79001234567' },
+      });
+      assert.deepEqual(await queue.assignNext(), [], 'nobody with the skill, still within the norm');
+      clock.advance(60_000);
+      const [late] = await queue.assignNext();
+      assert.equal(late!.operator.id, 'sidorova');
+      assert.equal(late!.anyOperator, true);
+      assert.equal(late!.waitedMs, 60_000);
+
+      await queue.enqueueCall({
+        callId: 'c2',
+        topicId: 'military',
+        context: { callerNumber: '+79007654321' },
+      });
+      clock.advance(119_000);
+      assert.deepEqual(await queue.moveOverdueToCallback(), []);
+      clock.advance(1000);
+      assert.deepEqual(await queue.moveOverdueToCallback(), ['c2']);
+      const callbacks = await db.sql.query<{ phone: string; topic_id: string }>(
+        'SELECT * FROM telephony_callbacks',
+      );
+      assert.deepEqual(
+        callbacks.map((c) => [c.phone, c.topic_id]),
+        [['+79007654321', 'military']],
+      );
+      assert.equal((await queue.callState('c2'))!.state, 'callback');
+    });
+
+    it('puts a declined call back in its place and stops ringing that operator', async () => {
+      await queue.setOperatorState('ivanova', 'available');
+      await queue.enqueueCall({ callId: 'c1', topicId: 'health' });
+      await queue.assignNext();
+      await queue.declined('c1');
+      assert.equal((await queue.operator('ivanova'))!.state, 'offline');
+      assert.equal((await queue.callState('c1'))!.state, 'waiting');
+      await queue.setOperatorState('petrov', 'available');
+      assert.equal((await queue.assignNext())[0]!.operator.id, 'petrov');
+    });
+
+    it('counts offered, answered, abandoned and lost calls with average and p90 wait', async () => {
+      await enqueueCall(db.sql, { callId: 'a1', topicId: 'health' }, clock.now());
+      await enqueueCall(db.sql, { callId: 'a2', topicId: 'health' }, clock.now());
+      await enqueueCall(db.sql, { callId: 'x1', topicId: 'health' }, clock.now());
+      await enqueueCall(db.sql, { callId: 'x2', topicId: 'health' }, clock.now());
+      await enqueueCall(db.sql, { callId: 'w1', topicId: 'health' }, clock.now());
+      await enqueueCall(db.sql, { callId: 'w1', topicId: 'social' }, clock.now());
+      await queue.setOperatorState('ivanova', 'available');
+      clock.advance(10_000);
+      await queue.assignNext();
+      await queue.answered('a1');
+      clock.advance(20_000);
+      await queue.abandoned('x1'); // 30 s: within the norm
+      await queue.releaseOperator('ivanova');
+      await queue.assignNext();
+      await queue.answered('a2'); // 30 s
+      clock.advance(50_000);
+      await queue.abandoned('x2'); // 80 s: past the norm, a lost call
+      const stats = await queue.stats();
+      assert.deepEqual(
+        { ...stats },
+        {
+          offered: 5,
+          answered: 2,
+          abandoned: 2,
+          lost: 1,
+          callbacks: 0,
+          waiting: 1,
+          avgWaitMs: 37_500,
+          p90WaitMs: 80_000,
+          waitNormMs: 60_000,
+        },
+      );
+    });
+
+    it('never gives one operator two calls when two dispatchers run at once', async () => {
+      await queue.setOperatorState('petrov', 'available');
+      await queue.enqueueCall({ callId: 'c1', topicId: 'health' });
+      await queue.enqueueCall({ callId: 'c2', topicId: 'health' });
+      const other = new OperatorQueue(db.sql, { waitNormMs: 60_000, now: clock.now });
+      const [a, b] = await Promise.all([queue.assignNext(), other.assignNext()]);
+      assert.equal(a.length + b.length, 1);
+    });
+
+    it('rejects an operator without a SIP URI', async () => {
+      await assert.rejects(queue.upsertOperator({ id: 'x', name: 'X', sipUri: '', skills: [] }), {
+        code: 'VALIDATION_FAILED',
+      });
+      await assert.rejects(queue.setOperatorState('nobody', 'available'), { code: 'NOT_FOUND' });
+    });
+  });
+}

@@ -1,0 +1,356 @@
+import { OtklikError } from '../core/errors.js';
+import type { Sql } from '../kb/store/sql.js';
+
+/**
+ * The operator queue (ACD). Calls wait in PostgreSQL so that any telephony process can pick them up.
+ * - Uniform distribution: the operator idle the longest among those with the call's topic as a skill.
+ * - Guaranteed reach: a call that waited past the wait norm is opened to any available operator; one that
+ *   waited past `callbackAfterMs` becomes a callback request, so nobody is left waiting forever.
+ * - Statistics per the regional rules: offered/answered/abandoned, abandoned past the norm counted
+ *   separately as lost calls, average and p90 wait.
+ * Every state change is a conditional UPDATE (…WHERE state = expected), so two dispatchers never hand the same
+ * call or operator out twice, on PGlite and PostgreSQL alike.
+ */
+export type OperatorState = 'available' | 'busy' | 'offline';
+export type QueueCallState = 'waiting' | 'offered' | 'answered' | 'abandoned' | 'callback';
+
+export interface Operator {
+  id: string;
+  name: string;
+  sipUri: string;
+  state: OperatorState;
+  /** Topic ids the operator handles. */
+  skills: string[];
+  idleSince: Date | null;
+}
+
+export interface EnqueueRequest {
+  callId: string;
+  /** Topic of the call (kb topic id); null means any operator. */
+  topicId: string | null;
+  /** What the operator sees: transcript, intents, caller number (personal data: never logged in clear). */
+  context?: Record<string, unknown>;
+}
+
+export interface Assignment {
+  callId: string;
+  topicId: string | null;
+  context: Record<string, unknown>;
+  operator: Operator;
+  /** True when the call was past the wait norm and given to an operator without the skill. */
+  anyOperator: boolean;
+  waitedMs: number;
+}
+
+export interface QueueStats {
+  offered: number;
+  answered: number;
+  abandoned: number;
+  /** Abandoned after waiting longer than the norm ("потерянные вызовы"). */
+  lost: number;
+  callbacks: number;
+  waiting: number;
+  /** Over answered, abandoned and callback calls: how long callers waited for a person. */
+  avgWaitMs: number;
+  p90WaitMs: number;
+  waitNormMs: number;
+}
+
+export interface QueueOptions {
+  /** How long a call may wait for an operator with the right skill (regional norm, e.g. 60 000 ms). */
+  waitNormMs: number;
+  /** After this wait the call becomes a callback request; defaults to twice the norm. */
+  callbackAfterMs?: number;
+  now?: () => Date;
+}
+
+interface OperatorRow {
+  id: string;
+  name: string;
+  sip_uri: string;
+  state: OperatorState;
+  skills: string[];
+  idle_since: Date | null;
+}
+
+interface QueueRow {
+  call_id: string;
+  topic_id: string | null;
+  context: Record<string, unknown>;
+  enqueued_at: Date;
+  state: QueueCallState;
+  operator_id: string | null;
+  any_operator: boolean;
+}
+
+const toOperator = (r: OperatorRow): Operator => ({
+  id: r.id,
+  name: r.name,
+  sipUri: r.sip_uri,
+  state: r.state,
+  skills: r.skills,
+  idleSince: r.idle_since,
+});
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  const rank = Math.ceil((p / 100) * sorted.length) - 1;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank))]!;
+}
+
+export class OperatorQueue {
+  readonly waitNormMs: number;
+  readonly callbackAfterMs: number;
+  private readonly now: () => Date;
+
+  constructor(
+    private readonly sql: Sql,
+    opts: QueueOptions,
+  ) {
+    if (!(opts.waitNormMs > 0)) throw new OtklikError('CONFIG_INVALID', 'queue wait norm must be positive');
+    this.waitNormMs = opts.waitNormMs;
+    this.callbackAfterMs = opts.callbackAfterMs ?? opts.waitNormMs * 2;
+    this.now = opts.now ?? (() => new Date());
+  }
+
+  async upsertOperator(op: { id: string; name: string; sipUri: string; skills: string[] }): Promise<void> {
+    if (!op.id || !op.sipUri)
+      throw new OtklikError('VALIDATION_FAILED', 'operator needs an id and a SIP URI');
+    await this.sql.query(
+      `INSERT INTO telephony_operators (id, name, sip_uri, skills) VALUES ($1, $2, $3, $4::jsonb)
+       ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, sip_uri = EXCLUDED.sip_uri, skills = EXCLUDED.skills,
+         updated_at = now()`,
+      [op.id, op.name, op.sipUri, JSON.stringify(op.skills)],
+    );
+  }
+
+  /** Becoming available (from busy or offline) puts the operator at the back of the idle line. */
+  async setOperatorState(id: string, state: OperatorState): Promise<void> {
+    const rows = await this.sql.query(
+      `UPDATE telephony_operators SET state = $2, updated_at = $3,
+         idle_since = CASE WHEN $2 = 'available' AND state <> 'available' THEN $3::timestamptz
+                           WHEN $2 = 'available' THEN idle_since ELSE NULL END
+       WHERE id = $1 RETURNING id`,
+      [id, state, this.now()],
+    );
+    if (rows.length === 0) throw new OtklikError('NOT_FOUND', `no operator ${id}`);
+  }
+
+  async operators(): Promise<Operator[]> {
+    const rows = await this.sql.query<OperatorRow>('SELECT * FROM telephony_operators ORDER BY id');
+    return rows.map(toOperator);
+  }
+
+  async operator(id: string): Promise<Operator | null> {
+    const rows = await this.sql.query<OperatorRow>('SELECT * FROM telephony_operators WHERE id = $1', [id]);
+    return rows[0] ? toOperator(rows[0]) : null;
+  }
+
+  /** Puts a call in the queue; enqueuing the same call again changes nothing. */
+  async enqueueCall(req: EnqueueRequest): Promise<void> {
+    await enqueueCall(this.sql, req, this.now());
+  }
+
+  /** Hands waiting calls to available operators; returns what it assigned, oldest call first. */
+  async assignNext(): Promise<Assignment[]> {
+    const now = this.now();
+    const waiting = await this.sql.query<QueueRow>(
+      `SELECT * FROM telephony_queue_calls WHERE state = 'waiting' ORDER BY enqueued_at, call_id`,
+    );
+    if (waiting.length === 0) return [];
+    let available = (
+      await this.sql.query<OperatorRow>(
+        `SELECT * FROM telephony_operators WHERE state = 'available' ORDER BY idle_since NULLS FIRST, id`,
+      )
+    ).map(toOperator);
+    const assigned: Assignment[] = [];
+    for (const call of waiting) {
+      if (available.length === 0) break;
+      const waitedMs = now.getTime() - call.enqueued_at.getTime();
+      const anyOperator = call.any_operator || waitedMs >= this.waitNormMs;
+      const candidate = available.find(
+        (op) => anyOperator || call.topic_id === null || op.skills.includes(call.topic_id),
+      );
+      if (!candidate) continue;
+      const ok = await this.sql.transaction(async (tx) => {
+        const op = await tx.query(
+          `UPDATE telephony_operators SET state = 'busy', updated_at = $2 WHERE id = $1 AND state = 'available'
+           RETURNING id`,
+          [candidate.id, now],
+        );
+        if (op.length === 0) return false;
+        const c = await tx.query(
+          `UPDATE telephony_queue_calls SET state = 'offered', operator_id = $2, offered_at = $3,
+             any_operator = $4, attempts = attempts + 1
+           WHERE call_id = $1 AND state = 'waiting' RETURNING call_id`,
+          [call.call_id, candidate.id, now, anyOperator],
+        );
+        if (c.length === 0) {
+          await tx.query(`UPDATE telephony_operators SET state = 'available' WHERE id = $1`, [candidate.id]);
+          return false;
+        }
+        return true;
+      });
+      available = available.filter((op) => op.id !== candidate.id);
+      if (!ok) continue;
+      assigned.push({
+        callId: call.call_id,
+        topicId: call.topic_id,
+        context: call.context,
+        operator: { ...candidate, state: 'busy' },
+        anyOperator,
+        waitedMs,
+      });
+    }
+    return assigned;
+  }
+
+  /** The operator picked up: the wait ends here. */
+  async answered(callId: string): Promise<void> {
+    await this.finish(callId, 'answered', ['offered']);
+  }
+
+  /**
+   * The offered operator did not pick up (or was busy): the call goes back to the queue with its original
+   * place, and the operator is set offline so the queue stops ringing a phone nobody answers.
+   */
+  async declined(callId: string): Promise<void> {
+    await this.sql.transaction(async (tx) => {
+      const rows = await tx.query<{ operator_id: string | null }>(
+        `SELECT operator_id FROM telephony_queue_calls WHERE call_id = $1 AND state = 'offered'`,
+        [callId],
+      );
+      await tx.query(
+        `UPDATE telephony_queue_calls SET state = 'waiting', operator_id = NULL WHERE call_id = $1 AND state = 'offered'`,
+        [callId],
+      );
+      const operatorId = rows[0]?.operator_id;
+      if (operatorId) {
+        await tx.query(`UPDATE telephony_operators SET state = 'offline', idle_since = NULL WHERE id = $1`, [
+          operatorId,
+        ]);
+      }
+    });
+  }
+
+  /** The caller hung up while waiting (or while an operator's phone was ringing). */
+  async abandoned(callId: string): Promise<void> {
+    const rows = await this.sql.query<{ operator_id: string | null; state: QueueCallState }>(
+      'SELECT operator_id, state FROM telephony_queue_calls WHERE call_id = $1',
+      [callId],
+    );
+    const row = rows[0];
+    if (!row || (row.state !== 'waiting' && row.state !== 'offered')) return;
+    await this.finish(callId, 'abandoned', ['waiting', 'offered']);
+    if (row.state === 'offered' && row.operator_id) await this.releaseOperator(row.operator_id);
+  }
+
+  /** The operator finished a call and takes the next one. */
+  async releaseOperator(operatorId: string): Promise<void> {
+    await this.sql.query(
+      `UPDATE telephony_operators SET state = 'available', idle_since = $2, updated_at = $2
+       WHERE id = $1 AND state = 'busy'`,
+      [operatorId, this.now()],
+    );
+  }
+
+  /** Calls that waited past `callbackAfterMs` become callback requests; returns their ids. */
+  async moveOverdueToCallback(
+    phoneOf: (callId: string, context: Record<string, unknown>) => string | null = defaultPhone,
+  ): Promise<string[]> {
+    const now = this.now();
+    const cutoff = new Date(now.getTime() - this.callbackAfterMs);
+    const overdue = await this.sql.query<QueueRow>(
+      `SELECT * FROM telephony_queue_calls WHERE state = 'waiting' AND enqueued_at <= $1 ORDER BY enqueued_at`,
+      [cutoff],
+    );
+    const moved: string[] = [];
+    for (const call of overdue) {
+      const done = await this.sql.transaction(async (tx) => {
+        const ended = await this.finish(call.call_id, 'callback', ['waiting'], tx);
+        if (!ended) return false;
+        await tx.query(
+          `INSERT INTO telephony_callbacks (call_id, phone, topic_id, context, created_at)
+           VALUES ($1, $2, $3, $4::jsonb, $5) ON CONFLICT (call_id) DO NOTHING`,
+          [
+            call.call_id,
+            phoneOf(call.call_id, call.context),
+            call.topic_id,
+            JSON.stringify(call.context),
+            now,
+          ],
+        );
+        return true;
+      });
+      if (done) moved.push(call.call_id);
+    }
+    return moved;
+  }
+
+  async callState(callId: string): Promise<{ state: QueueCallState; operatorId: string | null } | null> {
+    const rows = await this.sql.query<QueueRow>('SELECT * FROM telephony_queue_calls WHERE call_id = $1', [
+      callId,
+    ]);
+    return rows[0] ? { state: rows[0].state, operatorId: rows[0].operator_id } : null;
+  }
+
+  /** Statistics over calls enqueued in [from, to). */
+  async stats(range: { from?: Date; to?: Date } = {}): Promise<QueueStats> {
+    const rows = await this.sql.query<{ state: QueueCallState; wait_ms: number | null; past_norm: boolean }>(
+      `SELECT state, wait_ms, past_norm FROM telephony_queue_calls
+       WHERE enqueued_at >= $1 AND enqueued_at < $2`,
+      [range.from ?? new Date(0), range.to ?? new Date('9999-01-01T00:00:00Z')],
+    );
+    const count = (s: QueueCallState) => rows.filter((r) => r.state === s).length;
+    const waits = rows
+      .filter((r) => r.wait_ms !== null)
+      .map((r) => r.wait_ms as number)
+      .sort((a, b) => a - b);
+    return {
+      offered: rows.length,
+      answered: count('answered'),
+      abandoned: count('abandoned'),
+      lost: rows.filter((r) => r.state === 'abandoned' && r.past_norm).length,
+      callbacks: count('callback'),
+      waiting: count('waiting') + count('offered'),
+      avgWaitMs: waits.length ? Math.round(waits.reduce((a, b) => a + b, 0) / waits.length) : 0,
+      p90WaitMs: percentile(waits, 90),
+      waitNormMs: this.waitNormMs,
+    };
+  }
+
+  private async finish(
+    callId: string,
+    state: QueueCallState,
+    from: QueueCallState[],
+    sql: Sql = this.sql,
+  ): Promise<boolean> {
+    const now = this.now();
+    const rows = await sql.query(
+      `UPDATE telephony_queue_calls SET state = $2, ended_at = $3,
+         wait_ms = GREATEST(0, (EXTRACT(EPOCH FROM ($3::timestamptz - enqueued_at)) * 1000)::bigint),
+         past_norm = (EXTRACT(EPOCH FROM ($3::timestamptz - enqueued_at)) * 1000) > $5
+       WHERE call_id = $1 AND state = ANY($4::text[]) RETURNING call_id`,
+      [callId, state, now, from, this.waitNormMs],
+    );
+    return rows.length > 0;
+  }
+}
+
+function defaultPhone(_callId: string, context: Record<string, unknown>): string | null {
+  const phone = context.callerNumber ?? context.from;
+  return typeof phone === 'string' ? phone : null;
+}
+
+/**
+ * What the voice bot calls to escalate: puts the call in the operator queue with its context package.
+ * Idempotent per call id.
+ */
+export async function enqueueCall(sql: Sql, req: EnqueueRequest, at: Date = new Date()): Promise<void> {
+  if (!req.callId) throw new OtklikError('VALIDATION_FAILED', 'enqueueCall needs a callId');
+  await sql.query(
+    `INSERT INTO telephony_queue_calls (call_id, topic_id, context, enqueued_at)
+     VALUES ($1, $2, $3::jsonb, $4) ON CONFLICT (call_id) DO NOTHING`,
+    [req.callId, req.topicId, JSON.stringify(req.context ?? {}), at],
+  );
+}

@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { openTestDb, type TestDb } from '../test/support/db.js';
+import { readRecording, recordingFinished, recordingStarted, recordingsOfCall } from './records.js';
+import { encodeWav, readWavInfo } from './wav.js';
+
+describe('recordings: metadata, checksum and authorized access', () => {
+  let db: TestDb;
+  let dir: string;
+  before(async () => {
+    db = await openTestDb('pglite');
+    dir = mkdtempSync(join(tmpdir(), 'otklik-rec-'));
+  });
+  after(async () => {
+    await db.drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function stored(callId: string, seconds: number) {
+    const path = join(dir, `${callId}.wav`);
+    writeFileSync(path, encodeWav(new Int16Array(8000 * 2 * seconds).fill(700), 8000, 2));
+    const id = await recordingStarted(db.sql, {
+      callId,
+      path,
+      legs: ['caller', 'bot'],
+      startedAt: new Date(),
+    });
+    return { id, path, meta: await recordingFinished(db.sql, id) };
+  }
+
+  it('stores duration, size and sha256 of a finished stereo recording', async () => {
+    const { meta } = await stored('c-meta', 3);
+    assert.equal(meta.state, 'complete');
+    assert.equal(meta.durationMs, 3000);
+    assert.equal(meta.sizeBytes, 44 + 8000 * 2 * 2 * 3);
+    assert.match(meta.sha256!, /^[0-9a-f]{64}$/);
+    assert.equal((await recordingsOfCall(db.sql, 'c-meta')).length, 1);
+  });
+
+  it('gives the audio to a supervisor and refuses an operator, auditing both', async () => {
+    const { id } = await stored('c-auth', 1);
+    await assert.rejects(readRecording(db.sql, id, { userId: 'op7', role: 'operator' }), {
+      code: 'FORBIDDEN',
+    });
+    const { audio, meta } = await readRecording(db.sql, id, { userId: 'sup1', role: 'supervisor' });
+    assert.equal(readWavInfo(audio).channels, 2);
+    assert.equal(meta.callId, 'c-auth');
+    const audit = await db.sql.query<{ user_id: string; granted: boolean; reason: string | null }>(
+      'SELECT user_id, granted, reason FROM telephony_recording_access WHERE recording_id = $1 ORDER BY id',
+      [id],
+    );
+    assert.deepEqual(
+      audit.map((a) => [a.user_id, a.granted, a.reason]),
+      [
+        ['op7', false, 'role'],
+        ['sup1', true, null],
+      ],
+    );
+  });
+
+  it('refuses a file that no longer matches its checksum, and marks a vanished file missing', async () => {
+    const { id, path } = await stored('c-tamper', 1);
+    writeFileSync(path, encodeWav(new Int16Array(16000), 8000, 2));
+    await assert.rejects(readRecording(db.sql, id, { userId: 'sup1', role: 'supervisor' }), {
+      code: 'CONFLICT',
+    });
+
+    const gone = await recordingStarted(db.sql, {
+      callId: 'c-gone',
+      path: join(dir, 'never-written.wav'),
+      legs: ['caller'],
+      startedAt: new Date(),
+    });
+    assert.equal((await recordingFinished(db.sql, gone)).state, 'missing');
+    await assert.rejects(readRecording(db.sql, gone, { userId: 'sup1', role: 'supervisor' }), {
+      code: 'NOT_FOUND',
+    });
+  });
+
+  it('reads the length of a WAV whose data chunk is still being written', () => {
+    const wav = encodeWav(new Int16Array(4000), 8000, 1);
+    wav.writeUInt32LE(0xffffffff, 40);
+    assert.equal(readWavInfo(wav).durationMs, 500);
+    assert.throws(() => readWavInfo(Buffer.from('not a wav at all')), { code: 'AUDIO_MALFORMED' });
+  });
+});

@@ -1,0 +1,222 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { OtklikError } from '../core/errors.js';
+import type { Sql } from '../kb/store/sql.js';
+import { readWavInfo } from './wav.js';
+
+/**
+ * Call-detail records and recordings of the telephony part. A CDR row is written when the call starts and
+ * updated as it goes, so a crash loses only the end time. Recordings live on disk under the configured
+ * directory; their metadata (call, legs, duration, sha256) lives here, and reading one goes through
+ * `readRecording`, which checks the role and writes every attempt to the access audit.
+ */
+export interface CdrLeg {
+  kind: 'bot' | 'agency' | 'operator' | 'outbound' | 'message';
+  target?: string;
+  status: string;
+  at: string;
+}
+
+export interface CdrStart {
+  callId: string;
+  channelUuid: string;
+  direction: 'inbound' | 'outbound';
+  from: string;
+  to: string;
+  startedAt: Date;
+}
+
+export async function cdrStart(sql: Sql, c: CdrStart): Promise<void> {
+  await sql.query(
+    `INSERT INTO telephony_calls (call_id, channel_uuid, direction, from_number, to_number, started_at, answered_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (call_id) DO NOTHING`,
+    [c.callId, c.channelUuid, c.direction, c.from, c.to, c.startedAt],
+  );
+}
+
+export async function cdrAddLeg(
+  sql: Sql,
+  callId: string,
+  leg: Omit<CdrLeg, 'at'>,
+  at = new Date(),
+): Promise<void> {
+  await sql.query(`UPDATE telephony_calls SET legs = legs || $2::jsonb WHERE call_id = $1`, [
+    callId,
+    JSON.stringify([{ ...leg, at: at.toISOString() }]),
+  ]);
+}
+
+export async function cdrEnd(
+  sql: Sql,
+  callId: string,
+  end: { endedAt: Date; outcome: string; endReason: string },
+): Promise<void> {
+  await sql.query(
+    `UPDATE telephony_calls SET ended_at = $2, outcome = $3, end_reason = $4,
+       duration_ms = GREATEST(0, (EXTRACT(EPOCH FROM ($2::timestamptz - started_at)) * 1000)::bigint)
+     WHERE call_id = $1 AND ended_at IS NULL`,
+    [callId, end.endedAt, end.outcome, end.endReason],
+  );
+}
+
+export interface CallRecord {
+  callId: string;
+  channelUuid: string | null;
+  direction: 'inbound' | 'outbound';
+  from: string;
+  to: string;
+  startedAt: Date;
+  endedAt: Date | null;
+  durationMs: number | null;
+  outcome: string | null;
+  endReason: string | null;
+  legs: CdrLeg[];
+}
+
+export async function getCallRecord(sql: Sql, callId: string): Promise<CallRecord | null> {
+  const rows = await sql.query<Record<string, unknown>>('SELECT * FROM telephony_calls WHERE call_id = $1', [
+    callId,
+  ]);
+  const r = rows[0];
+  if (!r) return null;
+  return {
+    callId: r.call_id as string,
+    channelUuid: r.channel_uuid as string | null,
+    direction: r.direction as 'inbound' | 'outbound',
+    from: r.from_number as string,
+    to: r.to_number as string,
+    startedAt: r.started_at as Date,
+    endedAt: r.ended_at as Date | null,
+    durationMs: r.duration_ms as number | null,
+    outcome: r.outcome as string | null,
+    endReason: r.end_reason as string | null,
+    legs: r.legs as CdrLeg[],
+  };
+}
+
+export interface RecordingMeta {
+  id: string;
+  callId: string;
+  path: string;
+  legs: string[];
+  startedAt: Date;
+  durationMs: number | null;
+  sizeBytes: number | null;
+  sha256: string | null;
+  state: 'recording' | 'complete' | 'missing';
+}
+
+const toRecording = (r: Record<string, unknown>): RecordingMeta => ({
+  id: r.id as string,
+  callId: r.call_id as string,
+  path: r.path as string,
+  legs: r.legs as string[],
+  startedAt: r.started_at as Date,
+  durationMs: r.duration_ms as number | null,
+  sizeBytes: r.size_bytes as number | null,
+  sha256: r.sha256 as string | null,
+  state: r.state as RecordingMeta['state'],
+});
+
+export async function recordingStarted(
+  sql: Sql,
+  r: { callId: string; path: string; legs: string[]; startedAt: Date },
+): Promise<string> {
+  const id = randomUUID();
+  await sql.query(
+    `INSERT INTO telephony_recordings (id, call_id, path, legs, started_at) VALUES ($1, $2, $3, $4::jsonb, $5)`,
+    [id, r.callId, r.path, JSON.stringify(r.legs), r.startedAt],
+  );
+  return id;
+}
+
+export async function recordingAddLeg(sql: Sql, id: string, leg: string): Promise<void> {
+  await sql.query(`UPDATE telephony_recordings SET legs = legs || $2::jsonb WHERE id = $1`, [
+    id,
+    JSON.stringify([leg]),
+  ]);
+}
+
+/** After the call: size, duration (from the WAV header) and sha256 of the file, or state 'missing'. */
+export async function recordingFinished(sql: Sql, id: string): Promise<RecordingMeta> {
+  const meta = await getRecordingMeta(sql, id);
+  let data: Buffer;
+  try {
+    data = await readFile(meta.path);
+  } catch {
+    await sql.query(`UPDATE telephony_recordings SET state = 'missing' WHERE id = $1`, [id]);
+    return { ...meta, state: 'missing' };
+  }
+  let durationMs: number | null = null;
+  try {
+    durationMs = readWavInfo(data).durationMs;
+  } catch {
+    // Not a WAV FreeSWITCH finished writing; keep the checksum so the file can still be verified.
+  }
+  const sha256 = createHash('sha256').update(data).digest('hex');
+  const rows = await sql.query<Record<string, unknown>>(
+    `UPDATE telephony_recordings SET state = 'complete', size_bytes = $2, sha256 = $3, duration_ms = $4
+     WHERE id = $1 RETURNING *`,
+    [id, data.length, sha256, durationMs],
+  );
+  return toRecording(rows[0]!);
+}
+
+export async function getRecordingMeta(sql: Sql, id: string): Promise<RecordingMeta> {
+  const rows = await sql.query<Record<string, unknown>>('SELECT * FROM telephony_recordings WHERE id = $1', [
+    id,
+  ]);
+  if (!rows[0]) throw new OtklikError('NOT_FOUND', `no recording ${id}`);
+  return toRecording(rows[0]);
+}
+
+export async function recordingsOfCall(sql: Sql, callId: string): Promise<RecordingMeta[]> {
+  const rows = await sql.query<Record<string, unknown>>(
+    'SELECT * FROM telephony_recordings WHERE call_id = $1 ORDER BY started_at',
+    [callId],
+  );
+  return rows.map(toRecording);
+}
+
+/** Roles that may listen to recordings (quality control, complaints); everybody else is refused. */
+export const RECORDING_ROLES: readonly string[] = ['supervisor', 'admin'];
+
+export interface Reader {
+  userId: string;
+  role: string;
+}
+
+/**
+ * Returns a recording's audio for an authorized role only. Every attempt, refused or granted, is written to
+ * telephony_recording_access first; a file whose checksum no longer matches is refused as tampered.
+ */
+export async function readRecording(
+  sql: Sql,
+  id: string,
+  reader: Reader,
+  allowedRoles: readonly string[] = RECORDING_ROLES,
+): Promise<{ meta: RecordingMeta; audio: Buffer }> {
+  const audit = (granted: boolean, reason: string | null) =>
+    sql.query(
+      `INSERT INTO telephony_recording_access (recording_id, user_id, role, granted, reason) VALUES ($1, $2, $3, $4, $5)`,
+      [id, reader.userId, reader.role, granted, reason],
+    );
+  if (!reader.userId || !allowedRoles.includes(reader.role)) {
+    await audit(false, 'role');
+    throw new OtklikError('FORBIDDEN', `role ${reader.role || '(none)'} may not listen to recordings`);
+  }
+  const meta = await getRecordingMeta(sql, id);
+  let audio: Buffer;
+  try {
+    audio = await readFile(meta.path);
+  } catch {
+    await audit(false, 'missing');
+    throw new OtklikError('NOT_FOUND', `recording ${id} is not on disk`);
+  }
+  if (meta.sha256 && createHash('sha256').update(audio).digest('hex') !== meta.sha256) {
+    await audit(false, 'checksum');
+    throw new OtklikError('CONFLICT', `recording ${id} does not match its checksum`);
+  }
+  await audit(true, null);
+  return { meta, audio };
+}

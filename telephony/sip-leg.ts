@@ -1,0 +1,308 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, unlink, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isOtklikError, type OtklikError } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
+import type {
+  CallLeg,
+  CallLegEvent,
+  CallMetadata,
+  ForwardResult,
+  LegEndReason,
+  PlayOptions,
+} from './call-leg.js';
+import {
+  dialString,
+  type FreeswitchControl,
+  type FsEvent,
+  fsCommands,
+  parseOriginateResult,
+} from './fsmrf.js';
+import { encodeWav } from './wav.js';
+
+/**
+ * The caller's leg on FreeSWITCH, controlled by channel uuid over the event socket. It implements CallLeg for
+ * the call-control logic, and reports what mod_audio_fork says about the voice bot's socket as ForkEvents.
+ */
+export type ForkEvent =
+  | { type: 'connected' }
+  | { type: 'play_audio'; file: string }
+  | { type: 'kill_audio' }
+  | { type: 'transfer'; data: Record<string, unknown> }
+  | { type: 'message'; data: unknown }
+  | { type: 'disconnected'; reason: 'closed' | 'connect_failed' | 'error' };
+
+export interface SipLegOptions {
+  control: FreeswitchControl;
+  uuid: string;
+  meta: CallMetadata;
+  /** Where audio handed to playAudio is written for FreeSWITCH to play (FreeSWITCH must see the same path). */
+  audioDir: string;
+  /** FreeSWITCH dial-string prefix of the carrier trunk (e.g. sofia/gateway/carrier). */
+  trunk?: string | undefined;
+  /** Caller id presented on forwards; the caller's own number when unset. */
+  callerIdNumber?: string | undefined;
+  log: Logger;
+  /** Ends the SIP dialog as well (drachtio BYE); FreeSWITCH's hang-up suffices without it. */
+  onHangup?: () => Promise<void>;
+}
+
+export class SipCallLeg implements CallLeg {
+  readonly meta: CallMetadata;
+  readonly uuid: string;
+  /** The uuid of the party bridged to the caller (agency, operator), if any. */
+  bridgedUuid: string | null = null;
+  private endedFlag = false;
+  private readonly listeners = new Set<(e: CallLegEvent) => void>();
+  private readonly forkListeners = new Set<(e: ForkEvent) => void>();
+  private readonly playing = new Map<string, { id: string; done: (completed: boolean) => void }>();
+  private readonly unsubscribe: () => void;
+  private playCount = 0;
+
+  constructor(private readonly opts: SipLegOptions) {
+    this.meta = opts.meta;
+    this.uuid = opts.uuid;
+    mkdirSync(opts.audioDir, { recursive: true });
+    this.unsubscribe = opts.control.onChannel(opts.uuid, (e) => this.onChannelEvent(e));
+  }
+
+  get ended(): boolean {
+    return this.endedFlag;
+  }
+
+  on(listener: (event: CallLegEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  onFork(listener: (event: ForkEvent) => void): () => void {
+    this.forkListeners.add(listener);
+    return () => this.forkListeners.delete(listener);
+  }
+
+  async playAudio(samples: Int16Array, sampleRate: number, opts: PlayOptions): Promise<void> {
+    const file = join(this.opts.audioDir, `${this.uuid}-${++this.playCount}.wav`);
+    writeFileSync(file, encodeWav(samples, sampleRate));
+    try {
+      await this.playFile(file, opts.id);
+    } finally {
+      unlink(file, () => {});
+    }
+  }
+
+  /**
+   * Plays a file FreeSWITCH can read. Files played one after another queue up on the channel (FreeSWITCH
+   * plays broadcasts in order, without gaps); resolves when this one finished (then playback_done with its
+   * id) or was stopped by stopAudio/hang-up (no playback_done).
+   */
+  async playFile(file: string, id: string = randomUUID()): Promise<void> {
+    if (this.endedFlag) return;
+    const done = new Promise<void>((resolve) => {
+      this.playing.set(file, {
+        id,
+        done: (completed) => {
+          if (completed) this.emit({ type: 'playback_done', id });
+          resolve();
+        },
+      });
+    });
+    try {
+      await this.opts.control.api(fsCommands.playFile(this.uuid, file));
+    } catch (err) {
+      this.playing.delete(file);
+      if (this.endedFlag) return;
+      throw err;
+    }
+    await done;
+  }
+
+  async sendText(_text: string): Promise<void> {
+    // A phone call has no screen; the bot speaks instead.
+  }
+
+  async stopAudio(): Promise<void> {
+    if (this.endedFlag) return;
+    await this.quietly(fsCommands.break(this.uuid));
+    // `uuid_break all` also drops the queued files, which then never report PLAYBACK_STOP.
+    this.settlePlaying(false);
+  }
+
+  private settlePlaying(completed: boolean): void {
+    const plays = [...this.playing.values()];
+    this.playing.clear();
+    for (const p of plays) p.done(completed);
+  }
+
+  /**
+   * Places a call to the target (number through the trunk, or SIP URI) and bridges the caller to it when it
+   * answers. Busy, no answer and failures come back as results: the caller stays on the line with us.
+   */
+  async forward(target: string, opts: { timeoutMs?: number } = {}): Promise<ForwardResult> {
+    if (this.endedFlag) return { status: 'failed', reason: 'caller hung up' };
+    let dial: string;
+    try {
+      dial = dialString(target, this.opts.trunk);
+    } catch (err) {
+      return { status: 'failed', reason: (err as Error).message };
+    }
+    const other = randomUUID();
+    const timeoutMs = opts.timeoutMs ?? 30_000;
+    let result: string;
+    try {
+      result = await this.opts.control.bgapi(
+        fsCommands.originate({
+          uuid: other,
+          dialString: dial,
+          timeoutMs,
+          callerIdNumber:
+            this.opts.callerIdNumber ?? (/^\+?\d+$/.test(this.meta.from) ? this.meta.from : undefined),
+        }),
+      );
+    } catch (err) {
+      return { status: 'failed', reason: (err as Error).message };
+    }
+    const parsed = parseOriginateResult(result);
+    if (parsed.status !== 'answered') return parsed;
+    if (this.endedFlag) {
+      await this.quietly(fsCommands.kill(other));
+      return { status: 'failed', reason: 'caller hung up' };
+    }
+    try {
+      await this.opts.control.api(fsCommands.bridge(this.uuid, other));
+    } catch (err) {
+      await this.quietly(fsCommands.kill(other));
+      return { status: 'failed', reason: (err as Error).message };
+    }
+    this.bridgedUuid = other;
+    return { status: 'answered' };
+  }
+
+  async hangup(reason: LegEndReason = 'bot_hangup'): Promise<void> {
+    if (this.endedFlag) return;
+    await this.quietly(fsCommands.kill(this.uuid));
+    await this.opts
+      .onHangup?.()
+      .catch((err) => this.opts.log.warn({ err, callId: this.meta.callId }, 'SIP BYE failed'));
+    this.end(reason);
+  }
+
+  /** Starts the stereo session recording of this channel into `path`. */
+  async startRecording(path: string): Promise<void> {
+    await this.opts.control.api(fsCommands.setVar(this.uuid, 'RECORD_STEREO', 'true'));
+    await this.opts.control.api(fsCommands.recordStart(this.uuid, path));
+  }
+
+  /** Forks the caller's audio (8 kHz L16 mono) to the voice bot's media socket with the call metadata. */
+  async startFork(url: string, metadata: Record<string, unknown>): Promise<void> {
+    await this.opts.control.api(fsCommands.audioForkStart(this.uuid, url, metadata));
+  }
+
+  async stopFork(): Promise<void> {
+    await this.quietly(fsCommands.audioForkStop(this.uuid));
+  }
+
+  /** Sends a JSON message to the voice bot over the fork's socket. */
+  async sendToBot(message: Record<string, unknown>): Promise<void> {
+    await this.quietly(fsCommands.audioForkSendText(this.uuid, message));
+  }
+
+  private async quietly(command: string): Promise<void> {
+    try {
+      await this.opts.control.api(command);
+    } catch (err) {
+      // The channel may be gone already (caller hung up): nothing left to stop.
+      if (!isOtklikError(err, 'ENGINE_FAILED')) throw err;
+      this.opts.log.debug(
+        { callId: this.meta.callId, command: command.split(' ')[0], err: (err as OtklikError).message },
+        'FreeSWITCH command had no effect',
+      );
+    }
+  }
+
+  private emit(event: CallLegEvent): void {
+    for (const l of [...this.listeners]) l(event);
+  }
+
+  private emitFork(event: ForkEvent): void {
+    for (const l of [...this.forkListeners]) l(event);
+  }
+
+  private end(reason: LegEndReason): void {
+    if (this.endedFlag) return;
+    this.endedFlag = true;
+    this.settlePlaying(false);
+    this.emit({ type: 'hangup', reason });
+    this.unsubscribe();
+  }
+
+  private onChannelEvent(e: FsEvent): void {
+    switch (e.name) {
+      case 'DTMF': {
+        const digit = e.header('DTMF-Digit');
+        const duration = Number(e.header('DTMF-Duration'));
+        // FreeSWITCH reports DTMF duration in 8 kHz samples.
+        if (digit)
+          this.emit({
+            type: 'dtmf',
+            digit,
+            ...(duration > 0 ? { durationMs: Math.round(duration / 8) } : {}),
+          });
+        return;
+      }
+      case 'PLAYBACK_STOP': {
+        const file = e.header('Playback-File-Path') ?? '';
+        const p = this.playing.get(file);
+        if (p) {
+          this.playing.delete(file);
+          p.done(e.header('Playback-Status') !== 'break');
+        }
+        return;
+      }
+      case 'CHANNEL_HANGUP_COMPLETE':
+        this.end('caller_hangup');
+        return;
+      case 'CUSTOM':
+        this.onForkEvent(e);
+        return;
+    }
+  }
+
+  private onForkEvent(e: FsEvent): void {
+    const parse = (): Record<string, unknown> => {
+      try {
+        const v = JSON.parse(e.body ?? '{}');
+        return v && typeof v === 'object' ? v : {};
+      } catch {
+        return {};
+      }
+    };
+    switch (e.subclass) {
+      case 'mod_audio_fork::connect':
+        this.emitFork({ type: 'connected' });
+        return;
+      case 'mod_audio_fork::play_audio': {
+        const file = parse().file;
+        if (typeof file === 'string') this.emitFork({ type: 'play_audio', file });
+        return;
+      }
+      case 'mod_audio_fork::kill_audio':
+        this.emitFork({ type: 'kill_audio' });
+        return;
+      case 'mod_audio_fork::transfer':
+        this.emitFork({ type: 'transfer', data: parse() });
+        return;
+      case 'mod_audio_fork::json':
+        this.emitFork({ type: 'message', data: parse() });
+        return;
+      case 'mod_audio_fork::disconnect':
+        this.emitFork({ type: 'disconnected', reason: 'closed' });
+        return;
+      case 'mod_audio_fork::connect_failed':
+        this.emitFork({ type: 'disconnected', reason: 'connect_failed' });
+        return;
+      case 'mod_audio_fork::error':
+        this.emitFork({ type: 'disconnected', reason: 'error' });
+        return;
+    }
+  }
+}

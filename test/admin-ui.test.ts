@@ -1,0 +1,212 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { callsPlugin } from '../admin/plugins/calls.js';
+import { incidentsPlugin } from '../admin/plugins/incidents.js';
+import { kbPlugin } from '../admin/plugins/kb.js';
+import { build } from '../admin/server.js';
+import type { TypedApp } from '../admin/typed.js';
+import { addUser } from '../admin/users.js';
+import { silentLogger } from '../core/log.js';
+import { createKbEditor } from '../kb/editor.js';
+import { openKnowledgeBase } from '../kb/knowledge-base.js';
+import { ensureSeeded } from '../kb/seed.js';
+import { createNluService, type NluService } from '../nlu/service.js';
+import { OperatorQueue } from '../telephony/queue.js';
+import textChatPlugin from '../voicebot/channels/text/plugin.js';
+import { addTurn, createCall, endCall } from '../voicebot/records/index.js';
+import { browserMissing, launchBrowser } from './support/browser.js';
+import { openTestDb, type TestDb } from './support/db.js';
+
+const password = 'пароль-для-теста';
+
+describe('staff web UI in a real browser', { skip: browserMissing }, () => {
+  let db: TestDb;
+  let app: TypedApp;
+  let base: string;
+  let browser: Browser;
+  let nlu: NluService;
+
+  before(async () => {
+    db = await openTestDb('pglite');
+    await ensureSeeded(db.sql);
+    for (const [login, role, name] of [
+      ['sidorova', 'supervisor', 'Сидорова А. В.'],
+      ['petrova', 'editor', 'Петрова Е. Н.'],
+      ['ivanov', 'approver', 'Иванов П. С.'],
+    ] as const) {
+      await addUser(db.sql, { login, role, name, password });
+    }
+    await createCall(db.sql, {
+      id: 'call-ui-1',
+      channel: 'text',
+      callerNumber: '+79991234567',
+      dialledNumber: '122',
+      startedAt: new Date(),
+    });
+    await addTurn(db.sql, 'call-ui-1', 1, {
+      who: 'bot',
+      text: 'Здравствуйте! Вы позвонили в службу 122.',
+      atMs: 0,
+    });
+    await addTurn(db.sql, 'call-ui-1', 2, {
+      who: 'caller',
+      text: 'хочу записаться к терапевту',
+      atMs: 2500,
+      intent: 'health.appointment',
+      confidence: 0.93,
+    });
+    await endCall(db.sql, 'call-ui-1', 'answered', new Date());
+
+    const queue = new OperatorQueue(db.sql, { waitNormMs: 60_000 });
+    const health = async () => ({
+      status: 'ok',
+      components: {
+        store: { status: 'ready' },
+        asr: { status: 'model_missing', message: 'нет модели Vosk' },
+      },
+    });
+    const kb = openKnowledgeBase(db.sql);
+    nlu = await createNluService({
+      kb,
+      modelDir: mkdtempSync(join(tmpdir(), 'otklik-nlu-')),
+      log: silentLogger,
+    });
+    app = await build({
+      sql: db.sql,
+      log: silentLogger,
+      plugins: [
+        { plugin: kbPlugin, opts: { sql: db.sql } },
+        { plugin: incidentsPlugin, opts: { sql: db.sql } },
+        { plugin: callsPlugin, opts: { sql: db.sql, queue, health, timezone: 'Europe/Moscow' } },
+        {
+          plugin: textChatPlugin,
+          opts: { deps: { kb, nlu: () => nlu.classifier(), sql: db.sql, log: silentLogger } },
+        },
+      ],
+    });
+    base = await app.listen({ host: '127.0.0.1', port: 0 });
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await app?.close();
+    await nlu?.close();
+    await db?.drop();
+  });
+
+  async function signIn(login: string): Promise<Page> {
+    const page = await browser.newPage();
+    await page.goto(base);
+    await page.getByLabel('Логин').fill(login);
+    await page.getByLabel('Пароль').fill(password);
+    await page.getByRole('button', { name: 'Войти' }).click();
+    await page
+      .locator('#whoami')
+      .filter({ hasText: login === 'sidorova' ? 'Сидорова' : /./ })
+      .waitFor();
+    return page;
+  }
+
+  it('a citizen asks in the chat widget and gets the approved answer', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${base}/chat.html`);
+    await page.locator('.msg.bot').filter({ hasText: 'нажмите один' }).waitFor();
+    await page.getByLabel('Ваш вопрос').fill('мне пришла повестка что делать');
+    await page.getByRole('button', { name: 'Отправить' }).click();
+    await page.locator('.msg.bot').filter({ hasText: 'военный комиссариат' }).first().waitFor();
+    await page.locator('.msg.bot').filter({ hasText: 'Остались ли у вас вопросы' }).waitFor();
+    await page.close();
+  });
+
+  it('rejects a wrong password with a message in Russian', async () => {
+    const page = await browser.newPage();
+    await page.goto(base);
+    await page.getByLabel('Логин').fill('sidorova');
+    await page.getByLabel('Пароль').fill('не тот пароль');
+    await page.getByRole('button', { name: 'Войти' }).click();
+    await page.getByText('Неверный логин или пароль').waitFor();
+    await page.close();
+  });
+
+  it('a supervisor sees the figures, the health of the parts, and a call transcript with a masked number', async () => {
+    const page = await signIn('sidorova');
+    await page.locator('#figures').getByText('Потеряно сверх норматива ожидания').waitFor();
+    assert.match(await page.locator('#figures').innerText(), /Отвечено ботом\s+1/);
+    assert.match(await page.locator('#health').innerText(), /нет модели/);
+    await page.getByRole('link', { name: 'Звонки' }).click();
+    const row = page.locator('#calls-table tbody tr[data-id="call-ui-1"]');
+    await row.waitFor();
+    assert.match(await row.innerText(), /\*+67/);
+    assert.doesNotMatch(await row.innerText(), /9991234567/);
+    assert.match(await row.innerText(), /отвечено ботом/);
+    await row.click();
+    await page.locator('#call-detail').getByText('хочу записаться к терапевту').waitFor();
+    await page.close();
+  });
+
+  it('an approver approves a script the editor sent, and only then it is served', async () => {
+    const editor = createKbEditor(db.sql);
+    const draft = await editor.createDraft('health.checkup', {
+      speech: 'Новая редакция: диспансеризацию можно пройти в своей поликлинике.',
+      screen: 'Новая редакция скрипта о диспансеризации.',
+      author: 'petrova',
+    });
+    await editor.submitForApproval('health.checkup', draft.version);
+    const kb = openKnowledgeBase(db.sql);
+    assert.notEqual((await kb.approvedAnswer('health.checkup'))?.version, draft.version);
+
+    const page = await signIn('ivanov');
+    await page.getByRole('link', { name: 'База знаний' }).click();
+    const button = page.locator(`button[data-intent="health.checkup"][data-act="approve"]`);
+    await button.click();
+    const checkup = page.locator('.answer', { hasText: 'health.checkup' });
+    await checkup.getByText(`v${draft.version}: согласовано`).waitFor();
+    const served = await kb.approvedAnswer('health.checkup');
+    assert.equal(served?.version, draft.version);
+    assert.equal(served?.approvedBy, 'ivanov');
+    await page.close();
+  });
+
+  it('a supervisor turns on an incident announcement from the UI', async () => {
+    const page = await signIn('sidorova');
+    await page.getByRole('link', { name: 'Инциденты' }).click();
+    await page.getByLabel('Заголовок').fill('Отключение теплоснабжения');
+    await page
+      .getByLabel('Текст объявления для звонящих')
+      .fill('В Северном районе отключено отопление, аварийные бригады работают.');
+    await page.getByRole('button', { name: 'Включить объявление' }).click();
+    await page.locator('#incident-list').getByText('Отключение теплоснабжения').waitFor();
+    const active = await openKnowledgeBase(db.sql).activeIncidents(new Date());
+    assert.ok(active.some((i) => i.title === 'Отключение теплоснабжения'));
+    await page.close();
+  });
+
+  it('the API refuses an editor who tries to approve, and a request without sign-in', async () => {
+    const anonymous = await fetch(`${base}/api/calls`);
+    assert.equal(anonymous.status, 401);
+    const signIn = await fetch(`${base}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ login: 'petrova', password }),
+    });
+    const { token } = (await signIn.json()) as { token: string };
+    const res = await fetch(`${base}/api/kb/answers/health.covid/versions/1/approve`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: '{}',
+    });
+    assert.equal(res.status, 403);
+    const bad = await fetch(`${base}/api/kb/answers/health.covid/versions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ speech: '' }),
+    });
+    assert.equal(bad.status, 400);
+    assert.equal(((await bad.json()) as { error: string }).error, 'VALIDATION_FAILED');
+  });
+});

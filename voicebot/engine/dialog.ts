@@ -1,0 +1,278 @@
+/**
+ * The dialog: one call's conversational state and the two verbs the flow runner uses — `say` (record the
+ * bot's turn, send a BotSay, wait until it was heard) and `hear` (the caller's next input: speech with its
+ * classification, a key, or silence). The policy processor feeds caller input in (`deliver`) and reports
+ * finished playback (`playbackDone`); a caller hang-up rejects whatever the runner awaits with CallEnded.
+ *
+ * Every turn is written to the call record as it happens (writes are chained so `seq` stays in order);
+ * a failing store is logged and never stops the call.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../../core/log.js';
+import type { Sql } from '../../kb/store/sql.js';
+import type { KnowledgeBase } from '../../kb/types.js';
+import type { Classification, Entity, IntentClassifier } from '../../nlu/types.js';
+import type { CallMetadata } from '../../telephony/call-leg.js';
+import { fallbackPrompt, fillPrompt } from '../flow/prompts.js';
+import type { Flow } from '../flow/schema.js';
+import { addTurn, type CallOutcome, type Speaker, type Turn } from '../records/calls.js';
+
+export type Heard =
+  | { kind: 'speech'; text: string; classification: Classification }
+  | { kind: 'dtmf'; digit: string }
+  | { kind: 'silence'; silenceMs: number };
+
+/** Thrown into the runner when the call ends under it (caller hang-up, shutdown). */
+export class CallEnded extends Error {
+  constructor(readonly reason: 'caller' | 'shutdown' | 'error') {
+    super(`call ended: ${reason}`);
+    this.name = 'CallEnded';
+  }
+}
+
+export interface SayOptions {
+  answerVersion?: string;
+  /** Default true: the caller may cut the bot short. Emergency messages are not interruptible. */
+  bargeIn?: boolean;
+}
+
+export interface DialogDeps {
+  callId: string;
+  meta: CallMetadata;
+  flow: Flow;
+  kb: KnowledgeBase;
+  nlu: () => IntentClassifier;
+  sql: Sql;
+  log: Logger;
+  /** Milliseconds since the call started (session clock). */
+  clock: () => number;
+  /** The wall-clock time of the call now (working hours, deadlines). */
+  wallClock: () => Date;
+  /** Sends a BotSay into the pipeline. */
+  emitSay: (text: string, utteranceId: string, opts: SayOptions) => void;
+  /** false on a voice leg without a working ASR: the caller is asked to use the keypad. */
+  speechAvailable?: boolean;
+  /** Real-time no-input timer for voice legs; text/simulated calls get Silence frames instead. */
+  realTimeNoInput?: boolean;
+}
+
+interface Waiter<T> {
+  resolve: (value: T) => void;
+  reject: (err: Error) => void;
+}
+
+export class Dialog {
+  readonly transcript: Array<{ who: Speaker; text: string; atMs: number }> = [];
+  readonly intents: Array<{ intent: string; confidence: number; atMs: number; text: string }> = [];
+  readonly answers: Array<{ intent: string; answerVersion: string }> = [];
+  readonly entities: Entity[] = [];
+  /** The caller's question being handled (the last classified in-scope utterance). */
+  classification: Classification | null = null;
+  topicId: string | null = null;
+  agencyId: string | null = null;
+  noMatchCount = 0;
+  outcome: CallOutcome | null = null;
+  escalationId: number | null = null;
+  lastBotText = '';
+  ended: CallEnded | null = null;
+  /** How many caller inputs the runner has taken (the flow's loop guard watches it). */
+  inputsHeard = 0;
+
+  private seq = 0;
+  private writes: Promise<void> = Promise.resolve();
+  private readonly mailbox: Heard[] = [];
+  private hearWaiter: Waiter<Heard> | null = null;
+  private readonly sayWaiters = new Map<string, Waiter<void>>();
+  private readonly waitingListeners: Array<() => void> = [];
+  private noInputTimer: NodeJS.Timeout | null = null;
+  speakingUtterance: { id: string; bargeIn: boolean } | null = null;
+
+  constructor(readonly deps: DialogDeps) {}
+
+  get answered(): boolean {
+    return this.answers.length > 0;
+  }
+
+  /** Records a turn (in order); resolves when it is stored or the store failed (logged). */
+  record(who: Speaker, text: string, extra: Omit<Turn, 'who' | 'text' | 'atMs'> = {}): Promise<void> {
+    const atMs = this.deps.clock();
+    this.transcript.push({ who, text, atMs });
+    const seq = ++this.seq;
+    this.writes = this.writes.then(() =>
+      addTurn(this.deps.sql, this.deps.callId, seq, { who, text, atMs, ...extra }).catch((err) =>
+        this.deps.log.error({ err, callId: this.deps.callId, seq }, 'cannot store a call turn'),
+      ),
+    );
+    return this.writes;
+  }
+
+  /** Waits until every turn so far is stored. */
+  flushed(): Promise<void> {
+    return this.writes;
+  }
+
+  classify(text: string, expected?: string[]): Classification {
+    return this.deps.nlu().classify(text, { ...(expected ? { expected } : {}), now: this.deps.wallClock() });
+  }
+
+  // ---- bot speech ----
+
+  async say(text: string, opts: SayOptions = {}): Promise<void> {
+    this.checkEnded();
+    const trimmed = text.trim();
+    if (!trimmed) return;
+    this.lastBotText = trimmed;
+    await this.record('bot', trimmed, { answerVersion: opts.answerVersion ?? null });
+    this.checkEnded();
+    const id = randomUUID();
+    const bargeIn = opts.bargeIn ?? true;
+    const done = new Promise<void>((resolve, reject) => this.sayWaiters.set(id, { resolve, reject }));
+    this.speakingUtterance = { id, bargeIn };
+    this.deps.emitSay(trimmed, id, { ...opts, bargeIn });
+    await done;
+  }
+
+  /** Says a KB prompt with {placeholders} filled; a missing prompt falls back to the shipped text. */
+  async sayPrompt(id: string, vars: Record<string, string> = {}, opts: SayOptions = {}): Promise<void> {
+    await this.say(fillPrompt(await this.promptText(id), vars), opts);
+  }
+
+  async promptText(id: string): Promise<string> {
+    let text: string | null = null;
+    try {
+      text = await this.deps.kb.prompt(id);
+    } catch (err) {
+      this.deps.log.error({ err, prompt: id }, 'cannot read a prompt from the knowledge base');
+    }
+    if (text) return text;
+    this.deps.log.warn({ prompt: id }, 'prompt missing in the knowledge base; using the shipped text');
+    return fallbackPrompt(id);
+  }
+
+  /** The pipeline finished (or cut short) an utterance. */
+  playbackDone(utteranceId: string): void {
+    if (this.speakingUtterance?.id === utteranceId) this.speakingUtterance = null;
+    const w = this.sayWaiters.get(utteranceId);
+    if (!w) return;
+    this.sayWaiters.delete(utteranceId);
+    w.resolve();
+  }
+
+  /** Playback cannot complete (output failed): let the dialog go on rather than hang. */
+  playbackFailed(): void {
+    this.speakingUtterance = null;
+    for (const [id, w] of this.sayWaiters) {
+      this.sayWaiters.delete(id);
+      w.resolve();
+    }
+  }
+
+  // ---- caller input ----
+
+  /** Caller input from the pipeline: to the waiting `hear`, or queued until the runner listens. */
+  deliver(input: Heard): void {
+    if (this.ended) return;
+    if (input.kind === 'speech') {
+      const c = input.classification;
+      this.intents.push({
+        intent: c.intent,
+        confidence: c.confidence,
+        atMs: this.deps.clock(),
+        text: input.text,
+      });
+      this.entities.push(...c.entities);
+      void this.record('caller', input.text, { intent: c.intent, confidence: c.confidence });
+    } else if (input.kind === 'dtmf') {
+      void this.record('caller', input.digit, { dtmf: input.digit });
+    }
+    if (input.kind === 'silence' && input.silenceMs < this.deps.flow.noInputMs) {
+      this.notifyWaiting();
+      return;
+    }
+    const w = this.hearWaiter;
+    if (w) {
+      this.hearWaiter = null;
+      this.clearNoInputTimer();
+      w.resolve(input);
+    } else {
+      this.mailbox.push(input);
+    }
+  }
+
+  /**
+   * The caller's next input. Speech is re-classified with `expected` (yes/no after a question) so the
+   * answer is read in context; the turn record keeps the context-free reading made on arrival.
+   */
+  async hear(opts: { expected?: string[] } = {}): Promise<Heard> {
+    this.checkEnded();
+    const queued = this.mailbox.shift();
+    const input =
+      queued ??
+      (await new Promise<Heard>((resolve, reject) => {
+        this.hearWaiter = { resolve, reject };
+        this.startNoInputTimer();
+        this.notifyWaiting();
+      }));
+    this.inputsHeard++;
+    await this.writes;
+    if (input.kind === 'speech' && opts.expected) {
+      return { ...input, classification: this.classify(input.text, opts.expected) };
+    }
+    return input;
+  }
+
+  /** Resolves when the runner waits for caller input with nothing queued, or the call ended. */
+  whenWaiting(): Promise<void> {
+    if (this.ended || (this.hearWaiter && this.mailbox.length === 0)) return Promise.resolve();
+    return new Promise((resolve) => this.waitingListeners.push(resolve));
+  }
+
+  /** The caller hung up (or the session stops): every await of the runner ends. */
+  end(reason: CallEnded['reason']): void {
+    if (this.ended) return;
+    this.ended = new CallEnded(reason);
+    this.clearNoInputTimer();
+    this.hearWaiter?.reject(this.ended);
+    this.hearWaiter = null;
+    for (const w of this.sayWaiters.values()) w.reject(this.ended);
+    this.sayWaiters.clear();
+    this.notifyWaiting();
+  }
+
+  /** Marks the runner finished (the bot ended the call): simulators stop waiting. */
+  finished(): void {
+    if (!this.ended) this.ended = new CallEnded('shutdown');
+    this.clearNoInputTimer();
+    this.notifyWaiting();
+  }
+
+  private checkEnded(): void {
+    if (this.ended) throw this.ended;
+  }
+
+  private notifyWaiting(): void {
+    for (const l of this.waitingListeners.splice(0)) l();
+  }
+
+  private startNoInputTimer(): void {
+    if (!this.deps.realTimeNoInput) return;
+    this.clearNoInputTimer();
+    const ms = this.deps.flow.noInputMs;
+    this.noInputTimer = setTimeout(() => {
+      this.noInputTimer = null;
+      // Only while nobody is speaking: the caller's speech in progress is not silence.
+      if (this.hearWaiter) this.deliver({ kind: 'silence', silenceMs: ms });
+    }, ms);
+    this.noInputTimer.unref?.();
+  }
+
+  /** The caller started speaking: the silence clock stops until the next listen. */
+  callerActivity(): void {
+    this.clearNoInputTimer();
+  }
+
+  private clearNoInputTimer(): void {
+    if (this.noInputTimer) clearTimeout(this.noInputTimer);
+    this.noInputTimer = null;
+  }
+}

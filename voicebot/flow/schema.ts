@@ -1,0 +1,172 @@
+/**
+ * Call flows as data: a flow is a list of steps; each step does one thing (say a prompt, play the menu,
+ * listen, answer, confirm, enqueue, forward, register an inquiry, survey, hang up) and names the step that
+ * follows for each outcome it can have (`next`, or `on: { outcome: stepId }`). `branch` steps choose by
+ * the recognized intent, the intent's handling, whether confirmation is needed, whether operators or the
+ * agency are open, or whether an answer was given. Flows live in the KB (section `flows:`) so that they can
+ * be edited without code; `parseFlow` validates one fully (every referenced step exists).
+ */
+import { z } from 'zod';
+import { OtklikError } from '../../core/errors.js';
+
+const stepId = z.string().regex(/^[a-z0-9_.-]+$/, 'step ids are lower-case ASCII: [a-z0-9_.-]');
+const outcomes = (keys: readonly [string, ...string[]]) => z.partialRecord(z.enum(keys), stepId);
+
+const base = { id: stepId };
+
+const sayStep = z.object({
+  ...base,
+  type: z.literal('say'),
+  /** A prompt id of the KB. */
+  prompt: z.string().optional(),
+  /** Also announce the incidents active at the call's time. */
+  incidents: z.boolean().default(false),
+  next: stepId,
+});
+
+const menuStep = z.object({
+  ...base,
+  type: z.literal('menu'),
+  menu: z.string().default('main'),
+  /** Reprompts on silence before the no_input outcome. */
+  retries: z.number().int().min(0).max(3).default(1),
+  /** Misunderstandings in the whole call (words or keys the menu cannot place) before no_match. */
+  maxNoMatch: z.number().int().min(1).max(5).default(2),
+  on: outcomes(['topic', 'intent', 'queue', 'forward', 'message', 'no_input', 'no_match']),
+});
+
+const listenStep = z.object({
+  ...base,
+  type: z.literal('listen'),
+  prompt: z.string().optional(),
+  /** Reprompts on silence before the no_input outcome. */
+  noInputRetries: z.number().int().min(0).max(3).default(1),
+  /** Misunderstandings in the whole call before the no_match outcome (the policy: two). */
+  maxNoMatch: z.number().int().min(1).max(5).default(2),
+  /** Keys the caller may press here, and where each leads. */
+  digits: z.record(z.string().regex(/^[0-9*#]$/), stepId).default({}),
+  on: outcomes(['intent', 'no_input', 'no_match']),
+});
+
+const branchStep = z.object({
+  ...base,
+  type: z.literal('branch'),
+  by: z.enum(['intent', 'handling', 'confirmation', 'operators_open', 'agency_open', 'answered']),
+  /** Case value → step. intent: intent ids; handling: answer|operator|forward|system;
+   *  confirmation: needed; operators_open/agency_open/answered: yes|no. */
+  cases: z.record(z.string(), stepId),
+  default: stepId,
+});
+
+const answerStep = z.object({
+  ...base,
+  type: z.literal('answer'),
+  on: outcomes(['answered', 'unavailable']),
+});
+
+const confirmStep = z.object({
+  ...base,
+  type: z.literal('confirm'),
+  prompt: z.string().default('confirm'),
+  on: outcomes(['yes', 'no', 'no_input']),
+});
+
+const enqueueStep = z.object({
+  ...base,
+  type: z.literal('enqueue'),
+  reason: z.string().default('caller_request'),
+  on: outcomes(['closed', 'failed']),
+});
+
+const forwardStep = z.object({
+  ...base,
+  type: z.literal('forward'),
+  on: outcomes(['closed', 'failed', 'no_agency']),
+});
+
+const inquiryStep = z.object({
+  ...base,
+  type: z.literal('inquiry'),
+  /** Ask «register an inquiry?» first (false when the caller asked for a callback). */
+  offer: z.boolean().default(true),
+  on: outcomes(['registered', 'declined']),
+});
+
+const surveyStep = z.object({ ...base, type: z.literal('survey'), next: stepId });
+
+const emergencyStep = z.object({
+  ...base,
+  type: z.literal('emergency'),
+  prompt: z.string().default('emergency'),
+});
+
+const hangupStep = z.object({ ...base, type: z.literal('hangup'), prompt: z.string().optional() });
+
+export const stepSchema = z.discriminatedUnion('type', [
+  sayStep,
+  menuStep,
+  listenStep,
+  branchStep,
+  answerStep,
+  confirmStep,
+  enqueueStep,
+  forwardStep,
+  inquiryStep,
+  surveyStep,
+  emergencyStep,
+  hangupStep,
+]);
+
+export const flowSchema = z.object({
+  id: stepId,
+  title: z.string().default(''),
+  /** The first step; the first in the list when omitted. */
+  start: stepId.optional(),
+  /** Where any emergency cue leads, wherever the call is. */
+  emergency: stepId.optional(),
+  /** Silence the caller gets before a reprompt, in real time (voice) or simulated time. */
+  noInputMs: z.number().int().min(1000).max(60000).default(6000),
+  steps: z.array(stepSchema).min(1),
+});
+
+export type Step = z.infer<typeof stepSchema>;
+export type StepType = Step['type'];
+export type StepOf<T extends StepType> = Extract<Step, { type: T }>;
+export type Flow = z.infer<typeof flowSchema> & { start: string };
+
+/** Every step id a step may lead to. */
+function targets(step: Step): string[] {
+  const out: string[] = [];
+  if ('next' in step) out.push(step.next);
+  if ('on' in step) out.push(...(Object.values(step.on).filter(Boolean) as string[]));
+  if (step.type === 'listen') out.push(...Object.values(step.digits));
+  if (step.type === 'branch') out.push(...Object.values(step.cases), step.default);
+  return out;
+}
+
+/** Validates a flow document; throws VALIDATION_FAILED naming the step and field. */
+export function parseFlow(doc: unknown): Flow {
+  const parsed = flowSchema.safeParse(doc);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(flow)'}: ${i.message}`);
+    throw new OtklikError('VALIDATION_FAILED', `invalid call flow:\n${lines.join('\n')}`);
+  }
+  const flow = parsed.data;
+  const ids = new Set<string>();
+  const problems: string[] = [];
+  for (const step of flow.steps) {
+    if (ids.has(step.id)) problems.push(`  steps.${step.id}: duplicate step id`);
+    ids.add(step.id);
+  }
+  for (const step of flow.steps) {
+    for (const t of targets(step))
+      if (!ids.has(t)) problems.push(`  steps.${step.id}: leads to unknown step "${t}"`);
+  }
+  const start = flow.start ?? flow.steps[0]!.id;
+  if (!ids.has(start)) problems.push(`  start: unknown step "${start}"`);
+  if (flow.emergency && !ids.has(flow.emergency))
+    problems.push(`  emergency: unknown step "${flow.emergency}"`);
+  if (problems.length > 0)
+    throw new OtklikError('VALIDATION_FAILED', `invalid call flow "${flow.id}":\n${problems.join('\n')}`);
+  return { ...flow, start };
+}

@@ -1,0 +1,243 @@
+/**
+ * Steps that end the bot's part of a call: enqueue (operator queue with the context package), forward
+ * (to the responsible agency within its hours), inquiry (registered for a callback, number confirmed by
+ * voice or keys), survey (score 1-5), emergency (112/103 at once) and hangup (goodbye).
+ */
+import { enqueueCall, OperatorQueue } from '../../telephony/queue.js';
+import type { Heard } from '../engine/dialog.js';
+import { saveSurvey } from '../records/calls.js';
+import { createEscalation, type EscalationContext } from '../records/escalations.js';
+import { registerInquiry } from '../records/inquiries.js';
+import { formatPhone, normalizePhone } from './prompts.js';
+import { askYesNo, follow, hear, type StepEnv, type StepHandler } from './runner.js';
+import { isQuestionIntent, operatorsOpen, responsibleAgency } from './steps-consult.js';
+
+const digitWords: Record<string, string> = {
+  ноль: '0',
+  нуль: '0',
+  один: '1',
+  одна: '1',
+  два: '2',
+  две: '2',
+  три: '3',
+  четыре: '4',
+  пять: '5',
+  шесть: '6',
+  семь: '7',
+  восемь: '8',
+  девять: '9',
+};
+
+/** Digits a caller said: "8 999 123 45 67", "восемь девять девять девять…", or a phone entity. */
+export function spokenDigits(heard: Heard): string {
+  if (heard.kind !== 'speech') return '';
+  const phone = heard.classification.entities.find((e) => e.type === 'phone');
+  if (phone) return String(phone.value).replace(/\D/g, '');
+  return heard.text
+    .toLowerCase()
+    .replace(/ё/g, 'е')
+    .split(/[^a-zа-я0-9]+/)
+    .map((w) => (/^\d+$/.test(w) ? w : (digitWords[w] ?? '')))
+    .join('');
+}
+
+export function escalationContext(env: StepEnv, reason: string): EscalationContext {
+  const { dialog } = env;
+  return {
+    callId: dialog.deps.callId,
+    callerNumber: dialog.deps.meta.from || null,
+    topic: dialog.topicId,
+    reason,
+    intents: dialog.intents.map((i) => ({ ...i })),
+    entities: [...dialog.entities],
+    transcript: dialog.transcript.map((t) => ({ ...t })),
+    answers: [...dialog.answers],
+  };
+}
+
+/** Stores the escalation and puts the call in telephony's operator queue; the dialog's outcome is escalated. */
+export async function escalate(env: StepEnv, reason: string): Promise<void> {
+  const { dialog, sql, log } = env;
+  const context = escalationContext(env, reason);
+  const at = dialog.deps.wallClock();
+  dialog.escalationId = await createEscalation(sql, context, at);
+  try {
+    await enqueueCall(
+      sql,
+      { callId: dialog.deps.callId, topicId: dialog.topicId, context: { ...context } },
+      at,
+    );
+  } catch (err) {
+    // The escalations row is itself a queue entry the operator side can read; the call is not lost.
+    log.error({ err, callId: dialog.deps.callId }, 'cannot put the call in the operator queue');
+  }
+  dialog.outcome = 'escalated';
+  env.onEscalate?.(reason);
+}
+
+/** The caller hung up while waiting for an operator. */
+export async function abandonQueue(env: Pick<StepEnv, 'sql' | 'log'>, callId: string): Promise<void> {
+  try {
+    await new OperatorQueue(env.sql, { waitNormMs: 60_000 }).abandoned(callId);
+  } catch (err) {
+    env.log.error({ err, callId }, 'cannot mark the queued call abandoned');
+  }
+}
+
+export const enqueueStep: StepHandler<'enqueue'> = async (step, env) => {
+  const { dialog } = env;
+  if (!(await operatorsOpen(env))) return follow(step, 'closed');
+  await dialog.sayPrompt('escalate');
+  const reason = dialog.noMatchCount >= 2 ? 'misunderstood' : step.reason;
+  await escalate(env, reason);
+  await dialog.sayPrompt('queue_wait');
+  // Waiting for an operator: the caller stays with the bot's hold messages until telephony bridges the
+  // call or the caller hangs up (hear() then ends with CallEnded).
+  for (;;) {
+    const heard = await dialog.hear();
+    await dialog.sayPrompt(heard.kind === 'silence' ? 'operators_busy' : 'queue_wait');
+  }
+};
+
+export const forwardStep: StepHandler<'forward'> = async (step, env) => {
+  const { dialog, kb, leg } = env;
+  const agencyId = await responsibleAgency(env);
+  const agency = agencyId ? await kb.agency(agencyId) : null;
+  if (!agency?.forwardNumber) return follow(step, 'no_agency');
+  dialog.agencyId = agency.id;
+  const open = await kb.agencyOpen(agency.id, dialog.deps.wallClock());
+  if (!open.open) return follow(step, 'closed');
+  await dialog.sayPrompt('forward', { agency: agency.name, number: agency.forwardNumber });
+  const result = await leg.forward(agency.forwardNumber, { timeoutMs: 30_000 });
+  if (result.status === 'answered') {
+    dialog.outcome = 'forwarded';
+    return null;
+  }
+  env.log.warn({ agency: agency.id, status: result.status }, 'forward to the agency failed');
+  await dialog.sayPrompt('forward_failed');
+  return follow(step, 'failed');
+};
+
+/** Collects a callback number by voice or keys (ended by #, 11 digits, or a pause). */
+async function askNumber(env: StepEnv): Promise<string | null> {
+  await env.dialog.sayPrompt('inquiry_number_ask');
+  let digits = '';
+  for (;;) {
+    const heard = await hear(env);
+    if (heard.kind === 'dtmf') {
+      if (heard.digit === '#') break;
+      if (/\d/.test(heard.digit)) digits += heard.digit;
+      if (digits.length >= 11) break;
+      continue;
+    }
+    if (heard.kind === 'speech') digits += spokenDigits(heard);
+    break;
+  }
+  return normalizePhone(digits);
+}
+
+export const inquiryStep: StepHandler<'inquiry'> = async (step, env) => {
+  const { dialog, kb, sql } = env;
+  if (step.offer) {
+    const consent = await askYesNo(env, () => dialog.sayPrompt('inquiry_offer'));
+    if (consent !== true) return follow(step, 'declined');
+  }
+  let number = normalizePhone(dialog.deps.meta.from ?? '');
+  let confirmed = false;
+  for (let attempt = 0; attempt < 3 && !confirmed; attempt++) {
+    if (!number) {
+      number = await askNumber(env);
+      if (!number) {
+        await dialog.sayPrompt('no_match');
+        continue;
+      }
+    }
+    const shown = formatPhone(number);
+    const answer = await askYesNo(env, () => dialog.sayPrompt('inquiry_number_confirm', { number: shown }));
+    if (answer === true) confirmed = true;
+    else if (answer === false) number = null;
+  }
+  if (!confirmed || !number) return follow(step, 'declined');
+  const c = dialog.classification;
+  const intent = c ? await kb.intent(c.intent) : null;
+  // The question is the last thing the caller asked about the line's topics, not «перезвоните мне».
+  const asked = [...dialog.intents]
+    .reverse()
+    .find((i) => isQuestionIntent(i.intent) && !i.intent.startsWith('service.'));
+  const question = asked?.text ?? c?.text ?? '';
+  const inquiry = await registerInquiry(sql, {
+    callId: dialog.deps.callId,
+    question: question || 'Просьба перезвонить',
+    intentId: c && c.intent !== 'service.callback' ? c.intent : null,
+    topicId: intent?.topicId ?? dialog.topicId,
+    agencyId: await responsibleAgency(env),
+    callbackNumber: number,
+    receivedAt: dialog.deps.wallClock(),
+  });
+  dialog.outcome = 'inquiry';
+  await dialog.sayPrompt('inquiry_registered', {
+    id: String(inquiry.id),
+    deadline: formatDeadline(inquiry.answerDueAt, inquiry.timezone),
+  });
+  return follow(step, 'registered');
+};
+
+function formatDeadline(at: Date, timeZone: string): string {
+  return new Intl.DateTimeFormat('ru-RU', {
+    timeZone,
+    day: 'numeric',
+    month: 'long',
+    hour: '2-digit',
+    minute: '2-digit',
+  }).format(at);
+}
+
+const scoreWords: Record<string, number> = {
+  один: 1,
+  единица: 1,
+  два: 2,
+  двойка: 2,
+  три: 3,
+  тройка: 3,
+  четыре: 4,
+  четверка: 4,
+  пять: 5,
+  пятерка: 5,
+};
+
+export function surveyScore(heard: Heard): number | null {
+  if (heard.kind === 'dtmf') return /^[1-5]$/.test(heard.digit) ? Number(heard.digit) : null;
+  if (heard.kind !== 'speech') return null;
+  for (const word of heard.text
+    .toLowerCase()
+    .replace(/ё/g, 'е')
+    .split(/[^a-zа-я0-9]+/)) {
+    if (/^[1-5]$/.test(word)) return Number(word);
+    if (scoreWords[word]) return scoreWords[word]!;
+  }
+  return null;
+}
+
+export const surveyStep: StepHandler<'survey'> = async (step, env) => {
+  const { dialog, sql, log } = env;
+  await dialog.sayPrompt('survey');
+  const score = surveyScore(await hear(env));
+  if (score !== null) {
+    await saveSurvey(sql, dialog.deps.callId, score, dialog.deps.wallClock()).catch((err) =>
+      log.error({ err }, 'cannot store the survey score'),
+    );
+    await dialog.sayPrompt('survey_thanks');
+  }
+  return step.next;
+};
+
+export const emergencyStep: StepHandler<'emergency'> = async (step, env) => {
+  env.dialog.outcome = 'emergency';
+  await env.dialog.sayPrompt(step.prompt, {}, { bargeIn: false });
+  return null;
+};
+
+export const hangupStep: StepHandler<'hangup'> = async (step, env) => {
+  if (step.prompt) await env.dialog.sayPrompt(step.prompt, {}, { bargeIn: false });
+  return null;
+};

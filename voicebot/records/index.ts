@@ -1,0 +1,3 @@
+export * from './calls.js';
+export * from './escalations.js';
+export * from './inquiries.js';

@@ -1,0 +1,293 @@
+/**
+ * One call session: the call record, the pipeline for the leg, and the flow runner driving the dialog.
+ *
+ *   text leg:  [nlu, policy, text-out]                 caller text enters as Transcript at the NLU
+ *   voice leg: [...voice input, nlu, policy, ...voice output]   caller audio enters as AudioIn at the head
+ *
+ * The session resolves with the call's outcome; whatever fails inside (a processor, the flow, the store),
+ * the caller hears a fallback and the call goes to the operator queue rather than being dropped.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../core/log.js';
+import type { Sql } from '../kb/store/sql.js';
+import type { KnowledgeBase } from '../kb/types.js';
+import type { IntentClassifier } from '../nlu/types.js';
+import type { CallLeg, CallLegEvent, LegEndReason } from '../telephony/call-leg.js';
+import { createVoiceProcessors } from './engine/audio/index.js';
+import type { TtsCache } from './engine/audio/tts-cache.js';
+import { CallEnded, Dialog } from './engine/dialog.js';
+import { type Frame, makeFrame } from './engine/frames.js';
+import { NluProcessor } from './engine/nlu-processor.js';
+import { type FrameProcessor, Pipeline } from './engine/pipeline.js';
+import { PolicyProcessor } from './engine/policy.js';
+import { TextOutputProcessor } from './engine/text-output.js';
+import { type Flow, loadFlow, runFlow, type StepEnv, stepHandlers } from './flow/index.js';
+import { abandonQueue, escalate } from './flow/steps-handoff.js';
+import { type CallChannel, type CallOutcome, createCall, endCall, type Speaker } from './records/calls.js';
+import { setEscalationStatus } from './records/escalations.js';
+import type { SpeechServices } from './speech/types.js';
+
+export interface SessionDeps {
+  kb: KnowledgeBase;
+  nlu: () => IntentClassifier;
+  sql: Sql;
+  log: Logger;
+  /** Speech engines; required for voice legs. */
+  speech?: SpeechServices;
+  /** 'voice' when speech is given and the leg is not a text leg. */
+  mode?: 'text' | 'voice';
+  /** Wall-clock time of the call now (the caller script's `at` in simulations). */
+  now?: () => Date;
+  /** Milliseconds since the call started; simulations advance it without waiting. */
+  clock?: () => number;
+  flowId?: string;
+  /** Record channel; defaults to the leg's. */
+  channel?: CallChannel;
+  /** Real-time reprompt timer (web chat has none; voice measures silence in audio). */
+  realTimeNoInput?: boolean;
+  voice?: {
+    ttsCache?: TtsCache;
+    voice?: string;
+    hangoverMs?: number;
+    onFirstAudio?: (utteranceId: string) => void;
+  };
+  /** Every frame that leaves the pipeline (tests, the chat WebSocket). */
+  onFrame?: (frame: Frame) => void;
+}
+
+export interface CallResult {
+  callId: string;
+  outcome: CallOutcome;
+  intents: string[];
+  transcript: Array<{ who: Speaker; text: string; at_ms: number }>;
+  answers: Array<{ intent: string; answer_version: string }>;
+}
+
+export class CallSession {
+  readonly callId: string;
+  dialog!: Dialog;
+  private pipeline!: Pipeline;
+  private flow!: Flow;
+  private readonly clock: () => number;
+  private readonly now: () => Date;
+  private endReason: 'caller' | 'bot' | 'shutdown' = 'bot';
+  private unsubscribe: () => void = () => {};
+  private readonly ready: Promise<void>;
+  private markReady: () => void = () => {};
+
+  constructor(
+    readonly leg: CallLeg,
+    private readonly deps: SessionDeps,
+  ) {
+    this.callId = leg.meta.callId || randomUUID();
+    const t0 = Date.now();
+    this.clock = deps.clock ?? (() => Date.now() - t0);
+    this.now = deps.now ?? (() => new Date());
+    this.ready = new Promise((r) => {
+      this.markReady = r;
+    });
+  }
+
+  /** Resolves once the dialog exists (the call record is written and the pipeline built). */
+  started(): Promise<void> {
+    return this.ready;
+  }
+
+  /** Resolves when the bot waits for the caller (nothing queued) or the call is over. */
+  async whenWaiting(): Promise<void> {
+    await this.ready;
+    await this.pipeline.idle();
+    await this.dialog.whenWaiting();
+  }
+
+  /** The caller was silent this long (simulations; voice legs measure silence in the audio). */
+  callerSilence(silenceMs: number): void {
+    this.pipeline.pushTo('policy', makeFrame('Silence', { silenceMs }, this.clock()));
+  }
+
+  /** Ends the session from outside (simulation script over, shutdown): queued calls stay escalated. */
+  stop(): void {
+    this.endReason = 'shutdown';
+    this.dialog?.end('shutdown');
+  }
+
+  async run(): Promise<CallResult> {
+    const { deps, leg } = this;
+    const log = deps.log.child({ callId: this.callId });
+    this.flow = await loadFlow(deps.kb, deps.flowId ?? 'default', log);
+    const voice = (deps.mode ?? (deps.speech && leg.meta.channel !== 'text' ? 'voice' : 'text')) === 'voice';
+    await createCall(deps.sql, {
+      id: this.callId,
+      channel: deps.channel ?? leg.meta.channel,
+      callerNumber: leg.meta.from || null,
+      dialledNumber: leg.meta.to || '122',
+      startedAt: this.now(),
+      flowId: this.flow.id,
+    });
+    this.dialog = new Dialog({
+      callId: this.callId,
+      meta: leg.meta,
+      flow: this.flow,
+      kb: deps.kb,
+      nlu: deps.nlu,
+      sql: deps.sql,
+      log,
+      clock: this.clock,
+      wallClock: this.now,
+      realTimeNoInput: deps.realTimeNoInput ?? false,
+      speechAvailable: !voice || deps.speech?.asr.state().status === 'ready',
+      emitSay: (text, utteranceId, opts) =>
+        this.pipeline.pushTo(
+          'policy',
+          makeFrame(
+            'BotSay',
+            {
+              text,
+              utteranceId,
+              bargeIn: opts.bargeIn ?? true,
+              ...(opts.answerVersion ? { answerVersion: opts.answerVersion } : {}),
+            },
+            this.clock(),
+          ),
+        ),
+    });
+    this.pipeline = new Pipeline(this.processors(voice, log), {
+      now: this.clock,
+      log,
+      onOutput: (f) => this.onOutput(f, log),
+    });
+    await this.pipeline.start();
+    this.unsubscribe = leg.on((e) => this.onLegEvent(e, voice));
+    this.markReady();
+
+    const env: StepEnv = {
+      flow: this.flow,
+      dialog: this.dialog,
+      kb: deps.kb,
+      sql: deps.sql,
+      leg,
+      log,
+      onEscalate: (reason) => this.pipeline.pushTo('policy', makeFrame('Escalate', { reason }, this.clock())),
+    };
+    try {
+      await runFlow(this.flow, env, stepHandlers);
+    } catch (err) {
+      if (!(err instanceof CallEnded)) await this.technicalFallback(env, err, log);
+    }
+    return this.finish(env, log);
+  }
+
+  private processors(voice: boolean, log: Logger): FrameProcessor[] {
+    const nlu = new NluProcessor(this.deps.nlu, this.now);
+    const policy = new PolicyProcessor(this.dialog);
+    if (!voice) return [nlu, policy, new TextOutputProcessor(this.leg)];
+    if (!this.deps.speech) throw new Error('a voice session needs speech services');
+    const v = this.deps.voice ?? {};
+    const parts = createVoiceProcessors({
+      leg: this.leg,
+      speech: this.deps.speech,
+      sampleRate: 8000,
+      noInputMs: this.flow.noInputMs,
+      ...(v.ttsCache ? { ttsCache: v.ttsCache } : {}),
+      ...(v.voice ? { voice: v.voice } : {}),
+      ...(v.hangoverMs ? { hangoverMs: v.hangoverMs } : {}),
+      ...(v.onFirstAudio ? { onFirstAudio: v.onFirstAudio } : {}),
+    });
+    log.debug('voice pipeline');
+    return [...parts.input, nlu, policy, ...parts.output];
+  }
+
+  private onLegEvent(e: CallLegEvent, voice: boolean): void {
+    const at = this.clock();
+    switch (e.type) {
+      case 'text':
+        this.pipeline.pushTo(
+          'nlu',
+          makeFrame('Transcript', { text: e.text, final: true, confidence: 1 }, at),
+        );
+        return;
+      case 'dtmf':
+        if (voice) this.pipeline.push(makeFrame('Dtmf', { digit: e.digit }, at));
+        else this.pipeline.pushTo('policy', makeFrame('Dtmf', { digit: e.digit }, at));
+        return;
+      case 'audio':
+        if (voice)
+          this.pipeline.push(makeFrame('AudioIn', { samples: e.samples, sampleRate: e.sampleRate }, at));
+        return;
+      case 'hangup':
+        if (e.reason === 'caller_hangup') {
+          this.endReason = 'caller';
+          this.dialog.end('caller');
+          this.pipeline.push(makeFrame('Hangup', { reason: 'caller' }, at));
+        }
+        return;
+      default:
+        return;
+    }
+  }
+
+  private onOutput(frame: Frame, log: Logger): void {
+    this.deps.onFrame?.(frame);
+    if (frame.kind === 'Error') {
+      log.error({ err: frame.error, source: frame.source }, 'pipeline error');
+      // Output that failed cannot report playback done: the dialog must not wait for it forever.
+      this.dialog.playbackFailed();
+    }
+  }
+
+  /** Something broke under the call: apologise and hand the caller to a person. */
+  private async technicalFallback(env: StepEnv, err: unknown, log: Logger): Promise<void> {
+    log.error({ err }, 'call flow failed; technical fallback to the operator queue');
+    try {
+      await this.dialog.sayPrompt('technical_fallback', {}, { bargeIn: false });
+      if (!this.dialog.outcome) await escalate(env, 'technical');
+    } catch (fallbackErr) {
+      if (!(fallbackErr instanceof CallEnded)) log.error({ err: fallbackErr }, 'technical fallback failed');
+    }
+  }
+
+  private outcome(): CallOutcome {
+    const d = this.dialog;
+    if (d.outcome === 'escalated' && this.endReason === 'caller') return 'abandoned';
+    if (d.outcome) return d.outcome;
+    return d.answered ? 'answered' : 'hangup';
+  }
+
+  private async finish(env: StepEnv, log: Logger): Promise<CallResult> {
+    const outcome = this.outcome();
+    this.dialog.finished();
+    await this.dialog.flushed();
+    if (outcome === 'abandoned') {
+      await abandonQueue(env, this.callId);
+      const id = this.dialog.escalationId;
+      if (id !== null)
+        await setEscalationStatus(this.deps.sql, id, 'abandoned').catch((err) =>
+          log.error({ err }, 'cannot update the escalation'),
+        );
+    }
+    try {
+      await endCall(this.deps.sql, this.callId, outcome, this.now());
+    } catch (err) {
+      log.error({ err }, 'cannot close the call record');
+    }
+    this.unsubscribe();
+    await this.pipeline.stop();
+    if (!this.leg.ended && this.endReason === 'bot') {
+      const reason: LegEndReason = outcome === 'forwarded' ? 'transferred' : 'bot_hangup';
+      await this.leg.hangup(reason).catch((err) => log.warn({ err }, 'leg hangup failed'));
+    }
+    log.info({ outcome }, 'call ended');
+    return {
+      callId: this.callId,
+      outcome,
+      intents: this.dialog.intents.map((i) => i.intent),
+      transcript: this.dialog.transcript.map((t) => ({ who: t.who, text: t.text, at_ms: t.atMs })),
+      answers: this.dialog.answers.map((a) => ({ intent: a.intent, answer_version: a.answerVersion })),
+    };
+  }
+}
+
+/** Runs one call on a leg from greeting to outcome. */
+export function runCall(leg: CallLeg, deps: SessionDeps): Promise<CallResult> {
+  return new CallSession(leg, deps).run();
+}

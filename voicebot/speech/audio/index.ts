@@ -1,0 +1,5 @@
+export * from './framing.js';
+export * from './g711.js';
+export * from './pcm.js';
+export * from './resample.js';
+export * from './wav.js';
