@@ -1,14 +1,48 @@
 /**
  * `npm run bench`: runs every benchmark script in bench/ one after another (they compete for the same two
  * cores otherwise) and prints their tables. `npm run bench -- nlu kb` runs only those whose name matches.
- * Each script is bounded in time and also writes its own bench/results-<part>.md.
+ * Each script is bounded in time and writes (or, for the older parts, is summarized in) its own
+ * bench/results-<part>.md; afterwards bench/RESULTS.md is assembled from bench/SUMMARY.md and every part, so
+ * the single results file never drifts from the parts. `npm run bench -- --assemble` only assembles.
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const dir = fileURLToPath(new URL('.', import.meta.url));
-const filters = process.argv.slice(2);
+const args = process.argv.slice(2);
+const assembleOnly = args.includes('--assemble');
+const filters = args.filter((a) => !a.startsWith('--'));
+
+/** Each part starts at heading level 1; nest it one level below RESULTS.md's title (not inside code fences). */
+function nestHeadings(markdown: string): string {
+  let fenced = false;
+  return markdown
+    .split('\n')
+    .map((line) => {
+      if (line.startsWith('```')) fenced = !fenced;
+      return !fenced && /^#+ /.test(line) ? `#${line}` : line;
+    })
+    .join('\n');
+}
+
+function assembleResults(): void {
+  const parts = readdirSync(dir)
+    .filter((name) => /^results-.+\.md$/.test(name))
+    .sort();
+  const sections = parts.map((name) => {
+    const body = nestHeadings(readFileSync(`${dir}${name}`, 'utf8'));
+    return `<!-- from bench/${name} -->\n${body.trimEnd()}\n`;
+  });
+  const summary = readFileSync(`${dir}SUMMARY.md`, 'utf8').trimEnd();
+  writeFileSync(`${dir}RESULTS.md`, `${summary}\n\n${sections.join('\n')}`);
+  process.stdout.write(`bench/RESULTS.md assembled from ${parts.length} parts\n`);
+}
+
+if (assembleOnly) {
+  assembleResults();
+  process.exit(0);
+}
 const scripts = readdirSync(dir)
   .filter((name) => name.endsWith('.ts') && name !== 'run.ts' && !name.endsWith('.test.ts'))
   .filter((name) => filters.length === 0 || filters.some((f) => name.includes(f)))
@@ -23,4 +57,5 @@ for (const script of scripts) {
     process.stdout.write(`bench/${script} exited with ${result.status}\n`);
   }
 }
+assembleResults();
 process.exit(failed === 0 ? 0 : 1);

@@ -75,9 +75,11 @@ function connectSrf(
     }, opts.timeoutMs);
     srf.on('connect', (err) => {
       clearTimeout(timer);
-      if (err)
+      if (err) {
+        // drachtio-srf would keep reconnecting with the same wrong secret: stop it.
+        srf.disconnect();
         reject(new OtklikError('UNAVAILABLE', `drachtio-server refused us: ${err.message}`, { cause: err }));
-      else resolvePromise();
+      } else resolvePromise();
     });
     srf.on('error', () => {
       // drachtio-srf reconnects by itself; until the first connect the timer above decides.

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { silentLogger } from '../core/log.js';
 import { backends, openTestDb, type TestDb } from '../test/support/db.js';
+import { encodeWav } from '../voicebot/speech/audio/wav.js';
 import { CallControl } from './call-control.js';
 import type { CallMetadata } from './call-leg.js';
 import { FreeswitchControl } from './fsmrf.js';
@@ -13,7 +14,6 @@ import { OperatorQueue } from './queue.js';
 import { getCallRecord, recordingsOfCall } from './records.js';
 import { BotSocket, eventually } from './testing/bot-socket.js';
 import { FakeFreeswitch } from './testing/fake-freeswitch.js';
-import { encodeWav } from './wav.js';
 
 const OPERATOR = 'sip:ivanova@10.0.0.21';
 const AGENCY = '+74951230000';
@@ -44,7 +44,7 @@ for (const backend of backends.filter((b) => b === 'postgres')) {
       control = await FreeswitchControl.connect({ host: '127.0.0.1', port: fs.port, secret: 'ClueCon' });
       for (const id of Object.keys(prompts) as (keyof typeof prompts)[]) {
         prompts[id] = join(dir, `${id}.wav`);
-        writeFileSync(prompts[id], encodeWav(new Int16Array(800), 8000));
+        writeFileSync(prompts[id], encodeWav({ samples: new Int16Array(800), sampleRate: 8000 }));
       }
       fs.dialOutcomes.set('sofia/external/ivanova@10.0.0.21', 'answer');
     });

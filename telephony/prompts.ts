@@ -3,8 +3,8 @@ import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../core/log.js';
 import type { KnowledgeBase } from '../kb/types.js';
+import { encodeWav } from '../voicebot/speech/audio/wav.js';
 import type { TtsEngine } from '../voicebot/speech/types.js';
-import { encodeWav } from './wav.js';
 
 /**
  * The messages telephony plays on its own, when the voice bot cannot: synthesized once at start-up into WAV
@@ -60,7 +60,7 @@ export async function preparePrompts(opts: {
         const samples = await synthesize(opts.tts, text);
         if (samples.length === 0) throw new Error('the engine returned no audio');
         // Written under a temporary name first: FreeSWITCH must never play a half-written file.
-        writeFileSync(`${path}.tmp`, encodeWav(samples, SAMPLE_RATE));
+        writeFileSync(`${path}.tmp`, encodeWav({ samples, sampleRate: SAMPLE_RATE }));
         renameSync(`${path}.tmp`, path);
       } catch (err) {
         opts.log.error({ err, prompt: id }, 'cannot synthesize a telephony prompt');

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openTestDb, type TestDb } from '../test/support/db.js';
+import { encodeWav, readWavInfo } from '../voicebot/speech/audio/wav.js';
 import { readRecording, recordingFinished, recordingStarted, recordingsOfCall } from './records.js';
-import { encodeWav, readWavInfo } from './wav.js';
 
 describe('recordings: metadata, checksum and authorized access', () => {
   let db: TestDb;
@@ -21,7 +21,10 @@ describe('recordings: metadata, checksum and authorized access', () => {
 
   async function stored(callId: string, seconds: number) {
     const path = join(dir, `${callId}.wav`);
-    writeFileSync(path, encodeWav(new Int16Array(8000 * 2 * seconds).fill(700), 8000, 2));
+    writeFileSync(
+      path,
+      encodeWav({ samples: new Int16Array(8000 * 2 * seconds).fill(700), sampleRate: 8000 }, 2),
+    );
     const id = await recordingStarted(db.sql, {
       callId,
       path,
@@ -63,7 +66,7 @@ describe('recordings: metadata, checksum and authorized access', () => {
 
   it('refuses a file that no longer matches its checksum, and marks a vanished file missing', async () => {
     const { id, path } = await stored('c-tamper', 1);
-    writeFileSync(path, encodeWav(new Int16Array(16000), 8000, 2));
+    writeFileSync(path, encodeWav({ samples: new Int16Array(16000), sampleRate: 8000 }, 2));
     await assert.rejects(readRecording(db.sql, id, { userId: 'sup1', role: 'supervisor' }), {
       code: 'CONFLICT',
     });
@@ -81,7 +84,7 @@ describe('recordings: metadata, checksum and authorized access', () => {
   });
 
   it('reads the length of a WAV whose data chunk is still being written', () => {
-    const wav = encodeWav(new Int16Array(4000), 8000, 1);
+    const wav = encodeWav({ samples: new Int16Array(4000), sampleRate: 8000 });
     wav.writeUInt32LE(0xffffffff, 40);
     assert.equal(readWavInfo(wav).durationMs, 500);
     assert.throws(() => readWavInfo(Buffer.from('not a wav at all')), { code: 'AUDIO_MALFORMED' });

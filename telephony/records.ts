@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { OtklikError } from '../core/errors.js';
 import type { Sql } from '../kb/store/sql.js';
-import { readWavInfo } from './wav.js';
+import { readWavInfo } from '../voicebot/speech/audio/wav.js';
 
 /**
  * Call-detail records and recordings of the telephony part. A CDR row is written when the call starts and

@@ -3,6 +3,7 @@ import { mkdirSync, unlink, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isOtklikError, type OtklikError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
+import { encodeWav } from '../voicebot/speech/audio/wav.js';
 import type {
   CallLeg,
   CallLegEvent,
@@ -18,7 +19,6 @@ import {
   fsCommands,
   parseOriginateResult,
 } from './fsmrf.js';
-import { encodeWav } from './wav.js';
 
 /**
  * The caller's leg on FreeSWITCH, controlled by channel uuid over the event socket. It implements CallLeg for
@@ -82,7 +82,7 @@ export class SipCallLeg implements CallLeg {
 
   async playAudio(samples: Int16Array, sampleRate: number, opts: PlayOptions): Promise<void> {
     const file = join(this.opts.audioDir, `${this.uuid}-${++this.playCount}.wav`);
-    writeFileSync(file, encodeWav(samples, sampleRate));
+    writeFileSync(file, encodeWav({ samples, sampleRate }));
     try {
       await this.playFile(file, opts.id);
     } finally {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,25 +9,31 @@ import { loadConfig } from '../core/config.js';
 import { silentLogger } from '../core/log.js';
 import { startTelephony, type TelephonyApp } from '../telephony/app.js';
 import type { CallLegEvent } from '../telephony/call-leg.js';
-import { recordingsOfCall } from '../telephony/records.js';
+import { getCallRecord, recordingsOfCall } from '../telephony/records.js';
 import { eventually } from '../telephony/testing/bot-socket.js';
 import { rtpPcap } from '../telephony/testing/rtp-pcap.js';
 import type { MediaLeg } from '../voicebot/channels/media/media-leg.js';
 import { type MediaSocket, startMediaSocket } from '../voicebot/channels/media/server.js';
+import { EspeakTtsEngine } from '../voicebot/speech/tts/espeak.js';
 import { openTestDb, type TestDb } from './support/db.js';
 
 /**
- * A real call through drachtio-server and FreeSWITCH (with mod_audio_fork), when both are reachable:
+ * Real calls through drachtio-server and FreeSWITCH (with mod_audio_fork), when both are reachable:
  * DRACHTIO_HOST (admin port DRACHTIO_PORT, default 9022) and FREESWITCH_HOST (event socket 8021), FreeSWITCH
  * configured from telephony/freeswitch/. sipp (Debian: sip-tester) calls 122 with synthesized Russian speech and
- * RFC 2833 key 1; a second sipp answers as the agency. Skipped, saying why, where they are not running (CI).
+ * RFC 2833 key 1; other sipps answer as the agency, the citizen called back and the operator. Skipped, saying
+ * why, where they are not running (CI).
  */
 const drachtioHost = process.env.DRACHTIO_HOST ?? '127.0.0.1';
 const drachtioPort = Number(process.env.DRACHTIO_PORT ?? 9022);
 const fsHost = process.env.FREESWITCH_HOST ?? '127.0.0.1';
 const fsPort = Number(process.env.FREESWITCH_PORT ?? 8021);
 const sipPort = Number(process.env.DRACHTIO_SIP_PORT ?? 5060);
+/** Where the sipps listen; FreeSWITCH must reach this address (SIPP_IP where FreeSWITCH runs elsewhere). */
+const sippIp = process.env.SIPP_IP ?? '127.0.0.1';
 const agencyPort = 5099;
+const operatorPort = 5098;
+const calleePort = 5097;
 
 function reachable(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -69,13 +75,124 @@ function speech(text: string): Int16Array {
   return out;
 }
 
+/** RMS level of each channel of a 16-bit PCM WAV file ([caller, other side] for our stereo recordings). */
+function channelLevels(path: string, fromS = 0, toS = Number.POSITIVE_INFINITY): number[] {
+  const wav = readFileSync(path);
+  assert.equal(wav.toString('ascii', 0, 4), 'RIFF', `${path} is not a WAV file`);
+  let channels = 0;
+  let rate = 0;
+  let bits = 0;
+  let offset = 12;
+  while (offset + 8 <= wav.length) {
+    const id = wav.toString('ascii', offset, offset + 4);
+    const size = wav.readUInt32LE(offset + 4);
+    const body = offset + 8;
+    if (id === 'fmt ') {
+      channels = wav.readUInt16LE(body + 2);
+      rate = wav.readUInt32LE(body + 4);
+      bits = wav.readUInt16LE(body + 14);
+    } else if (id === 'data') {
+      assert.equal(bits, 16, 'recording is 16-bit PCM');
+      const end = Math.min(wav.length, body + size);
+      const frames = Math.floor((end - body) / (2 * channels));
+      const first = Math.max(0, Math.floor(fromS * rate));
+      const last = Math.min(frames, Math.floor(toS * rate));
+      const sums = new Array<number>(channels).fill(0);
+      for (let f = first; f < last; f++)
+        for (let c = 0; c < channels; c++) {
+          const s = wav.readInt16LE(body + (f * channels + c) * 2);
+          sums[c] = (sums[c] ?? 0) + s * s;
+        }
+      return sums.map((s) => Math.sqrt(s / Math.max(1, last - first)));
+    }
+    offset = body + size + (size % 2);
+  }
+  throw new Error(`${path}: no data chunk`);
+}
+
+interface Sipp {
+  proc: ChildProcess;
+  exit: Promise<{ code: number | null; output: string }>;
+}
+
+/** Runs sipp without blocking the event loop (the telephony app and the bot run in this process). */
+function sipp(args: string[]): Sipp {
+  const proc = spawn('sipp', [...args, '-nostdin'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  proc.stdout?.on('data', (d: Buffer) => {
+    output = (output + d.toString('utf8')).slice(-20_000);
+  });
+  proc.stderr?.on('data', (d: Buffer) => {
+    output = (output + d.toString('utf8')).slice(-20_000);
+  });
+  const exit = new Promise<{ code: number | null; output: string }>((resolve) => {
+    proc.on('exit', (code) => resolve({ code, output }));
+  });
+  return { proc, exit };
+}
+
+/** A sipp that answers one call (the built-in UAS scenario) and ends when the call is hung up. */
+function answeringSipp(port: number, mediaPort: number): Sipp {
+  return sipp(['-sn', 'uas', '-i', sippIp, '-p', String(port), '-mp', String(mediaPort), '-m', '1']);
+}
+
+/** A citizen calling 122: speech, then key 1 (RFC 2833), then hang-up (telephony/testing/sipp/caller.xml). */
+function callingSipp(pcap: string, port: number, mediaPort: number): Sipp {
+  return sipp([
+    `${drachtioHost}:${sipPort}`,
+    '-sf',
+    new URL('../telephony/testing/sipp/caller.xml', import.meta.url).pathname,
+    '-s',
+    '122',
+    '-i',
+    sippIp,
+    '-p',
+    String(port),
+    '-mp',
+    String(mediaPort),
+    '-key',
+    'speech_pcap',
+    pcap,
+    '-key',
+    'dtmf_pcap',
+    '/usr/share/sip-tester/dtmf_2833_1.pcap',
+    '-m',
+    '1',
+    '-timeout',
+    '60s',
+    '-timeout_error',
+  ]);
+}
+
+async function waitExit(s: Sipp, what: string, timeoutMs = 60_000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeUp = new Promise<{ code: number | null; output: string }>((resolve) => {
+    timer = setTimeout(() => {
+      s.proc.kill();
+      resolve({ code: null, output: 'killed: did not finish in time' });
+    }, timeoutMs);
+  });
+  const r = await Promise.race([s.exit, timeUp]);
+  clearTimeout(timer);
+  assert.equal(r.code, 0, `${what} failed:\n${r.output}`);
+}
+
+type Mode = 'forward' | 'outbound' | 'crash';
+
 describe('live call through drachtio-server and FreeSWITCH', { skip }, () => {
   let db: TestDb;
   let dir: string;
   let media: MediaSocket;
   let app: TelephonyApp;
-  const events: CallLegEvent[] = [];
-  let botLeg: MediaLeg | null = null;
+  /** What the "bot" does with the next call. */
+  let mode: Mode = 'forward';
+  const legs = new Map<string, { leg: MediaLeg; events: CallLegEvent[]; at: number }>();
+  let crashedAt = 0;
+  const children: ChildProcess[] = [];
+  const track = (s: Sipp): Sipp => {
+    children.push(s.proc);
+    return s;
+  };
 
   before(async () => {
     db = await openTestDb('postgres');
@@ -84,12 +201,22 @@ describe('live call through drachtio-server and FreeSWITCH', { skip }, () => {
       port: 0,
       host: '0.0.0.0',
       onCall: (leg) => {
-        botLeg = leg;
+        const call = { leg, events: [] as CallLegEvent[], at: Date.now() };
+        legs.set(leg.meta.callId, call);
         leg.on((e) => {
-          events.push(e);
+          call.events.push(e);
           // The "bot": key 1 forwards to the agency (the second sipp).
-          if (e.type === 'dtmf' && e.digit === '1') void leg.forward(`sip:agency@127.0.0.1:${agencyPort}`);
+          if (mode === 'forward' && e.type === 'dtmf' && e.digit === '1')
+            void leg.forward(`sip:agency@${sippIp}:${agencyPort}`);
         });
+        if (mode === 'crash') {
+          // The voice bot's process dies while the caller is with it: every media socket drops at once.
+          setTimeout(() => {
+            crashedAt = Date.now();
+            void media.close();
+          }, 800);
+          return;
+        }
         void leg.playAudio(speech('Здравствуйте! Вы позвонили на линию сто двадцать два.'), 8000, {
           id: 'greeting',
         });
@@ -100,69 +227,158 @@ describe('live call through drachtio-server and FreeSWITCH', { skip }, () => {
       'telephony.recordingsDir': join(dir, 'recordings'),
       'telephony.mediaSocketUrl': process.env.MEDIA_SOCKET_URL ?? `ws://127.0.0.1:${media.port}/`,
       'telephony.drachtioHost': drachtioHost,
+      'telephony.operatorUri': `sip:operator@${sippIp}:${operatorPort}`,
     });
-    app = await startTelephony(config, { sql: db.sql, log: silentLogger });
+    // The apology and hold messages telephony plays itself when the bot is gone.
+    app = await startTelephony(config, { sql: db.sql, log: silentLogger, tts: new EspeakTtsEngine() });
   });
   after(async () => {
+    for (const c of children) if (c.exitCode === null) c.kill();
     await app?.close();
     await media?.close();
     await db?.drop();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('answers 122, streams the caller to the bot, hears key 1, forwards to the agency, records and writes the CDR', async () => {
+  it('answers 122, the caller hears the greeting, the bot hears speech and key 1, forwards to the agency, records and writes the CDR', async () => {
+    mode = 'forward';
     const pcap = join(dir, 'speech.pcap');
     writeFileSync(pcap, rtpPcap(speech('Подскажите, как записаться к врачу в поликлинику?')));
-    const agency = spawn('sipp', ['-sn', 'uas', '-p', String(agencyPort), '-m', '1', '-bg'], {
-      stdio: 'ignore',
-    });
-    const caller = spawnSync(
-      'sipp',
-      [
-        `${drachtioHost}:${sipPort}`,
-        '-sf',
-        new URL('../telephony/testing/sipp/caller.xml', import.meta.url).pathname,
-        '-s',
-        '122',
-        '-key',
-        'speech_pcap',
-        pcap,
-        '-key',
-        'dtmf_pcap',
-        '/usr/share/sip-tester/dtmf_2833_1.pcap',
-        '-m',
-        '1',
-        '-timeout',
-        '60s',
-        '-timeout_error',
-      ],
-      { encoding: 'utf8', timeout: 90_000 },
-    );
-    agency.kill();
-    assert.equal(caller.status, 0, `sipp caller failed:\n${caller.stdout}\n${caller.stderr}`);
-    assert.ok(botLeg, 'the voice bot got the call over mod_audio_fork');
+    const agency = track(answeringSipp(agencyPort, 6020));
+    const caller = track(callingSipp(pcap, 5070, 6000));
+    await waitExit(caller, 'sipp caller', 90_000);
+    await waitExit(agency, 'sipp agency (the forward never reached it)', 15_000);
+    const call = [...legs.values()].at(-1);
+    assert.ok(call, 'the voice bot got the call over mod_audio_fork');
     assert.ok(
-      events.some((e) => e.type === 'audio'),
+      call.events.some((e) => e.type === 'audio'),
       'the bot heard the caller',
     );
     assert.ok(
-      events.some((e) => e.type === 'dtmf' && e.digit === '1'),
+      call.events.some((e) => e.type === 'dtmf' && e.digit === '1'),
       'the bot heard key 1 (RFC 2833)',
     );
-    const callId = botLeg!.meta.callId;
+    const callId = call.leg.meta.callId;
     const cdr = await eventually(
       async () => {
-        const rows = await db.sql.query<{ outcome: string; ended_at: Date | null }>(
-          'SELECT outcome, ended_at FROM telephony_calls WHERE call_id = $1',
-          [callId],
-        );
-        return rows[0]?.ended_at ? rows[0] : undefined;
+        const rec = await getCallRecord(db.sql, callId);
+        return rec?.endedAt ? rec : undefined;
       },
       'call-detail record closed',
       15_000,
     );
     assert.equal(cdr.outcome, 'forwarded');
-    const [rec] = await recordingsOfCall(db.sql, callId);
-    assert.ok(rec && statSync(rec.path).size > 44, 'the stereo recording has audio');
+    assert.ok(
+      cdr.legs.some((l) => l.kind === 'agency' && l.status === 'answered'),
+      JSON.stringify(cdr.legs),
+    );
+    const [rec] = await eventually(
+      async () => {
+        const rows = await recordingsOfCall(db.sql, callId);
+        return rows[0]?.state === 'complete' ? rows : undefined;
+      },
+      'recording complete',
+      15_000,
+    );
+    assert.ok(rec);
+    const [callerLevel, otherLevel] = channelLevels(rec.path);
+    assert.ok((callerLevel ?? 0) > 100, `caller channel is silent (rms ${callerLevel})`);
+    assert.ok((otherLevel ?? 0) > 100, `bot/agency channel is silent (rms ${otherLevel})`);
+    // The first seconds, before key 1: what the caller was sent is the bot's greeting.
+    const [, greeting] = channelLevels(rec.path, 0, 2.5);
+    assert.ok((greeting ?? 0) > 100, `the caller was sent no greeting (rms ${greeting})`);
+  });
+
+  it('places an outbound call that the bot runs with its flow id, and closes its CDR', async () => {
+    mode = 'outbound';
+    const callee = track(answeringSipp(calleePort, 6040));
+    await new Promise((r) => setTimeout(r, 300));
+    const placed = await app.calls.placeOutbound({
+      target: `sip:citizen@${sippIp}:${calleePort}`,
+      from: '122',
+      flowId: 'callback-live',
+      timeoutMs: 15_000,
+    });
+    assert.deepEqual(placed.result, { status: 'answered' });
+    const call = await eventually(() => legs.get(placed.callId), 'the bot got the outbound call', 10_000);
+    assert.equal(call.leg.meta.extra?.flowId, 'callback-live');
+    await new Promise((r) => setTimeout(r, 1500));
+    await placed.leg?.hangup();
+    await waitExit(callee, 'sipp callee', 15_000);
+    const cdr = await eventually(
+      async () => {
+        const rec = await getCallRecord(db.sql, placed.callId);
+        return rec?.endedAt ? rec : undefined;
+      },
+      'outbound call-detail record closed',
+      15_000,
+    );
+    assert.equal(cdr.direction, 'outbound');
+    assert.ok(
+      cdr.legs.some((l) => l.kind === 'outbound' && l.status === 'answered'),
+      JSON.stringify(cdr.legs),
+    );
+  });
+
+  it('when the voice bot crashes mid-call, the caller hears the apology and is bridged to an operator from the queue', async () => {
+    mode = 'crash';
+    const pcap = join(dir, 'speech2.pcap');
+    writeFileSync(pcap, rtpPcap(speech('Алло, вы меня слышите?')));
+    const operator = track(answeringSipp(operatorPort, 6060));
+    const caller = track(callingSipp(pcap, 5071, 6080));
+    await waitExit(caller, 'sipp caller', 90_000);
+    await waitExit(operator, 'sipp operator (the queue never bridged the caller)', 15_000);
+    const call = [...legs.values()].at(-1);
+    assert.ok(call && crashedAt > 0, 'the bot got the call and crashed');
+    const callId = call.leg.meta.callId;
+    const cdr = await eventually(
+      async () => {
+        const rec = await getCallRecord(db.sql, callId);
+        return rec?.endedAt ? rec : undefined;
+      },
+      'call-detail record closed',
+      15_000,
+    );
+    assert.equal(cdr.outcome, 'operator');
+    assert.ok(
+      cdr.legs.some((l) => l.kind === 'bot' && String(l.status).startsWith('unavailable')),
+      JSON.stringify(cdr.legs),
+    );
+    assert.ok(
+      cdr.legs.some((l) => l.kind === 'operator' && l.status === 'answered'),
+      JSON.stringify(cdr.legs),
+    );
+    const queued = await db.sql.query<{ state: string; reason: string }>(
+      "SELECT state, context->>'reason' AS reason FROM telephony_queue_calls WHERE call_id = $1",
+      [callId],
+    );
+    assert.deepEqual(queued, [{ state: 'answered', reason: 'technical' }]);
+    const [rec] = await eventually(
+      async () => {
+        const rows = await recordingsOfCall(db.sql, callId);
+        return rows[0]?.state === 'complete' ? rows : undefined;
+      },
+      'recording complete',
+      15_000,
+    );
+    assert.ok(rec);
+    // Not silence: after the crash the caller is sent the recorded apology.
+    const crashS = (crashedAt - call.at) / 1000;
+    const [, apology] = channelLevels(rec.path, crashS + 0.5, crashS + 3.5);
+    assert.ok((apology ?? 0) > 100, `silence after the bot crashed (rms ${apology})`);
+  });
+
+  it('left a closed call-detail record for every call', async () => {
+    const rows = await db.sql.query<{ direction: string; ended: boolean }>(
+      'SELECT direction, ended_at IS NOT NULL AS ended FROM telephony_calls ORDER BY started_at',
+    );
+    assert.deepEqual(
+      rows.map((r) => [r.direction, r.ended]),
+      [
+        ['inbound', true],
+        ['outbound', true],
+        ['inbound', true],
+      ],
+    );
   });
 });

@@ -11,9 +11,9 @@ import { FreeswitchControl } from '../telephony/fsmrf.js';
 import { OperatorQueue } from '../telephony/queue.js';
 import { eventually } from '../telephony/testing/bot-socket.js';
 import { FakeFreeswitch } from '../telephony/testing/fake-freeswitch.js';
-import { encodeWav } from '../telephony/wav.js';
 import type { MediaLeg } from '../voicebot/channels/media/media-leg.js';
 import { type MediaSocket, startMediaSocket } from '../voicebot/channels/media/server.js';
+import { encodeWav } from '../voicebot/speech/audio/wav.js';
 import { openTestDb, type TestDb } from './support/db.js';
 
 /**
@@ -35,7 +35,7 @@ describe('telephony ↔ voice bot media socket', () => {
   before(async () => {
     db = await openTestDb('postgres');
     dir = mkdtempSync(join(tmpdir(), 'otklik-telmedia-'));
-    writeFileSync(apology(), encodeWav(new Int16Array(800), 8000));
+    writeFileSync(apology(), encodeWav({ samples: new Int16Array(800), sampleRate: 8000 }));
     fs = new FakeFreeswitch({ tmpDir: join(dir, 'fs') });
     await fs.start();
     control = await FreeswitchControl.connect({ host: '127.0.0.1', port: fs.port, secret: 'ClueCon' });

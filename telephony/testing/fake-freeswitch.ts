@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
-import { encodeWav } from '../wav.js';
+import { encodeWav } from '../../voicebot/speech/audio/wav.js';
 
 /**
  * A stand-in for FreeSWITCH at the one edge CI cannot run: its inbound event socket, speaking the ESL text
@@ -282,7 +282,7 @@ export class FakeFreeswitch {
       // FreeSWITCH writes the stereo WAV as the call goes; a second of audio stands in for it.
       const stereo = ch.vars.RECORD_STEREO === 'true' ? 2 : 1;
       const samples = new Int16Array(8000 * stereo).map((_, i) => Math.round(Math.sin(i / 5) * 3000));
-      writeFileSync(path, encodeWav(samples, 8000, stereo));
+      writeFileSync(path, encodeWav({ samples, sampleRate: 8000 }, stereo));
       return '+OK Success\n';
     }
     if (action === 'stop') {
