@@ -6,6 +6,7 @@ import { type RunningWorker, startWorker } from '../admin/jobs/worker.js';
 import { callsPlugin } from '../admin/plugins/calls.js';
 import { incidentsPlugin } from '../admin/plugins/incidents.js';
 import { kbPlugin } from '../admin/plugins/kb.js';
+import { recordingsPlugin } from '../admin/plugins/recordings.js';
 import { build, type ComponentHealth } from '../admin/server.js';
 import type { TypedApp } from '../admin/typed.js';
 import { addUser, countUsers } from '../admin/users.js';
@@ -134,6 +135,7 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
             timezone: config.timezone,
           },
         },
+        { plugin: recordingsPlugin, opts: { sql } },
         { plugin: textChatPlugin, opts: { deps: sessionDeps } },
       ],
     });

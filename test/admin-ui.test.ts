@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -7,6 +7,7 @@ import type { Browser, Page } from 'playwright-core';
 import { callsPlugin } from '../admin/plugins/calls.js';
 import { incidentsPlugin } from '../admin/plugins/incidents.js';
 import { kbPlugin } from '../admin/plugins/kb.js';
+import { recordingsPlugin } from '../admin/plugins/recordings.js';
 import { build } from '../admin/server.js';
 import type { TypedApp } from '../admin/typed.js';
 import { addUser } from '../admin/users.js';
@@ -16,8 +17,10 @@ import { openKnowledgeBase } from '../kb/knowledge-base.js';
 import { ensureSeeded } from '../kb/seed.js';
 import { createNluService, type NluService } from '../nlu/service.js';
 import { OperatorQueue } from '../telephony/queue.js';
+import { recordingFinished, recordingStarted } from '../telephony/records.js';
 import textChatPlugin from '../voicebot/channels/text/plugin.js';
 import { addTurn, createCall, endCall } from '../voicebot/records/index.js';
+import { encodeWav } from '../voicebot/speech/audio/wav.js';
 import { browserMissing, launchBrowser } from './support/browser.js';
 import { openTestDb, type TestDb } from './support/db.js';
 
@@ -29,6 +32,8 @@ describe('staff web UI in a real browser', { skip: browserMissing }, () => {
   let base: string;
   let browser: Browser;
   let nlu: NluService;
+  let recordingId: string;
+  let recordingPath: string;
 
   before(async () => {
     db = await openTestDb('pglite');
@@ -37,6 +42,7 @@ describe('staff web UI in a real browser', { skip: browserMissing }, () => {
       ['sidorova', 'supervisor', 'Сидорова А. В.'],
       ['petrova', 'editor', 'Петрова Е. Н.'],
       ['ivanov', 'approver', 'Иванов П. С.'],
+      ['kuznetsov', 'operator', 'Кузнецов Д. А.'],
     ] as const) {
       await addUser(db.sql, { login, role, name, password });
     }
@@ -60,6 +66,17 @@ describe('staff web UI in a real browser', { skip: browserMissing }, () => {
       confidence: 0.93,
     });
     await endCall(db.sql, 'call-ui-1', 'answered', new Date());
+    // A two-second stereo recording of that call, as telephony leaves it (caller left, bot right).
+    recordingPath = join(mkdtempSync(join(tmpdir(), 'otklik-rec-')), 'call-ui-1.wav');
+    const stereo = new Int16Array(8000 * 2 * 2).map((_, i) => Math.round(Math.sin(i / 7) * 4000));
+    writeFileSync(recordingPath, encodeWav({ samples: stereo, sampleRate: 8000 }, 2));
+    recordingId = await recordingStarted(db.sql, {
+      callId: 'call-ui-1',
+      path: recordingPath,
+      legs: ['caller', 'bot'],
+      startedAt: new Date(),
+    });
+    await recordingFinished(db.sql, recordingId);
 
     const queue = new OperatorQueue(db.sql, { waitNormMs: 60_000 });
     const health = async () => ({
@@ -82,6 +99,7 @@ describe('staff web UI in a real browser', { skip: browserMissing }, () => {
         { plugin: kbPlugin, opts: { sql: db.sql } },
         { plugin: incidentsPlugin, opts: { sql: db.sql } },
         { plugin: callsPlugin, opts: { sql: db.sql, queue, health, timezone: 'Europe/Moscow' } },
+        { plugin: recordingsPlugin, opts: { sql: db.sql } },
         {
           plugin: textChatPlugin,
           opts: { deps: { kb, nlu: () => nlu.classifier(), sql: db.sql, log: silentLogger } },
@@ -146,7 +164,68 @@ describe('staff web UI in a real browser', { skip: browserMissing }, () => {
     assert.match(await row.innerText(), /отвечено ботом/);
     await row.click();
     await page.locator('#call-detail').getByText('хочу записаться к терапевту').waitFor();
+    await page.locator('#call-recordings').getByText('2 с').waitFor();
+    await page.getByRole('button', { name: 'Прослушать' }).click();
+    await page.locator('#call-recordings audio').waitFor();
+    const seconds = await page
+      .locator('#call-recordings audio')
+      .evaluate(
+        (audio: { readyState: number; duration: number; addEventListener(e: string, f: () => void): void }) =>
+          new Promise<number>((resolve) =>
+            audio.readyState >= 1
+              ? resolve(audio.duration)
+              : audio.addEventListener('loadedmetadata', () => resolve(audio.duration)),
+          ),
+      );
+    assert.ok(Math.abs(seconds - 2) < 0.1, `the browser plays a 2 s recording, got ${seconds}`);
     await page.close();
+  });
+
+  it('recordings: an operator is refused and audited, a tampered file is refused, no one listens unsigned', async () => {
+    const tokenOf = async (login: string) => {
+      const res = await fetch(`${base}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ login, password }),
+      });
+      return ((await res.json()) as { token: string }).token;
+    };
+    const audioUrl = `${base}/api/recordings/${recordingId}/audio`;
+    assert.equal((await fetch(audioUrl)).status, 401);
+
+    const operator = await tokenOf('kuznetsov');
+    const refused = await fetch(audioUrl, { headers: { authorization: `Bearer ${operator}` } });
+    assert.equal(refused.status, 403);
+    const list = await fetch(`${base}/api/calls/call-ui-1/recordings`, {
+      headers: { authorization: `Bearer ${operator}` },
+    });
+    assert.equal(list.status, 403);
+
+    const supervisor = await tokenOf('sidorova');
+    const ok = await fetch(audioUrl, { headers: { authorization: `Bearer ${supervisor}` } });
+    assert.equal(ok.status, 200);
+    assert.equal(ok.headers.get('content-type'), 'audio/wav');
+    assert.equal(ok.headers.get('cache-control'), 'no-store');
+    assert.equal((await ok.arrayBuffer()).byteLength, 44 + 8000 * 2 * 2 * 2);
+
+    appendFileSync(recordingPath, Buffer.alloc(10));
+    const tampered = await fetch(audioUrl, { headers: { authorization: `Bearer ${supervisor}` } });
+    assert.equal(tampered.status, 409);
+    assert.match(((await tampered.json()) as { message: string }).message, /checksum/);
+
+    const access = await db.sql.query<{ user_id: string; granted: boolean; reason: string | null }>(
+      'SELECT user_id, granted, reason FROM telephony_recording_access WHERE recording_id = $1 ORDER BY id',
+      [recordingId],
+    );
+    assert.deepEqual(
+      access.map((a) => [a.user_id, a.granted, a.reason]),
+      [
+        ['sidorova', true, null],
+        ['kuznetsov', false, 'role'],
+        ['sidorova', true, null],
+        ['sidorova', false, 'checksum'],
+      ],
+    );
   });
 
   it('an approver approves a script the editor sent, and only then it is served', async () => {

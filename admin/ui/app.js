@@ -168,7 +168,40 @@ async function showCall(id) {
       (t) =>
         `<p class="who-${esc(t.who)}"><b>${t.who === 'bot' ? 'Бот' : t.who === 'operator' ? 'Оператор' : 'Абонент'}:</b> ${esc(t.text)}${t.intent ? ` <small>[${esc(t.intent)}${t.answerVersion ? `, ${esc(t.answerVersion)}` : ''}]</small>` : ''}</p>`,
     )
-    .join('')}</div>`;
+    .join('')}</div><div id="call-recordings"></div>`;
+  if (state.user && ['supervisor', 'admin'].includes(state.user.role)) await showRecordings(id);
+}
+
+/** Recordings of a call: fetched with the staff token (every listen is audited), played from a blob. */
+async function showRecordings(callId) {
+  const { recordings } = await api(`/api/calls/${encodeURIComponent(callId)}/recordings`);
+  const box = $('#call-recordings');
+  if (recordings.length === 0) {
+    box.innerHTML = '<p>Записей разговора нет.</p>';
+    return;
+  }
+  box.innerHTML = `<h4>Записи разговора</h4><ul>${recordings
+    .map(
+      (r) =>
+        `<li>${esc(new Date(r.startedAt).toLocaleString('ru-RU'))}, ${r.durationMs ? `${Math.round(r.durationMs / 1000)} с` : 'идёт запись'} <button type="button" data-recording="${esc(r.id)}">Прослушать</button></li>`,
+    )
+    .join('')}</ul><p class="error" id="recording-error"></p>`;
+  for (const button of box.querySelectorAll('button[data-recording]')) {
+    button.addEventListener('click', async () => {
+      const res = await fetch(`/api/recordings/${encodeURIComponent(button.dataset.recording)}/audio`, {
+        headers: { authorization: `Bearer ${state.token}` },
+      });
+      if (!res.ok) {
+        const body = await res.json().catch(() => ({}));
+        $('#recording-error').textContent = body.message ?? `Ошибка ${res.status}`;
+        return;
+      }
+      const audio = document.createElement('audio');
+      audio.controls = true;
+      audio.src = URL.createObjectURL(await res.blob());
+      button.replaceWith(audio);
+    });
+  }
 }
 
 async function route() {
