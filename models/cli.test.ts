@@ -32,3 +32,19 @@ test('`otklik models status` lists every manifest model; `fetch` of an unknown n
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('`otklik models status` on the shipped folder: Piper voice configs pass their checksums', () => {
+  // The .onnx.json configs ship in models/piper-ru byte for byte as published; a reformat would break them.
+  // Without the weights (as here) a voice is incomplete; with them installed it is ready.
+  const table = otklik('models', 'status');
+  assert.equal(table.status, 0, table.stderr);
+  for (const voice of ['irina', 'denis', 'dmitri', 'ruslan']) {
+    assert.match(
+      table.stdout,
+      new RegExp(
+        `^piper-ru-${voice}-medium\\s+tts\\s+(ready\\s.*|incomplete\\s+.*missing: ru_RU-${voice}-medium\\.onnx)$`,
+        'm',
+      ),
+    );
+  }
+});
