@@ -10,8 +10,14 @@ import { OtklikError } from './errors.js';
  * Durations are milliseconds unless the name says otherwise.
  */
 
-const port = z.coerce.number().int().min(0).max(65535);
-const ms = z.coerce.number().int().min(0);
+/** Environment values arrive as strings: say what was given when it is not a whole number. */
+const wholeNumber = (what: string) =>
+  z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v),
+    z.number({ error: (issue) => `expected ${what}, got ${JSON.stringify(issue.input)}` }).int(),
+  );
+const port = wholeNumber('a port number 0-65535').pipe(z.number().min(0).max(65535));
+const ms = wholeNumber('a duration in milliseconds').pipe(z.number().min(0));
 
 export const configSchema = z.object({
   dataDir: z.string().default('./data'),

@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { describe, it } from 'node:test';
+import { loadConfig } from './config.js';
+import { createLogger } from './log.js';
+
+describe('configuration', () => {
+  it('starts on the embedded defaults with an empty environment', () => {
+    const config = loadConfig({});
+    assert.equal(config.http.port, 8122);
+    assert.equal(config.mediaSocket.port, 8123);
+    assert.equal(config.telephony.drachtioHost, undefined);
+  });
+
+  it('reads the environment, lists, and a YAML file, the environment winning over the file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'otklik-config-'));
+    try {
+      const file = join(dir, 'otklik.yaml');
+      writeFileSync(file, 'http:\n  port: 9000\n  host: 0.0.0.0\ntelephony:\n  queueWaitNormMs: 45000\n');
+      const config = loadConfig({
+        OTKLIK_CONFIG: file,
+        HTTP_PORT: '9100',
+        TELEPHONY_NUMBERS: '122, 78002000122',
+      });
+      assert.equal(config.http.port, 9100);
+      assert.equal(config.http.host, '0.0.0.0');
+      assert.equal(config.telephony.queueWaitNormMs, 45000);
+      assert.deepEqual(config.telephony.numbers, ['122', '78002000122']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('stops on a bad value with a message naming the setting, its variable and what was given', () => {
+    assert.throws(() => loadConfig({ HTTP_PORT: 'abc' }), {
+      code: 'CONFIG_INVALID',
+      message: /http\.port \(HTTP_PORT\): expected a port number 0-65535, got "abc"/,
+    });
+    assert.throws(
+      () => loadConfig({ MEDIA_SOCKET_PORT: '70000', QUEUE_WAIT_NORM_MS: '-1' }),
+      (err: Error) => {
+        assert.match(err.message, /mediaSocket\.port \(MEDIA_SOCKET_PORT\)/);
+        assert.match(err.message, /telephony\.queueWaitNormMs \(QUEUE_WAIT_NORM_MS\)/);
+        return true;
+      },
+    );
+    assert.throws(() => loadConfig({ OTKLIK_CONFIG: '/nonexistent/otklik.yaml' }), {
+      code: 'CONFIG_INVALID',
+      message: /OTKLIK_CONFIG=\/nonexistent\/otklik\.yaml: cannot read the file/,
+    });
+  });
+});
+
+interface LogLine {
+  msg: string;
+  callId?: string;
+  pii: { phone?: string; text?: string };
+}
+
+describe('structured log', () => {
+  function capture(pii?: 'masked' | 'clear'): {
+    log: ReturnType<typeof createLogger>;
+    lines: () => LogLine[];
+  } {
+    let text = '';
+    const destination = new Writable({
+      write(chunk, _enc, done) {
+        text += chunk.toString();
+        done();
+      },
+    });
+    const log = createLogger({ pii, destination });
+    return {
+      log,
+      lines: () =>
+        text
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as LogLine),
+    };
+  }
+
+  it('masks personal data under pii.* by default: phone keeps two digits, text only its length', () => {
+    const { log, lines } = capture();
+    log.info({ callId: 'c-1', pii: { phone: '+7 999 123-45-67', text: 'меня зовут Иван' } }, 'call started');
+    const line = lines()[0]!;
+    assert.equal(line.callId, 'c-1');
+    assert.equal(line.pii.phone, '*********67');
+    assert.equal(line.pii.text, '<15 chars>');
+    assert.equal(line.msg, 'call started');
+  });
+
+  it('writes personal data in clear only when LOG_PII=clear chose it', () => {
+    const { log, lines } = capture('clear');
+    log.info({ pii: { phone: '+79991234567' } }, 'call started');
+    assert.equal(lines()[0]?.pii.phone, '+79991234567');
+  });
+});
