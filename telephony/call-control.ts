@@ -61,6 +61,10 @@ interface ActiveCall {
   recordingId: string | null;
   outcome: string | null;
   holdTimer: NodeJS.Timeout | null;
+  /** The recorded apology while it plays: an operator is bridged only after it (it is not cut off). */
+  apology: Promise<void> | null;
+  /** An operator is being rung or bridged: no hold message meanwhile. */
+  bridging: boolean;
   ended: Promise<void>;
 }
 
@@ -231,6 +235,8 @@ export class CallControl {
       recordingId: null,
       outcome: null,
       holdTimer: null,
+      apology: null,
+      bridging: false,
       ended: new Promise((r) => (resolveEnded = r)),
     };
     this.calls.set(meta.callId, call);
@@ -389,8 +395,12 @@ export class CallControl {
         this.now(),
       );
     }
-    if (opts.playApology && this.o.prompts.technical_fallback)
-      await leg.playFile(this.o.prompts.technical_fallback);
+    if (opts.playApology && this.o.prompts.technical_fallback) {
+      call.apology = leg.playFile(this.o.prompts.technical_fallback).finally(() => {
+        call.apology = null;
+      });
+      await call.apology;
+    }
     this.hold(call);
     // While draining this instance hands calls over instead of taking operators for them.
     if (this.acceptingCalls)
@@ -403,7 +413,8 @@ export class CallControl {
     if (!file || call.botConnected || call.holdTimer) return;
     const play = () => {
       call.holdTimer = null;
-      if (this.released || call.leg.ended || call.phase !== 'queued' || call.botConnected) return;
+      if (this.released || call.leg.ended || call.phase !== 'queued' || call.botConnected || call.bridging)
+        return;
       void call.leg.playFile(file).then(() => {
         if (!this.released && !call.leg.ended && call.phase === 'queued')
           call.holdTimer = setTimeout(play, this.o.holdRepeatMs ?? 20_000);
@@ -420,12 +431,16 @@ export class CallControl {
       return;
     }
     const { leg } = call;
+    call.bridging = true;
     if (call.holdTimer) clearTimeout(call.holdTimer);
     call.holdTimer = null;
+    // The caller hears the apology to its end before the operator's phone rings.
+    if (call.apology) await call.apology.catch(() => {});
     await leg.stopAudio();
     const result = await leg.forward(a.operator.sipUri, { timeoutMs: this.o.forwardTimeoutMs });
     await cdrAddLeg(this.o.sql, a.callId, { kind: 'operator', target: a.operator.id, status: result.status });
     if (result.status !== 'answered') {
+      call.bridging = false;
       if (leg.ended) await this.o.queue.abandoned(a.callId);
       else {
         await this.o.queue.declined(a.callId);
@@ -471,6 +486,8 @@ export class CallControl {
       recordingId: null,
       outcome: null,
       holdTimer: null,
+      apology: null,
+      bridging: false,
       ended: new Promise((r) => (resolveEnded = r)),
     };
     leg.on((e) => {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../core/config.js';
-import { silentLogger } from '../core/log.js';
+import { createLogger, silentLogger } from '../core/log.js';
 import { startTelephony, type TelephonyApp } from '../telephony/app.js';
 import type { CallLegEvent } from '../telephony/call-leg.js';
 import { getCallRecord, recordingsOfCall } from '../telephony/records.js';
@@ -131,9 +131,20 @@ function sipp(args: string[]): Sipp {
   return { proc, exit };
 }
 
-/** A sipp that answers one call (the built-in UAS scenario) and ends when the call is hung up. */
+/** A sipp that answers one call (telephony/testing/sipp/answer.xml) and ends when the call is hung up. */
 function answeringSipp(port: number, mediaPort: number): Sipp {
-  return sipp(['-sn', 'uas', '-i', sippIp, '-p', String(port), '-mp', String(mediaPort), '-m', '1']);
+  return sipp([
+    '-sf',
+    new URL('../telephony/testing/sipp/answer.xml', import.meta.url).pathname,
+    '-i',
+    sippIp,
+    '-p',
+    String(port),
+    '-mp',
+    String(mediaPort),
+    '-m',
+    '1',
+  ]);
 }
 
 /** A citizen calling 122: speech, then key 1 (RFC 2833), then hang-up (telephony/testing/sipp/caller.xml). */
@@ -230,7 +241,9 @@ describe('live call through drachtio-server and FreeSWITCH', { skip }, () => {
       'telephony.operatorUri': `sip:operator@${sippIp}:${operatorPort}`,
     });
     // The apology and hold messages telephony plays itself when the bot is gone.
-    app = await startTelephony(config, { sql: db.sql, log: silentLogger, tts: new EspeakTtsEngine() });
+    // LIVE_LOG=debug shows the telephony app's log (on stderr) when a live call misbehaves.
+    const log = process.env.LIVE_LOG ? createLogger({ level: process.env.LIVE_LOG }) : silentLogger;
+    app = await startTelephony(config, { sql: db.sql, log, tts: new EspeakTtsEngine() });
   });
   after(async () => {
     for (const c of children) if (c.exitCode === null) c.kill();
@@ -250,6 +263,7 @@ describe('live call through drachtio-server and FreeSWITCH', { skip }, () => {
     await waitExit(agency, 'sipp agency (the forward never reached it)', 15_000);
     const call = [...legs.values()].at(-1);
     assert.ok(call, 'the voice bot got the call over mod_audio_fork');
+    assert.ok(call.leg.stats.playChunksSent > 0, 'the bot sent its greeting (playAudio frames)');
     assert.ok(
       call.events.some((e) => e.type === 'audio'),
       'the bot heard the caller',
