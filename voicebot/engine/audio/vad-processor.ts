@@ -13,9 +13,18 @@ export interface VadProcessorOptions {
   vad: VadEngine;
   /** Silence after speech that ends the caller's turn. */
   hangoverMs?: number;
+  /** Speech needed before SpeechStarted (and so barge-in); see DEFAULT_MIN_SPEECH_MS. */
   minSpeechMs?: number;
   threshold?: number;
 }
+
+/**
+ * Barge-in must stop the bot within 200 ms of the caller starting to speak. Silero's probability rises
+ * some 60-80 ms into a word (bench/voicebot-voice.ts measured 210 ms with four windows), so three windows
+ * (3 × 32 ms) of speech confirm it; clicks and line noise, far shorter, are still dropped by the onset gap.
+ * The price: a cough of 100 ms cuts the bot off too, and the silence reprompt then follows.
+ */
+export const DEFAULT_MIN_SPEECH_MS = 96;
 
 export class VadProcessor implements FrameProcessor {
   readonly name = 'vad';
@@ -69,7 +78,7 @@ export class VadProcessor implements FrameProcessor {
     const options: VadOptions = {
       sampleRate,
       hangoverMs: this.opts.hangoverMs ?? 700,
-      minSpeechMs: this.opts.minSpeechMs ?? 200,
+      minSpeechMs: this.opts.minSpeechMs ?? DEFAULT_MIN_SPEECH_MS,
       ...(this.opts.threshold === undefined ? {} : { threshold: this.opts.threshold }),
     };
     this.stream = await this.opts.vad.createStream(options);
