@@ -253,6 +253,28 @@ describe('live call through drachtio-server and FreeSWITCH', { skip }, () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  /** The call-detail record once the call has ended (telephony closes it after the last leg hangs up). */
+  const closedCdr = (callId: string) =>
+    eventually(
+      async () => {
+        const rec = await getCallRecord(db.sql, callId);
+        return rec?.endedAt ? rec : undefined;
+      },
+      `call-detail record of ${callId} closed`,
+      15_000,
+    );
+
+  /** The call's recording once FreeSWITCH has finished writing it. */
+  const completeRecording = (callId: string) =>
+    eventually(
+      async () => {
+        const rows = await recordingsOfCall(db.sql, callId);
+        return rows[0]?.state === 'complete' ? rows[0] : undefined;
+      },
+      `recording of ${callId} complete`,
+      15_000,
+    );
+
   it('answers 122, the caller hears the greeting, the bot hears speech and key 1, forwards to the agency, records and writes the CDR', async () => {
     mode = 'forward';
     const pcap = join(dir, 'speech.pcap');
@@ -273,28 +295,13 @@ describe('live call through drachtio-server and FreeSWITCH', { skip }, () => {
       'the bot heard key 1 (RFC 2833)',
     );
     const callId = call.leg.meta.callId;
-    const cdr = await eventually(
-      async () => {
-        const rec = await getCallRecord(db.sql, callId);
-        return rec?.endedAt ? rec : undefined;
-      },
-      'call-detail record closed',
-      15_000,
-    );
+    const cdr = await closedCdr(callId);
     assert.equal(cdr.outcome, 'forwarded');
     assert.ok(
       cdr.legs.some((l) => l.kind === 'agency' && l.status === 'answered'),
       JSON.stringify(cdr.legs),
     );
-    const [rec] = await eventually(
-      async () => {
-        const rows = await recordingsOfCall(db.sql, callId);
-        return rows[0]?.state === 'complete' ? rows : undefined;
-      },
-      'recording complete',
-      15_000,
-    );
-    assert.ok(rec);
+    const rec = await completeRecording(callId);
     const [callerLevel, otherLevel] = channelLevels(rec.path);
     assert.ok((callerLevel ?? 0) > 100, `caller channel is silent (rms ${callerLevel})`);
     assert.ok((otherLevel ?? 0) > 100, `bot/agency channel is silent (rms ${otherLevel})`);
@@ -319,14 +326,7 @@ describe('live call through drachtio-server and FreeSWITCH', { skip }, () => {
     await new Promise((r) => setTimeout(r, 1500));
     await placed.leg?.hangup();
     await waitExit(callee, 'sipp callee', 15_000);
-    const cdr = await eventually(
-      async () => {
-        const rec = await getCallRecord(db.sql, placed.callId);
-        return rec?.endedAt ? rec : undefined;
-      },
-      'outbound call-detail record closed',
-      15_000,
-    );
+    const cdr = await closedCdr(placed.callId);
     assert.equal(cdr.direction, 'outbound');
     assert.ok(
       cdr.legs.some((l) => l.kind === 'outbound' && l.status === 'answered'),
@@ -345,14 +345,7 @@ describe('live call through drachtio-server and FreeSWITCH', { skip }, () => {
     const call = [...legs.values()].at(-1);
     assert.ok(call && crashedAt > 0, 'the bot got the call and crashed');
     const callId = call.leg.meta.callId;
-    const cdr = await eventually(
-      async () => {
-        const rec = await getCallRecord(db.sql, callId);
-        return rec?.endedAt ? rec : undefined;
-      },
-      'call-detail record closed',
-      15_000,
-    );
+    const cdr = await closedCdr(callId);
     assert.equal(cdr.outcome, 'operator');
     assert.ok(
       cdr.legs.some((l) => l.kind === 'bot' && String(l.status).startsWith('unavailable')),
@@ -367,15 +360,7 @@ describe('live call through drachtio-server and FreeSWITCH', { skip }, () => {
       [callId],
     );
     assert.deepEqual(queued, [{ state: 'answered', reason: 'technical' }]);
-    const [rec] = await eventually(
-      async () => {
-        const rows = await recordingsOfCall(db.sql, callId);
-        return rows[0]?.state === 'complete' ? rows : undefined;
-      },
-      'recording complete',
-      15_000,
-    );
-    assert.ok(rec);
+    const rec = await completeRecording(callId);
     // Not silence: after the crash the caller is sent the recorded apology.
     const crashS = (crashedAt - call.at) / 1000;
     const [, apology] = channelLevels(rec.path, crashS + 0.5, crashS + 3.5);
