@@ -68,6 +68,28 @@ interface ActiveCall {
   ended: Promise<void>;
 }
 
+/** A new call's state; `ended` resolves through the returned function once the call is finished. */
+function activeCall(
+  leg: SipCallLeg,
+  init: Pick<ActiveCall, 'direction' | 'phase' | 'queued'>,
+): { call: ActiveCall; markEnded: () => void } {
+  let markEnded!: () => void;
+  const ended = new Promise<void>((r) => (markEnded = r));
+  const call: ActiveCall = {
+    leg,
+    ...init,
+    botConnected: false,
+    operatorId: null,
+    recordingId: null,
+    outcome: null,
+    holdTimer: null,
+    apology: null,
+    bridging: false,
+    ended,
+  };
+  return { call, markEnded };
+}
+
 export class CallControl {
   private readonly calls = new Map<string, ActiveCall>();
   private acceptingCalls = true;
@@ -224,21 +246,7 @@ export class CallControl {
       log,
       ...(onHangup ? { onHangup } : {}),
     });
-    let resolveEnded!: () => void;
-    const call: ActiveCall = {
-      leg,
-      direction,
-      phase: 'bot',
-      botConnected: false,
-      queued: false,
-      operatorId: null,
-      recordingId: null,
-      outcome: null,
-      holdTimer: null,
-      apology: null,
-      bridging: false,
-      ended: new Promise((r) => (resolveEnded = r)),
-    };
+    const { call, markEnded: resolveEnded } = activeCall(leg, { direction, phase: 'bot', queued: false });
     this.calls.set(meta.callId, call);
     await cdrStart(this.o.sql, {
       callId: meta.callId,
@@ -475,21 +483,11 @@ export class CallControl {
       trunk: this.o.trunk,
       log: this.o.log,
     });
-    let resolveEnded!: () => void;
-    const call: ActiveCall = {
-      leg,
+    const { call, markEnded: resolveEnded } = activeCall(leg, {
       direction: 'inbound',
       phase: 'queued',
-      botConnected: false,
       queued: true,
-      operatorId: null,
-      recordingId: null,
-      outcome: null,
-      holdTimer: null,
-      apology: null,
-      bridging: false,
-      ended: new Promise((r) => (resolveEnded = r)),
-    };
+    });
     leg.on((e) => {
       if (e.type === 'hangup') void this.finish(call, e.reason).finally(resolveEnded);
     });
