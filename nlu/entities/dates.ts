@@ -3,6 +3,7 @@
  * «завтра», «в пятницу», «через 2 недели», «25 числа»; «в 10 30», «в 3 часа дня», «15:30», «в полдень».
  * Relative dates resolve against the caller's local date in the given time zone.
  */
+import { MONTHS_GENITIVE as months } from '../../core/russian.js';
 
 export interface Match {
   type: 'date' | 'time';
@@ -15,20 +16,6 @@ export interface Match {
 const B = '(?<=^|\\s)';
 const E = '(?=\\s|$)';
 
-const months = [
-  'января',
-  'февраля',
-  'марта',
-  'апреля',
-  'мая',
-  'июня',
-  'июля',
-  'августа',
-  'сентября',
-  'октября',
-  'ноября',
-  'декабря',
-];
 const weekdays: Record<string, number> = {
   воскресенье: 0,
   понедельник: 1,

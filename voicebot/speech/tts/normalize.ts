@@ -1,3 +1,4 @@
+import { MONTHS_GENITIVE as MONTHS_GEN } from '../../../core/russian.js';
 import { expandAbbreviation, transliterate, WRITTEN_FORMS } from './abbreviations.js';
 import { cardinal, digits, type Gender, ordinal, plural, pluralIndex } from './numbers.js';
 
@@ -9,20 +10,6 @@ import { cardinal, digits, type Gender, ordinal, plural, pluralIndex } from './n
  * The result keeps sentence punctuation, which the sentence splitter and the engines use for pauses.
  */
 
-const MONTHS_GEN = [
-  'января',
-  'февраля',
-  'марта',
-  'апреля',
-  'мая',
-  'июня',
-  'июля',
-  'августа',
-  'сентября',
-  'октября',
-  'ноября',
-  'декабря',
-];
 /** Prepositions after which a time or a date is in the genitive case. */
 const GENITIVE_PREPS = new Set([
   'с',
