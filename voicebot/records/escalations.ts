@@ -46,27 +46,20 @@ export async function setEscalationStatus(sql: Sql, id: number, status: Escalati
 
 /** The queue as the operator side sees it: oldest first. */
 export async function queuedEscalations(sql: Sql): Promise<EscalationRow[]> {
-  const rows = await sql.query<{
-    id: number;
-    call_id: string;
-    reason: string;
-    topic_id: string | null;
-    context: EscalationContext;
-    status: EscalationStatus;
-    created_at: Date;
-  }>(`SELECT * FROM escalations WHERE status = 'queued' ORDER BY created_at, id`);
-  return rows.map(toRow);
-}
-
-export async function escalationsOfCall(sql: Sql, callId: string): Promise<EscalationRow[]> {
-  const rows = await sql.query<Parameters<typeof toRow>[0]>(
-    'SELECT * FROM escalations WHERE call_id = $1 ORDER BY id',
-    [callId],
+  const rows = await sql.query<EscalationDbRow>(
+    `SELECT * FROM escalations WHERE status = 'queued' ORDER BY created_at, id`,
   );
   return rows.map(toRow);
 }
 
-function toRow(r: {
+export async function escalationsOfCall(sql: Sql, callId: string): Promise<EscalationRow[]> {
+  const rows = await sql.query<EscalationDbRow>('SELECT * FROM escalations WHERE call_id = $1 ORDER BY id', [
+    callId,
+  ]);
+  return rows.map(toRow);
+}
+
+interface EscalationDbRow {
   id: number;
   call_id: string;
   reason: string;
@@ -74,7 +67,9 @@ function toRow(r: {
   context: EscalationContext;
   status: EscalationStatus;
   created_at: Date;
-}): EscalationRow {
+}
+
+function toRow(r: EscalationDbRow): EscalationRow {
   return {
     id: r.id,
     callId: r.call_id,
