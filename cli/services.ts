@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { smtpMailer } from '../admin/jobs/inquiries.js';
+import type { PlaceCall } from '../admin/jobs/relay.js';
 import { type RunningWorker, startWorker } from '../admin/jobs/worker.js';
 import { callsPlugin } from '../admin/plugins/calls.js';
 import { incidentsPlugin } from '../admin/plugins/incidents.js';
@@ -167,6 +168,24 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
       }
     }
 
+    // Agencies' answers are called back to citizens through telephony (the `inquiry-answer` flow rides in the
+    // call's metadata); without it nobody can be called, and operators relay the answers by hand.
+    let placeCall: PlaceCall | undefined;
+    if (telephony) {
+      const calls = telephony.calls;
+      placeCall = async (req) => {
+        const placed = await calls.placeOutbound({
+          target: req.target,
+          from: '122',
+          flowId: req.flowId,
+          metadata: req.metadata,
+        });
+        return { status: placed.result.status };
+      };
+    } else {
+      log.warn('telephony is off: answered inquiries wait for operators to call the citizens back');
+    }
+
     try {
       worker = await startWorker({
         redisUrl: config.redis.url,
@@ -174,6 +193,7 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
         mailer: config.mail.smtpUrl ? smtpMailer(config.mail.smtpUrl, config.mail.from) : null,
         log,
         sweepIntervalMs: config.jobs.sweepIntervalMs,
+        ...(placeCall ? { placeCall } : {}),
       });
       const w = worker;
       stops.push(() => w.close());

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import { recordAgencyAnswer } from '../admin/jobs/inquiries.js';
 import { callsPlugin } from '../admin/plugins/calls.js';
 import { incidentsPlugin } from '../admin/plugins/incidents.js';
 import { kbPlugin } from '../admin/plugins/kb.js';
@@ -19,7 +20,7 @@ import { createNluService, type NluService } from '../nlu/service.js';
 import { OperatorQueue } from '../telephony/queue.js';
 import { recordingFinished, recordingStarted } from '../telephony/records.js';
 import textChatPlugin from '../voicebot/channels/text/plugin.js';
-import { addTurn, createCall, endCall } from '../voicebot/records/index.js';
+import { addTurn, createCall, endCall, registerInquiry } from '../voicebot/records/index.js';
 import { encodeWav } from '../voicebot/speech/audio/wav.js';
 import { browserMissing, launchBrowser } from './support/browser.js';
 import { openTestDb, type TestDb } from './support/db.js';
@@ -66,6 +67,28 @@ describe('staff web UI in a real browser', { skip: browserMissing }, () => {
       confidence: 0.93,
     });
     await endCall(db.sql, 'call-ui-1', 'answered', new Date());
+    // Two answered inquiries: one the callbacks could not reach (left for an operator), one relayed.
+    for (const [question, attempts, toOperator, relayed] of [
+      ['нужна справка о составе семьи', 3, true, false],
+      ['где получить направление на мрт', 1, false, true],
+    ] as const) {
+      const inquiry = await registerInquiry(db.sql, {
+        callId: 'call-ui-1',
+        question,
+        intentId: null,
+        topicId: 'health',
+        agencyId: null,
+        callbackNumber: '+79991234567',
+        receivedAt: new Date(),
+      });
+      await recordAgencyAnswer(db.sql, inquiry.id, { text: 'Ответ уполномоченного лица.', by: 'sidorova' });
+      await db.sql.query(
+        `UPDATE inquiries SET relay_attempts = $2, relay_needs_operator = $3, relay_last_result = 'no_answer',
+                relayed_at = CASE WHEN $4 THEN now() END, status = CASE WHEN $4 THEN 'closed' ELSE status END
+          WHERE id = $1`,
+        [inquiry.id, attempts, toOperator, relayed],
+      );
+    }
     // A two-second stereo recording of that call, as telephony leaves it (caller left, bot right).
     recordingPath = join(mkdtempSync(join(tmpdir(), 'otklik-rec-')), 'call-ui-1.wav');
     const stereo = new Int16Array(8000 * 2 * 2).map((_, i) => Math.round(Math.sin(i / 7) * 4000));
@@ -178,6 +201,21 @@ describe('staff web UI in a real browser', { skip: browserMissing }, () => {
           ),
       );
     assert.ok(Math.abs(seconds - 2) < 0.1, `the browser plays a 2 s recording, got ${seconds}`);
+    await page.close();
+  });
+
+  it('inquiries show where relaying the answer stands, and the overview counts them', async () => {
+    const page = await signIn('kuznetsov');
+    await page.locator('#inquiry-figures').getByText('Не дозвонились — позвонить вручную').waitFor();
+    const figures = await page.locator('#inquiry-figures').innerText();
+    assert.match(figures, /Не дозвонились — позвонить вручную\s+1/);
+    assert.match(figures, /Ответ передан заявителю\s+1/);
+    await page.getByRole('link', { name: 'Обращения' }).click();
+    const manual = page.locator('#inquiries-table tbody tr', { hasText: 'справка о составе семьи' });
+    await manual.getByText('не дозвонились — позвонить вручную').waitFor();
+    assert.match(await manual.innerText(), /попыток 3/);
+    const relayed = page.locator('#inquiries-table tbody tr', { hasText: 'направление на мрт' });
+    assert.match(await relayed.innerText(), /передан заявителю/);
     await page.close();
   });
 

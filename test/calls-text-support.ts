@@ -6,7 +6,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../core/log.js';
+import type { TextLeg } from '../voicebot/channels/text/text-leg.js';
 import { type EngineDeps, openEngineDeps } from '../voicebot/engine-deps.js';
+import { type CallResult, CallSession, type SessionDeps } from '../voicebot/session.js';
 import { type CallerScript, checkExpectations, readCallerScript } from '../voicebot/simulator/script.js';
 import { type SimulatedCall, simulateTextCall } from '../voicebot/simulator/text.js';
 import { type Backend, openTestDb, type TestDb } from './support/db.js';
@@ -46,4 +48,44 @@ export async function openCallTestEnv(backend: Backend): Promise<CallTestEnv> {
       rmSync(modelDir, { recursive: true, force: true });
     },
   };
+}
+
+export type CallerInput = { say: string } | { dtmf: string } | { silence_ms: number } | { hangup: true };
+
+/**
+ * Runs a call session on a text leg the test built (its metadata included: an outbound callback carries its
+ * flow and inquiry in `extra`), feeding the caller's inputs one at a time whenever the bot listens. After
+ * the inputs the caller stays silent, so the flow runs its no-input branches to the end.
+ */
+export async function runTextLeg(
+  leg: TextLeg,
+  deps: SessionDeps,
+  inputs: CallerInput[] = [],
+): Promise<CallResult> {
+  const session = new CallSession(leg, { ...deps, mode: 'text' });
+  let finished = false;
+  const done = session.run().finally(() => {
+    finished = true;
+  });
+  const settled = done.then(
+    () => undefined,
+    () => undefined,
+  );
+  const ended = () => finished || leg.ended || Boolean(session.dialog?.ended);
+  for (const input of inputs) {
+    await Promise.race([session.whenWaiting(), settled]);
+    if (ended()) break;
+    if ('say' in input) leg.callerSays(input.say);
+    else if ('dtmf' in input) leg.callerPresses(input.dtmf);
+    else if ('silence_ms' in input) session.callerSilence(input.silence_ms);
+    else leg.callerHangsUp();
+  }
+  for (let i = 0; i < 10; i++) {
+    await Promise.race([session.whenWaiting(), settled]);
+    if (ended()) break;
+    session.callerSilence(60_000);
+  }
+  // Stop only a session still listening: one that ended by itself is closing the call as the bot's hang-up.
+  if (!finished && !session.dialog?.ended) session.stop();
+  return done;
 }

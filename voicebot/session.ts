@@ -40,6 +40,7 @@ export interface SessionDeps {
   now?: () => Date;
   /** Milliseconds since the call started; simulations advance it without waiting. */
   clock?: () => number;
+  /** The flow to run; when unset, the flow the leg's metadata names (`extra.flowId`), else 'default'. */
   flowId?: string;
   /** Record channel; defaults to the leg's. */
   channel?: CallChannel;
@@ -114,7 +115,7 @@ export class CallSession {
   async run(): Promise<CallResult> {
     const { deps, leg } = this;
     const log = deps.log.child({ callId: this.callId });
-    this.flow = await loadFlow(deps.kb, deps.flowId ?? 'default', log);
+    this.flow = await loadFlow(deps.kb, await this.flowId(log), log);
     const voice = (deps.mode ?? (deps.speech && leg.meta.channel !== 'text' ? 'voice' : 'text')) === 'voice';
     await createCall(deps.sql, {
       id: this.callId,
@@ -175,6 +176,29 @@ export class CallSession {
       if (!(err instanceof CallEnded)) await this.technicalFallback(env, err, log);
     }
     return this.finish(env, log);
+  }
+
+  /**
+   * The session's own flow (CLI, tests), else the one the call's metadata names: telephony's outbound calls
+   * (placeOutbound) carry the flow they were placed for, e.g. `inquiry-answer`. A flow id the knowledge base
+   * does not have runs 'default' with a warning: a call is never dropped over a wrong id.
+   */
+  private async flowId(log: Logger): Promise<string> {
+    if (this.deps.flowId) return this.deps.flowId;
+    const wanted = this.leg.meta.extra?.flowId;
+    if (typeof wanted !== 'string' || wanted === '' || wanted === 'default') return 'default';
+    try {
+      if ((await this.deps.kb.flow(wanted)) != null) return wanted;
+    } catch (err) {
+      // loadFlow reads the store again for 'default' and falls back to the built-in copy if it must.
+      log.warn({ err, flow: wanted }, 'cannot read the flow the call asks for; running the default flow');
+      return 'default';
+    }
+    log.warn(
+      { flow: wanted },
+      'the call asks for a flow the knowledge base does not have; running the default flow',
+    );
+    return 'default';
   }
 
   private processors(voice: boolean, log: Logger): FrameProcessor[] {

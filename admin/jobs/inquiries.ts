@@ -138,16 +138,28 @@ export interface InquiryFigures {
   waitingForAgency: number;
   agencyOverdue: number;
   answered: number;
+  /** The agency's answer reached the caller (relay_answer on the callback). */
+  relayed: number;
+  /** Answered, callbacks still to be tried (admin/jobs/relay.ts). */
+  awaitingRelay: number;
+  /** Three callbacks did not reach the caller: an operator must call by hand. */
+  relayToOperator: number;
 }
 
-/** For the supervisor: which inquiries broke the 15-minute or the agency's deadline. */
+/**
+ * For the supervisor: which inquiries broke the 15-minute or the agency's deadline, and where relaying the
+ * answers back to callers stands.
+ */
 export async function inquiryFigures(sql: Sql, now: Date): Promise<InquiryFigures> {
   const [row] = await sql.query<InquiryFigures>(
     `SELECT count(*)::int8 AS "registered",
             count(*) FILTER (WHERE COALESCE(dispatched_at, $1) > dispatch_due_at)::int8 AS "dispatchedLate",
             count(*) FILTER (WHERE status IN ('registered', 'dispatched'))::int8 AS "waitingForAgency",
             count(*) FILTER (WHERE status IN ('registered', 'dispatched') AND answer_due_at < $1)::int8 AS "agencyOverdue",
-            count(*) FILTER (WHERE status IN ('answered', 'closed'))::int8 AS "answered"
+            count(*) FILTER (WHERE status IN ('answered', 'closed'))::int8 AS "answered",
+            count(*) FILTER (WHERE relayed_at IS NOT NULL)::int8 AS "relayed",
+            count(*) FILTER (WHERE status = 'answered' AND relayed_at IS NULL AND NOT relay_needs_operator)::int8 AS "awaitingRelay",
+            count(*) FILTER (WHERE status = 'answered' AND relayed_at IS NULL AND relay_needs_operator)::int8 AS "relayToOperator"
        FROM inquiries`,
     [now],
   );

@@ -4,11 +4,14 @@ import { isOtklikError, OtklikError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import type { Sql } from '../../kb/store/sql.js';
 import { dispatchInquiry, type Mailer, undispatchedInquiries } from './inquiries.js';
+import { type PlaceCall, relayAnswers } from './relay.js';
 
 /**
  * BullMQ wiring of the back-office jobs. A repeating sweep finds inquiries not yet sent to their agency and
  * queues one dispatch job each (job id = inquiry id, so a sweep never queues one twice); the sweep interval
- * (default one minute) keeps the 15-minute dispatch norm with a wide margin.
+ * (default one minute) keeps the 15-minute dispatch norm with a wide margin. With a way to place calls
+ * (telephony up), the sweep also calls citizens back with their agencies' answers (relay.ts); without one,
+ * answered inquiries wait for operators.
  */
 export interface WorkerOptions {
   redisUrl: string;
@@ -18,6 +21,11 @@ export interface WorkerOptions {
   sweepIntervalMs: number;
   /** Key prefix in Redis; tests give each run its own. */
   prefix?: string;
+  /** Places the callbacks that relay agencies' answers; without it no relay runs. */
+  placeCall?: PlaceCall;
+  /** The region's time zone for calling hours (read from the knowledge base when not given). */
+  timezone?: string;
+  now?: () => Date;
 }
 
 export interface RunningWorker {
@@ -68,6 +76,32 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   const queue = new Queue(QUEUE, { connection: queueConnection, prefix });
   const deps = { sql: opts.sql, mailer: opts.mailer, log: opts.log };
 
+  // One relay run at a time in this process: a run waits on each call it places, and a scheduled sweep may
+  // start while it does (the attempt claims in relay.ts also keep other processes from calling twice).
+  // A sweep that finds a run under way waits for it rather than returning early, so that sweepNow() means
+  // "relayed what was due".
+  let relaying: Promise<unknown> | null = null;
+  const relay = async () => {
+    const placeCall = opts.placeCall;
+    if (!placeCall) return;
+    if (relaying) {
+      await relaying;
+      return;
+    }
+    relaying = relayAnswers({
+      sql: opts.sql,
+      log: opts.log,
+      placeCall,
+      ...(opts.now ? { now: opts.now } : {}),
+      ...(opts.timezone ? { timezone: opts.timezone } : {}),
+    });
+    try {
+      await relaying;
+    } finally {
+      relaying = null;
+    }
+  };
+
   const sweep = async () => {
     for (const inquiryId of await undispatchedInquiries(opts.sql)) {
       await queue.add(
@@ -82,6 +116,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
         },
       );
     }
+    await relay();
   };
 
   const worker = new Worker(

@@ -43,6 +43,20 @@ function startOfDay(at: Date, timezone: string): Date {
   return new Date(at.getTime() - sinceMidnightMs);
 }
 
+export type RelayState = 'waiting_answer' | 'relayed' | 'to_operator' | 'calling' | 'pending';
+
+/**
+ * Where relaying the agency's answer to the caller stands, for the staff list: not answered yet, told to
+ * the caller, handed to an operator after three callbacks, being called back (attempts made), or waiting
+ * for its first callback.
+ */
+export function relayState(r: Record<string, unknown>): RelayState {
+  if (r.relayedAt) return 'relayed';
+  if (r.status !== 'answered') return 'waiting_answer';
+  if (r.relayNeedsOperator) return 'to_operator';
+  return Number(r.relayAttempts ?? 0) > 0 ? 'calling' : 'pending';
+}
+
 /**
  * Supervisors' and operators' view of calls: today's figures (including calls lost past the wait norm),
  * the call list (caller numbers masked), a call's transcript (every opening audited: it is personal data),
@@ -154,10 +168,13 @@ export async function callsPlugin(app: TypedApp, opts: CallsPluginOptions): Prom
     const rows = await sql.query(
       `SELECT id, call_id AS "callId", question, topic_id AS "topicId", agency_id AS "agencyId", received_at AS "receivedAt",
               dispatch_due_at AS "dispatchDueAt", dispatched_at AS "dispatchedAt", dispatch_error AS "dispatchError",
-              answer_due_at AS "answerDueAt", status, answer_text AS "answerText"
+              answer_due_at AS "answerDueAt", status, answer_text AS "answerText",
+              relayed_at AS "relayedAt", relay_attempts AS "relayAttempts",
+              relay_last_attempt_at AS "relayLastAttemptAt", relay_next_attempt_at AS "relayNextAttemptAt",
+              relay_last_result AS "relayLastResult", relay_needs_operator AS "relayNeedsOperator"
          FROM inquiries ORDER BY received_at DESC LIMIT 200`,
     );
-    return { inquiries: rows };
+    return { inquiries: rows.map((r) => ({ ...r, relay: relayState(r) })) };
   });
 
   app.post(

@@ -18,6 +18,37 @@ const statusRu = {
   approved: 'согласовано',
   retired: 'в архиве',
 };
+const inquiryStatusRu = {
+  registered: 'зарегистрировано',
+  dispatched: 'передано уполномоченному лицу',
+  answered: 'получен ответ',
+  closed: 'закрыто',
+};
+const relayResultRu = {
+  busy: 'занято',
+  no_answer: 'не ответили',
+  failed: 'сбой вызова',
+  answered: 'ответили',
+};
+const when = (at) => (at ? new Date(at).toLocaleString('ru-RU') : '');
+
+/** Where the agency's answer stands on its way back to the citizen (admin/plugins/calls.ts relayState). */
+function relayText(i) {
+  const attempts = `попыток ${i.relayAttempts}`;
+  const last = relayResultRu[i.relayLastResult] ? `, последняя: ${relayResultRu[i.relayLastResult]}` : '';
+  switch (i.relay) {
+    case 'relayed':
+      return `передан заявителю ${when(i.relayedAt)}`;
+    case 'to_operator':
+      return `не дозвонились — позвонить вручную (${attempts}${last})`;
+    case 'calling':
+      return `${attempts}${last}; следующая ${when(i.relayNextAttemptAt)}`;
+    case 'pending':
+      return 'ожидает обратного звонка';
+    default:
+      return 'ответа ещё нет';
+  }
+}
 const callStatusRu = { active: 'идёт', completed: 'завершён', interrupted: 'прерван сбоем' };
 const partRu = {
   store: 'База данных',
@@ -104,6 +135,29 @@ const pages = {
     ]
       .map(([label, value]) => `<tr><th>${esc(label)}</th><td>${esc(value)}</td></tr>`)
       .join('');
+    const n = data.inquiries;
+    $('#inquiry-figures').innerHTML = [
+      ['Всего обращений', n.registered],
+      ['Переданы уполномоченным лицам с опозданием', n.dispatchedLate],
+      ['Ждут ответа уполномоченного лица', n.waitingForAgency],
+      ['Ответ просрочен уполномоченным лицом', n.agencyOverdue],
+      ['Получен ответ', n.answered],
+      ['Ответ передан заявителю', n.relayed],
+      ['Ответ ждёт обратного звонка', n.awaitingRelay],
+      ['Не дозвонились — позвонить вручную', n.relayToOperator],
+    ]
+      .map(([label, value]) => `<tr><th>${esc(label)}</th><td>${esc(value)}</td></tr>`)
+      .join('');
+  },
+  async inquiries() {
+    const { inquiries } = await api('/api/inquiries');
+    $('#inquiries-table tbody').innerHTML =
+      inquiries
+        .map(
+          (i) =>
+            `<tr data-id="${esc(i.id)}" class="relay-${esc(i.relay)}"><td>${esc(i.id)}</td><td>${esc(when(i.receivedAt))}</td><td>${esc(i.question)}</td><td>${esc(inquiryStatusRu[i.status] ?? i.status)}</td><td>${esc(i.answerText ?? '—')}</td><td class="relay">${esc(relayText(i))}</td></tr>`,
+        )
+        .join('') || '<tr><td colspan="6">Обращений пока нет</td></tr>';
   },
   async calls() {
     const { calls } = await api('/api/calls?limit=50');

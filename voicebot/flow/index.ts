@@ -15,6 +15,7 @@ import {
   inquiryStep,
   surveyStep,
 } from './steps-handoff.js';
+import { relayAnswerStep } from './steps-relay.js';
 
 export { builtInDefaultFlow } from './default-flow.js';
 export { FlowError, runFlow, type StepEnv } from './runner.js';
@@ -33,6 +34,7 @@ export const stepHandlers: StepHandlers = {
   survey: surveyStep,
   emergency: emergencyStep,
   hangup: hangupStep,
+  relay_answer: relayAnswerStep,
 };
 
 export const defaultFlow: Flow = parseFlow(builtInDefaultFlow);

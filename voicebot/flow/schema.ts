@@ -3,7 +3,8 @@
  * listen, answer, confirm, enqueue, forward, register an inquiry, survey, hang up) and names the step that
  * follows for each outcome it can have (`next`, or `on: { outcome: stepId }`). `branch` steps choose by
  * the recognized intent, the intent's handling, whether confirmation is needed, whether operators or the
- * agency are open, or whether an answer was given. Flows live in the KB (section `flows:`) so that they can
+ * agency are open, or whether an answer was given. `relay_answer` reads an agency's answer to a registered
+ * inquiry back to the caller on the line's callback. Flows live in the KB (section `flows:`) so that they can
  * be edited without code; `parseFlow` validates one fully (every referenced step exists).
  */
 import { z } from 'zod';
@@ -102,6 +103,21 @@ const emergencyStep = z.object({
 
 const hangupStep = z.object({ ...base, type: z.literal('hangup'), prompt: z.string().optional() });
 
+/**
+ * Relays the agency's answer to an inquiry on a callback the line placed (the inquiry id comes with the
+ * call's metadata). `relayed`: the answer was said and the inquiry closed; `missing`: no answer to give
+ * (unknown inquiry, not answered yet), the caller is told an operator will call.
+ */
+const relayAnswerStep = z.object({
+  ...base,
+  type: z.literal('relay_answer'),
+  /** Introduces the answer: «Здравствуйте! Это линия сто двадцать два… ответ уполномоченного лица:». */
+  prompt: z.string().default('inquiry_answer_intro'),
+  /** Said when there is no answer to relay. */
+  missingPrompt: z.string().default('inquiry_answer_missing'),
+  on: outcomes(['relayed', 'missing']),
+});
+
 export const stepSchema = z.discriminatedUnion('type', [
   sayStep,
   menuStep,
@@ -115,6 +131,7 @@ export const stepSchema = z.discriminatedUnion('type', [
   surveyStep,
   emergencyStep,
   hangupStep,
+  relayAnswerStep,
 ]);
 
 export const flowSchema = z.object({
