@@ -5,6 +5,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { relayAnswers } from '../admin/jobs/relay.js';
 import { loadConfig } from '../core/config.js';
 import { createLogger, silentLogger } from '../core/log.js';
 import { startTelephony, type TelephonyApp } from '../telephony/app.js';
@@ -14,7 +15,13 @@ import { eventually } from '../telephony/testing/bot-socket.js';
 import { rtpPcap } from '../telephony/testing/rtp-pcap.js';
 import type { MediaLeg } from '../voicebot/channels/media/media-leg.js';
 import { type MediaSocket, startMediaSocket } from '../voicebot/channels/media/server.js';
+import { type EngineDeps, openEngineDeps } from '../voicebot/engine-deps.js';
+import { createCall, getTurns } from '../voicebot/records/calls.js';
+import { type CallResult, runCall } from '../voicebot/session.js';
+import { createAsrEngine } from '../voicebot/speech/asr/index.js';
 import { EspeakTtsEngine } from '../voicebot/speech/tts/espeak.js';
+import type { SpeechServices } from '../voicebot/speech/types.js';
+import { createVadEngine } from '../voicebot/speech/vad/index.js';
 import { openTestDb, type TestDb } from './support/db.js';
 
 /**
@@ -188,7 +195,7 @@ async function waitExit(s: Sipp, what: string, timeoutMs = 60_000): Promise<void
   assert.equal(r.code, 0, `${what} failed:\n${r.output}`);
 }
 
-type Mode = 'forward' | 'outbound' | 'crash';
+type Mode = 'forward' | 'outbound' | 'crash' | 'relay';
 
 describe('live call through drachtio-server and FreeSWITCH', { skip }, () => {
   let db: TestDb;
@@ -199,6 +206,10 @@ describe('live call through drachtio-server and FreeSWITCH', { skip }, () => {
   let mode: Mode = 'forward';
   const legs = new Map<string, { leg: MediaLeg; events: CallLegEvent[]; at: number }>();
   let crashedAt = 0;
+  /** The real voice bot (dialog engine, KB, NLU, espeak-ng, Silero VAD) for the 'relay' mode. */
+  let engine: EngineDeps;
+  let speechEngines: SpeechServices;
+  let botSession: Promise<CallResult> | null = null;
   const children: ChildProcess[] = [];
   const track = (s: Sipp): Sipp => {
     children.push(s.proc);
@@ -220,6 +231,10 @@ describe('live call through drachtio-server and FreeSWITCH', { skip }, () => {
           if (mode === 'forward' && e.type === 'dtmf' && e.digit === '1')
             void leg.forward(`sip:agency@${sippIp}:${agencyPort}`);
         });
+        if (mode === 'relay') {
+          botSession = runCall(leg, { ...engine, speech: speechEngines, mode: 'voice' });
+          return;
+        }
         if (mode === 'crash') {
           // The voice bot's process dies while the caller is with it: every media socket drops at once.
           setTimeout(() => {
@@ -244,11 +259,21 @@ describe('live call through drachtio-server and FreeSWITCH', { skip }, () => {
     // LIVE_LOG=debug shows the telephony app's log (on stderr) when a live call misbehaves.
     const log = process.env.LIVE_LOG ? createLogger({ level: process.env.LIVE_LOG }) : silentLogger;
     app = await startTelephony(config, { sql: db.sql, log, tts: new EspeakTtsEngine() });
+    engine = await openEngineDeps(db.sql, log, { modelDir: join(dir, 'nlu') });
+    const asr = createAsrEngine(config.speech, silentLogger);
+    speechEngines = {
+      vad: createVadEngine(),
+      asr,
+      tts: new EspeakTtsEngine(),
+      close: async () => asr.close(),
+    };
   });
   after(async () => {
     for (const c of children) if (c.exitCode === null) c.kill();
     await app?.close();
     await media?.close();
+    await speechEngines?.close();
+    await engine?.close();
     await db?.drop();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -334,6 +359,61 @@ describe('live call through drachtio-server and FreeSWITCH', { skip }, () => {
     );
   });
 
+  it("relays the agency's answer: the job calls the citizen back and the voice bot reads the answer", async () => {
+    mode = 'relay';
+    const registered = new Date('2026-11-20T10:00:00+03:00');
+    await createCall(db.sql, {
+      id: 'live-inquiry-call',
+      channel: 'sip',
+      callerNumber: '+79990001122',
+      dialledNumber: '122',
+      startedAt: registered,
+    });
+    const answer = 'Справку о составе семьи выдают в МФЦ по паспорту в день обращения.';
+    const [inquiry] = await db.sql.query<{ id: number }>(
+      `INSERT INTO inquiries (call_id, question, callback_number, received_at, dispatch_due_at, answer_due_at,
+                              status, answer_text, answered_at, answered_by)
+       VALUES ('live-inquiry-call', 'где взять справку о составе семьи', '+79990001122', $1, $1, $1,
+               'answered', $2, $1, 'agency') RETURNING id`,
+      [registered, answer],
+    );
+    const callee = track(answeringSipp(calleePort, 6100));
+    await new Promise((r) => setTimeout(r, 300));
+    const placed: string[] = [];
+    const summary = await relayAnswers({
+      sql: db.sql,
+      log: silentLogger,
+      now: () => new Date('2026-11-23T12:00:00+03:00'),
+      // The carrier trunk would route the citizen's number; here it reaches the sipp that plays the citizen.
+      placeCall: async (req) => {
+        placed.push(req.target);
+        const r = await app.calls.placeOutbound({
+          target: `sip:citizen@${sippIp}:${calleePort}`,
+          from: '122',
+          flowId: req.flowId,
+          metadata: req.metadata,
+          timeoutMs: 15_000,
+        });
+        return { status: r.result.status };
+      },
+    });
+    assert.deepEqual(placed, ['+79990001122']);
+    assert.equal(summary.answered, 1);
+    await waitExit(callee, 'sipp citizen (the bot never hung up)', 90_000);
+    assert.ok(botSession, 'the voice bot got the call over mod_audio_fork');
+    const result = await botSession;
+    const turns = await getTurns(db.sql, result.callId);
+    assert.ok(
+      turns.some((t) => t.who === 'bot' && t.text.includes(answer)),
+      `the bot read the answer: ${JSON.stringify(turns.map((t) => t.text))}`,
+    );
+    const [row] = await db.sql.query<{ status: string; relayed: boolean }>(
+      'SELECT status, relayed_at IS NOT NULL AS relayed FROM inquiries WHERE id = $1',
+      [inquiry!.id],
+    );
+    assert.deepEqual(row, { status: 'closed', relayed: true });
+  });
+
   it('when the voice bot crashes mid-call, the caller hears the apology and is bridged to an operator from the queue', async () => {
     mode = 'crash';
     const pcap = join(dir, 'speech2.pcap');
@@ -375,6 +455,7 @@ describe('live call through drachtio-server and FreeSWITCH', { skip }, () => {
       rows.map((r) => [r.direction, r.ended]),
       [
         ['inbound', true],
+        ['outbound', true],
         ['outbound', true],
         ['inbound', true],
       ],
