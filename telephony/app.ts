@@ -149,6 +149,7 @@ export async function startTelephony(config: Config, deps: TelephonyDeps): Promi
     forwardTimeoutMs: t.forwardTimeoutMs,
     prompts,
     kb: deps.kb ?? null,
+    fallbackOperatorUri: t.operatorUri,
   });
 
   srf.invite(async (req, res) => {

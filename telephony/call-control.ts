@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Logger } from '../core/log.js';
 import type { Sql } from '../kb/store/sql.js';
 import type { KnowledgeBase } from '../kb/types.js';
+import { type ActiveCall, activeCall } from './active-call.js';
 import type { CallMetadata, ForwardResult } from './call-leg.js';
 import { dialString, type FreeswitchControl, fsCommands, parseOriginateResult } from './fsmrf.js';
 import type { PromptFiles } from './prompts.js';
@@ -46,48 +47,12 @@ export interface CallControlOptions {
   holdRepeatMs?: number;
   prompts: PromptFiles;
   kb?: KnowledgeBase | null;
+  /**
+   * A SIP URI that takes any call (OPERATOR_URI): where a caller goes straight away when the store, and with
+   * it the operator queue, is down.
+   */
+  fallbackOperatorUri?: string | undefined;
   now?: () => Date;
-}
-
-type Phase = 'bot' | 'queued' | 'agency' | 'operator' | 'ending';
-
-interface ActiveCall {
-  leg: SipCallLeg;
-  direction: 'inbound' | 'outbound';
-  phase: Phase;
-  botConnected: boolean;
-  queued: boolean;
-  operatorId: string | null;
-  recordingId: string | null;
-  outcome: string | null;
-  holdTimer: NodeJS.Timeout | null;
-  /** The recorded apology while it plays: an operator is bridged only after it (it is not cut off). */
-  apology: Promise<void> | null;
-  /** An operator is being rung or bridged: no hold message meanwhile. */
-  bridging: boolean;
-  ended: Promise<void>;
-}
-
-/** A new call's state; `ended` resolves through the returned function once the call is finished. */
-function activeCall(
-  leg: SipCallLeg,
-  init: Pick<ActiveCall, 'direction' | 'phase' | 'queued'>,
-): { call: ActiveCall; markEnded: () => void } {
-  let markEnded!: () => void;
-  const ended = new Promise<void>((r) => (markEnded = r));
-  const call: ActiveCall = {
-    leg,
-    ...init,
-    botConnected: false,
-    operatorId: null,
-    recordingId: null,
-    outcome: null,
-    holdTimer: null,
-    apology: null,
-    bridging: false,
-    ended,
-  };
-  return { call, markEnded };
 }
 
 export class CallControl {
@@ -248,14 +213,16 @@ export class CallControl {
     });
     const { call, markEnded: resolveEnded } = activeCall(leg, { direction, phase: 'bot', queued: false });
     this.calls.set(meta.callId, call);
-    await cdrStart(this.o.sql, {
-      callId: meta.callId,
-      channelUuid: uuid,
-      direction,
-      from: meta.from,
-      to: meta.to,
-      startedAt: meta.startedAt,
-    });
+    await this.record(meta.callId, 'cdr start', () =>
+      cdrStart(this.o.sql, {
+        callId: meta.callId,
+        channelUuid: uuid,
+        direction,
+        from: meta.from,
+        to: meta.to,
+        startedAt: meta.startedAt,
+      }),
+    );
     leg.on((e) => {
       if (e.type === 'dtmf' && call.phase === 'bot') {
         void leg.sendToBot({
@@ -368,13 +335,31 @@ export class CallControl {
       return;
     }
     const result = await leg.forward(target, { timeoutMs: this.o.forwardTimeoutMs });
-    await cdrAddLeg(this.o.sql, leg.meta.callId, { kind: 'agency', target, status: result.status });
+    await this.record(leg.meta.callId, 'agency leg', () =>
+      cdrAddLeg(this.o.sql, leg.meta.callId, { kind: 'agency', target, status: result.status }),
+    );
     await leg.sendToBot({ type: 'transferResult', data: { ...result } });
     if (result.status === 'answered') {
       call.phase = 'agency';
       call.outcome = 'forwarded';
-      if (call.recordingId) await recordingAddLeg(this.o.sql, call.recordingId, `agency:${target}`);
+      const recordingId = call.recordingId;
+      if (recordingId)
+        await this.record(leg.meta.callId, 'recording leg', () =>
+          recordingAddLeg(this.o.sql, recordingId, `agency:${target}`),
+        );
       await leg.stopFork();
+    }
+  }
+
+  /**
+   * Writes a call-detail or recording row without ever holding up the call: with the store down the caller is
+   * still answered, bridged and recorded on disk; only the metadata row is missing (and logged).
+   */
+  private async record(callId: string, what: string, write: () => Promise<unknown>): Promise<void> {
+    try {
+      await write();
+    } catch (err) {
+      this.o.log.error({ err, callId, what }, 'call record not written; the call goes on without it');
     }
   }
 
@@ -384,7 +369,9 @@ export class CallControl {
       { callId: call.leg.meta.callId, why },
       'voice bot unavailable: caller goes to the operator queue',
     );
-    await cdrAddLeg(this.o.sql, call.leg.meta.callId, { kind: 'bot', status: `unavailable: ${why}` });
+    await this.record(call.leg.meta.callId, 'bot leg', () =>
+      cdrAddLeg(this.o.sql, call.leg.meta.callId, { kind: 'bot', status: `unavailable: ${why}` }),
+    );
     await this.toQueue(call, 'technical', { playApology: true });
   }
 
@@ -392,16 +379,22 @@ export class CallControl {
     const { leg } = call;
     call.phase = 'queued';
     if (!call.queued) {
-      call.queued = true;
-      await enqueueCall(
-        this.o.sql,
-        {
-          callId: leg.meta.callId,
-          topicId: null,
-          context: { reason, callerNumber: leg.meta.from, channelUuid: leg.uuid },
-        },
-        this.now(),
-      );
+      try {
+        await enqueueCall(
+          this.o.sql,
+          {
+            callId: leg.meta.callId,
+            topicId: null,
+            context: { reason, callerNumber: leg.meta.from, channelUuid: leg.uuid },
+          },
+          this.now(),
+        );
+        call.queued = true;
+      } catch (err) {
+        this.o.log.error({ err, callId: leg.meta.callId }, 'operator queue unavailable');
+        await this.withoutQueue(call);
+        return;
+      }
     }
     if (opts.playApology && this.o.prompts.technical_fallback) {
       call.apology = leg.playFile(this.o.prompts.technical_fallback).finally(() => {
@@ -413,6 +406,32 @@ export class CallControl {
     // While draining this instance hands calls over instead of taking operators for them.
     if (this.acceptingCalls)
       void this.tick().catch((err) => this.o.log.error({ err }, 'queue dispatch failed'));
+  }
+
+  /**
+   * The queue lives in the store; when the store is down the caller goes straight to the fallback operator
+   * URI, and where there is none (or nobody answers) hears a recorded message: never silence.
+   */
+  private async withoutQueue(call: ActiveCall): Promise<void> {
+    const { leg } = call;
+    const operator = this.o.fallbackOperatorUri;
+    if (operator) {
+      if (this.o.prompts.technical_fallback) await leg.playFile(this.o.prompts.technical_fallback);
+      if (leg.ended) return;
+      call.bridging = true;
+      const result = await leg.forward(operator, { timeoutMs: this.o.forwardTimeoutMs });
+      if (result.status === 'answered') {
+        call.phase = 'operator';
+        call.outcome = 'operator';
+        return;
+      }
+      this.o.log.error({ callId: leg.meta.callId, result }, 'fallback operator did not answer');
+    }
+    if (leg.ended) return;
+    call.phase = 'ending';
+    call.outcome = 'service_unavailable';
+    if (this.o.prompts.service_unavailable) await leg.playFile(this.o.prompts.service_unavailable);
+    await leg.hangup('bot_hangup');
   }
 
   /** Plays the hold message now and then while the caller waits (only when the bot is not there to do it). */

@@ -11,7 +11,11 @@ import type { TtsEngine } from '../voicebot/speech/types.js';
  * files FreeSWITCH plays from disk, so that they still play when the bot or the speech service is down.
  * Texts come from the knowledge base's prompts where it has them.
  */
-export type TelephonyPromptId = 'technical_fallback' | 'queue_wait' | 'operators_busy';
+export type TelephonyPromptId =
+  | 'technical_fallback'
+  | 'queue_wait'
+  | 'operators_busy'
+  | 'service_unavailable';
 export type PromptFiles = Partial<Record<TelephonyPromptId, string>>;
 
 export const defaultPromptTexts: Record<TelephonyPromptId, string> = {
@@ -21,6 +25,8 @@ export const defaultPromptTexts: Record<TelephonyPromptId, string> = {
     'Все операторы сейчас заняты. Пожалуйста, оставайтесь на линии, вам ответит первый освободившийся оператор.',
   operators_busy:
     'К сожалению, все операторы заняты. Мы зарегистрировали ваш звонок и перезвоним вам в ближайшее время. До свидания.',
+  service_unavailable:
+    'Извините, линия сто двадцать два временно не может принять ваш звонок. Пожалуйста, перезвоните через несколько минут. Если есть угроза жизни или здоровью, звоните сто двенадцать.',
 };
 
 const SAMPLE_RATE = 8000;

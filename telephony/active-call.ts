@@ -1,0 +1,43 @@
+import type { SipCallLeg } from './sip-leg.js';
+
+/** What CallControl keeps for each call in progress on this instance. */
+export type Phase = 'bot' | 'queued' | 'agency' | 'operator' | 'ending';
+
+export interface ActiveCall {
+  leg: SipCallLeg;
+  direction: 'inbound' | 'outbound';
+  phase: Phase;
+  botConnected: boolean;
+  queued: boolean;
+  operatorId: string | null;
+  recordingId: string | null;
+  outcome: string | null;
+  holdTimer: NodeJS.Timeout | null;
+  /** The recorded apology while it plays: an operator is bridged only after it (it is not cut off). */
+  apology: Promise<void> | null;
+  /** An operator is being rung or bridged: no hold message meanwhile. */
+  bridging: boolean;
+  ended: Promise<void>;
+}
+
+/** A new call's state; `ended` resolves through the returned function once the call is finished. */
+export function activeCall(
+  leg: SipCallLeg,
+  init: Pick<ActiveCall, 'direction' | 'phase' | 'queued'>,
+): { call: ActiveCall; markEnded: () => void } {
+  let markEnded!: () => void;
+  const ended = new Promise<void>((r) => (markEnded = r));
+  const call: ActiveCall = {
+    leg,
+    ...init,
+    botConnected: false,
+    operatorId: null,
+    recordingId: null,
+    outcome: null,
+    holdTimer: null,
+    apology: null,
+    bridging: false,
+    ended,
+  };
+  return { call, markEnded };
+}
