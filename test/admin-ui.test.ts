@@ -89,6 +89,16 @@ describe('staff web UI in a real browser', { skip: browserMissing }, () => {
         [inquiry.id, attempts, toOperator, relayed],
       );
     }
+    // One still waiting for the agency's answer.
+    await registerInquiry(db.sql, {
+      callId: 'call-ui-1',
+      question: 'как оформить пособие на ребёнка',
+      intentId: null,
+      topicId: 'social',
+      agencyId: null,
+      callbackNumber: '+79991234567',
+      receivedAt: new Date(),
+    });
     // A two-second stereo recording of that call, as telephony leaves it (caller left, bot right).
     recordingPath = join(mkdtempSync(join(tmpdir(), 'otklik-rec-')), 'call-ui-1.wav');
     const stereo = new Int16Array(8000 * 2 * 2).map((_, i) => Math.round(Math.sin(i / 7) * 4000));
@@ -217,6 +227,53 @@ describe('staff web UI in a real browser', { skip: browserMissing }, () => {
     const relayed = page.locator('#inquiries-table tbody tr', { hasText: 'направление на мрт' });
     assert.match(await relayed.innerText(), /передан заявителю/);
     await page.close();
+  });
+
+  it("an operator writes down the agency's answer, and marks one told to the citizen by phone", async () => {
+    const page = await signIn('kuznetsov');
+    await page.getByRole('link', { name: 'Обращения' }).click();
+    const waiting = page.locator('#inquiries-table tbody tr', { hasText: 'пособие на ребёнка' });
+    await waiting
+      .getByLabel('Ответ уполномоченного лица')
+      .fill('Пособие оформляется через Госуслуги или в МФЦ, решение в течение 10 рабочих дней.');
+    await waiting.getByRole('button', { name: 'Записать ответ' }).click();
+    await waiting.getByText('ожидает обратного звонка').waitFor();
+    assert.match(await waiting.innerText(), /получен ответ/);
+
+    const manual = page.locator('#inquiries-table tbody tr', { hasText: 'справка о составе семьи' });
+    assert.match(await manual.innerText(), /Телефон: \+79991234567/);
+    await manual.getByRole('button', { name: 'Сообщил заявителю по телефону' }).click();
+    await manual.getByText('(kuznetsov, по телефону)').waitFor();
+    assert.doesNotMatch(
+      await manual.innerText(),
+      /79991234567/,
+      'the number is shown only while it must be called',
+    );
+    await page.close();
+
+    const rows = await db.sql.query<{
+      question: string;
+      status: string;
+      answered_by: string | null;
+      relayed_by: string | null;
+    }>(
+      `SELECT question, status, answered_by, relayed_by FROM inquiries
+        WHERE question IN ('как оформить пособие на ребёнка', 'нужна справка о составе семьи') ORDER BY question`,
+    );
+    assert.deepEqual(
+      rows.map((r) => [r.question, r.status, r.answered_by, r.relayed_by]),
+      [
+        ['как оформить пособие на ребёнка', 'answered', 'kuznetsov', null],
+        ['нужна справка о составе семьи', 'closed', 'sidorova', 'kuznetsov'],
+      ],
+    );
+    const audited = await db.sql.query<{ action: string }>(
+      `SELECT action FROM audit_log WHERE login = 'kuznetsov' AND action LIKE 'inquiry.%' ORDER BY id`,
+    );
+    assert.deepEqual(
+      audited.map((a) => a.action),
+      ['inquiry.answer', 'inquiry.relayed'],
+    );
   });
 
   it('recordings: an operator is refused and audited, a tampered file is refused, no one listens unsigned', async () => {

@@ -132,6 +132,20 @@ export async function recordAgencyAnswer(
     throw new OtklikError('CONFLICT', `inquiry ${inquiryId} does not exist or is already answered`);
 }
 
+/**
+ * An operator told the citizen the agency's answer by phone (the line's callbacks did not reach them, or
+ * the citizen called again). Only an answered inquiry not yet relayed can be closed this way.
+ */
+export async function markRelayedByOperator(sql: Sql, inquiryId: number, by: string): Promise<void> {
+  const rows = await sql.query(
+    `UPDATE inquiries SET relayed_at = now(), relayed_by = $2, status = 'closed'
+      WHERE id = $1 AND status = 'answered' AND relayed_at IS NULL RETURNING id`,
+    [inquiryId, by],
+  );
+  if (rows.length === 0)
+    throw new OtklikError('CONFLICT', `inquiry ${inquiryId} has no agency answer waiting to be relayed`);
+}
+
 export interface InquiryFigures {
   registered: number;
   dispatchedLate: number;

@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import { maskPhone } from '../../core/log.js';
 import type { Sql } from '../../kb/store/sql.js';
-import { inquiryFigures, recordAgencyAnswer } from '../jobs/inquiries.js';
+import { inquiryFigures, markRelayedByOperator, recordAgencyAnswer } from '../jobs/inquiries.js';
 import type { TypedApp } from '../typed.js';
 import { audit } from '../users.js';
 import { requireRole } from './auth.js';
@@ -171,7 +171,11 @@ export async function callsPlugin(app: TypedApp, opts: CallsPluginOptions): Prom
               answer_due_at AS "answerDueAt", status, answer_text AS "answerText",
               relayed_at AS "relayedAt", relay_attempts AS "relayAttempts",
               relay_last_attempt_at AS "relayLastAttemptAt", relay_next_attempt_at AS "relayNextAttemptAt",
-              relay_last_result AS "relayLastResult", relay_needs_operator AS "relayNeedsOperator"
+              relay_last_result AS "relayLastResult", relay_needs_operator AS "relayNeedsOperator",
+              relayed_by AS "relayedBy",
+              -- The number only where a person must call it: the callbacks did not reach the citizen.
+              CASE WHEN status = 'answered' AND relayed_at IS NULL AND relay_needs_operator
+                   THEN callback_number END AS "callbackNumber"
          FROM inquiries ORDER BY received_at DESC LIMIT 200`,
     );
     return { inquiries: rows.map((r) => ({ ...r, relay: relayState(r) })) };
@@ -189,6 +193,19 @@ export async function callsPlugin(app: TypedApp, opts: CallsPluginOptions): Prom
     async (request) => {
       await recordAgencyAnswer(sql, request.params.id, { text: request.body.text, by: request.staff!.login });
       await audit(sql, request.staff!.login, 'inquiry.answer', String(request.params.id));
+      return { ok: true };
+    },
+  );
+
+  app.post(
+    '/api/inquiries/:id/relayed',
+    {
+      preHandler: requireRole('supervisor', 'operator'),
+      schema: { params: Type.Object({ id: Type.Integer() }) },
+    },
+    async (request) => {
+      await markRelayedByOperator(sql, request.params.id, request.staff!.login);
+      await audit(sql, request.staff!.login, 'inquiry.relayed', String(request.params.id));
       return { ok: true };
     },
   );

@@ -33,12 +33,34 @@ const relayResultRu = {
 const when = (at) => (at ? new Date(at).toLocaleString('ru-RU') : '');
 
 /** Where the agency's answer stands on its way back to the citizen (admin/plugins/calls.ts relayState). */
+/** The agency's answer, or, while there is none, a form to write down what the agency replied. */
+function answerCell(i) {
+  if (i.answerText) return esc(i.answerText);
+  if (i.status !== 'registered' && i.status !== 'dispatched') return '—';
+  return `<form class="agency-answer" data-id="${esc(i.id)}"><label>Ответ уполномоченного лица <textarea name="text" required></textarea></label><button type="submit">Записать ответ</button></form>`;
+}
+
+/** Where the callbacks did not reach the citizen: the number to call and a button once they were told. */
+function relayAction(i) {
+  if (i.relay !== 'to_operator') return '';
+  return `<br>Телефон: <b>${esc(i.callbackNumber)}</b> <button type="button" data-relayed="${esc(i.id)}">Сообщил заявителю по телефону</button>`;
+}
+
+async function inquiryAction(element, path, body) {
+  try {
+    await api(path, { method: 'POST', body: JSON.stringify(body) });
+    await pages.inquiries();
+  } catch (err) {
+    element.insertAdjacentHTML('afterend', `<p class="error">${esc(err.message)}</p>`);
+  }
+}
+
 function relayText(i) {
   const attempts = `попыток ${i.relayAttempts}`;
   const last = relayResultRu[i.relayLastResult] ? `, последняя: ${relayResultRu[i.relayLastResult]}` : '';
   switch (i.relay) {
     case 'relayed':
-      return `передан заявителю ${when(i.relayedAt)}`;
+      return `передан заявителю ${when(i.relayedAt)}${i.relayedBy ? ` (${i.relayedBy}, по телефону)` : ''}`;
     case 'to_operator':
       return `не дозвонились — позвонить вручную (${attempts}${last})`;
     case 'calling':
@@ -155,9 +177,21 @@ const pages = {
       inquiries
         .map(
           (i) =>
-            `<tr data-id="${esc(i.id)}" class="relay-${esc(i.relay)}"><td>${esc(i.id)}</td><td>${esc(when(i.receivedAt))}</td><td>${esc(i.question)}</td><td>${esc(inquiryStatusRu[i.status] ?? i.status)}</td><td>${esc(i.answerText ?? '—')}</td><td class="relay">${esc(relayText(i))}</td></tr>`,
+            `<tr data-id="${esc(i.id)}" class="relay-${esc(i.relay)}"><td>${esc(i.id)}</td><td>${esc(when(i.receivedAt))}</td><td>${esc(i.question)}</td><td>${esc(inquiryStatusRu[i.status] ?? i.status)}</td><td>${answerCell(i)}</td><td class="relay">${esc(relayText(i))}${relayAction(i)}</td></tr>`,
         )
         .join('') || '<tr><td colspan="6">Обращений пока нет</td></tr>';
+    for (const form of document.querySelectorAll('#inquiries-table form.agency-answer')) {
+      form.addEventListener('submit', async (event) => {
+        event.preventDefault();
+        const text = new FormData(form).get('text');
+        await inquiryAction(form, `/api/inquiries/${form.dataset.id}/answer`, { text });
+      });
+    }
+    for (const button of document.querySelectorAll('#inquiries-table button[data-relayed]')) {
+      button.addEventListener('click', () =>
+        inquiryAction(button, `/api/inquiries/${button.dataset.relayed}/relayed`, {}),
+      );
+    }
   },
   async calls() {
     const { calls } = await api('/api/calls?limit=50');
