@@ -8,6 +8,7 @@ import { callsPlugin } from '../admin/plugins/calls.js';
 import { incidentsPlugin } from '../admin/plugins/incidents.js';
 import { kbPlugin } from '../admin/plugins/kb.js';
 import { recordingsPlugin } from '../admin/plugins/recordings.js';
+import { reportsPlugin } from '../admin/plugins/reports.js';
 import { build, type ComponentHealth } from '../admin/server.js';
 import type { TypedApp } from '../admin/typed.js';
 import { addUser, countUsers } from '../admin/users.js';
@@ -137,6 +138,7 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
           },
         },
         { plugin: recordingsPlugin, opts: { sql } },
+        { plugin: reportsPlugin, opts: { sql, timezone: config.timezone } },
         { plugin: textChatPlugin, opts: { deps: sessionDeps } },
       ],
     });

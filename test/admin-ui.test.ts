@@ -9,6 +9,7 @@ import { callsPlugin } from '../admin/plugins/calls.js';
 import { incidentsPlugin } from '../admin/plugins/incidents.js';
 import { kbPlugin } from '../admin/plugins/kb.js';
 import { recordingsPlugin } from '../admin/plugins/recordings.js';
+import { reportsPlugin } from '../admin/plugins/reports.js';
 import { build } from '../admin/server.js';
 import type { TypedApp } from '../admin/typed.js';
 import { addUser } from '../admin/users.js';
@@ -133,6 +134,7 @@ describe('staff web UI in a real browser', { skip: browserMissing }, () => {
         { plugin: incidentsPlugin, opts: { sql: db.sql } },
         { plugin: callsPlugin, opts: { sql: db.sql, queue, health, timezone: 'Europe/Moscow' } },
         { plugin: recordingsPlugin, opts: { sql: db.sql } },
+        { plugin: reportsPlugin, opts: { sql: db.sql, timezone: 'Europe/Moscow' } },
         {
           plugin: textChatPlugin,
           opts: { deps: { kb, nlu: () => nlu.classifier(), sql: db.sql, log: silentLogger } },
@@ -274,6 +276,36 @@ describe('staff web UI in a real browser', { skip: browserMissing }, () => {
       audited.map((a) => a.action),
       ['inquiry.answer', 'inquiry.relayed'],
     );
+  });
+
+  it('a supervisor shows the daily report for a period and downloads it as CSV', async () => {
+    const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Moscow' }).format(new Date());
+    const page = await signIn('sidorova');
+    await page.getByRole('link', { name: 'Отчёты' }).click();
+    await page.getByLabel('С', { exact: true }).fill(today);
+    await page.getByLabel('По', { exact: true }).fill(today);
+    await page.getByRole('button', { name: 'Показать' }).click();
+    const row = page.locator(`#report-table tbody tr[data-day="${today}"]`);
+    await row.waitFor();
+    // Today: call-ui-1, answered by the bot, and the citizen's chat of the first test (still open).
+    assert.match(await row.innerText(), new RegExp(`^${today}\\s+2\\s+1\\s`));
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Скачать CSV' }).click(),
+    ]);
+    const csv = await download.createReadStream().then(
+      (stream) =>
+        new Promise<string>((resolve) => {
+          let text = '';
+          stream.on('data', (c: Buffer) => {
+            text += c.toString('utf8');
+          });
+          stream.on('end', () => resolve(text));
+        }),
+    );
+    assert.match(csv, /Дата;Звонков;Отвечено ботом/);
+    assert.match(csv, new RegExp(`\\r\\n${today};2;1;`));
+    await page.close();
   });
 
   it('recordings: an operator is refused and audited, a tampered file is refused, no one listens unsigned', async () => {
