@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { recordAgencyAnswer } from '../admin/jobs/inquiries.js';
 import { callsPlugin } from '../admin/plugins/calls.js';
 import { incidentsPlugin } from '../admin/plugins/incidents.js';
 import { kbPlugin } from '../admin/plugins/kb.js';
@@ -21,10 +20,11 @@ import { createNluService, type NluService } from '../nlu/service.js';
 import { OperatorQueue } from '../telephony/queue.js';
 import { recordingFinished, recordingStarted } from '../telephony/records.js';
 import textChatPlugin from '../voicebot/channels/text/plugin.js';
-import { addTurn, createCall, endCall, registerInquiry } from '../voicebot/records/index.js';
+import { addTurn, createCall, endCall } from '../voicebot/records/index.js';
 import { encodeWav } from '../voicebot/speech/audio/wav.js';
 import { browserMissing, launchBrowser } from './support/browser.js';
 import { openTestDb, type TestDb } from './support/db.js';
+import { seedInquiry } from './support/inquiries.js';
 
 const password = 'пароль-для-теста';
 
@@ -73,30 +73,25 @@ describe('staff web UI in a real browser', { skip: browserMissing }, () => {
       ['нужна справка о составе семьи', 3, true, false],
       ['где получить направление на мрт', 1, false, true],
     ] as const) {
-      const inquiry = await registerInquiry(db.sql, {
+      const id = await seedInquiry(db.sql, {
         callId: 'call-ui-1',
         question,
-        intentId: null,
         topicId: 'health',
-        agencyId: null,
         callbackNumber: '+79991234567',
         receivedAt: new Date(),
+        answer: 'Ответ уполномоченного лица.',
       });
-      await recordAgencyAnswer(db.sql, inquiry.id, { text: 'Ответ уполномоченного лица.', by: 'sidorova' });
       await db.sql.query(
         `UPDATE inquiries SET relay_attempts = $2, relay_needs_operator = $3, relay_last_result = 'no_answer',
                 relayed_at = CASE WHEN $4 THEN now() END, status = CASE WHEN $4 THEN 'closed' ELSE status END
           WHERE id = $1`,
-        [inquiry.id, attempts, toOperator, relayed],
+        [id, attempts, toOperator, relayed],
       );
     }
     // One still waiting for the agency's answer.
-    await registerInquiry(db.sql, {
+    await seedInquiry(db.sql, {
       callId: 'call-ui-1',
       question: 'как оформить пособие на ребёнка',
-      intentId: null,
-      topicId: 'social',
-      agencyId: null,
       callbackNumber: '+79991234567',
       receivedAt: new Date(),
     });

@@ -7,13 +7,12 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { recordAgencyAnswer } from '../admin/jobs/inquiries.js';
 import { silentLogger } from '../core/log.js';
 import { TextLeg } from '../voicebot/channels/text/text-leg.js';
-import { createCall, getTurns } from '../voicebot/records/calls.js';
-import { registerInquiry } from '../voicebot/records/inquiries.js';
+import { getTurns } from '../voicebot/records/calls.js';
 import type { SessionDeps } from '../voicebot/session.js';
 import { type CallTestEnv, openCallTestEnv, runTextLeg } from './calls-text-support.js';
+import { seedInquiry } from './support/inquiries.js';
 
 const answerText =
   'Направление на МРТ выдаёт лечащий врач поликлиники по месту прикрепления. Очередь не более четырнадцати дней.';
@@ -28,27 +27,13 @@ describe('relaying the agency answer on a callback, text channel (PostgreSQL)', 
   });
   after(async () => env?.close());
 
-  async function inquiry(answer: string | null): Promise<number> {
-    const callId = randomUUID();
-    await createCall(env.db.sql, {
-      id: callId,
-      channel: 'text',
-      callerNumber: '+79990001122',
-      dialledNumber: '122',
-      startedAt: new Date('2026-11-12T10:00:00+03:00'),
-    });
-    const registered = await registerInquiry(env.db.sql, {
-      callId,
+  const inquiry = (answer: string | null) =>
+    seedInquiry(env.db.sql, {
       question: 'можно ли получить направление на мрт без очереди',
-      intentId: null,
       topicId: 'health',
-      agencyId: null,
-      callbackNumber: '+79990001122',
       receivedAt: new Date('2026-11-12T10:05:00+03:00'),
+      ...(answer ? { answer } : {}),
     });
-    if (answer) await recordAgencyAnswer(env.db.sql, registered.id, { text: answer, by: 'sidorova' });
-    return registered.id;
-  }
 
   /** The leg of an outbound callback as telephony hands it to the bot: flow and inquiry in the metadata. */
   const callbackLeg = (extra: Record<string, unknown>) =>

@@ -16,13 +16,14 @@ import { rtpPcap } from '../telephony/testing/rtp-pcap.js';
 import type { MediaLeg } from '../voicebot/channels/media/media-leg.js';
 import { type MediaSocket, startMediaSocket } from '../voicebot/channels/media/server.js';
 import { type EngineDeps, openEngineDeps } from '../voicebot/engine-deps.js';
-import { createCall, getTurns } from '../voicebot/records/calls.js';
+import { getTurns } from '../voicebot/records/calls.js';
 import { type CallResult, runCall } from '../voicebot/session.js';
 import { createAsrEngine } from '../voicebot/speech/asr/index.js';
 import { EspeakTtsEngine } from '../voicebot/speech/tts/espeak.js';
 import type { SpeechServices } from '../voicebot/speech/types.js';
 import { createVadEngine } from '../voicebot/speech/vad/index.js';
 import { openTestDb, type TestDb } from './support/db.js';
+import { seedInquiry } from './support/inquiries.js';
 
 /**
  * Real calls through drachtio-server and FreeSWITCH (with mod_audio_fork), when both are reachable:
@@ -361,22 +362,12 @@ describe('live call through drachtio-server and FreeSWITCH', { skip }, () => {
 
   it("relays the agency's answer: the job calls the citizen back and the voice bot reads the answer", async () => {
     mode = 'relay';
-    const registered = new Date('2026-11-20T10:00:00+03:00');
-    await createCall(db.sql, {
-      id: 'live-inquiry-call',
-      channel: 'sip',
-      callerNumber: '+79990001122',
-      dialledNumber: '122',
-      startedAt: registered,
-    });
     const answer = 'Справку о составе семьи выдают в МФЦ по паспорту в день обращения.';
-    const [inquiry] = await db.sql.query<{ id: number }>(
-      `INSERT INTO inquiries (call_id, question, callback_number, received_at, dispatch_due_at, answer_due_at,
-                              status, answer_text, answered_at, answered_by)
-       VALUES ('live-inquiry-call', 'где взять справку о составе семьи', '+79990001122', $1, $1, $1,
-               'answered', $2, $1, 'agency') RETURNING id`,
-      [registered, answer],
-    );
+    const inquiryId = await seedInquiry(db.sql, {
+      question: 'где взять справку о составе семьи',
+      receivedAt: new Date('2026-11-20T10:00:00+03:00'),
+      answer,
+    });
     const callee = track(answeringSipp(calleePort, 6100));
     await new Promise((r) => setTimeout(r, 300));
     const placed: string[] = [];
@@ -409,7 +400,7 @@ describe('live call through drachtio-server and FreeSWITCH', { skip }, () => {
     );
     const [row] = await db.sql.query<{ status: string; relayed: boolean }>(
       'SELECT status, relayed_at IS NOT NULL AS relayed FROM inquiries WHERE id = $1',
-      [inquiry!.id],
+      [inquiryId],
     );
     assert.deepEqual(row, { status: 'closed', relayed: true });
   });

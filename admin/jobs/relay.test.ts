@@ -9,11 +9,11 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { OtklikError } from '../../core/errors.js';
 import { silentLogger } from '../../core/log.js';
 import { type CallTestEnv, openCallTestEnv, runTextLeg } from '../../test/calls-text-support.js';
+import { seedInquiry } from '../../test/support/inquiries.js';
 import { TextLeg } from '../../voicebot/channels/text/text-leg.js';
-import { createCall, getTurns } from '../../voicebot/records/calls.js';
-import { registerInquiry } from '../../voicebot/records/inquiries.js';
+import { getTurns } from '../../voicebot/records/calls.js';
 import { relayState } from '../plugins/calls.js';
-import { inquiryFigures, recordAgencyAnswer } from './inquiries.js';
+import { inquiryFigures } from './inquiries.js';
 import { type PlaceCall, type PlaceCallRequest, type PlaceCallStatus, relayAnswers } from './relay.js';
 import { startWorker } from './worker.js';
 
@@ -46,27 +46,12 @@ describe('relaying agency answers to callers (job)', () => {
     clock = moscow('11:00');
   });
 
-  async function answeredInquiry(answer = answerText): Promise<number> {
-    const callId = randomUUID();
-    await createCall(env.db.sql, {
-      id: callId,
-      channel: 'text',
-      callerNumber: '+79990001122',
-      dialledNumber: '122',
-      startedAt: moscow('09:00'),
-    });
-    const inquiry = await registerInquiry(env.db.sql, {
-      callId,
+  const answeredInquiry = (answer = answerText) =>
+    seedInquiry(env.db.sql, {
       question: 'где взять справку о составе семьи',
-      intentId: null,
-      topicId: 'social',
-      agencyId: null,
-      callbackNumber: '+79990001122',
       receivedAt: moscow('09:05'),
+      answer,
     });
-    await recordAgencyAnswer(env.db.sql, inquiry.id, { text: answer, by: 'sidorova' });
-    return inquiry.id;
-  }
 
   const row = async (id: number): Promise<RelayRow> =>
     (

@@ -1,0 +1,43 @@
+import { randomUUID } from 'node:crypto';
+import { recordAgencyAnswer } from '../../admin/jobs/inquiries.js';
+import type { Sql } from '../../kb/store/sql.js';
+import { createCall } from '../../voicebot/records/calls.js';
+import { registerInquiry } from '../../voicebot/records/inquiries.js';
+
+export interface SeedInquiry {
+  question: string;
+  topicId?: string;
+  receivedAt: Date;
+  callbackNumber?: string;
+  /** The agency's answer, recorded as staff would; without it the inquiry stays registered. */
+  answer?: string;
+  /** The call the question came from; a fresh text call by default. */
+  callId?: string;
+}
+
+/** An inquiry as the line leaves it: the caller's call, the registered question and, optionally, the answer. */
+export async function seedInquiry(sql: Sql, i: SeedInquiry): Promise<number> {
+  const callbackNumber = i.callbackNumber ?? '+79990001122';
+  let callId = i.callId;
+  if (!callId) {
+    callId = randomUUID();
+    await createCall(sql, {
+      id: callId,
+      channel: 'text',
+      callerNumber: callbackNumber,
+      dialledNumber: '122',
+      startedAt: new Date(i.receivedAt.getTime() - 5 * 60_000),
+    });
+  }
+  const { id } = await registerInquiry(sql, {
+    callId,
+    question: i.question,
+    intentId: null,
+    topicId: i.topicId ?? 'social',
+    agencyId: null,
+    callbackNumber,
+    receivedAt: i.receivedAt,
+  });
+  if (i.answer) await recordAgencyAnswer(sql, id, { text: i.answer, by: 'sidorova' });
+  return id;
+}
