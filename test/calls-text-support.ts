@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { silentLogger } from '../core/log.js';
 import type { TextLeg } from '../voicebot/channels/text/text-leg.js';
 import { type EngineDeps, openEngineDeps } from '../voicebot/engine-deps.js';
-import { type CallResult, CallSession, type SessionDeps } from '../voicebot/session.js';
+import { type CallResult, CallSession, type SessionDeps, startSession } from '../voicebot/session.js';
 import { type CallerScript, checkExpectations, readCallerScript } from '../voicebot/simulator/script.js';
 import { type SimulatedCall, simulateTextCall } from '../voicebot/simulator/text.js';
 import { type Backend, openTestDb, type TestDb } from './support/db.js';
@@ -63,17 +63,10 @@ export async function runTextLeg(
   inputs: CallerInput[] = [],
 ): Promise<CallResult> {
   const session = new CallSession(leg, { ...deps, mode: 'text' });
-  let finished = false;
-  const done = session.run().finally(() => {
-    finished = true;
-  });
-  const settled = done.then(
-    () => undefined,
-    () => undefined,
-  );
-  const ended = () => finished || leg.ended || Boolean(session.dialog?.ended);
+  const running = startSession(session);
+  const ended = () => running.finished || leg.ended || Boolean(session.dialog?.ended);
   for (const input of inputs) {
-    await Promise.race([session.whenWaiting(), settled]);
+    await running.botTurnOver();
     if (ended()) break;
     if ('say' in input) leg.callerSays(input.say);
     else if ('dtmf' in input) leg.callerPresses(input.dtmf);
@@ -81,11 +74,11 @@ export async function runTextLeg(
     else leg.callerHangsUp();
   }
   for (let i = 0; i < 10; i++) {
-    await Promise.race([session.whenWaiting(), settled]);
+    await running.botTurnOver();
     if (ended()) break;
     session.callerSilence(60_000);
   }
   // Stop only a session still listening: one that ended by itself is closing the call as the bot's hang-up.
-  if (!finished && !session.dialog?.ended) session.stop();
-  return done;
+  if (!running.finished && !session.dialog?.ended) session.stop();
+  return running.done;
 }

@@ -311,6 +311,37 @@ export class CallSession {
   }
 }
 
+/** A session run in the background by a driver that plays the caller's side (simulators, tests). */
+export interface RunningSession {
+  /** The call's result once run() returns. */
+  done: Promise<CallResult>;
+  /** Resolves when the session has ended, whether run() returned or threw. */
+  settled: Promise<void>;
+  /** run() has returned or thrown. */
+  readonly finished: boolean;
+  /** Until the bot waits for the caller's next input, or the session has ended. */
+  botTurnOver(): Promise<void>;
+}
+
+export function startSession(session: CallSession): RunningSession {
+  let finished = false;
+  const done = session.run().finally(() => {
+    finished = true;
+  });
+  const settled = done.then(
+    () => undefined,
+    () => undefined,
+  );
+  return {
+    done,
+    settled,
+    get finished() {
+      return finished;
+    },
+    botTurnOver: () => Promise.race([session.whenWaiting(), settled]),
+  };
+}
+
 /** Runs one call on a leg from greeting to outcome. */
 export function runCall(leg: CallLeg, deps: SessionDeps): Promise<CallResult> {
   return new CallSession(leg, deps).run();

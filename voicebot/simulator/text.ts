@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { TextLeg } from '../channels/text/text-leg.js';
-import { CallSession, type SessionDeps } from '../session.js';
+import { CallSession, type SessionDeps, startSession } from '../session.js';
 import { type CallerScript, defaultCaller, type SimulationResult } from './script.js';
 
 /** A manually advanced clock: milliseconds since the call started. */
@@ -49,18 +49,11 @@ export async function simulateTextCall(script: CallerScript, deps: SimulatorDeps
     clock: clock.now,
     now: () => new Date(startedAt.getTime() + clock.now()),
   });
-  let finished = false;
-  const done = session.run().finally(() => {
-    finished = true;
-  });
-  const settled = done.then(
-    () => undefined,
-    () => undefined,
-  );
+  const running = startSession(session);
   let played = 0;
   for (const turn of script.turns) {
-    await Promise.race([session.whenWaiting(), settled]);
-    if (finished || leg.ended || session.dialog?.ended) break;
+    await running.botTurnOver();
+    if (running.finished || leg.ended || session.dialog?.ended) break;
     played++;
     if ('say' in turn) {
       clock.advance(speechMs(turn.say));
@@ -76,10 +69,10 @@ export async function simulateTextCall(script: CallerScript, deps: SimulatorDeps
       break;
     }
   }
-  await Promise.race([session.whenWaiting(), settled]);
+  await running.botTurnOver();
   // The script is over while the bot still listens (e.g. waiting in the operator queue): the simulation
   // ends there; that is not the caller hanging up.
-  if (!finished) session.stop();
-  const result = await done;
+  if (!running.finished) session.stop();
+  const result = await running.done;
   return { ...result, unusedTurns: script.turns.length - played };
 }

@@ -12,7 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { OtklikError } from '../../../core/errors.js';
-import { CallSession } from '../../session.js';
+import { CallSession, startSession } from '../../session.js';
 import { type CallerScript, defaultCaller } from '../../simulator/script.js';
 import type { SimulatedCall, SimulatorDeps } from '../../simulator/text.js';
 import { synthesizeAll } from '../../speech/tts/streaming.js';
@@ -121,24 +121,17 @@ async function play(
   lines: Map<string, Int16Array>,
   trailingSilenceMs: number,
 ): Promise<SimulatedCall> {
-  let finished = false;
-  const done = session.run().finally(() => {
-    finished = true;
-  });
-  const settled = done.then(
-    () => undefined,
-    () => undefined,
-  );
-  const over = () => finished || client.closed || session.dialog?.ended != null;
+  const running = startSession(session);
+  const over = () => running.finished || client.closed || session.dialog?.ended != null;
   const botDone = async () => {
     await allReceived(leg, client);
-    await Promise.race([session.whenWaiting(), settled]);
+    await running.botTurnOver();
     if (!over()) await client.waitUntilQuiet(50);
   };
   let played = 0;
   for (const turn of script.turns) {
     const bargeIn = 'say' in turn && turn.barge_in === true;
-    if (bargeIn) await botSpeaking(client, settled);
+    if (bargeIn) await botSpeaking(client, running.settled);
     else await botDone();
     if (over()) break;
     played++;
@@ -157,8 +150,8 @@ async function play(
   await botDone();
   // The script is over while the bot still listens (e.g. waiting in the operator queue): the simulation
   // ends there; that is not the caller hanging up.
-  if (!finished) session.stop();
-  const result = await done;
+  if (!running.finished) session.stop();
+  const result = await running.done;
   return { ...result, unusedTurns: script.turns.length - played };
 }
 
