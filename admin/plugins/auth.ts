@@ -16,11 +16,16 @@ function bearer(request: FastifyRequest): string | null {
   return header?.startsWith('Bearer ') ? header.slice(7) : null;
 }
 
+/** A preHandler that lets in any signed-in staff member; the handler decides by role itself (and audits). */
+export async function requireSignIn(request: FastifyRequest, reply: FastifyReply) {
+  if (!request.staff)
+    return reply.code(401).send({ error: 'UNAUTHORIZED', message: 'Требуется вход в систему' });
+}
+
 /** Returns a preHandler that lets in only staff with one of the roles (admin is always allowed). */
 export function requireRole(...allowed: Role[]) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
-    if (!request.staff)
-      return reply.code(401).send({ error: 'UNAUTHORIZED', message: 'Требуется вход в систему' });
+    if (!request.staff) return requireSignIn(request, reply);
     if (request.staff.role !== 'admin' && !allowed.includes(request.staff.role)) {
       return reply.code(403).send({ error: 'FORBIDDEN', message: 'Недостаточно прав для этого действия' });
     }

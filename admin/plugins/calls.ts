@@ -5,6 +5,7 @@ import { inquiryFigures, markRelayedByOperator, recordAgencyAnswer } from '../jo
 import type { TypedApp } from '../typed.js';
 import { audit } from '../users.js';
 import { requireRole } from './auth.js';
+import { dailyReport } from './reports.js';
 
 /** What the figures need of the operator queue (telephony/queue.ts OperatorQueue). */
 export interface QueueFigures {
@@ -68,21 +69,9 @@ export async function callsPlugin(app: TypedApp, opts: CallsPluginOptions): Prom
 
   app.get('/api/overview', { preHandler: requireRole('supervisor', 'operator') }, async () => {
     const from = startOfDay(now(), opts.timezone);
-    const [counts] = await sql.query<Record<string, number>>(
-      `SELECT count(*)::int8 AS calls,
-              count(*) FILTER (WHERE outcome = 'answered')::int8 AS answered,
-              count(*) FILTER (WHERE outcome = 'escalated')::int8 AS escalated,
-              count(*) FILTER (WHERE outcome = 'forwarded')::int8 AS forwarded,
-              count(*) FILTER (WHERE outcome = 'inquiry')::int8 AS inquiries,
-              count(*) FILTER (WHERE outcome = 'emergency')::int8 AS emergency,
-              count(*) FILTER (WHERE outcome = 'abandoned')::int8 AS abandoned
-         FROM calls WHERE started_at >= $1`,
-      [from],
-    );
-    const [survey] = await sql.query<{ avg: number | null }>(
-      'SELECT round(avg(score), 2)::numeric AS avg FROM survey_results WHERE at >= $1',
-      [from],
-    );
+    const day = new Intl.DateTimeFormat('en-CA', { timeZone: opts.timezone }).format(now());
+    // Today's figures are the daily report's row for today: one definition of what is counted.
+    const [today] = await dailyReport(sql, opts.timezone, day, day);
     const stats = await opts.queue.stats({ from });
     const operators = await opts.queue.operators();
     return {
@@ -94,7 +83,17 @@ export async function callsPlugin(app: TypedApp, opts: CallsPluginOptions): Prom
         avgWaitMs: stats.avgWaitMs,
         p90WaitMs: stats.p90WaitMs,
       },
-      today: { ...counts, lostPastNorm: stats.lost, surveyAverage: survey?.avg ?? null },
+      today: {
+        calls: today!.calls,
+        answered: today!.answeredByBot,
+        escalated: today!.escalated,
+        forwarded: today!.forwarded,
+        inquiries: today!.inquiries,
+        emergency: today!.emergency,
+        abandoned: today!.abandoned,
+        lostPastNorm: today!.lostPastNorm,
+        surveyAverage: today!.surveyAverage,
+      },
       inquiries: await inquiryFigures(sql, now()),
     };
   });

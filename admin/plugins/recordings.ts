@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import type { Sql } from '../../kb/store/sql.js';
 import { readRecording, recordingsOfCall } from '../../telephony/records.js';
 import type { TypedApp } from '../typed.js';
-import { requireRole } from './auth.js';
+import { requireRole, requireSignIn } from './auth.js';
 
 export interface RecordingsPluginOptions {
   sql: Sql;
@@ -41,10 +41,7 @@ export async function recordingsPlugin(app: TypedApp, opts: RecordingsPluginOpti
   app.get(
     '/api/recordings/:id/audio',
     {
-      preHandler: async (request, reply) => {
-        if (!request.staff)
-          return reply.code(401).send({ error: 'UNAUTHORIZED', message: 'Требуется вход в систему' });
-      },
+      preHandler: requireSignIn,
       schema: { params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) }) },
     },
     async (request, reply) => {
