@@ -19,7 +19,9 @@ import { type EngineDeps, openEngineDeps } from '../voicebot/engine-deps.js';
 import { getTurns } from '../voicebot/records/calls.js';
 import { type CallResult, runCall } from '../voicebot/session.js';
 import { createAsrEngine } from '../voicebot/speech/asr/index.js';
+import { readWavInterleaved } from '../voicebot/speech/audio/wav.js';
 import { EspeakTtsEngine } from '../voicebot/speech/tts/espeak.js';
+import { synthesizeAll } from '../voicebot/speech/tts/streaming.js';
 import type { SpeechServices } from '../voicebot/speech/types.js';
 import { createVadEngine } from '../voicebot/speech/vad/index.js';
 import { openTestDb, type TestDb } from './support/db.js';
@@ -70,52 +72,23 @@ async function skipReason(): Promise<string | false> {
 const skip = await skipReason();
 if (skip) process.stderr.write(`telephony-live: skipped: ${skip}\n`);
 
-/** Russian speech from espeak-ng, 8 kHz PCM16 (the caller's words in the pcap). */
-function speech(text: string): Int16Array {
-  const r = spawnSync('espeak-ng', ['-v', 'ru', '--stdout', text], { maxBuffer: 16 * 1024 * 1024 });
-  const wav = r.stdout as Buffer;
-  const rate = wav.readUInt32LE(24);
-  const pcm = new Int16Array(
-    wav.buffer.slice(wav.byteOffset + 44, wav.byteOffset + wav.length - ((wav.length - 44) % 2)),
-  );
-  const out = new Int16Array(Math.floor((pcm.length * 8000) / rate));
-  for (let i = 0; i < out.length; i++) out[i] = pcm[Math.floor((i * rate) / 8000)] ?? 0;
-  return out;
+const tts = new EspeakTtsEngine();
+
+/** Russian speech from espeak-ng through the project's TTS engine, 8 kHz PCM16. */
+async function speech(text: string): Promise<Int16Array> {
+  return (await synthesizeAll(tts.synthesize(text, { sampleRate: 8000 }))).samples;
 }
 
-/** RMS level of each channel of a 16-bit PCM WAV file ([caller, other side] for our stereo recordings). */
+/** RMS level of each channel of a recording ([caller, other side] for our stereo recordings). */
 function channelLevels(path: string, fromS = 0, toS = Number.POSITIVE_INFINITY): number[] {
-  const wav = readFileSync(path);
-  assert.equal(wav.toString('ascii', 0, 4), 'RIFF', `${path} is not a WAV file`);
-  let channels = 0;
-  let rate = 0;
-  let bits = 0;
-  let offset = 12;
-  while (offset + 8 <= wav.length) {
-    const id = wav.toString('ascii', offset, offset + 4);
-    const size = wav.readUInt32LE(offset + 4);
-    const body = offset + 8;
-    if (id === 'fmt ') {
-      channels = wav.readUInt16LE(body + 2);
-      rate = wav.readUInt32LE(body + 4);
-      bits = wav.readUInt16LE(body + 14);
-    } else if (id === 'data') {
-      assert.equal(bits, 16, 'recording is 16-bit PCM');
-      const end = Math.min(wav.length, body + size);
-      const frames = Math.floor((end - body) / (2 * channels));
-      const first = Math.max(0, Math.floor(fromS * rate));
-      const last = Math.min(frames, Math.floor(toS * rate));
-      const sums = new Array<number>(channels).fill(0);
-      for (let f = first; f < last; f++)
-        for (let c = 0; c < channels; c++) {
-          const s = wav.readInt16LE(body + (f * channels + c) * 2);
-          sums[c] = (sums[c] ?? 0) + s * s;
-        }
-      return sums.map((s) => Math.sqrt(s / Math.max(1, last - first)));
-    }
-    offset = body + size + (size % 2);
-  }
-  throw new Error(`${path}: no data chunk`);
+  const { sampleRate, channels, samples } = readWavInterleaved(readFileSync(path), path);
+  const frames = samples.length / channels;
+  const first = Math.max(0, Math.floor(fromS * sampleRate));
+  const last = Math.min(frames, Math.floor(toS * sampleRate));
+  const sums = new Array<number>(channels).fill(0);
+  for (let f = first; f < last; f++)
+    for (let c = 0; c < channels; c++) sums[c]! += (samples[f * channels + c] ?? 0) ** 2;
+  return sums.map((sum) => Math.sqrt(sum / Math.max(1, last - first)));
 }
 
 interface Sipp {
@@ -217,7 +190,10 @@ describe('live call through drachtio-server and FreeSWITCH', { skip }, () => {
     return s;
   };
 
+  let greeting: Promise<Int16Array>;
+
   before(async () => {
+    greeting = speech('Здравствуйте! Вы позвонили на линию сто двадцать два.');
     db = await openTestDb('postgres');
     dir = mkdtempSync(join(tmpdir(), 'otklik-live-'));
     media = await startMediaSocket({
@@ -244,9 +220,7 @@ describe('live call through drachtio-server and FreeSWITCH', { skip }, () => {
           }, 800);
           return;
         }
-        void leg.playAudio(speech('Здравствуйте! Вы позвонили на линию сто двадцать два.'), 8000, {
-          id: 'greeting',
-        });
+        void greeting.then((samples) => leg.playAudio(samples, 8000, { id: 'greeting' }));
       },
     });
     const config = loadConfig(process.env, {
@@ -259,13 +233,13 @@ describe('live call through drachtio-server and FreeSWITCH', { skip }, () => {
     // The apology and hold messages telephony plays itself when the bot is gone.
     // LIVE_LOG=debug shows the telephony app's log (on stderr) when a live call misbehaves.
     const log = process.env.LIVE_LOG ? createLogger({ level: process.env.LIVE_LOG }) : silentLogger;
-    app = await startTelephony(config, { sql: db.sql, log, tts: new EspeakTtsEngine() });
+    app = await startTelephony(config, { sql: db.sql, log, tts });
     engine = await openEngineDeps(db.sql, log, { modelDir: join(dir, 'nlu') });
     const asr = createAsrEngine(config.speech, silentLogger);
     speechEngines = {
       vad: createVadEngine(),
       asr,
-      tts: new EspeakTtsEngine(),
+      tts,
       close: async () => asr.close(),
     };
   });
@@ -304,7 +278,7 @@ describe('live call through drachtio-server and FreeSWITCH', { skip }, () => {
   it('answers 122, the caller hears the greeting, the bot hears speech and key 1, forwards to the agency, records and writes the CDR', async () => {
     mode = 'forward';
     const pcap = join(dir, 'speech.pcap');
-    writeFileSync(pcap, rtpPcap(speech('Подскажите, как записаться к врачу в поликлинику?')));
+    writeFileSync(pcap, rtpPcap(await speech('Подскажите, как записаться к врачу в поликлинику?')));
     const agency = track(answeringSipp(agencyPort, 6020));
     const caller = track(callingSipp(pcap, 5070, 6000));
     await waitExit(caller, 'sipp caller', 90_000);
@@ -408,7 +382,7 @@ describe('live call through drachtio-server and FreeSWITCH', { skip }, () => {
   it('when the voice bot crashes mid-call, the caller hears the apology and is bridged to an operator from the queue', async () => {
     mode = 'crash';
     const pcap = join(dir, 'speech2.pcap');
-    writeFileSync(pcap, rtpPcap(speech('Алло, вы меня слышите?')));
+    writeFileSync(pcap, rtpPcap(await speech('Алло, вы меня слышите?')));
     const operator = track(answeringSipp(operatorPort, 6060));
     const caller = track(callingSipp(pcap, 5071, 6080));
     await waitExit(caller, 'sipp caller', 90_000);

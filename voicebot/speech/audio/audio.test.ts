@@ -5,7 +5,7 @@ import { Framer, toFrames } from './framing.js';
 import { alawDecode, alawEncode, ulawDecode, ulawEncode } from './g711.js';
 import { concatPcm, dbfs, durationMs, pcm16FromBytes, pcm16ToBytes, rms, silence, tone } from './pcm.js';
 import { resample, StreamingResampler } from './resample.js';
-import { encodeWav, readWav } from './wav.js';
+import { encodeWav, readWav, readWavInterleaved } from './wav.js';
 
 /** Level of one frequency in a signal (single-bin DFT), in dBFS of a sine's amplitude. */
 function toneLevelDb(samples: Int16Array, sampleRate: number, hz: number): number {
@@ -149,6 +149,16 @@ describe('WAV', () => {
     const back = readWav(encodeWav(audio));
     assert.equal(back.sampleRate, 16000);
     assert.deepEqual(back.samples, audio.samples);
+  });
+
+  it('reads a stereo recording interleaved, even one whose data chunk is still being written', () => {
+    const stereo = new Int16Array([1, -1, 2, -2, 3, -3, 4, -4]);
+    const wav = encodeWav({ samples: stereo, sampleRate: 8000 }, 2);
+    assert.deepEqual(readWavInterleaved(wav), { sampleRate: 8000, channels: 2, samples: stereo });
+    const cut = readWavInterleaved(wav.subarray(0, wav.length - 5));
+    // 11 of 16 data bytes left: two whole stereo frames.
+    assert.deepEqual(cut.samples, stereo.subarray(0, 4), 'only whole frames of a cut file');
+    assert.throws(() => readWav(wav), /only mono/);
   });
 
   it('skips extra chunks and accepts the streaming size espeak-ng writes to a pipe', () => {

@@ -107,6 +107,18 @@ export function readWavInfo(input: Uint8Array, source?: string): WavInfo {
   };
 }
 
+/**
+ * The samples of a PCM16 WAV with any channel count, interleaved (a stereo call recording: caller, other
+ * side). A data chunk cut short, as in a recording still being written, is read as far as it goes.
+ */
+export function readWavInterleaved(
+  input: Uint8Array,
+  source?: string,
+): { sampleRate: number; channels: number; samples: Int16Array } {
+  const { format, data } = parseWav(input, source, true);
+  return { sampleRate: format.sampleRate, channels: format.channels, samples: pcm16FromBytes(data) };
+}
+
 function checkFormat(f: WavFormat, source?: string): void {
   if (f.audioFormat !== WAVE_FORMAT_PCM) {
     const names: Record<number, string> = {
