@@ -1,19 +1,18 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { silentLogger } from '../core/log.js';
 import { backends, openTestDb, type TestDb } from '../test/support/db.js';
-import { encodeWav } from '../voicebot/speech/audio/wav.js';
 import { CallControl } from './call-control.js';
 import type { CallMetadata } from './call-leg.js';
 import { FreeswitchControl } from './fsmrf.js';
 import { OperatorQueue } from './queue.js';
 import { getCallRecord, recordingsOfCall } from './records.js';
 import { BotSocket, eventually } from './testing/bot-socket.js';
-import { FakeFreeswitch } from './testing/fake-freeswitch.js';
+import { FakeFreeswitch, silentPromptFiles } from './testing/fake-freeswitch.js';
 
 const OPERATOR = 'sip:ivanova@10.0.0.21';
 const AGENCY = '+74951230000';
@@ -32,7 +31,7 @@ for (const backend of backends.filter((b) => b === 'postgres')) {
     const now = () => new Date(t);
     let queue: OperatorQueue;
     let calls: CallControl;
-    const prompts = { technical_fallback: '', queue_wait: '', operators_busy: '' };
+    let prompts: ReturnType<typeof silentPromptFiles>;
 
     before(async () => {
       db = await openTestDb(backend);
@@ -42,10 +41,7 @@ for (const backend of backends.filter((b) => b === 'postgres')) {
       bot = new BotSocket();
       botUrl = await bot.start();
       control = await FreeswitchControl.connect({ host: '127.0.0.1', port: fs.port, secret: 'ClueCon' });
-      for (const id of Object.keys(prompts) as (keyof typeof prompts)[]) {
-        prompts[id] = join(dir, `${id}.wav`);
-        writeFileSync(prompts[id], encodeWav({ samples: new Int16Array(800), sampleRate: 8000 }));
-      }
+      prompts = silentPromptFiles(dir);
       fs.dialOutcomes.set('sofia/external/ivanova@10.0.0.21', 'answer');
     });
     after(async () => {

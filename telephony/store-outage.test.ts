@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,14 +8,13 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { silentLogger } from '../core/log.js';
 import { openSql, type Sql } from '../kb/store/sql.js';
 import { openTestDb, type TestDb, testDatabaseUrl } from '../test/support/db.js';
-import { encodeWav } from '../voicebot/speech/audio/wav.js';
 import { CallControl } from './call-control.js';
 import type { CallMetadata } from './call-leg.js';
 import { FreeswitchControl } from './fsmrf.js';
 import { OperatorQueue } from './queue.js';
 import { getCallRecord } from './records.js';
 import { BotSocket, eventually } from './testing/bot-socket.js';
-import { FakeFreeswitch } from './testing/fake-freeswitch.js';
+import { FakeFreeswitch, silentPromptFiles } from './testing/fake-freeswitch.js';
 
 /**
  * A database outage while calls come in and go on. The store is the real PostgreSQL server, reached through
@@ -66,7 +65,7 @@ describe('call control during a database outage', () => {
   let relay: TcpRelay;
   let sql: Sql;
   let calls: CallControl | undefined;
-  const prompts = { technical_fallback: '', queue_wait: '', operators_busy: '', service_unavailable: '' };
+  let prompts: ReturnType<typeof silentPromptFiles>;
 
   before(async () => {
     db = await openTestDb('postgres');
@@ -76,10 +75,7 @@ describe('call control during a database outage', () => {
     control = await FreeswitchControl.connect({ host: '127.0.0.1', port: fs.port, secret: 'ClueCon' });
     bot = new BotSocket();
     botUrl = await bot.start();
-    for (const id of Object.keys(prompts) as (keyof typeof prompts)[]) {
-      prompts[id] = join(dir, `${id}.wav`);
-      writeFileSync(prompts[id], encodeWav({ samples: new Int16Array(800), sampleRate: 8000 }));
-    }
+    prompts = silentPromptFiles(dir);
     fs.dialOutcomes.set('sofia/external/duty@10.0.0.40', 'answer');
   });
   afterEach(async () => {

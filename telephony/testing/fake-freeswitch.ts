@@ -4,6 +4,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { encodeWav } from '../../voicebot/speech/audio/wav.js';
+import { defaultPromptTexts, type PromptFiles, type TelephonyPromptId } from '../prompts.js';
 
 /**
  * A stand-in for FreeSWITCH at the one edge CI cannot run: its inbound event socket, speaking the ESL text
@@ -411,4 +412,17 @@ export class FakeFreeswitch {
     this.addChannel(uuid);
     return `+OK ${uuid}\n`;
   }
+}
+
+/**
+ * Stand-ins for the prompt WAVs telephony synthesizes at start (telephony/prompts.ts): 100 ms of silence each,
+ * enough for the fake channel to "play" them and for tests to see which one a caller was played.
+ */
+export function silentPromptFiles(dir: string): Required<PromptFiles> {
+  const files = {} as Required<PromptFiles>;
+  for (const id of Object.keys(defaultPromptTexts) as TelephonyPromptId[]) {
+    files[id] = join(dir, `${id}.wav`);
+    writeFileSync(files[id], encodeWav({ samples: new Int16Array(800), sampleRate: 8000 }));
+  }
+  return files;
 }
