@@ -84,6 +84,19 @@ describe('relaying the agency answer on a callback, text channel (PostgreSQL)', 
     assert.equal(state.relayed_at?.getTime(), at.getTime());
   });
 
+  it('an answer relayed by an earlier call is not read out again on a later one', async () => {
+    const id = await inquiry(answerText);
+    await env.db.sql.query(`UPDATE inquiries SET status = 'closed', relayed_at = $2 WHERE id = $1`, [
+      id,
+      new Date(at.getTime() - 3_600_000),
+    ]);
+    const leg = callbackLeg({ flowId: 'inquiry-answer', inquiryId: id });
+    await runTextLeg(leg, deps);
+    const said = leg.messages.map((m) => m.text);
+    assert.ok(!said.some((t) => t.includes(answerText)), said.join('\n'));
+    assert.ok(said.some((t) => t.includes('сообщит оператор')));
+  });
+
   it('an unknown inquiry id gets the operator message and changes nothing', async () => {
     const leg = callbackLeg({ flowId: 'inquiry-answer', inquiryId: 987654321 });
     const result = await runTextLeg(leg, deps);

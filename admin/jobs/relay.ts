@@ -1,5 +1,6 @@
 import { isOtklikError, OtklikError, toOtklikError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
+import { openKnowledgeBase } from '../../kb/knowledge-base.js';
 import type { Sql } from '../../kb/store/sql.js';
 import { zonedParts } from '../../kb/zoned-time.js';
 
@@ -53,11 +54,6 @@ export interface RelaySummary {
 export function withinCallingHours(at: Date, timeZone: string): boolean {
   const { timeOfDayMs } = zonedParts(at, timeZone);
   return timeOfDayMs >= CALLING_HOURS.from && timeOfDayMs < CALLING_HOURS.to;
-}
-
-async function regionTimeZone(sql: Sql): Promise<string> {
-  const [row] = await sql.query<{ timezone: string }>('SELECT timezone FROM kb_meta WHERE id = 1');
-  return row?.timezone ?? 'Europe/Moscow';
 }
 
 const statuses: readonly PlaceCallStatus[] = ['answered', 'busy', 'no_answer', 'failed'];
@@ -116,7 +112,7 @@ export async function relayAnswers(deps: RelayDeps): Promise<RelaySummary> {
   for (const { id } of exhausted)
     log.warn({ inquiryId: id }, 'agency answer not relayed in 3 calls; an operator must call');
 
-  const timeZone = deps.timezone ?? (await regionTimeZone(sql));
+  const timeZone = deps.timezone ?? (await openKnowledgeBase(sql).timezone());
   if (!withinCallingHours(now, timeZone)) {
     summary.callingHours = false;
     return summary;

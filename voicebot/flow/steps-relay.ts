@@ -5,7 +5,6 @@
  * dialog, so that it is in the call record like every other bot turn, and only then closes the inquiry:
  * a caller who hung up before hearing it is called again.
  */
-import type { Dialog } from '../engine/dialog.js';
 import { fillPrompt } from './prompts.js';
 import { follow, type StepEnv, type StepHandler } from './runner.js';
 
@@ -19,9 +18,6 @@ interface InquiryToRelay {
   agency_name: string | null;
   timezone: string | null;
 }
-
-/** Inquiries relayed in a call so far: «нажмите один» repeats an answer this call already closed. */
-const relayedInCall = new WeakMap<Dialog, Set<number>>();
 
 /** The inquiry id of the call's metadata: a number, or digits (fork metadata may carry strings). */
 export function inquiryIdOf(extra: Record<string, unknown> | undefined): number | null {
@@ -53,12 +49,11 @@ export const relayAnswerStep: StepHandler<'relay_answer'> = async (step, env) =>
   const { dialog, sql, leg, log } = env;
   const id = inquiryIdOf(leg.meta.extra);
   const inquiry = id === null ? null : await loadInquiry(env, id);
-  const relayed = relayedInCall.get(dialog) ?? new Set<number>();
   const answer = inquiry?.answer_text?.trim() ?? '';
-  const relayable =
-    inquiry !== null &&
-    answer !== '' &&
-    (inquiry.status === 'answered' || (inquiry.status === 'closed' && relayed.has(inquiry.id)));
+  // «Нажмите один» repeats an answer: this call closed it, so it was relayed after the call began.
+  const closedByThisCall =
+    inquiry?.status === 'closed' && inquiry.relayed_at !== null && inquiry.relayed_at >= leg.meta.startedAt;
+  const relayable = inquiry !== null && answer !== '' && (inquiry.status === 'answered' || closedByThisCall);
   if (!inquiry || !relayable) {
     // Never read out something that is not the agency's answer to this caller's inquiry.
     log.warn(
@@ -77,7 +72,7 @@ export const relayAnswerStep: StepHandler<'relay_answer'> = async (step, env) =>
   })} ${answer}`;
   // One turn with the introduction and the answer: the record shows exactly what the caller heard.
   await dialog.say(text);
-  if (!relayed.has(inquiry.id)) {
+  if (inquiry.status === 'answered') {
     // Closed only once the answer was said in full (say() throws CallEnded when the caller hung up
     // during it); the status guard keeps a second session from closing it twice.
     await sql.query(
@@ -85,8 +80,6 @@ export const relayAnswerStep: StepHandler<'relay_answer'> = async (step, env) =>
         WHERE id = $1 AND status = 'answered' AND relayed_at IS NULL`,
       [inquiry.id, dialog.deps.wallClock()],
     );
-    relayed.add(inquiry.id);
-    relayedInCall.set(dialog, relayed);
     log.info({ inquiryId: inquiry.id }, 'agency answer relayed to the caller');
   }
   return follow(step, 'relayed');
