@@ -275,14 +275,28 @@ describe('live call through drachtio-server and FreeSWITCH', { skip }, () => {
       15_000,
     );
 
+  let callerPort = 5070;
+  /**
+   * A citizen calls 122 (speech, key 1, hang-up) while a second sipp waits to answer where the call should
+   * go (agency, operator); both must finish cleanly.
+   */
+  async function citizenCalls(words: string, answerer: { port: number; mediaPort: number; what: string }) {
+    const pcap = join(dir, `speech-${callerPort}.pcap`);
+    writeFileSync(pcap, rtpPcap(await speech(words)));
+    const other = track(answeringSipp(answerer.port, answerer.mediaPort));
+    const caller = track(callingSipp(pcap, callerPort, 6000 + (callerPort - 5070) * 80));
+    callerPort += 1;
+    await waitExit(caller, 'sipp caller', 90_000);
+    await waitExit(other, answerer.what, 15_000);
+  }
+
   it('answers 122, the caller hears the greeting, the bot hears speech and key 1, forwards to the agency, records and writes the CDR', async () => {
     mode = 'forward';
-    const pcap = join(dir, 'speech.pcap');
-    writeFileSync(pcap, rtpPcap(await speech('Подскажите, как записаться к врачу в поликлинику?')));
-    const agency = track(answeringSipp(agencyPort, 6020));
-    const caller = track(callingSipp(pcap, 5070, 6000));
-    await waitExit(caller, 'sipp caller', 90_000);
-    await waitExit(agency, 'sipp agency (the forward never reached it)', 15_000);
+    await citizenCalls('Подскажите, как записаться к врачу в поликлинику?', {
+      port: agencyPort,
+      mediaPort: 6020,
+      what: 'sipp agency (the forward never reached it)',
+    });
     const call = [...legs.values()].at(-1);
     assert.ok(call, 'the voice bot got the call over mod_audio_fork');
     assert.ok(call.leg.stats.playChunksSent > 0, 'the bot sent its greeting (playAudio frames)');
@@ -381,12 +395,11 @@ describe('live call through drachtio-server and FreeSWITCH', { skip }, () => {
 
   it('when the voice bot crashes mid-call, the caller hears the apology and is bridged to an operator from the queue', async () => {
     mode = 'crash';
-    const pcap = join(dir, 'speech2.pcap');
-    writeFileSync(pcap, rtpPcap(await speech('Алло, вы меня слышите?')));
-    const operator = track(answeringSipp(operatorPort, 6060));
-    const caller = track(callingSipp(pcap, 5071, 6080));
-    await waitExit(caller, 'sipp caller', 90_000);
-    await waitExit(operator, 'sipp operator (the queue never bridged the caller)', 15_000);
+    await citizenCalls('Алло, вы меня слышите?', {
+      port: operatorPort,
+      mediaPort: 6060,
+      what: 'sipp operator (the queue never bridged the caller)',
+    });
     const call = [...legs.values()].at(-1);
     assert.ok(call && crashedAt > 0, 'the bot got the call and crashed');
     const callId = call.leg.meta.callId;
