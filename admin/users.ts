@@ -72,8 +72,9 @@ export async function login(
 export async function userByToken(sql: Sql, token: string): Promise<StaffUser | null> {
   const [row] = await sql.query<StaffUser>(
     `SELECT u.login, u.name, u.role FROM admin_sessions s JOIN admin_users u ON u.login = s.login
-     WHERE s.token_hash = $1 AND s.expires_at > now() AND NOT u.disabled`,
-    [tokenHash(token)],
+     WHERE s.token_hash = $1 AND s.expires_at > $2 AND NOT u.disabled`,
+    // The expiry was computed on this process's clock; compare on the same clock, not the database server's.
+    [tokenHash(token), new Date()],
   );
   return row ?? null;
 }

@@ -10,6 +10,13 @@ import { silentLogger } from '../core/log.js';
 import textChatPlugin from '../voicebot/channels/text/plugin.js';
 import { type CallTestEnv, openCallTestEnv } from './calls-text-support.js';
 
+/** A clock that starts on a Tuesday at 11:00 Moscow time (operators at work) and runs at real pace from there. */
+function officeHours(): () => Date {
+  const origin = Date.now();
+  const start = Date.parse('2026-11-24T11:00:00+03:00');
+  return () => new Date(start + (Date.now() - origin));
+}
+
 describe('text chat API (PostgreSQL)', () => {
   let env: CallTestEnv;
   let app: FastifyInstance;
@@ -19,7 +26,7 @@ describe('text chat API (PostgreSQL)', () => {
     env = await openCallTestEnv('postgres');
     app = Fastify();
     await app.register(textChatPlugin, {
-      deps: { kb: env.engine.kb, nlu: env.engine.nlu, sql: env.db.sql, log: silentLogger },
+      deps: { kb: env.engine.kb, nlu: env.engine.nlu, sql: env.db.sql, log: silentLogger, now: officeHours() },
     });
     base = await app.listen({ host: '127.0.0.1', port: 0 });
   });

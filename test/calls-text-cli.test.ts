@@ -56,7 +56,11 @@ describe('otklik call simulate', () => {
 
   it('prints the dialogue, and exits 1 saying what differed from expect', () => {
     const file = join(work, 'wrong.yaml');
-    writeFileSync(file, 'turns:\n  - say: "соедините с оператором"\nexpect:\n  outcome: answered\n');
+    // A Tuesday morning: the operators are at work, so the request is escalated whatever the hour of the run.
+    writeFileSync(
+      file,
+      'at: "2026-11-24T11:00:00+03:00"\nturns:\n  - say: "соедините с оператором"\nexpect:\n  outcome: answered\n',
+    );
     const res = simulate(file);
     assert.equal(res.status, 1);
     assert.match(res.stdout, /бот: Здравствуйте/);
