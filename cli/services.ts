@@ -39,6 +39,8 @@ export interface RunningServices {
   stop(): Promise<void>;
 }
 
+/** How much longer than the ring time the bot waits for telephony's answer to a forward. */
+const FORWARD_RESULT_MARGIN_MS = 5_000;
 const NLU_RECHECK_MS = 30_000;
 
 function engineHealth(state: EngineState): ComponentHealth {
@@ -100,6 +102,7 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
       nlu: () => nlu.classifier(),
       sql,
       log,
+      queueWaitNormMs: config.telephony.queueWaitNormMs,
       ...(speech ? { speech } : {}),
     };
 
@@ -149,6 +152,8 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
       host: config.mediaSocket.host,
       port: config.mediaSocket.port,
       log,
+      // Telephony rings a forward for FORWARD_TIMEOUT_MS; its result needs a moment more to come back.
+      forwardTimeoutMs: config.telephony.forwardTimeoutMs + FORWARD_RESULT_MARGIN_MS,
       onCall: (leg) => {
         runCall(leg, sessionDeps).catch((err) =>
           log.error({ err, callId: leg.meta.callId }, 'call session failed'),

@@ -26,7 +26,14 @@ describe('text chat API (PostgreSQL)', () => {
     env = await openCallTestEnv('postgres');
     app = Fastify();
     await app.register(textChatPlugin, {
-      deps: { kb: env.engine.kb, nlu: env.engine.nlu, sql: env.db.sql, log: silentLogger, now: officeHours() },
+      deps: {
+        kb: env.engine.kb,
+        nlu: env.engine.nlu,
+        sql: env.db.sql,
+        log: silentLogger,
+        now: officeHours(),
+        queueWaitNormMs: 60_000,
+      },
     });
     base = await app.listen({ host: '127.0.0.1', port: 0 });
   });

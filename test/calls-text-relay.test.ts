@@ -23,7 +23,14 @@ describe('relaying the agency answer on a callback, text channel (PostgreSQL)', 
   let deps: SessionDeps;
   before(async () => {
     env = await openCallTestEnv('postgres');
-    deps = { kb: env.engine.kb, nlu: env.engine.nlu, sql: env.db.sql, log: silentLogger, now: () => at };
+    deps = {
+      kb: env.engine.kb,
+      nlu: env.engine.nlu,
+      sql: env.db.sql,
+      log: silentLogger,
+      now: () => at,
+      queueWaitNormMs: 60_000,
+    };
   });
   after(async () => env?.close());
 

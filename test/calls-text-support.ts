@@ -10,7 +10,7 @@ import type { TextLeg } from '../voicebot/channels/text/text-leg.js';
 import { type EngineDeps, openEngineDeps } from '../voicebot/engine-deps.js';
 import { type CallResult, CallSession, type SessionDeps, startSession } from '../voicebot/session.js';
 import { type CallerScript, checkExpectations, readCallerScript } from '../voicebot/simulator/script.js';
-import { type SimulatedCall, simulateTextCall } from '../voicebot/simulator/text.js';
+import { type SimulatedCall, type SimulatorDeps, simulateTextCall } from '../voicebot/simulator/text.js';
 import { type Backend, openTestDb, type TestDb } from './support/db.js';
 
 export const scriptsDir = new URL('./scripts/', import.meta.url).pathname;
@@ -21,6 +21,7 @@ export interface CallTestEnv {
   run(
     name: string,
     patch?: Partial<CallerScript>,
+    deps?: Partial<SimulatorDeps>,
   ): Promise<{ script: CallerScript; call: SimulatedCall; problems: string[] }>;
   close(): Promise<void>;
 }
@@ -32,13 +33,15 @@ export async function openCallTestEnv(backend: Backend): Promise<CallTestEnv> {
   return {
     db,
     engine,
-    async run(name, patch = {}) {
+    async run(name, patch = {}, deps = {}) {
       const script = { ...readCallerScript(join(scriptsDir, `${name}.yaml`)), ...patch };
       const call = await simulateTextCall(script, {
         kb: engine.kb,
         nlu: engine.nlu,
         sql: db.sql,
+        queueWaitNormMs: 60_000,
         log: silentLogger,
+        ...deps,
       });
       return { script, call, problems: checkExpectations(script, call) };
     },

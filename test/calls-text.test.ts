@@ -113,6 +113,24 @@ describe('scripted calls, text channel (PostgreSQL; PGlite runs the kill -9 test
     assert.equal(queued[0]?.state, 'abandoned');
   });
 
+  it('a caller who hangs up in the queue is lost past the configured wait norm, not a fixed one', async () => {
+    // 90 s in the queue: lost past a 60 s norm, in time for a 120 s norm (the bot used to apply 60 s always).
+    const patch = { turns: [{ dtmf: '0' }, { silence_ms: 90_000 }, { hangup: true as const }] };
+    const pastNorm = async (queueWaitNormMs: number) => {
+      const { call, problems } = await env.run('abandoned', patch, { queueWaitNormMs });
+      assert.deepEqual(problems, []);
+      const [row] = await env.db.sql.query<{ state: string; past_norm: boolean; wait_ms: string }>(
+        'SELECT state, past_norm, wait_ms FROM telephony_queue_calls WHERE call_id = $1',
+        [call.callId],
+      );
+      assert.equal(row?.state, 'abandoned');
+      assert.ok(Number(row?.wait_ms) >= 90_000, `waited ${row?.wait_ms} ms on the call's clock`);
+      return row?.past_norm;
+    };
+    assert.equal(await pastNorm(60_000), true);
+    assert.equal(await pastNorm(120_000), false);
+  });
+
   it('forwarded to the responsible agency within its working hours', async () => {
     const { call, problems } = await env.run('forwarded');
     assert.deepEqual(problems, []);

@@ -116,6 +116,7 @@ async function openVoiceLine(backend: Backend): Promise<VoiceLine> {
       kb: engine.kb,
       nlu: engine.nlu,
       sql: db.sql,
+      queueWaitNormMs: 60_000,
       log: silentLogger,
       speech,
       mode: 'voice',
@@ -295,7 +296,7 @@ describe('calls through the voice channel (media socket, PGlite)', { skip: noTts
     );
     const result = await simulateVoiceCall(
       script,
-      { kb: engine.kb, nlu: engine.nlu, sql: db.sql, log: silentLogger, speech },
+      { kb: engine.kb, nlu: engine.nlu, sql: db.sql, log: silentLogger, speech, queueWaitNormMs: 60_000 },
       { speed: FAST },
     );
     assert.equal(result.outcome, 'hangup');
@@ -312,7 +313,14 @@ describe('calls through the voice channel (media socket, PGlite)', { skip: noTts
   }, async () => {
     const script = parseCallerScript(`turns:\n  - say: "хочу записаться к терапевту"\n`, 'spoken.yaml');
     await assert.rejects(
-      simulateVoiceCall(script, { kb: engine.kb, nlu: engine.nlu, sql: db.sql, log: silentLogger, speech }),
+      simulateVoiceCall(script, {
+        kb: engine.kb,
+        nlu: engine.nlu,
+        sql: db.sql,
+        log: silentLogger,
+        speech,
+        queueWaitNormMs: 60_000,
+      }),
       (err: Error & { code?: string }) => err.code === 'MODEL_MISSING' && /ASR model/.test(err.message),
     );
   });
@@ -326,7 +334,7 @@ describe('calls through the voice channel (media socket, PGlite)', { skip: noTts
     );
     const result = await simulateVoiceCall(
       script,
-      { kb: engine.kb, nlu: engine.nlu, sql: db.sql, log: silentLogger, speech },
+      { kb: engine.kb, nlu: engine.nlu, sql: db.sql, log: silentLogger, speech, queueWaitNormMs: 60_000 },
       { speed: 2 },
     );
     assert.equal(result.intents[0], 'health.appointment');

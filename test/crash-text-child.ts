@@ -30,6 +30,7 @@ const session = new CallSession(leg, {
   kb: engine.kb,
   nlu: engine.nlu,
   sql,
+  queueWaitNormMs: 60_000,
   log: silentLogger,
   mode: 'text',
 });

@@ -209,7 +209,12 @@ describe('live call through drachtio-server and FreeSWITCH', { skip }, () => {
             void leg.forward(`sip:agency@${sippIp}:${agencyPort}`);
         });
         if (mode === 'relay') {
-          botSession = runCall(leg, { ...engine, speech: speechEngines, mode: 'voice' });
+          botSession = runCall(leg, {
+            ...engine,
+            speech: speechEngines,
+            mode: 'voice',
+            queueWaitNormMs: 60_000,
+          });
           return;
         }
         if (mode === 'crash') {

@@ -48,7 +48,13 @@ export function register(program: Command): void {
         const sql = await ctx.store();
         const engine = await openEngineDeps(sql, ctx.log, { modelDir: ctx.config.nlu.modelDir });
         try {
-          const deps: SimulatorDeps = { kb: engine.kb, nlu: engine.nlu, sql, log: ctx.log };
+          const deps: SimulatorDeps = {
+            kb: engine.kb,
+            nlu: engine.nlu,
+            sql,
+            log: ctx.log,
+            queueWaitNormMs: ctx.config.telephony.queueWaitNormMs,
+          };
           let result: SimulatedCall;
           if (opts.channel === 'voice') {
             const speech = await createSpeechServices(ctx.config, ctx.log);

@@ -34,6 +34,11 @@ export interface SessionDeps {
   log: Logger;
   /** Speech engines; required for voice legs. */
   speech?: SpeechServices;
+  /**
+   * The operator queue's wait norm (configuration QUEUE_WAIT_NORM_MS): a caller who hangs up in the queue after
+   * it counts as lost past the norm. Given by the composition root, the same value telephony's queue uses.
+   */
+  queueWaitNormMs: number;
   /** 'voice' when speech is given and the leg is not a text leg. */
   mode?: 'text' | 'voice';
   /** Wall-clock time of the call now (the caller script's `at` in simulations). */
@@ -168,6 +173,7 @@ export class CallSession {
       sql: deps.sql,
       leg,
       log,
+      queueWaitNormMs: deps.queueWaitNormMs,
       onEscalate: (reason) => this.pipeline.pushTo('policy', makeFrame('Escalate', { reason }, this.clock())),
     };
     try {

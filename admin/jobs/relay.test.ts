@@ -78,6 +78,7 @@ describe('relaying agency answers to callers (job)', () => {
         kb: env.engine.kb,
         nlu: env.engine.nlu,
         sql: env.db.sql,
+        queueWaitNormMs: 60_000,
         log: silentLogger,
         now,
       });

@@ -18,6 +18,8 @@ export interface StepEnv {
   sql: Sql;
   leg: CallLeg;
   log: Logger;
+  /** The operator queue's wait norm, from the configuration (SessionDeps.queueWaitNormMs). */
+  queueWaitNormMs: number;
   /** Tells the pipeline an escalation happened (Escalate frame). */
   onEscalate?: (reason: string) => void;
 }

@@ -76,9 +76,17 @@ export async function escalate(env: StepEnv, reason: string): Promise<void> {
 }
 
 /** The caller hung up while waiting for an operator. */
-export async function abandonQueue(env: Pick<StepEnv, 'sql' | 'log'>, callId: string): Promise<void> {
+export async function abandonQueue(
+  env: Pick<StepEnv, 'sql' | 'log' | 'queueWaitNormMs' | 'dialog'>,
+  callId: string,
+): Promise<void> {
   try {
-    await new OperatorQueue(env.sql, { waitNormMs: 60_000 }).abandoned(callId);
+    // The wait is measured on the call's own clock, the one it was queued on (a simulated call's `at`).
+    const queue = new OperatorQueue(env.sql, {
+      waitNormMs: env.queueWaitNormMs,
+      now: env.dialog.deps.wallClock,
+    });
+    await queue.abandoned(callId);
   } catch (err) {
     env.log.error({ err, callId }, 'cannot mark the queued call abandoned');
   }
@@ -108,7 +116,9 @@ export const forwardStep: StepHandler<'forward'> = async (step, env) => {
   const open = await kb.agencyOpen(agency.id, dialog.deps.wallClock());
   if (!open.open) return follow(step, 'closed');
   await dialog.sayPrompt('forward', { agency: agency.name, number: agency.forwardNumber });
-  const result = await leg.forward(agency.forwardNumber, { timeoutMs: 30_000 });
+  // How long to wait is the leg's: telephony rings for FORWARD_TIMEOUT_MS, and the media socket waits for its
+  // result a little longer (cli/services.ts); a fixed wait here would give up on a forward that still rings.
+  const result = await leg.forward(agency.forwardNumber);
   if (result.status === 'answered') {
     dialog.outcome = 'forwarded';
     return null;
