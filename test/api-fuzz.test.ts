@@ -60,7 +60,6 @@ const LONG_URL = 'a'.repeat(10_000);
 const urlValues = ['%00', 'abc', '99999999999999999999', '-1', '1.5', LONG_URL, '%E0%A4%A', '%C0%80'];
 const bodyValues: unknown[] = [
   '\u0000',
-  'текст\u0000после',
   LONG,
   '99999999999999999999',
   1e20,
@@ -74,7 +73,7 @@ const bodyValues: unknown[] = [
 const rawBodies = ['', '{', 'null', '[]', '"строка"', '{"\\u0000":"\\u0000"}'];
 /** The full set goes in as admin (past every role check); the other roles get a few of each kind. */
 const full = { url: urlValues, body: bodyValues, raw: rawBodies };
-const quick = { url: ['%00', '99999999999999999999'], body: ['\u0000', 1e20], raw: ['{'] };
+const quick = { url: ['%00'], body: ['\u0000'], raw: ['{'] };
 
 /** A value the schema accepts, so that one parameter at a time is wrong and the handler really runs. */
 function sample(schema: Schema | undefined, known?: unknown): unknown {
