@@ -58,18 +58,7 @@ const LONG = 'я'.repeat(100_000);
 // Node itself answers 431 to request heads over 16 KiB before the app sees them, so URLs get 10 000 chars.
 const LONG_URL = 'a'.repeat(10_000);
 const urlValues = ['%00', 'abc', '99999999999999999999', '-1', '1.5', LONG_URL, '%E0%A4%A', '%C0%80'];
-const bodyValues: unknown[] = [
-  '\u0000',
-  LONG,
-  '99999999999999999999',
-  1e20,
-  -1,
-  true,
-  null,
-  [],
-  {},
-  'abc',
-];
+const bodyValues: unknown[] = ['\u0000', LONG, '99999999999999999999', 1e20, -1, true, null, [], {}, 'abc'];
 const rawBodies = ['', '{', 'null', '[]', '"строка"', '{"\\u0000":"\\u0000"}'];
 /** The full set goes in as admin (past every role check); the other roles get a few of each kind. */
 const full = { url: urlValues, body: bodyValues, raw: rawBodies };
