@@ -1,10 +1,10 @@
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyPluginAsync } from 'fastify';
-import { isOtklikError } from '../core/errors.js';
+import Fastify, { type FastifyBaseLogger, type FastifyPluginAsync, type RouteOptions } from 'fastify';
 import type { Logger } from '../core/log.js';
 import type { Sql } from '../kb/store/sql.js';
+import { frameworkErrors, installErrorHandling } from './http-errors.js';
 import { authPlugin } from './plugins/auth.js';
 import type { TypedApp } from './typed.js';
 
@@ -20,6 +20,8 @@ export interface AdminOptions {
   health?: () => Promise<Record<string, ComponentHealth>>;
   /** Each admin area is a fastify plugin; serve passes the areas it runs (text chat, KB, calls, queue...). */
   plugins?: Array<{ plugin: FastifyPluginAsync<never> | ((app: TypedApp) => Promise<void>); opts?: unknown }>;
+  /** Sees every route as it is registered, with its schemas (the API fuzz test walks them all). */
+  onRoute?: (route: RouteOptions) => void;
 }
 
 const uiDir = fileURLToPath(new URL('./ui/', import.meta.url));
@@ -29,30 +31,12 @@ export async function build(opts: AdminOptions): Promise<TypedApp> {
   const app = Fastify({
     loggerInstance: opts.log as FastifyBaseLogger,
     bodyLimit: 1024 * 1024,
+    frameworkErrors,
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as TypedApp;
+  if (opts.onRoute) app.addHook('onRoute', opts.onRoute);
 
-  // Errors carry a code and whether a retry helps; validation failures name the field.
-  app.setErrorHandler((err, request, reply) => {
-    if (isOtklikError(err)) {
-      const status =
-        {
-          VALIDATION_FAILED: 400,
-          NOT_FOUND: 404,
-          CONFLICT: 409,
-          FORBIDDEN: 403,
-          STORE_UNAVAILABLE: 503,
-          UNAVAILABLE: 503,
-        }[err.code as string] ?? 500;
-      return reply.code(status).send({ error: err.code, message: err.message, retryable: err.retryable });
-    }
-    const e = err as { validation?: unknown; statusCode?: number; message: string };
-    if (e.validation)
-      return reply.code(400).send({ error: 'VALIDATION_FAILED', message: e.message, retryable: false });
-    if (e.statusCode && e.statusCode < 500)
-      return reply.code(e.statusCode).send({ error: 'BAD_REQUEST', message: e.message });
-    request.log.error({ err }, 'request failed');
-    return reply.code(500).send({ error: 'INTERNAL', message: 'Внутренняя ошибка сервера', retryable: true });
-  });
+  // Errors carry a code, a Russian message and whether a retry helps; bad input is a 4xx, never a 500.
+  installErrorHandling(app);
 
   await app.register(authPlugin, { sql: opts.sql });
 

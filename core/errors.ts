@@ -46,3 +46,84 @@ export function toOtklikError(err: unknown, fallback: ErrorCode = 'INTERNAL'): O
   const message = err instanceof Error ? err.message : String(err);
   return new OtklikError(fallback, message, { cause: err });
 }
+
+/** The HTTP status that tells a client what an error means (and, with `retryable`, whether to try again). */
+const httpStatusOf: Record<ErrorCode, number> = {
+  CONFIG_INVALID: 500,
+  VALIDATION_FAILED: 400,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  STORE_UNAVAILABLE: 503,
+  MODEL_MISSING: 503,
+  MODEL_BROKEN: 503,
+  ENGINE_FAILED: 503,
+  AUDIO_MALFORMED: 400,
+  TIMEOUT: 504,
+  CANCELLED: 409,
+  UNAVAILABLE: 503,
+  FORBIDDEN: 403,
+  INTERNAL: 500,
+};
+
+/** What a person is told when a part gave only a technical (English) text for its error. */
+const russianByCode: Record<ErrorCode, string> = {
+  CONFIG_INVALID: 'Ошибка в настройках сервера',
+  VALIDATION_FAILED: 'Неверные данные запроса',
+  NOT_FOUND: 'Запись не найдена',
+  CONFLICT: 'Действие невозможно в текущем состоянии записи',
+  STORE_UNAVAILABLE: 'База данных недоступна, повторите позже',
+  MODEL_MISSING: 'Модель распознавания не установлена',
+  MODEL_BROKEN: 'Модель распознавания повреждена',
+  ENGINE_FAILED: 'Речевой движок не работает, повторите позже',
+  AUDIO_MALFORMED: 'Неверный формат аудио',
+  TIMEOUT: 'Истекло время ожидания, повторите позже',
+  CANCELLED: 'Действие отменено',
+  UNAVAILABLE: 'Сервис временно недоступен, повторите позже',
+  FORBIDDEN: 'Недостаточно прав для этого действия',
+  INTERNAL: 'Внутренняя ошибка сервера',
+};
+
+const cyrillic = /[А-Яа-яЁё]/;
+
+/** The body of an error answer; `error` repeats `code` for clients written against the desk API contract. */
+export interface ErrorBody {
+  code: string;
+  error: string;
+  message: string;
+  retryable: boolean;
+  /** The technical text when `message` had to be replaced by a Russian one. */
+  detail?: string;
+  details?: Record<string, unknown>;
+}
+
+/**
+ * An error as an HTTP client gets it: the status, the code, a message a person can read (Russian: the part's
+ * own message when it is Russian, else the sentence for its code with the original as `detail`).
+ */
+export function errorReply(
+  code: string,
+  message: string,
+  opts: { status?: number; retryable?: boolean; russian?: string; details?: Record<string, unknown> } = {},
+): { status: number; body: ErrorBody } {
+  const known = code in httpStatusOf ? (code as ErrorCode) : null;
+  const status = opts.status ?? (known ? httpStatusOf[known] : 500);
+  const fallback = opts.russian ?? (known ? russianByCode[known] : 'Запрос не может быть выполнен');
+  const russian = cyrillic.test(message);
+  const body: ErrorBody = {
+    code,
+    error: code,
+    message: russian ? message : fallback,
+    retryable: opts.retryable ?? false,
+  };
+  if (!russian && message) body.detail = message;
+  if (opts.details) body.details = opts.details;
+  return { status, body };
+}
+
+/** `errorReply` of an OtklikError. */
+export function otklikErrorReply(err: OtklikError): { status: number; body: ErrorBody } {
+  return errorReply(err.code, err.message, {
+    retryable: err.retryable,
+    ...(err.details ? { details: err.details } : {}),
+  });
+}

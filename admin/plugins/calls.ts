@@ -1,8 +1,9 @@
 import { Type } from 'typebox';
+import { OtklikError } from '../../core/errors.js';
 import { maskPhone } from '../../core/log.js';
 import type { Sql } from '../../kb/store/sql.js';
 import { inquiryFigures, markRelayedByOperator, recordAgencyAnswer } from '../jobs/inquiries.js';
-import type { TypedApp } from '../typed.js';
+import { RowId, TextId, type TypedApp } from '../typed.js';
 import { audit } from '../users.js';
 import { requireRole } from './auth.js';
 import { dailyReport } from './reports.js';
@@ -137,11 +138,11 @@ export async function callsPlugin(app: TypedApp, opts: CallsPluginOptions): Prom
     '/api/calls/:id',
     {
       preHandler: requireRole('supervisor', 'operator'),
-      schema: { params: Type.Object({ id: Type.String() }) },
+      schema: { params: Type.Object({ id: TextId }) },
     },
-    async (request, reply) => {
+    async (request) => {
       const [call] = await sql.query('SELECT * FROM calls WHERE id = $1', [request.params.id]);
-      if (!call) return reply.code(404).send({ error: 'NOT_FOUND', message: 'Звонок не найден' });
+      if (!call) throw new OtklikError('NOT_FOUND', 'Звонок не найден');
       const turns = await sql.query<Record<string, unknown>>(
         'SELECT seq, who, text, at_ms, intent, confidence, answer_version, dtmf FROM call_turns WHERE call_id = $1 ORDER BY seq',
         [request.params.id],
@@ -185,7 +186,7 @@ export async function callsPlugin(app: TypedApp, opts: CallsPluginOptions): Prom
     {
       preHandler: requireRole('supervisor', 'operator'),
       schema: {
-        params: Type.Object({ id: Type.Integer() }),
+        params: Type.Object({ id: RowId }),
         body: Type.Object({ text: Type.String({ minLength: 1 }) }),
       },
     },
@@ -200,7 +201,7 @@ export async function callsPlugin(app: TypedApp, opts: CallsPluginOptions): Prom
     '/api/inquiries/:id/relayed',
     {
       preHandler: requireRole('supervisor', 'operator'),
-      schema: { params: Type.Object({ id: Type.Integer() }) },
+      schema: { params: Type.Object({ id: RowId }) },
     },
     async (request) => {
       await markRelayedByOperator(sql, request.params.id, request.staff!.login);

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Type } from 'typebox';
+import { OtklikError } from '../../core/errors.js';
 import type { Sql } from '../../kb/store/sql.js';
-import type { TypedApp } from '../typed.js';
+import { TextId, type TypedApp } from '../typed.js';
 import { audit } from '../users.js';
 import { requireRole } from './auth.js';
 
@@ -48,7 +49,7 @@ export async function incidentsPlugin(app: TypedApp, opts: { sql: Sql; now?: () 
           announcement: Type.String({ minLength: 10, maxLength: 1000 }),
           level: Type.Union([Type.Literal('federal'), Type.Literal('regional')]),
           durationHours: Type.Number({ minimum: 1, maximum: 24 * 90 }),
-          topicId: Type.Optional(Type.String()),
+          topicId: Type.Optional(TextId),
         }),
       },
     },
@@ -68,14 +69,13 @@ export async function incidentsPlugin(app: TypedApp, opts: { sql: Sql; now?: () 
 
   app.post(
     '/api/incidents/:id/end',
-    { preHandler: requireRole('supervisor'), schema: { params: Type.Object({ id: Type.String() }) } },
-    async (request, reply) => {
+    { preHandler: requireRole('supervisor'), schema: { params: Type.Object({ id: TextId }) } },
+    async (request) => {
       const rows = await sql.query(
         'UPDATE incidents SET ends_at = $2 WHERE id = $1 AND (ends_at IS NULL OR ends_at > $2) RETURNING id',
         [request.params.id, now()],
       );
-      if (rows.length === 0)
-        return reply.code(404).send({ error: 'NOT_FOUND', message: 'Инцидент не найден или уже завершён' });
+      if (rows.length === 0) throw new OtklikError('NOT_FOUND', 'Инцидент не найден или уже завершён');
       await audit(sql, request.staff!.login, 'incident.end', request.params.id);
       return { ok: true };
     },

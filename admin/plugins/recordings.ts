@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import type { Sql } from '../../kb/store/sql.js';
 import { readRecording, recordingsOfCall } from '../../telephony/records.js';
-import type { TypedApp } from '../typed.js';
+import { TextId, type TypedApp } from '../typed.js';
 import { requireRole, requireSignIn } from './auth.js';
 
 export interface RecordingsPluginOptions {
@@ -21,7 +21,7 @@ export async function recordingsPlugin(app: TypedApp, opts: RecordingsPluginOpti
     {
       // The same roles as telephony's RECORDING_ROLES (admin always passes requireRole).
       preHandler: requireRole('supervisor'),
-      schema: { params: Type.Object({ id: Type.String({ minLength: 1 }) }) },
+      schema: { params: Type.Object({ id: TextId }) },
     },
     async (request) => {
       const recordings = await recordingsOfCall(sql, request.params.id);

@@ -123,7 +123,7 @@ for (const backend of backends) {
     it('refuses bad periods clearly and lets only supervisors in', async () => {
       const backwards = await get('from=2026-03-05&to=2026-03-01');
       assert.equal(backwards.status, 400);
-      assert.match(((await backwards.json()) as { message: string }).message, /1 to 92 days/);
+      assert.match(((await backwards.json()) as { message: string }).message, /от 1 до 92 дней/);
       const long = await get('from=2026-01-01&to=2026-12-31');
       assert.equal(long.status, 400);
       const malformed = await get('from=2 марта&to=2026-03-03');

@@ -53,7 +53,8 @@ const isoDay = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' });
 
 function dayCount(from: string, to: string): number {
   const ms = Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`);
-  if (Number.isNaN(ms)) throw new OtklikError('VALIDATION_FAILED', `not a calendar date: ${from} or ${to}`);
+  if (Number.isNaN(ms))
+    throw new OtklikError('VALIDATION_FAILED', `Нет такой даты в календаре: ${from} или ${to}`);
   return ms / 86_400_000 + 1;
 }
 
@@ -71,7 +72,7 @@ export async function dailyReport(
   if (days < 1 || days > MAX_DAYS) {
     throw new OtklikError(
       'VALIDATION_FAILED',
-      `a report covers 1 to ${MAX_DAYS} days; asked ${from} … ${to}`,
+      `Отчёт строится за период от 1 до ${MAX_DAYS} дней; запрошено ${from} … ${to}`,
     );
   }
   const rows = await sql.query<Record<string, unknown>>(

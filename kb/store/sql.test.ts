@@ -33,6 +33,69 @@ for (const backend of backends) {
       );
       assert.equal((await db.sql.query('SELECT id FROM t WHERE id = 2')).length, 0);
     });
+
+    it('turns data the store refuses into a clear, not retryable error of the caller (a 4xx at the API)', async () => {
+      await db.sql.exec(
+        'CREATE TABLE parent (id text PRIMARY KEY); CREATE TABLE child (id int8 PRIMARY KEY, p text REFERENCES parent (id), s text)',
+      );
+      const refused = async (
+        text: string,
+        params: unknown[],
+        code: string,
+        sqlstate: string,
+        message: RegExp,
+      ) =>
+        assert.rejects(
+          db.sql.query(text, params),
+          (err: Error & { code?: string; retryable?: boolean; details?: Record<string, unknown> }) => {
+            assert.equal(err.code, code, `${text}: ${err.message}`);
+            assert.equal(err.retryable, false);
+            assert.equal(err.details?.sqlstate, sqlstate);
+            assert.match(err.message, message);
+            return true;
+          },
+        );
+      await refused(
+        'INSERT INTO child (id, s) VALUES (1, $1)',
+        ['a\u0000b'],
+        'VALIDATION_FAILED',
+        '22021',
+        /NUL/,
+      );
+      await refused(
+        'INSERT INTO t (id, j) VALUES (9, $1)',
+        ['{"a":"\\u0000"}'],
+        'VALIDATION_FAILED',
+        '22P05',
+        /NUL/,
+      );
+      await refused(
+        'SELECT * FROM t WHERE id = $1',
+        ['99999999999999999999'],
+        'VALIDATION_FAILED',
+        '22003',
+        /диапазон/,
+      );
+      await refused('SELECT * FROM t WHERE id = $1', ['abc'], 'VALIDATION_FAILED', '22P02', /неверного вида/);
+      await refused(
+        'INSERT INTO child (id, p) VALUES (1, $1)',
+        ['нет такого'],
+        'VALIDATION_FAILED',
+        '23503',
+        /Ссылка/,
+      );
+      await db.sql.query('INSERT INTO t (id) VALUES (5)');
+      await refused('INSERT INTO t (id) VALUES ($1)', [5], 'CONFLICT', '23505', /уже есть/);
+      // Inside a transaction too, and the transaction is rolled back.
+      await assert.rejects(
+        db.sql.transaction(async (tx) => {
+          await tx.query('INSERT INTO t (id) VALUES (6)');
+          await tx.query('INSERT INTO child (id, p) VALUES (2, $1)', ['нет такого']);
+        }),
+        (err: Error & { code?: string }) => err.code === 'VALIDATION_FAILED',
+      );
+      assert.equal((await db.sql.query('SELECT id FROM t WHERE id = 6')).length, 0);
+    });
   });
 }
 

@@ -51,6 +51,46 @@ function isConnectionError(err: unknown): boolean {
   return /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EPIPE|57P0[1-3]|08\d{3})$/.test(code);
 }
 
+/**
+ * What PostgreSQL refused in the data a statement carried (SQLSTATE classes 22 and 23), as the error a
+ * person can act on: such input is the caller's to fix (a 4xx at the API), not a fault of the server.
+ */
+const dataErrors: Record<string, { code: 'VALIDATION_FAILED' | 'CONFLICT'; message: string }> = {
+  '22021': { code: 'VALIDATION_FAILED', message: 'Текст содержит недопустимый символ (например, NUL)' },
+  '22P05': { code: 'VALIDATION_FAILED', message: 'Текст содержит недопустимый символ (например, NUL)' },
+  '22003': { code: 'VALIDATION_FAILED', message: 'Число вне допустимого диапазона' },
+  '22P02': {
+    code: 'VALIDATION_FAILED',
+    message: 'Значение неверного вида (ожидалось число, дата или идентификатор)',
+  },
+  '22001': { code: 'VALIDATION_FAILED', message: 'Слишком длинное значение' },
+  '22007': { code: 'VALIDATION_FAILED', message: 'Неверная дата или время' },
+  '22008': { code: 'VALIDATION_FAILED', message: 'Дата или время вне допустимого диапазона' },
+  '23502': { code: 'VALIDATION_FAILED', message: 'Не заполнено обязательное значение' },
+  '23503': {
+    code: 'VALIDATION_FAILED',
+    message: 'Ссылка на запись, которой нет (или которая ещё используется)',
+  },
+  '23505': { code: 'CONFLICT', message: 'Такая запись уже есть' },
+  '23514': { code: 'VALIDATION_FAILED', message: 'Значение не допускается правилами хранилища' },
+};
+
+/** The one mapping of driver errors, for both adapters: lost connections, refused data, the rest as is. */
+function storeError(err: unknown, where: string): unknown {
+  if (isConnectionError(err)) return unavailable(err, where);
+  const e = err as { code?: string; constraint?: string; column?: string };
+  const known = e.code ? dataErrors[e.code] : undefined;
+  if (!known) return err;
+  return new OtklikError(known.code, known.message, {
+    cause: err,
+    details: {
+      sqlstate: e.code,
+      ...(e.constraint ? { constraint: e.constraint } : {}),
+      ...(e.column ? { column: e.column } : {}),
+    },
+  });
+}
+
 function quoteIdent(name: string): string {
   if (!/^[a-z_][a-z0-9_]*$/.test(name))
     throw new OtklikError('VALIDATION_FAILED', `bad schema name: ${name}`);
@@ -65,12 +105,20 @@ class PgliteSql implements Sql {
   ) {}
 
   async query<T>(text: string, params: readonly unknown[] = []): Promise<T[]> {
-    const res = await this.db.query<T>(text, params as unknown[]);
-    return res.rows;
+    try {
+      const res = await this.db.query<T>(text, params as unknown[]);
+      return res.rows;
+    } catch (err) {
+      throw storeError(err, 'embedded');
+    }
   }
 
   async exec(text: string): Promise<void> {
-    await this.db.exec(text);
+    try {
+      await this.db.exec(text);
+    } catch (err) {
+      throw storeError(err, 'embedded');
+    }
   }
 
   async transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T> {
@@ -96,7 +144,7 @@ class PostgresSql implements Sql {
       const res = await (this.client ?? this.pool).query(text, params as unknown[]);
       return res.rows as T[];
     } catch (err) {
-      throw isConnectionError(err) ? unavailable(err, this.where) : err;
+      throw storeError(err, this.where);
     }
   }
 
@@ -119,7 +167,7 @@ class PostgresSql implements Sql {
       return result;
     } catch (err) {
       await client.query('ROLLBACK').catch(() => {});
-      throw isConnectionError(err) ? unavailable(err, this.where) : err;
+      throw storeError(err, this.where);
     } finally {
       client.release();
     }

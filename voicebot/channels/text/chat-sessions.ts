@@ -36,6 +36,18 @@ export interface ChatSessionsOptions {
 
 const MAX_TEXT = 1000;
 
+/** A caller number as the chat accepts it (the HTTP schema uses the same pattern). */
+export const CALLER_NUMBER = /^\+?[0-9]{5,15}$/;
+
+/**
+ * What a citizen typed, without the control characters a browser or a paste can carry (NUL among them,
+ * which PostgreSQL cannot store): the message is kept, and the transcript shows what a person can read.
+ * Line breaks and tabs stay.
+ */
+export function cleanChatText(text: string): string {
+  return text.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g, '').trim();
+}
+
 export class ChatSessions {
   private readonly chats = new Map<string, ChatEntry>();
   private readonly idleTimeoutMs: number;
@@ -50,6 +62,12 @@ export class ChatSessions {
   }
 
   async start(caller?: string): Promise<ChatTurn> {
+    if (caller !== undefined && !CALLER_NUMBER.test(caller))
+      throw new OtklikError(
+        'VALIDATION_FAILED',
+        'Номер телефона: от 5 до 15 цифр, в начале можно поставить «+»',
+        { details: { field: 'caller' } },
+      );
     const id = randomUUID();
     const leg = new TextLeg({
       callId: id,
@@ -93,17 +111,17 @@ export class ChatSessions {
   }
 
   async say(id: string, text: string): Promise<ChatTurn> {
-    const clean = text.trim();
-    if (!clean) throw new OtklikError('VALIDATION_FAILED', 'text: the message is empty');
+    const clean = cleanChatText(text);
+    if (!clean) throw new OtklikError('VALIDATION_FAILED', 'Сообщение пустое: напишите ваш вопрос');
     if (clean.length > MAX_TEXT)
-      throw new OtklikError('VALIDATION_FAILED', `text: at most ${MAX_TEXT} characters`);
+      throw new OtklikError('VALIDATION_FAILED', `Сообщение длиннее ${MAX_TEXT} символов: сократите его`);
     const entry = this.entry(id);
     return this.turn(id, entry, () => entry.leg.callerSays(clean));
   }
 
   async press(id: string, digits: string): Promise<ChatTurn> {
     if (!/^[0-9*#]{1,20}$/.test(digits))
-      throw new OtklikError('VALIDATION_FAILED', 'dtmf: 1-20 keys of 0-9, * and #');
+      throw new OtklikError('VALIDATION_FAILED', 'Клавиши: от 1 до 20 символов из 0–9, * и #');
     const entry = this.entry(id);
     return this.turn(id, entry, () => entry.leg.callerPresses(digits));
   }
@@ -125,7 +143,7 @@ export class ChatSessions {
 
   private entry(id: string): ChatEntry {
     const entry = this.chats.get(id);
-    if (!entry) throw new OtklikError('NOT_FOUND', `no chat session ${id}`);
+    if (!entry) throw new OtklikError('NOT_FOUND', 'Сеанс чата не найден или уже завершён');
     return entry;
   }
 

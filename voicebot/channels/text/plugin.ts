@@ -7,15 +7,21 @@
  *   WS   /api/chat/ws   client: {type:'start', caller?} | {type:'attach', id} | {type:'message', text}
  *                       | {type:'dtmf', digits} | {type:'hangup'}
  *                       server: {type:'started', id} | {type:'bot', text, at} | {type:'ended', outcome}
- *                       | {type:'error', message}
+ *                       | {type:'error', code, message}  (the socket stays open: the citizen can go on)
  */
 import websocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import fp from 'fastify-plugin';
 import type { WebSocket } from 'ws';
-import { isOtklikError, OtklikError } from '../../../core/errors.js';
+import { isOtklikError, OtklikError, otklikErrorReply } from '../../../core/errors.js';
 import { getCall, getTurns } from '../../records/calls.js';
-import { type ChatDeps, ChatSessions, type ChatSessionsOptions, type ChatTurn } from './chat-sessions.js';
+import {
+  CALLER_NUMBER,
+  type ChatDeps,
+  ChatSessions,
+  type ChatSessionsOptions,
+  type ChatTurn,
+} from './chat-sessions.js';
 
 export interface TextChatOptions extends ChatSessionsOptions {
   deps: ChatDeps;
@@ -27,17 +33,36 @@ const idParams = {
   properties: { id: { type: 'string', format: 'uuid' } },
 } as const;
 
+/** A chat frame is a short JSON object; anything bigger is refused by the socket itself. */
+const MAX_FRAME_BYTES = 64 * 1024;
+
+/** The chat's own refusals in the API's one error shape (the plugin also runs on a bare fastify). */
 function sendError(reply: FastifyReply, err: unknown): FastifyReply {
-  if (isOtklikError(err, 'NOT_FOUND'))
-    return reply.code(404).send({ error: 'not_found', message: 'Сеанс чата не найден' });
-  if (isOtklikError(err, 'VALIDATION_FAILED'))
-    return reply.code(400).send({ error: 'bad_request', message: err.message });
-  throw err;
+  if (!isOtklikError(err, 'NOT_FOUND') && !isOtklikError(err, 'VALIDATION_FAILED')) throw err;
+  const { status, body } = otklikErrorReply(err);
+  return reply.code(status).send(body);
+}
+
+type ClientMessage = { type?: unknown; text?: unknown; digits?: unknown; caller?: unknown; id?: unknown };
+
+/** A WebSocket frame as a client message, or the Russian reason it is not one. */
+function parseFrame(data: unknown, isBinary: boolean): ClientMessage | string {
+  if (isBinary) return 'Принимаются только текстовые сообщения (JSON), не двоичные';
+  let msg: unknown;
+  try {
+    msg = JSON.parse(String(data));
+  } catch {
+    return 'Сообщение должно быть JSON-объектом, например {"type":"message","text":"..."}';
+  }
+  if (msg === null || typeof msg !== 'object' || Array.isArray(msg))
+    return 'Сообщение должно быть JSON-объектом с полем type, например {"type":"start"}';
+  return msg as ClientMessage;
 }
 
 async function textChatPlugin(app: FastifyInstance, opts: TextChatOptions): Promise<void> {
   const chats = new ChatSessions(opts.deps, opts);
-  if (!app.hasDecorator('websocketServer')) await app.register(websocket);
+  if (!app.hasDecorator('websocketServer'))
+    await app.register(websocket, { options: { maxPayload: MAX_FRAME_BYTES } });
   app.addHook('onClose', async () => chats.closeAll());
 
   app.post<{ Body: { caller?: string } | undefined }>(
@@ -47,7 +72,7 @@ async function textChatPlugin(app: FastifyInstance, opts: TextChatOptions): Prom
         body: {
           type: ['object', 'null'],
           additionalProperties: false,
-          properties: { caller: { type: 'string', pattern: '^\\+?[0-9]{5,15}$' } },
+          properties: { caller: { type: 'string', pattern: CALLER_NUMBER.source } },
         },
       },
     },
@@ -57,6 +82,8 @@ async function textChatPlugin(app: FastifyInstance, opts: TextChatOptions): Prom
   app.post<{ Params: { id: string }; Body: { text?: string; dtmf?: string } }>(
     '/api/chat/sessions/:id/messages',
     {
+      // A NUL or other control character in what the citizen typed is removed, the message kept (ChatSessions.say).
+      config: { acceptsControlChars: true },
       schema: {
         params: idParams,
         body: {
@@ -129,18 +156,18 @@ async function textChatPlugin(app: FastifyInstance, opts: TextChatOptions): Prom
     const report = (turn: ChatTurn) => {
       if (turn.ended) send({ type: 'ended', outcome: turn.outcome });
     };
-    socket.on('message', (data) => {
+    socket.on('message', (data, isBinary) => {
       void (async () => {
-        let msg: { type?: string; text?: string; digits?: string; caller?: string; id?: string };
-        try {
-          msg = JSON.parse(String(data));
-        } catch {
-          send({ type: 'error', message: 'Сообщение должно быть JSON-объектом' });
+        const msg = parseFrame(data, isBinary);
+        if (typeof msg === 'string') {
+          send({ type: 'error', code: 'VALIDATION_FAILED', message: msg });
           return;
         }
         try {
           if (msg.type === 'start') {
-            const turn = await chats.start(typeof msg.caller === 'string' ? msg.caller : undefined);
+            if (msg.caller !== undefined && typeof msg.caller !== 'string')
+              throw new OtklikError('VALIDATION_FAILED', 'Номер телефона (caller) должен быть строкой');
+            const turn = await chats.start(msg.caller);
             attach(turn.id);
             send({ type: 'started', id: turn.id });
             for (const m of turn.messages) send({ type: 'bot', text: m.text, at: m.at });
@@ -149,7 +176,11 @@ async function textChatPlugin(app: FastifyInstance, opts: TextChatOptions): Prom
             attach(msg.id);
             send({ type: 'attached', id: msg.id });
           } else if (!id) {
-            send({ type: 'error', message: 'Сначала начните сеанс: {"type":"start"}' });
+            send({
+              type: 'error',
+              code: 'VALIDATION_FAILED',
+              message: 'Сначала начните сеанс: {"type":"start"}',
+            });
           } else if (msg.type === 'message' && typeof msg.text === 'string') {
             report(await chats.say(id, msg.text));
           } else if (msg.type === 'dtmf' && typeof msg.digits === 'string') {
@@ -157,11 +188,20 @@ async function textChatPlugin(app: FastifyInstance, opts: TextChatOptions): Prom
           } else if (msg.type === 'hangup') {
             report(await chats.hangup(id));
           } else {
-            send({ type: 'error', message: 'Неизвестный тип сообщения' });
+            send({
+              type: 'error',
+              code: 'VALIDATION_FAILED',
+              message: 'Неизвестный тип сообщения: ожидается start, attach, message, dtmf или hangup',
+            });
           }
         } catch (err) {
-          send({ type: 'error', message: isOtklikError(err) ? err.message : 'Внутренняя ошибка' });
-          if (!isOtklikError(err)) opts.deps.log.error({ err }, 'chat websocket message failed');
+          if (isOtklikError(err)) {
+            const { body } = otklikErrorReply(err);
+            send({ type: 'error', code: body.code, message: body.message });
+          } else {
+            opts.deps.log.error({ err }, 'chat websocket message failed');
+            send({ type: 'error', code: 'INTERNAL', message: 'Внутренняя ошибка, повторите сообщение' });
+          }
         }
       })();
     });
@@ -170,7 +210,7 @@ async function textChatPlugin(app: FastifyInstance, opts: TextChatOptions): Prom
 }
 
 function notFound(): OtklikError {
-  return new OtklikError('NOT_FOUND', 'no such chat');
+  return new OtklikError('NOT_FOUND', 'Сеанс чата не найден');
 }
 
 export default fp(textChatPlugin, { name: 'otklik-text-chat', fastify: '5.x' });
