@@ -161,7 +161,7 @@ describe('API fuzz: bad input on every route gets a clear 4xx, never a 500', () 
         { plugin: reportsPlugin, opts: { sql, timezone: 'Europe/Moscow' } },
         {
           plugin: textChatPlugin,
-          opts: { deps: { kb: engine.kb, nlu: engine.nlu, sql, log: silentLogger } },
+          opts: { deps: { kb: engine.kb, nlu: engine.nlu, sql, log: silentLogger, queueWaitNormMs: 60_000 } },
         },
       ],
     });

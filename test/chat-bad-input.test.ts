@@ -25,7 +25,15 @@ describe('chat: bad input is refused clearly or cleaned, never lost', () => {
       plugins: [
         {
           plugin: textChatPlugin,
-          opts: { deps: { kb: env.engine.kb, nlu: env.engine.nlu, sql: env.db.sql, log: silentLogger } },
+          opts: {
+            deps: {
+              kb: env.engine.kb,
+              nlu: env.engine.nlu,
+              sql: env.db.sql,
+              log: silentLogger,
+              queueWaitNormMs: 60_000,
+            },
+          },
         },
       ],
     });
