@@ -101,6 +101,9 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
       sql,
       log,
       ...(speech ? { speech } : {}),
+      ...(config.telephony.emergencyTransferUri
+        ? { emergencyTransferUri: config.telephony.emergencyTransferUri }
+        : {}),
     };
 
     const health = async (): Promise<Record<string, ComponentHealth>> => ({

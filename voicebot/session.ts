@@ -54,6 +54,8 @@ export interface SessionDeps {
   };
   /** Every frame that leaves the pipeline (tests, the chat WebSocket). */
   onFrame?: (frame: Frame) => void;
+  /** Where an emergency call is transferred (EMERGENCY_TRANSFER_URI); unset: the operator queue. */
+  emergencyTransferUri?: string;
 }
 
 export interface CallResult {
@@ -169,6 +171,7 @@ export class CallSession {
       leg,
       log,
       onEscalate: (reason) => this.pipeline.pushTo('policy', makeFrame('Escalate', { reason }, this.clock())),
+      ...(deps.emergencyTransferUri ? { emergencyTransferUri: deps.emergencyTransferUri } : {}),
     };
     try {
       await runFlow(this.flow, env, stepHandlers);
@@ -281,7 +284,9 @@ export class CallSession {
     const outcome = this.outcome();
     this.dialog.finished();
     await this.dialog.flushed();
-    if (outcome === 'abandoned') {
+    // The caller left the operator queue: an emergency put in the queue is abandoned there too.
+    const leftQueue = this.endReason === 'caller' && this.dialog.escalationId !== null;
+    if (outcome === 'abandoned' || (outcome === 'emergency' && leftQueue)) {
       await abandonQueue(env, this.callId);
       const id = this.dialog.escalationId;
       if (id !== null)
@@ -297,7 +302,8 @@ export class CallSession {
     this.unsubscribe();
     await this.pipeline.stop();
     if (!this.leg.ended && this.endReason === 'bot') {
-      const reason: LegEndReason = outcome === 'forwarded' ? 'transferred' : 'bot_hangup';
+      const reason: LegEndReason =
+        outcome === 'forwarded' || this.dialog.transferred ? 'transferred' : 'bot_hangup';
       await this.leg.hangup(reason).catch((err) => log.warn({ err }, 'leg hangup failed'));
     }
     log.info({ outcome }, 'call ended');
