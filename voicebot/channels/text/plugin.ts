@@ -1,7 +1,8 @@
 /**
  * The text chat API for a web widget (fastify plugin), the same sessions and records as calls:
  *   POST /api/chat/sessions                 {caller?}           → {id, messages, ended, outcome}
- *   POST /api/chat/sessions/:id/messages    {text} | {dtmf}     → the bot's reply to this turn
+ *   POST /api/chat/sessions/:id/messages    {text} | {dtmf}     → the bot's reply to this turn; 409
+ *                                                                 {error:'chat_ended'} once the chat is over
  *   DELETE /api/chat/sessions/:id                               → the caller leaves
  *   GET  /api/chat/sessions/:id/transcript                      → the stored record, turn by turn
  *   WS   /api/chat/ws   client: {type:'start', caller?} | {type:'attach', id} | {type:'message', text}
@@ -15,7 +16,13 @@ import fp from 'fastify-plugin';
 import type { WebSocket } from 'ws';
 import { isOtklikError, OtklikError } from '../../../core/errors.js';
 import { getCall, getTurns } from '../../records/calls.js';
-import { type ChatDeps, ChatSessions, type ChatSessionsOptions, type ChatTurn } from './chat-sessions.js';
+import {
+  CHAT_ENDED_MESSAGE,
+  type ChatDeps,
+  ChatSessions,
+  type ChatSessionsOptions,
+  type ChatTurn,
+} from './chat-sessions.js';
 
 export interface TextChatOptions extends ChatSessionsOptions {
   deps: ChatDeps;
@@ -28,6 +35,8 @@ const idParams = {
 } as const;
 
 function sendError(reply: FastifyReply, err: unknown): FastifyReply {
+  if (isOtklikError(err, 'CONFLICT'))
+    return reply.code(409).send({ error: 'chat_ended', message: err.message, retryable: false });
   if (isOtklikError(err, 'NOT_FOUND'))
     return reply.code(404).send({ error: 'not_found', message: 'Сеанс чата не найден' });
   if (isOtklikError(err, 'VALIDATION_FAILED'))
@@ -78,6 +87,9 @@ async function textChatPlugin(app: FastifyInstance, opts: TextChatOptions): Prom
           ? chats.say(req.params.id, body.text)
           : chats.press(req.params.id, body.dtmf!));
       } catch (err) {
+        // A chat ended long ago is gone from memory but not from the record: still «ended», not «unknown».
+        if (isOtklikError(err, 'NOT_FOUND') && (await endedChat(opts.deps.sql, req.params.id)))
+          return sendError(reply, new OtklikError('CONFLICT', CHAT_ENDED_MESSAGE));
         return sendError(reply, err);
       }
     },
@@ -167,6 +179,11 @@ async function textChatPlugin(app: FastifyInstance, opts: TextChatOptions): Prom
     });
     socket.on('close', () => detach());
   });
+}
+
+async function endedChat(sql: ChatDeps['sql'], id: string): Promise<boolean> {
+  const call = await getCall(sql, id);
+  return call !== null && call.channel === 'text' && call.status !== 'active';
 }
 
 function notFound(): OtklikError {
