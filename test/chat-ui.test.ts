@@ -74,8 +74,11 @@ describe('citizen chat page in a real browser', { skip: browserMissing }, () => 
     await menu.waitFor();
     assert.match(await menu.innerText(), /1 — здоровье и запись к врачу/);
     assert.match(await menu.innerText(), /Напишите коротко ваш вопрос/);
-    const all = (await page.locator('.msg.bot').allInnerTexts()).join('\n');
-    assert.doesNotMatch(all, /нажмите|сто двадцать два|скажите/i);
+    const greeting = await bot(page, 'единая линия').innerText();
+    assert.doesNotMatch(
+      `${greeting}\n${await menu.innerText()}`,
+      /нажмите|сто двадцать два|скажите|назовите/i,
+    );
 
     await write(page, 'Здравствуйте!');
     await bot(page, 'Здравствуйте! Слушаю вас. Какой у вас вопрос?').waitFor();
@@ -103,7 +106,12 @@ describe('citizen chat page in a real browser', { skip: browserMissing }, () => 
     const page = await browser.newPage();
     await page.goto(`${base}/chat.html`);
     await bot(page, 'выберите тему').waitFor();
-    await write(page, 'спасибо до свидания');
+    await write(page, 'хочу записаться к терапевту');
+    await bot(page, 'Остались ли у вас вопросы?').waitFor();
+    await write(page, 'нет спасибо');
+    await bot(page, 'напишите цифру от 1 до 5').waitFor();
+    await write(page, '5');
+    await bot(page, 'Спасибо за оценку').waitFor();
     await bot(page, 'Спасибо за обращение на линию 122').waitFor();
     await page.getByText('Разговор завершён. Чтобы задать новый вопрос, начните новый разговор.').waitFor();
     assert.equal(await page.getByLabel('Ваш вопрос').isDisabled(), true);
