@@ -104,6 +104,9 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
       log,
       queueWaitNormMs: config.telephony.queueWaitNormMs,
       ...(speech ? { speech } : {}),
+      ...(config.telephony.emergencyTransferUri
+        ? { emergencyTransferUri: config.telephony.emergencyTransferUri }
+        : {}),
     };
 
     const health = async (): Promise<Record<string, ComponentHealth>> => ({

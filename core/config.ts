@@ -89,6 +89,8 @@ export const configSchema = z.object({
       /** ws:// URL at which FreeSWITCH reaches our media socket. */
       mediaSocketUrl: z.string().optional(),
       operatorUri: z.string().optional(),
+      /** SIP URI of the emergency service a caller in danger is put through to; unset: the operator queue. */
+      emergencyTransferUri: z.string().min(1).optional(),
       trunk: z.string().optional(),
       drainTimeoutMs: ms.default(300000),
       /** Operator queue: how long a call may wait for an operator with the topic's skill. */
@@ -146,6 +148,7 @@ export const envMap: Record<string, string> = {
   RECORDINGS_DIR: 'telephony.recordingsDir',
   MEDIA_SOCKET_URL: 'telephony.mediaSocketUrl',
   OPERATOR_URI: 'telephony.operatorUri',
+  EMERGENCY_TRANSFER_URI: 'telephony.emergencyTransferUri',
   SIP_TRUNK: 'telephony.trunk',
   DRAIN_TIMEOUT_MS: 'telephony.drainTimeoutMs',
   QUEUE_WAIT_NORM_MS: 'telephony.queueWaitNormMs',

@@ -7,6 +7,8 @@ export type ErrorCode =
   | 'VALIDATION_FAILED'
   | 'NOT_FOUND'
   | 'CONFLICT'
+  /** A message to a chat that has already ended: it was not delivered; a new chat is needed. */
+  | 'CHAT_ENDED'
   | 'STORE_UNAVAILABLE'
   | 'MODEL_MISSING'
   | 'MODEL_BROKEN'
@@ -53,6 +55,7 @@ const httpStatusOf: Record<ErrorCode, number> = {
   VALIDATION_FAILED: 400,
   NOT_FOUND: 404,
   CONFLICT: 409,
+  CHAT_ENDED: 409,
   STORE_UNAVAILABLE: 503,
   MODEL_MISSING: 503,
   MODEL_BROKEN: 503,
@@ -71,6 +74,7 @@ const russianByCode: Record<ErrorCode, string> = {
   VALIDATION_FAILED: 'Неверные данные запроса',
   NOT_FOUND: 'Запись не найдена',
   CONFLICT: 'Действие невозможно в текущем состоянии записи',
+  CHAT_ENDED: 'Разговор завершён, сообщение не доставлено',
   STORE_UNAVAILABLE: 'База данных недоступна, повторите позже',
   MODEL_MISSING: 'Модель распознавания не установлена',
   MODEL_BROKEN: 'Модель распознавания повреждена',

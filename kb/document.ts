@@ -111,7 +111,8 @@ const answer = z.strictObject({
   versions: z.array(answerVersion).min(1, 'an answer needs at least one version'),
 });
 
-const prompt = z.strictObject({ id, text });
+/** `text` is spoken (TTS reads it); `chat` is the written form for the text chat, when it differs. */
+const prompt = z.strictObject({ id, text, chat: text.optional() });
 
 const action = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('topic'), topic: topicId }),

@@ -36,6 +36,7 @@ export const contractIntents: readonly ContractIntent[] = [
   { id: 'dialog.no', topic: 'dialog', title: 'Отказ' },
   { id: 'dialog.repeat', topic: 'dialog', title: 'Повторить' },
   { id: 'dialog.goodbye', topic: 'dialog', title: 'Завершение' },
+  { id: 'dialog.greeting', topic: 'dialog', title: 'Приветствие' },
   { id: 'out_of_scope', topic: 'dialog', title: 'Вне тематики' },
 ];
 

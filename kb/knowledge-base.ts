@@ -160,8 +160,9 @@ export function openKnowledgeBase(sql: Sql): KnowledgeBaseReader {
         approvedAt: r.approved_at as Date,
       };
     },
-    async prompt(id) {
-      return str((await one('SELECT text FROM prompts WHERE id = $1', [id]))?.text);
+    async prompt(id, form = 'speech') {
+      const r = await one('SELECT text, chat FROM prompts WHERE id = $1', [id]);
+      return str(form === 'chat' ? (r?.chat ?? r?.text) : r?.text);
     },
     async menu(id = 'main'): Promise<Menu | null> {
       const m = await one('SELECT id, prompt_id FROM menus WHERE id = $1', [id]);

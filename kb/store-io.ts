@@ -132,7 +132,12 @@ export async function writeKbDocument(tx: Sql, doc: KbDocument): Promise<void> {
     },
     doc.answers.flatMap((a) => a.versions.map((v) => ({ intent_id: a.intent, ...v }))),
   );
-  await insertRows(tx, 'prompts', { id: 'text', text: 'text' }, doc.prompts);
+  await insertRows(
+    tx,
+    'prompts',
+    { id: 'text', text: 'text', chat: 'text' },
+    doc.prompts.map((p) => ({ id: p.id, text: p.text, chat: p.chat ?? null })),
+  );
   await insertRows(
     tx,
     'menus',
@@ -347,7 +352,11 @@ export async function readKbDocument(sql: Sql): Promise<KbDocument> {
         review_note: str(r.review_note),
       })),
     })),
-    prompts: prompts.map((r) => ({ id: String(r.id), text: String(r.text) })),
+    prompts: prompts.map((r) => ({
+      id: String(r.id),
+      text: String(r.text),
+      ...(r.chat == null ? {} : { chat: String(r.chat) }),
+    })),
     menus: menus.map((r) => ({
       id: String(r.id),
       prompt: String(r.prompt_id),

@@ -92,6 +92,9 @@ export interface OpenState {
   nextChange: Date | null;
 }
 
+/** How a prompt reaches the caller: read aloud (phone) or written (web chat). */
+export type PromptForm = 'speech' | 'chat';
+
 export interface KnowledgeBase {
   /** Version stamp of the KB content; changes on every edit (NLU retrains when it changes). */
   version(): Promise<string>;
@@ -101,8 +104,11 @@ export interface KnowledgeBase {
   agency(id: string): Promise<Agency | null>;
   /** The approved script for an intent, or null: nothing unapproved is ever served. */
   approvedAnswer(intentId: string): Promise<ServedAnswer | null>;
-  /** Prompt text by id (greeting, menu, no_match, goodbye, after_hours, ...). */
-  prompt(id: string): Promise<string | null>;
+  /**
+   * Prompt text by id (greeting, menu, no_match, goodbye, after_hours, ...): the spoken form, or for the text
+   * chat (`form: 'chat'`) its written form where the prompt has one.
+   */
+  prompt(id: string, form?: PromptForm): Promise<string | null>;
   menu(id?: string): Promise<Menu | null>;
   activeIncidents(at: Date): Promise<Incident[]>;
   /** Whether an agency (by its schedule and the production calendar) is working at `at`. */

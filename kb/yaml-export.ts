@@ -56,7 +56,7 @@ export function kbDocumentToYaml(doc: KbDocument): string {
         ]),
       ),
     })),
-    prompts: doc.prompts.map((p) => pick(p, ['id', 'text'])),
+    prompts: doc.prompts.map((p) => pick(p, ['id', 'text', 'chat'])),
     menus: doc.menus.map((m) => ({
       id: m.id,
       prompt: m.prompt,

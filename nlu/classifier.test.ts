@@ -90,6 +90,39 @@ describe('classifier trained from the seed knowledge base', () => {
     assert.equal(nlu.classify('хочу записаться к кардиологу на следующей неделе').emergency, false);
   });
 
+  it('takes a greeting for a greeting, and the question after a greeting for the question', () => {
+    for (const text of [
+      'Здравствуйте!',
+      'Здравствуйте, подскажите пожалуйста',
+      'привет',
+      'алло',
+      'добрый день',
+    ]) {
+      const c = nlu.classify(text);
+      assert.equal(c.intent, 'dialog.greeting', text);
+      assert.equal(c.emergency, false, text);
+      assert.equal(c.emergencySuspected, false, text);
+    }
+    assert.equal(nlu.classify('здравствуйте хочу записаться к терапевту').intent, 'health.appointment');
+    assert.equal(nlu.classify('алло добрый день мне пришла повестка').intent, 'military.mobilization');
+  });
+
+  it('never decides an emergency on a bare call for help or a guess: it is only suspected', () => {
+    for (const text of ['помогите', 'помогите пожалуйста', 'мне плохо']) {
+      const c = nlu.classify(text);
+      assert.equal(c.emergency, false, text);
+      assert.equal(c.emergencySuspected, true, text);
+      assert.notEqual(c.intent, 'emergency', text);
+    }
+    const danger = nlu.classify('помогите человек без сознания');
+    assert.equal(danger.emergency, true);
+    assert.equal(danger.emergencySuspected, false);
+    // A question of the line with «помогите» in it stays that question.
+    const question = nlu.classify('помогите с документами и выплатами');
+    assert.equal(question.intent, 'refugees.payments');
+    assert.equal(question.emergencySuspected, false);
+  });
+
   it('returns contract intents, calibrated confidences and ranked alternatives', () => {
     const c = nlu.classify('как записать ребенка в первый класс');
     assert.ok(contractIntentIds.has(c.intent));

@@ -17,8 +17,13 @@ export const EMERGENCY = 'emergency';
 const YES = 'dialog.yes';
 const NO = 'dialog.no';
 
-/** With the classifier's emergency probability at least this, the emergency flag is raised (recall first). */
+/**
+ * With the classifier's emergency probability at least this (and no cue), an emergency is suspected (recall
+ * first): the engine asks «Вам нужна экстренная помощь?» rather than deciding on a guess.
+ */
 const EMERGENCY_PROBABILITY = 0.35;
+/** A call for help with nothing else understood («помогите», «спасите»): suspected, never decided. */
+const helpCue = /(?<=^|\s)(помогите|помоги|спасите|помощь|срочно|беда|караул)(?=\s|$)/;
 /** Below this share of known character n-grams and with no known word, the text is gibberish to the model. */
 const MIN_CHAR_COVERAGE = 0.5;
 
@@ -96,11 +101,35 @@ export function decideLabel(model: TrainedModel, scored: Scored): { label: strin
   return { label: best.intent, top };
 }
 
+/** The cue or the model's emergency probability (eval's emergency label: asking counts as recalled). */
 function isEmergency(scored: Scored, full: IntentScore[]): boolean {
   const probability = full.find((s) => s.intent === EMERGENCY)?.confidence ?? 0;
   return (
     findEmergencyCue(scored.normalized) !== null || (scored.known && probability >= EMERGENCY_PROBABILITY)
   );
+}
+
+/**
+ * A confident emergency: a cue of danger to life, or the model sure of it (emergency on top and accepted by
+ * the calibrated thresholds). Anything less is only suspected.
+ */
+function isConfidentEmergency(
+  scored: Scored,
+  full: IntentScore[],
+  thresholds: Thresholds,
+  rescore: (normalized: string) => IntentScore[],
+): boolean {
+  if (findEmergencyCue(scored.normalized) !== null) return true;
+  const sure = (s: IntentScore[]) =>
+    s[0]?.intent === EMERGENCY && decide(s[0].confidence, s[1]?.confidence ?? 0, thresholds) === 'accept';
+  if (!scored.known || !sure(full)) return false;
+  // «помогите» says that help is needed, not what happened: the rest of the words must show the danger.
+  if (!helpCue.test(scored.normalized)) return true;
+  const rest = scored.normalized
+    .split(' ')
+    .filter((w) => !helpCue.test(w))
+    .join(' ');
+  return rest.length > 0 && sure(rescore(rest));
 }
 
 const round = (x: number): number => Math.round(x * 10_000) / 10_000;
@@ -180,13 +209,27 @@ export class NluClassifier implements IntentClassifier {
       }
     }
 
-    const emergency = isEmergency(scored, full);
-    if (emergency && (!allowed || allowed.has(EMERGENCY))) {
+    const mayBeEmergency = !allowed || allowed.has(EMERGENCY);
+    const rescore = (t: string) => ranked(labels, this.score(t).probs, allowed);
+    const emergency = mayBeEmergency && isConfidentEmergency(scored, full, this.model.thresholds, rescore);
+    let emergencySuspected = false;
+    if (emergency) {
       // Danger to life overrides everything, including a yes/no question.
       const probability = full.find((s) => s.intent === EMERGENCY)?.confidence ?? 0;
       intent = EMERGENCY;
       confidence = Math.max(probability, findEmergencyCue(normalized) ? 0.95 : probability);
       needsConfirmation = false;
+    } else if (mayBeEmergency) {
+      // A question of the line, even an unsure one (it is confirmed), is not made doubtful by «помогите».
+      const understood = intent !== reject && intent !== EMERGENCY && !intent.startsWith('dialog.');
+      emergencySuspected =
+        intent === EMERGENCY ||
+        (scored.known && isEmergency(scored, full)) ||
+        (helpCue.test(normalized) && !understood);
+      if (intent === EMERGENCY) {
+        intent = reject;
+        needsConfirmation = false;
+      }
     }
 
     const alternatives = (scored.known ? full : [])
@@ -206,6 +249,7 @@ export class NluClassifier implements IntentClassifier {
       entities,
       needsConfirmation,
       emergency,
+      emergencySuspected,
     };
   }
 }

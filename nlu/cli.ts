@@ -73,6 +73,7 @@ export function register(program: Command): void {
                 entities: c.entities,
                 needs_confirmation: c.needsConfirmation,
                 emergency: c.emergency,
+                emergency_suspected: c.emergencySuspected,
               })}\n`,
             );
           }

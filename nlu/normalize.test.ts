@@ -51,7 +51,15 @@ describe('normalize', () => {
   });
 
   it('returns an empty string for fillers only', () => {
-    assert.equal(normalize('ээ... алло? ну'), '');
+    assert.equal(normalize('ээ... ну'), '');
+  });
+
+  it('drops a greeting before a question and keeps a greeting said alone', () => {
+    assert.equal(normalize('Алло, здравствуйте! Хочу записаться к терапевту'), 'хочу записаться к терапевту');
+    assert.equal(normalize('добрый день мне пришла повестка'), 'мне пришла повестка');
+    assert.equal(normalize('Здравствуйте, подскажите пожалуйста'), 'здравствуйте подскажите пожалуйста');
+    assert.equal(normalize('ээ... алло? ну'), 'алло');
+    assert.equal(normalize('алло да'), 'да');
   });
 });
 

@@ -21,10 +21,6 @@ const fillerWords = new Set([
   'хм',
   'хмм',
   'ну',
-  'алло',
-  'ало',
-  'алле',
-  'але',
   'девушка',
   'девушки',
   'слушайте',
@@ -38,6 +34,89 @@ const fillerWords = new Set([
   'ах',
   'эх',
 ]);
+
+/**
+ * Greetings and call openers. Said before a question they carry nothing («алло здравствуйте хочу записаться к
+ * терапевту» is a question about an appointment), so they are dropped there; said alone (or with polite words
+ * only: «здравствуйте подскажите пожалуйста») they are the whole utterance, and the classifier learns them as
+ * `dialog.greeting`. Without this, a greeting word seen in one intent's phrases pulls a bare greeting there.
+ */
+const greetingPhrases: readonly string[][] = [
+  ['алло'],
+  ['ало'],
+  ['алле'],
+  ['але'],
+  ['здравствуйте'],
+  ['привет'],
+  ['приветствую'],
+  ['добрый', 'день'],
+  ['добрый', 'вечер'],
+  ['доброе', 'утро'],
+  ['доброй', 'ночи'],
+  ['день', 'добрый'],
+  ['вечер', 'добрый'],
+  ['утро', 'доброе'],
+  ['доброго', 'дня'],
+  ['доброго', 'времени', 'суток'],
+];
+
+/** «алло» and its spellings: a filler wherever it is not the whole utterance. */
+const helloWords = new Set(['алло', 'ало', 'алле', 'але']);
+
+/** Words that, after a greeting, still ask nothing: the utterance stays a greeting. */
+const openerWords = new Set([
+  ...greetingPhrases.flat(),
+  'подскажите',
+  'подскажи',
+  'пожалуйста',
+  'скажите',
+  'извините',
+  'простите',
+  'за',
+  'беспокойство',
+  'у',
+  'меня',
+  'мне',
+  'к',
+  'вам',
+  'вопрос',
+  'можно',
+  'спросить',
+  'хотела',
+  'хотел',
+  'я',
+  'нужна',
+  'консультация',
+  'вы',
+  'слышите',
+  'слышно',
+  'есть',
+  'кто',
+  'еще',
+  'раз',
+  'это',
+  'линия',
+  'единая',
+  '122',
+]);
+
+function leadingGreeting(tokens: string[]): number {
+  let at = 0;
+  for (;;) {
+    const phrase = greetingPhrases.find((p) => p.every((w, i) => tokens[at + i] === w));
+    if (!phrase) return at;
+    at += phrase.length;
+  }
+}
+
+/** Drops the greeting before a question; keeps a greeting that is the whole utterance. */
+function stripGreeting(tokens: string[]): string[] {
+  const start = leadingGreeting(tokens);
+  const rest = tokens.slice(start);
+  if (start > 0 && rest.every((t) => openerWords.has(t))) return tokens;
+  if (rest.length === 1 && helloWords.has(rest[0]!)) return rest;
+  return rest.filter((t) => !helloWords.has(t));
+}
 
 /** Multi-word fillers, removed before single words. */
 const fillerPhrases = [
@@ -158,5 +237,5 @@ export function normalize(text: string): string {
   const withDigits = numberWordsToDigits(tokens);
   // ASR repeats a word when the caller stutters («я я хочу»); a doubled word never changes the meaning here.
   const deduped = withDigits.filter((t, i) => i === 0 || t !== withDigits[i - 1] || /^\d+$/.test(t));
-  return deduped.join(' ');
+  return stripGreeting(deduped).join(' ');
 }

@@ -22,8 +22,13 @@ export interface Classification {
   entities: Entity[];
   /** The caller should be asked to confirm (top two are close, or confidence between the thresholds). */
   needsConfirmation: boolean;
-  /** Emergency cue found regardless of the classifier (danger to life now). */
+  /** A confident emergency: a cue of danger to life now, or the model sure of it. Decides at once. */
   emergency: boolean;
+  /**
+   * An emergency is possible but not certain (the model's guess, a bare «помогите»): the caller is asked
+   * «Вам нужна экстренная помощь?». Never true together with `emergency`.
+   */
+  emergencySuspected: boolean;
 }
 
 export interface ClassifyContext {

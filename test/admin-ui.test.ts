@@ -163,7 +163,7 @@ describe('staff web UI in a real browser', { skip: browserMissing }, () => {
   it('a citizen asks in the chat widget and gets the approved answer', async () => {
     const page = await browser.newPage();
     await page.goto(`${base}/chat.html`);
-    await page.locator('.msg.bot').filter({ hasText: 'нажмите один' }).waitFor();
+    await page.locator('.msg.bot').filter({ hasText: '1 — здоровье' }).waitFor();
     await page.getByLabel('Ваш вопрос').fill('мне пришла повестка что делать');
     await page.getByRole('button', { name: 'Отправить' }).click();
     await page.locator('.msg.bot').filter({ hasText: 'военный комиссариат' }).first().waitFor();

@@ -59,6 +59,8 @@ export interface SessionDeps {
   };
   /** Every frame that leaves the pipeline (tests, the chat WebSocket). */
   onFrame?: (frame: Frame) => void;
+  /** Where an emergency call is transferred (EMERGENCY_TRANSFER_URI); unset: the operator queue. */
+  emergencyTransferUri?: string;
 }
 
 export interface CallResult {
@@ -175,6 +177,7 @@ export class CallSession {
       log,
       queueWaitNormMs: deps.queueWaitNormMs,
       onEscalate: (reason) => this.pipeline.pushTo('policy', makeFrame('Escalate', { reason }, this.clock())),
+      ...(deps.emergencyTransferUri ? { emergencyTransferUri: deps.emergencyTransferUri } : {}),
     };
     try {
       await runFlow(this.flow, env, stepHandlers);
@@ -287,7 +290,9 @@ export class CallSession {
     const outcome = this.outcome();
     this.dialog.finished();
     await this.dialog.flushed();
-    if (outcome === 'abandoned') {
+    // The caller left the operator queue: an emergency put in the queue is abandoned there too.
+    const leftQueue = this.endReason === 'caller' && this.dialog.escalationId !== null;
+    if (outcome === 'abandoned' || (outcome === 'emergency' && leftQueue)) {
       await abandonQueue(env, this.callId);
       const id = this.dialog.escalationId;
       if (id !== null)
@@ -303,7 +308,8 @@ export class CallSession {
     this.unsubscribe();
     await this.pipeline.stop();
     if (!this.leg.ended && this.endReason === 'bot') {
-      const reason: LegEndReason = outcome === 'forwarded' ? 'transferred' : 'bot_hangup';
+      const reason: LegEndReason =
+        outcome === 'forwarded' || this.dialog.transferred ? 'transferred' : 'bot_hangup';
       await this.leg.hangup(reason).catch((err) => log.warn({ err }, 'leg hangup failed'));
     }
     log.info({ outcome }, 'call ended');

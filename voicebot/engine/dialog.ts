@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../core/log.js';
 import type { Sql } from '../../kb/store/sql.js';
-import type { KnowledgeBase } from '../../kb/types.js';
+import type { KnowledgeBase, PromptForm } from '../../kb/types.js';
 import type { Classification, Entity, IntentClassifier } from '../../nlu/types.js';
 import type { CallMetadata } from '../../telephony/call-leg.js';
 import { fallbackPrompt, fillPrompt } from '../flow/prompts.js';
@@ -73,6 +73,8 @@ export class Dialog {
   noMatchCount = 0;
   outcome: CallOutcome | null = null;
   escalationId: number | null = null;
+  /** The call was put through to another line (emergency service): telephony's leg ends as transferred. */
+  transferred = false;
   lastBotText = '';
   ended: CallEnded | null = null;
   /** How many caller inputs the runner has taken (the flow's loop guard watches it). */
@@ -137,16 +139,21 @@ export class Dialog {
     await this.say(fillPrompt(await this.promptText(id), vars), opts);
   }
 
+  /** The web chat reads prompts (their written form); every other channel hears them. */
+  get promptForm(): PromptForm {
+    return this.deps.meta.channel === 'text' ? 'chat' : 'speech';
+  }
+
   async promptText(id: string): Promise<string> {
     let text: string | null = null;
     try {
-      text = await this.deps.kb.prompt(id);
+      text = await this.deps.kb.prompt(id, this.promptForm);
     } catch (err) {
       this.deps.log.error({ err, prompt: id }, 'cannot read a prompt from the knowledge base');
     }
     if (text) return text;
     this.deps.log.warn({ prompt: id }, 'prompt missing in the knowledge base; using the shipped text');
-    return fallbackPrompt(id);
+    return fallbackPrompt(id, this.promptForm);
   }
 
   /** The pipeline finished (or cut short) an utterance. */

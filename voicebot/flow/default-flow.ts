@@ -164,6 +164,16 @@ export const builtInDefaultFlow: unknown = {
       id: 'emergency',
       type: 'emergency',
       prompt: 'emergency',
+      next: 'emergency_operator',
+    },
+    {
+      id: 'emergency_operator',
+      type: 'enqueue',
+      reason: 'emergency',
+      on: {
+        closed: 'anything_else',
+        failed: 'anything_else',
+      },
     },
     {
       id: 'finish',

@@ -4,27 +4,31 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import type { PromptForm } from '../../kb/types.js';
 
 const seedFile = new URL('../../kb/seed/prompts.yaml', import.meta.url);
 const lastResort = 'Извините, произошла техническая ошибка. Пожалуйста, перезвоните позже.';
-let shipped: Map<string, string> | null = null;
+let shipped: Map<string, { text: string; chat?: string }> | null = null;
 
-function shippedPrompts(): Map<string, string> {
+function shippedPrompts(): Map<string, { text: string; chat?: string }> {
   if (shipped) return shipped;
   shipped = new Map();
   try {
     const doc = parseYaml(readFileSync(seedFile, 'utf8')) as {
-      prompts?: Array<{ id: string; text: string }>;
+      prompts?: Array<{ id: string; text: string; chat?: string }>;
     };
-    for (const p of doc.prompts ?? []) shipped.set(p.id, p.text);
+    for (const p of doc.prompts ?? []) shipped.set(p.id, p);
   } catch {
     // No shipped file either: every prompt falls back to the last-resort text below.
   }
   return shipped;
 }
 
-export function fallbackPrompt(id: string): string {
-  return shippedPrompts().get(id) ?? shippedPrompts().get('technical_fallback') ?? lastResort;
+/** The shipped prompt in the form the channel needs (the written one for the chat, where it has one). */
+export function fallbackPrompt(id: string, form: PromptForm = 'speech'): string {
+  const p = shippedPrompts().get(id) ?? shippedPrompts().get('technical_fallback');
+  if (!p) return lastResort;
+  return form === 'chat' ? (p.chat ?? p.text) : p.text;
 }
 
 /** Replaces `{name}` with vars.name; unknown placeholders are dropped rather than read out. */

@@ -7,6 +7,7 @@
 import type { Logger } from '../../core/log.js';
 import type { Sql } from '../../kb/store/sql.js';
 import type { KnowledgeBase } from '../../kb/types.js';
+import type { Classification } from '../../nlu/types.js';
 import type { CallLeg } from '../../telephony/call-leg.js';
 import type { Dialog, Heard } from '../engine/dialog.js';
 import type { Flow, Step, StepOf, StepType } from './schema.js';
@@ -22,6 +23,8 @@ export interface StepEnv {
   queueWaitNormMs: number;
   /** Tells the pipeline an escalation happened (Escalate frame). */
   onEscalate?: (reason: string) => void;
+  /** Where an emergency call is transferred (EMERGENCY_TRANSFER_URI); unset: the operator queue. */
+  emergencyTransferUri?: string;
 }
 
 export type StepHandler<T extends StepType> = (step: StepOf<T>, env: StepEnv) => Promise<string | null>;
@@ -44,18 +47,65 @@ export class FlowError extends Error {
 
 export const YES_NO = ['dialog.yes', 'dialog.no'];
 
-/** The caller's next input; an emergency cue jumps to the flow's emergency step. */
+/**
+ * The caller's next input, after what holds at every step: a confident emergency jumps to the flow's
+ * emergency step; a suspected one (a bare «помогите», the model's guess) is asked about first; a greeting
+ * («здравствуйте», «алло») is answered and the step keeps listening, without counting as a misunderstanding.
+ */
 export async function hear(env: StepEnv, opts: { expected?: string[] } = {}): Promise<Heard> {
-  const heard = await env.dialog.hear(opts);
-  if (heard.kind === 'speech') {
+  for (;;) {
+    const heard = await env.dialog.hear(opts);
+    if (heard.kind !== 'speech') return heard;
     const c = heard.classification;
     const raw = opts.expected ? env.dialog.classify(heard.text) : c;
-    if ((c.emergency || raw.emergency || raw.intent === 'emergency') && env.flow.emergency) {
-      env.dialog.classification = raw;
-      throw new Jump(env.flow.emergency);
+    const emergency = env.flow.emergency;
+    if (emergency && (c.emergency || raw.emergency)) jumpToEmergency(env, raw);
+    if (emergency && (raw.emergencySuspected || raw.intent === 'emergency')) {
+      const answer = await checkEmergency(env, opts);
+      if (answer === true) jumpToEmergency(env, raw);
+      if (answer !== false) return answer;
+      continue;
     }
+    if (!opts.expected && raw.intent === 'dialog.greeting') {
+      await env.dialog.sayPrompt(env.flow.greetingPrompt);
+      continue;
+    }
+    return heard;
   }
-  return heard;
+}
+
+function jumpToEmergency(env: StepEnv, c: Classification): never {
+  env.dialog.classification = c;
+  throw new Jump(env.flow.emergency!);
+}
+
+/**
+ * «Вам нужна экстренная помощь?»: true (yes, or danger in the answer, or no answer at all: a caller who
+ * cannot speak gets the emergency help), false (no: the conversation goes on), or the caller's question
+ * when they went on to ask one.
+ */
+async function checkEmergency(env: StepEnv, opts: { expected?: string[] }): Promise<boolean | Heard> {
+  const { dialog } = env;
+  const step = env.flow.steps.find((s) => s.id === env.flow.emergency);
+  const prompts =
+    step?.type === 'emergency' ? step : { confirmPrompt: 'emergency_confirm', declinedPrompt: '' };
+  for (let asked = 1; ; asked++) {
+    await dialog.sayPrompt(prompts.confirmPrompt);
+    const heard = await dialog.hear({ expected: YES_NO });
+    if (heard.kind === 'speech') {
+      const raw = dialog.classify(heard.text);
+      if (raw.emergency || raw.emergencySuspected) return true;
+      const answer = yesNo(heard);
+      if (answer === false && prompts.declinedPrompt) await dialog.sayPrompt(prompts.declinedPrompt);
+      if (answer !== null) return answer;
+      if (raw.intent !== 'out_of_scope' && !raw.intent.startsWith('dialog.'))
+        return { ...heard, classification: opts.expected ? dialog.classify(heard.text, opts.expected) : raw };
+    } else if (heard.kind === 'dtmf') {
+      const answer = yesNo(heard);
+      if (answer !== null) return answer;
+    }
+    if (asked >= 2) return heard.kind === 'silence';
+  }
 }
 
 /** yes / no / null from speech (in yes-no context) or keys 1 / 2. */

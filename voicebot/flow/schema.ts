@@ -95,10 +95,19 @@ const inquiryStep = z.object({
 
 const surveyStep = z.object({ ...base, type: z.literal('survey'), next: stepId });
 
+/**
+ * Danger to life: the 112/103 message, a transfer to the emergency service where one is configured
+ * (EMERGENCY_TRANSFER_URI), else `next` (the operator queue in the shipped flow). The conversation is never
+ * ended here. A suspected emergency is asked about first with `confirmPrompt`; «нет» says `declinedPrompt`.
+ */
 const emergencyStep = z.object({
   ...base,
   type: z.literal('emergency'),
   prompt: z.string().default('emergency'),
+  confirmPrompt: z.string().default('emergency_confirm'),
+  declinedPrompt: z.string().default('emergency_declined'),
+  transferPrompt: z.string().default('emergency_transfer'),
+  next: stepId,
 });
 
 const hangupStep = z.object({ ...base, type: z.literal('hangup'), prompt: z.string().optional() });
@@ -141,6 +150,8 @@ export const flowSchema = z.object({
   start: stepId.optional(),
   /** Where any emergency cue leads, wherever the call is. */
   emergency: stepId.optional(),
+  /** Said to a greeting («здравствуйте», «алло») at any step; the step keeps listening. */
+  greetingPrompt: z.string().default('greeting_reply'),
   /** Silence the caller gets before a reprompt, in real time (voice) or simulated time. */
   noInputMs: z.number().int().min(1000).max(60000).default(6000),
   steps: z.array(stepSchema).min(1),

@@ -1,7 +1,8 @@
 /**
  * Steps that end the bot's part of a call: enqueue (operator queue with the context package), forward
  * (to the responsible agency within its hours), inquiry (registered for a callback, number confirmed by
- * voice or keys), survey (score 1-5), emergency (112/103 at once) and hangup (goodbye).
+ * voice or keys), survey (score 1-5), emergency (112/103 at once, then a transfer or the operators) and
+ * hangup (goodbye).
  */
 import { enqueueCall, OperatorQueue } from '../../telephony/queue.js';
 import type { Heard } from '../engine/dialog.js';
@@ -71,7 +72,8 @@ export async function escalate(env: StepEnv, reason: string): Promise<void> {
     // The escalations row is itself a queue entry the operator side can read; the call is not lost.
     log.error({ err, callId: dialog.deps.callId }, 'cannot put the call in the operator queue');
   }
-  dialog.outcome = 'escalated';
+  // An emergency put through to an operator is still reported as an emergency.
+  if (dialog.outcome !== 'emergency') dialog.outcome = 'escalated';
   env.onEscalate?.(reason);
 }
 
@@ -241,10 +243,26 @@ export const surveyStep: StepHandler<'survey'> = async (step, env) => {
   return step.next;
 };
 
+/** How long the emergency service's line may ring before the caller goes to the operators. */
+const EMERGENCY_TRANSFER_TIMEOUT_MS = 30_000;
+
 export const emergencyStep: StepHandler<'emergency'> = async (step, env) => {
-  env.dialog.outcome = 'emergency';
-  await env.dialog.sayPrompt(step.prompt, {}, { bargeIn: false });
-  return null;
+  const { dialog, leg } = env;
+  dialog.outcome = 'emergency';
+  await dialog.sayPrompt(step.prompt, {}, { bargeIn: false });
+  // A web chat cannot be put through to a phone line: it goes on to the operators at once.
+  const uri = leg.meta.channel === 'text' ? undefined : env.emergencyTransferUri;
+  if (uri) {
+    await dialog.sayPrompt(step.transferPrompt, {}, { bargeIn: false });
+    const result = await leg.forward(uri, { timeoutMs: EMERGENCY_TRANSFER_TIMEOUT_MS });
+    if (result.status === 'answered') {
+      dialog.transferred = true;
+      return null;
+    }
+    env.log.warn({ status: result.status }, 'transfer to the emergency service failed');
+    await dialog.sayPrompt('forward_failed');
+  }
+  return step.next;
 };
 
 export const hangupStep: StepHandler<'hangup'> = async (step, env) => {

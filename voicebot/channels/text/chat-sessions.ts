@@ -48,6 +48,17 @@ export function cleanChatText(text: string): string {
   return text.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g, '').trim();
 }
 
+/** Shown when the citizen writes to a chat that has ended: nothing they write is silently lost. */
+export const CHAT_ENDED_MESSAGE =
+  'Разговор завершён, сообщение не доставлено. Чтобы задать вопрос, начните новый разговор.';
+
+function chatEnded(id: string): OtklikError {
+  return new OtklikError('CHAT_ENDED', CHAT_ENDED_MESSAGE, { details: { id } });
+}
+
+/** A message of one key («1», «0», «#»): the chat's menus ask to send the item's number. */
+const singleKey = /^[0-9*#]$/;
+
 export class ChatSessions {
   private readonly chats = new Map<string, ChatEntry>();
   private readonly idleTimeoutMs: number;
@@ -115,15 +126,16 @@ export class ChatSessions {
     if (!clean) throw new OtklikError('VALIDATION_FAILED', 'Сообщение пустое: напишите ваш вопрос');
     if (clean.length > MAX_TEXT)
       throw new OtklikError('VALIDATION_FAILED', `Сообщение длиннее ${MAX_TEXT} символов: сократите его`);
+    if (singleKey.test(clean)) return this.press(id, clean);
     const entry = this.entry(id);
-    return this.turn(id, entry, () => entry.leg.callerSays(clean));
+    return this.turn(id, entry, () => entry.leg.callerSays(clean), { endedIsError: true });
   }
 
   async press(id: string, digits: string): Promise<ChatTurn> {
     if (!/^[0-9*#]{1,20}$/.test(digits))
       throw new OtklikError('VALIDATION_FAILED', 'Клавиши: от 1 до 20 символов из 0–9, * и #');
     const entry = this.entry(id);
-    return this.turn(id, entry, () => entry.leg.callerPresses(digits));
+    return this.turn(id, entry, () => entry.leg.callerPresses(digits), { endedIsError: true });
   }
 
   async hangup(id: string): Promise<ChatTurn> {
@@ -147,10 +159,21 @@ export class ChatSessions {
     return entry;
   }
 
-  /** Runs one caller action and collects the bot's reply; turns of one chat never interleave. */
-  private turn(id: string, entry: ChatEntry, act: () => void): Promise<ChatTurn> {
+  /**
+   * Runs one caller action and collects the bot's reply; turns of one chat never interleave. A message or
+   * key to a chat that has ended is an error (CHAT_ENDED), not dropped; leaving an ended chat is a no-op.
+   */
+  private turn(
+    id: string,
+    entry: ChatEntry,
+    act: () => void,
+    opts: { endedIsError?: boolean } = {},
+  ): Promise<ChatTurn> {
     const run = async (): Promise<ChatTurn> => {
-      if (entry.result || entry.leg.ended) return this.snapshot(id, entry);
+      if (entry.result || entry.leg.ended) {
+        if (opts.endedIsError) throw chatEnded(id);
+        return this.snapshot(id, entry);
+      }
       this.armIdle(id, entry);
       act();
       const settled = entry.done.then(

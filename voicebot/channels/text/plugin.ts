@@ -1,7 +1,8 @@
 /**
  * The text chat API for a web widget (fastify plugin), the same sessions and records as calls:
  *   POST /api/chat/sessions                 {caller?}           → {id, messages, ended, outcome}
- *   POST /api/chat/sessions/:id/messages    {text} | {dtmf}     → the bot's reply to this turn
+ *   POST /api/chat/sessions/:id/messages    {text} | {dtmf}     → the bot's reply to this turn; 409
+ *                                                                 {code:'CHAT_ENDED'} once the chat is over
  *   DELETE /api/chat/sessions/:id                               → the caller leaves
  *   GET  /api/chat/sessions/:id/transcript                      → the stored record, turn by turn
  *   WS   /api/chat/ws   client: {type:'start', caller?} | {type:'attach', id} | {type:'message', text}
@@ -17,6 +18,7 @@ import { isOtklikError, OtklikError, otklikErrorReply } from '../../../core/erro
 import { getCall, getTurns } from '../../records/calls.js';
 import {
   CALLER_NUMBER,
+  CHAT_ENDED_MESSAGE,
   type ChatDeps,
   ChatSessions,
   type ChatSessionsOptions,
@@ -38,7 +40,12 @@ const MAX_FRAME_BYTES = 64 * 1024;
 
 /** The chat's own refusals in the API's one error shape (the plugin also runs on a bare fastify). */
 function sendError(reply: FastifyReply, err: unknown): FastifyReply {
-  if (!isOtklikError(err, 'NOT_FOUND') && !isOtklikError(err, 'VALIDATION_FAILED')) throw err;
+  if (
+    !isOtklikError(err, 'NOT_FOUND') &&
+    !isOtklikError(err, 'VALIDATION_FAILED') &&
+    !isOtklikError(err, 'CHAT_ENDED')
+  )
+    throw err;
   const { status, body } = otklikErrorReply(err);
   return reply.code(status).send(body);
 }
@@ -105,6 +112,9 @@ async function textChatPlugin(app: FastifyInstance, opts: TextChatOptions): Prom
           ? chats.say(req.params.id, body.text)
           : chats.press(req.params.id, body.dtmf!));
       } catch (err) {
+        // A chat ended long ago is gone from memory but not from the record: still «ended», not «unknown».
+        if (isOtklikError(err, 'NOT_FOUND') && (await endedChat(opts.deps.sql, req.params.id)))
+          return sendError(reply, new OtklikError('CHAT_ENDED', CHAT_ENDED_MESSAGE));
         return sendError(reply, err);
       }
     },
@@ -207,6 +217,11 @@ async function textChatPlugin(app: FastifyInstance, opts: TextChatOptions): Prom
     });
     socket.on('close', () => detach());
   });
+}
+
+async function endedChat(sql: ChatDeps['sql'], id: string): Promise<boolean> {
+  const call = await getCall(sql, id);
+  return call !== null && call.channel === 'text' && call.status !== 'active';
 }
 
 function notFound(): OtklikError {

@@ -15,6 +15,7 @@ const toStatus: Record<ErrorCode, grpc.status> = {
   AUDIO_MALFORMED: grpc.status.INVALID_ARGUMENT,
   NOT_FOUND: grpc.status.NOT_FOUND,
   CONFLICT: grpc.status.ABORTED,
+  CHAT_ENDED: grpc.status.FAILED_PRECONDITION,
   STORE_UNAVAILABLE: grpc.status.UNAVAILABLE,
   UNAVAILABLE: grpc.status.UNAVAILABLE,
   MODEL_MISSING: grpc.status.FAILED_PRECONDITION,
