@@ -21,6 +21,7 @@ export interface CallTestEnv {
   run(
     name: string,
     patch?: Partial<CallerScript>,
+    opts?: { channel?: 'simulator' | 'text' },
   ): Promise<{ script: CallerScript; call: SimulatedCall; problems: string[] }>;
   close(): Promise<void>;
 }
@@ -32,13 +33,14 @@ export async function openCallTestEnv(backend: Backend): Promise<CallTestEnv> {
   return {
     db,
     engine,
-    async run(name, patch = {}) {
+    async run(name, patch = {}, opts = {}) {
       const script = { ...readCallerScript(join(scriptsDir, `${name}.yaml`)), ...patch };
       const call = await simulateTextCall(script, {
         kb: engine.kb,
         nlu: engine.nlu,
         sql: db.sql,
         log: silentLogger,
+        ...opts,
       });
       return { script, call, problems: checkExpectations(script, call) };
     },
