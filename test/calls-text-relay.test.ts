@@ -49,7 +49,7 @@ describe('relaying the agency answer on a callback, text channel (PostgreSQL)', 
       from: '122',
       to: '+79990001122',
       startedAt: at,
-      channel: 'text',
+      channel: 'simulator', // a phone callback, played through a text leg: the spoken prompts
       extra,
     });
 

@@ -21,7 +21,7 @@ export interface CallTestEnv {
   run(
     name: string,
     patch?: Partial<CallerScript>,
-    deps?: Partial<SimulatorDeps>,
+    deps?: Partial<SimulatorDeps> & { channel?: 'simulator' | 'text' },
   ): Promise<{ script: CallerScript; call: SimulatedCall; problems: string[] }>;
   close(): Promise<void>;
 }

@@ -49,6 +49,11 @@ export interface SessionDeps {
   flowId?: string;
   /** Record channel; defaults to the leg's. */
   channel?: CallChannel;
+  /**
+   * Whether anybody serves the operator queue for this call. Default: yes, except on the web chat
+   * (channel `text`), which has no operator desk yet: an escalated chat is offered an inquiry instead.
+   */
+  operatorQueue?: boolean;
   /** Real-time reprompt timer (web chat has none; voice measures silence in audio). */
   realTimeNoInput?: boolean;
   voice?: {
@@ -176,6 +181,7 @@ export class CallSession {
       leg,
       log,
       queueWaitNormMs: deps.queueWaitNormMs,
+      operatorQueue: deps.operatorQueue ?? (deps.channel ?? leg.meta.channel) !== 'text',
       onEscalate: (reason) => this.pipeline.pushTo('policy', makeFrame('Escalate', { reason }, this.clock())),
       ...(deps.emergencyTransferUri ? { emergencyTransferUri: deps.emergencyTransferUri } : {}),
     };

@@ -49,6 +49,7 @@ interface InquiryForMail {
   answer_due_at: Date;
   dispatched_at: Date | null;
   topic_title: string | null;
+  agency_id?: string | null;
   agency_name: string | null;
   agency_email: string | null;
 }
@@ -74,15 +75,18 @@ export function inquiryMail(inquiry: InquiryForMail): MailMessage {
   };
 }
 
-/** Sends one inquiry to its agency. Safe to run twice: a dispatched inquiry is not sent again. */
+/**
+ * Sends one inquiry to its agency. Safe to run twice: a dispatched inquiry is not sent again. One without an
+ * agency (no topic fitted) waits, untouched, until staff choose the agency in «Обращения».
+ */
 export async function dispatchInquiry(
   deps: JobDeps,
   inquiryId: number,
-): Promise<'sent' | 'already_sent' | 'no_email'> {
+): Promise<'sent' | 'already_sent' | 'no_email' | 'no_agency'> {
   const now = deps.now ?? (() => new Date());
   const [inquiry] = await deps.sql.query<InquiryForMail>(
     `SELECT i.id, i.question, i.callback_number, i.received_at, i.answer_due_at, i.dispatched_at,
-            t.title AS topic_title, a.name AS agency_name, a.email AS agency_email
+            t.title AS topic_title, a.id AS agency_id, a.name AS agency_name, a.email AS agency_email
        FROM inquiries i
        LEFT JOIN topics t ON t.id = i.topic_id
        LEFT JOIN agencies a ON a.id = COALESCE(i.agency_id, t.agency_id)
@@ -91,6 +95,7 @@ export async function dispatchInquiry(
   );
   if (!inquiry) throw new OtklikError('NOT_FOUND', `inquiry ${inquiryId} does not exist`);
   if (inquiry.dispatched_at) return 'already_sent';
+  if (!inquiry.agency_id) return 'no_agency';
   if (!inquiry.agency_email || !deps.mailer) {
     const reason = !deps.mailer ? 'почта не настроена (SMTP_URL)' : 'у уполномоченного лица не указан e-mail';
     await deps.sql.query('UPDATE inquiries SET dispatch_error = $2 WHERE id = $1', [inquiryId, reason]);
@@ -108,10 +113,13 @@ export async function dispatchInquiry(
   return 'sent';
 }
 
-/** Inquiries registered and not yet sent, oldest first. */
+/** Inquiries registered and not yet sent, oldest first; those still without an agency wait for staff. */
 export async function undispatchedInquiries(sql: Sql): Promise<number[]> {
   const rows = await sql.query<{ id: number }>(
-    `SELECT id FROM inquiries WHERE dispatched_at IS NULL AND dispatch_error IS NULL AND status = 'registered' ORDER BY dispatch_due_at, id`,
+    `SELECT i.id FROM inquiries i LEFT JOIN topics t ON t.id = i.topic_id
+      WHERE i.dispatched_at IS NULL AND i.dispatch_error IS NULL AND i.status = 'registered'
+        AND COALESCE(i.agency_id, t.agency_id) IS NOT NULL
+      ORDER BY i.dispatch_due_at, i.id`,
   );
   return rows.map((r) => r.id);
 }

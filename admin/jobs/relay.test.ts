@@ -71,7 +71,7 @@ describe('relaying agency answers to callers (job)', () => {
         from: '122',
         to: request.target,
         startedAt: clock,
-        channel: 'text',
+        channel: 'simulator', // a phone callback through a text leg: the spoken prompts
         extra: { flowId: request.flowId, ...request.metadata },
       });
       const result = await runTextLeg(leg, {

@@ -166,7 +166,8 @@ export async function callsPlugin(app: TypedApp, opts: CallsPluginOptions): Prom
 
   app.get('/api/inquiries', { preHandler: requireRole('supervisor', 'operator') }, async () => {
     const rows = await sql.query(
-      `SELECT id, call_id AS "callId", question, topic_id AS "topicId", agency_id AS "agencyId", received_at AS "receivedAt",
+      `SELECT i.id, call_id AS "callId", question, topic_id AS "topicId", t.title AS "topicTitle",
+              COALESCE(i.agency_id, t.agency_id) AS "agencyId", a.name AS "agencyName", received_at AS "receivedAt",
               dispatch_due_at AS "dispatchDueAt", dispatched_at AS "dispatchedAt", dispatch_error AS "dispatchError",
               answer_due_at AS "answerDueAt", status, answer_text AS "answerText",
               relayed_at AS "relayedAt", relay_attempts AS "relayAttempts",
@@ -176,10 +177,52 @@ export async function callsPlugin(app: TypedApp, opts: CallsPluginOptions): Prom
               -- The number only where a person must call it: the callbacks did not reach the citizen.
               CASE WHEN status = 'answered' AND relayed_at IS NULL AND relay_needs_operator
                    THEN callback_number END AS "callbackNumber"
-         FROM inquiries ORDER BY received_at DESC LIMIT 200`,
+         FROM inquiries i
+         LEFT JOIN topics t ON t.id = i.topic_id
+         LEFT JOIN agencies a ON a.id = COALESCE(i.agency_id, t.agency_id)
+        ORDER BY received_at DESC LIMIT 200`,
     );
     return { inquiries: rows.map((r) => ({ ...r, relay: relayState(r) })) };
   });
+
+  /** The agencies staff may pass an inquiry to (an inquiry no topic fitted waits for this choice). */
+  app.get('/api/agencies', { preHandler: requireRole('supervisor', 'operator') }, async () => ({
+    agencies: await sql.query<{ id: string; name: string }>('SELECT id, name FROM agencies ORDER BY name'),
+  }));
+
+  app.post(
+    '/api/inquiries/:id/agency',
+    {
+      preHandler: requireRole('supervisor', 'operator'),
+      schema: {
+        params: Type.Object({ id: Type.Integer() }),
+        body: Type.Object({ agencyId: Type.String({ minLength: 1, maxLength: 100 }) }),
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      const { agencyId } = request.body;
+      const [agency] = await sql.query<{ name: string }>('SELECT name FROM agencies WHERE id = $1', [
+        agencyId,
+      ]);
+      if (!agency)
+        throw new OtklikError('VALIDATION_FAILED', 'Такого уполномоченного лица нет в базе знаний', {
+          retryable: false,
+        });
+      // Only before the inquiry was sent: the mail sweep picks it up once it has an agency.
+      const rows = await sql.query(
+        `UPDATE inquiries SET agency_id = $2, dispatch_error = NULL
+          WHERE id = $1 AND dispatched_at IS NULL AND status = 'registered' RETURNING id`,
+        [id, agencyId],
+      );
+      if (rows.length === 0)
+        throw new OtklikError('CONFLICT', 'Обращение не найдено или уже передано уполномоченному лицу', {
+          retryable: false,
+        });
+      await audit(sql, request.staff!.login, 'inquiry.agency', String(id), { agencyId });
+      return { ok: true, agencyId, agencyName: agency.name };
+    },
+  );
 
   app.post(
     '/api/inquiries/:id/answer',

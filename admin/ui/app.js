@@ -40,6 +40,17 @@ function answerCell(i) {
   return `<form class="agency-answer" data-id="${esc(i.id)}"><label>Ответ уполномоченного лица <textarea name="text" required></textarea></label><button type="submit">Записать ответ</button></form>`;
 }
 
+/**
+ * The agency the inquiry goes to; where no topic fitted there is none yet, and staff choose it here
+ * (the inquiry is mailed only after that).
+ */
+function agencyCell(i, agencies) {
+  if (i.agencyName) return esc(i.agencyName);
+  if (i.status !== 'registered' || i.dispatchedAt) return '—';
+  const options = agencies.map((a) => `<option value="${esc(a.id)}">${esc(a.name)}</option>`).join('');
+  return `<form class="choose-agency" data-id="${esc(i.id)}"><p class="warn">Не выбрано: обращение не отправлено</p><label>Уполномоченное лицо <select name="agencyId" required><option value="">— выберите —</option>${options}</select></label><button type="submit">Передать</button></form>`;
+}
+
 /** Where the callbacks did not reach the citizen: the number to call and a button once they were told. */
 function relayAction(i) {
   if (i.relay !== 'to_operator') return '';
@@ -180,14 +191,21 @@ const pages = {
       .join('');
   },
   async inquiries() {
-    const { inquiries } = await api('/api/inquiries');
+    const [{ inquiries }, { agencies }] = await Promise.all([api('/api/inquiries'), api('/api/agencies')]);
     $('#inquiries-table tbody').innerHTML =
       inquiries
         .map(
           (i) =>
-            `<tr data-id="${esc(i.id)}" class="relay-${esc(i.relay)}"><td>${esc(i.id)}</td><td>${esc(when(i.receivedAt))}</td><td>${esc(i.question)}</td><td>${esc(inquiryStatusRu[i.status] ?? i.status)}</td><td>${answerCell(i)}</td><td class="relay">${esc(relayText(i))}${relayAction(i)}</td></tr>`,
+            `<tr data-id="${esc(i.id)}" class="relay-${esc(i.relay)}"><td>${esc(i.id)}</td><td>${esc(when(i.receivedAt))}</td><td>${esc(i.question)}${i.topicTitle ? `<br><small>${esc(i.topicTitle)}</small>` : ''}</td><td class="agency">${agencyCell(i, agencies)}</td><td>${esc(inquiryStatusRu[i.status] ?? i.status)}</td><td>${answerCell(i)}</td><td class="relay">${esc(relayText(i))}${relayAction(i)}</td></tr>`,
         )
-        .join('') || '<tr><td colspan="6">Обращений пока нет</td></tr>';
+        .join('') || '<tr><td colspan="7">Обращений пока нет</td></tr>';
+    for (const form of document.querySelectorAll('#inquiries-table form.choose-agency')) {
+      form.addEventListener('submit', async (event) => {
+        event.preventDefault();
+        const agencyId = new FormData(form).get('agencyId');
+        await inquiryAction(form, `/api/inquiries/${form.dataset.id}/agency`, { agencyId });
+      });
+    }
     for (const form of document.querySelectorAll('#inquiries-table form.agency-answer')) {
       form.addEventListener('submit', async (event) => {
         event.preventDefault();

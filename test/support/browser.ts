@@ -7,9 +7,22 @@ export const browserMissing = existsSync(chromiumPath)
   ? false
   : `no chromium at ${chromiumPath} (apt-get install chromium)`;
 
+/**
+ * The browser runs on the real clock even when the tests run under faketime (a frozen clock stops
+ * chromium's own timers and it hangs); what depends on time is set by the tests on the server side.
+ */
+function browserEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v !== undefined && k !== 'LD_PRELOAD' && !k.startsWith('FAKETIME')) env[k] = v;
+  }
+  return env;
+}
+
 export function launchBrowser(): Promise<Browser> {
   return chromium.launch({
     executablePath: chromiumPath,
+    env: browserEnv(),
     args: [
       '--no-sandbox',
       '--disable-gpu',

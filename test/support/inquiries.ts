@@ -6,7 +6,8 @@ import { registerInquiry } from '../../voicebot/records/inquiries.js';
 
 export interface SeedInquiry {
   question: string;
-  topicId?: string;
+  /** Default `social`; null: no topic fitted (no agency either: staff choose it). */
+  topicId?: string | null;
   receivedAt: Date;
   callbackNumber?: string;
   /** The agency's answer, recorded as staff would; without it the inquiry stays registered. */
@@ -33,7 +34,7 @@ export async function seedInquiry(sql: Sql, i: SeedInquiry): Promise<number> {
     callId,
     question: i.question,
     intentId: null,
-    topicId: i.topicId ?? 'social',
+    topicId: i.topicId === undefined ? 'social' : i.topicId,
     agencyId: null,
     callbackNumber,
     receivedAt: i.receivedAt,

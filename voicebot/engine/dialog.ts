@@ -34,6 +34,11 @@ export interface SayOptions {
   answerVersion?: string;
   /** Default true: the caller may cut the bot short. Emergency messages are not interruptible. */
   bargeIn?: boolean;
+  /**
+   * Default true: «повторите» says this again. Reprompts that only say the caller was not heard or
+   * understood (no_input, no_match) are false, so a repeat gives the question or answer itself.
+   */
+  repeatable?: boolean;
 }
 
 export interface DialogDeps {
@@ -79,6 +84,24 @@ export class Dialog {
   ended: CallEnded | null = null;
   /** How many caller inputs the runner has taken (the flow's loop guard watches it). */
   inputsHeard = 0;
+  /**
+   * The caller's own words that may be their question (said where the bot asked an open question, not
+   * yes/no, digits or dialog control), since the last answer: an inquiry keeps them.
+   */
+  readonly questionTexts: Array<{ text: string; intent: string }> = [];
+  /** Set when the call reaches the flow's operator or escalation step; an answer clears it. */
+  escalating = false;
+  /** Why the call is handed to an operator, when the flow's mechanism decided it (a request, a question
+   *  asked too often); enqueue records it. */
+  escalationReason: string | null = null;
+  /** The caller said goodbye: the way out (survey, goodbye) takes a further goodbye as plain input. */
+  leaving = false;
+
+  /** How often each question was asked since the caller last got an answer (flow runner's `ask`). */
+  private readonly asked = new Map<string, number>();
+  /** What the bot said in its last turn (since the caller's last input), for «повторите». */
+  private lastTurn: Array<{ text: string; opts: SayOptions }> = [];
+  private turnOpen = false;
 
   private seq = 0;
   private writes: Promise<void> = Promise.resolve();
@@ -93,6 +116,28 @@ export class Dialog {
 
   get answered(): boolean {
     return this.answers.length > 0;
+  }
+
+  /** Counts one more asking of `question`; returns how many times it has been asked since the last answer. */
+  countAsk(question: string): number {
+    const n = (this.asked.get(question) ?? 0) + 1;
+    this.asked.set(question, n);
+    return n;
+  }
+
+  /** The caller got an answer: questions may be asked afresh, and their words start a new question. */
+  progressed(): void {
+    this.asked.clear();
+    this.escalating = false;
+    this.escalationReason = null;
+    this.questionTexts.length = 0;
+  }
+
+  /** Says the bot's last turn again (the answer and the question after it), as the caller asked. */
+  async repeatLastTurn(): Promise<void> {
+    const turn = this.lastTurn;
+    if (turn.length === 0) return;
+    for (const { text, opts } of turn) await this.say(text, opts);
   }
 
   /** Records a turn (in order); resolves when it is stored or the store failed (logged). */
@@ -124,6 +169,11 @@ export class Dialog {
     const trimmed = text.trim();
     if (!trimmed) return;
     this.lastBotText = trimmed;
+    if (opts.repeatable !== false) {
+      if (!this.turnOpen) this.lastTurn = [];
+      this.turnOpen = true;
+      this.lastTurn.push({ text: trimmed, opts });
+    }
     await this.record('bot', trimmed, { answerVersion: opts.answerVersion ?? null });
     this.checkEnded();
     const id = randomUUID();
@@ -221,6 +271,8 @@ export class Dialog {
         this.notifyWaiting();
       }));
     this.inputsHeard++;
+    // The caller's input closes the bot's turn: what the bot says next is a new turn to repeat.
+    this.turnOpen = false;
     await this.writes;
     if (input.kind === 'speech' && opts.expected) {
       return { ...input, classification: this.classify(input.text, opts.expected) };

@@ -7,6 +7,10 @@ export const builtInDefaultFlow: unknown = {
   title: 'Основной сценарий линии 122: приветствие, меню, консультация, оператор, обращение',
   start: 'greeting',
   emergency: 'emergency',
+  operator: 'operator',
+  goodbye: 'finish',
+  escalation: 'help',
+  maxAsks: 2,
   noInputMs: 6000,
   steps: [
     {
@@ -125,7 +129,14 @@ export const builtInDefaultFlow: unknown = {
       on: {
         closed: 'after_hours',
         failed: 'after_hours',
+        unserved: 'chat_no_operator',
       },
+    },
+    {
+      id: 'chat_no_operator',
+      type: 'say',
+      prompt: 'chat_no_operator',
+      next: 'inquiry',
     },
     {
       id: 'forward',

@@ -21,6 +21,9 @@ export interface StepEnv {
   log: Logger;
   /** The operator queue's wait norm, from the configuration (SessionDeps.queueWaitNormMs). */
   queueWaitNormMs: number;
+  /** Whether anybody serves the operator queue on this call's channel (false: the web chat, which has no
+   *  operator desk yet; enqueue then leads to `unserved` instead of a wait nobody ends). Default true. */
+  operatorQueue?: boolean;
   /** Tells the pipeline an escalation happened (Escalate frame). */
   onEscalate?: (reason: string) => void;
   /** Where an emergency call is transferred (EMERGENCY_TRANSFER_URI); unset: the operator queue. */
@@ -45,31 +48,77 @@ export class FlowError extends Error {
   }
 }
 
+/** The call ends here (the bot said goodbye) without a step to go to. */
+export class Stop extends Error {
+  constructor() {
+    super('stop');
+    this.name = 'Stop';
+  }
+}
+
 export const YES_NO = ['dialog.yes', 'dialog.no'];
 
+export interface HearOptions {
+  /** Intents expected here (yes/no after a question): speech is read in that context. */
+  expected?: string[];
+  /** Keys the step gives a meaning of its own ('all': the digits of a number or a score): those are not
+   *  requests (key 0 for an operator) but the step's input. */
+  ownKeys?: readonly string[] | 'all';
+  /** What the caller says here is not their question (a number, a score): an inquiry does not keep it. */
+  notQuestion?: boolean;
+}
+
 /**
- * The caller's next input, after what holds at every step: a confident emergency jumps to the flow's
- * emergency step; a suspected one (a bare «помогите», the model's guess) is asked about first; a greeting
- * («здравствуйте», «алло») is answered and the step keeps listening, without counting as a misunderstanding.
+ * The caller's next input, through the requests that work at every step: a confident emergency jumps to the
+ * flow's emergency step, a suspected one (a bare «помогите», the model's guess) is asked about first; a
+ * greeting is answered and the step keeps listening, without counting as a misunderstanding; «оператор» (or key 0 where the step does not use it) to the flow's operator
+ * step; a goodbye to the flow's goodbye step; «повторите» says the bot's last turn again and listens on.
+ * Requests are read without the step's context (yes/no), so «оператор» at «да или нет?» is never «нет».
  */
-export async function hear(env: StepEnv, opts: { expected?: string[] } = {}): Promise<Heard> {
+export async function hear(env: StepEnv, opts: HearOptions = {}): Promise<Heard> {
+  const { dialog, flow } = env;
+  let repeats = 0;
   for (;;) {
-    const heard = await env.dialog.hear(opts);
+    let heard = await dialog.hear(opts.expected ? { expected: opts.expected } : {});
+    if (heard.kind === 'dtmf') {
+      const own = opts.ownKeys === 'all' || opts.ownKeys?.includes(heard.digit);
+      if (heard.digit === '0' && !own && flow.operator) throw operatorRequest(env);
+      return heard;
+    }
     if (heard.kind !== 'speech') return heard;
     const c = heard.classification;
-    const raw = opts.expected ? env.dialog.classify(heard.text) : c;
+    let raw = opts.expected ? env.dialog.classify(heard.text) : c;
     const emergency = env.flow.emergency;
     if (emergency && (c.emergency || raw.emergency)) jumpToEmergency(env, raw);
     if (emergency && (raw.emergencySuspected || raw.intent === 'emergency')) {
       const answer = await checkEmergency(env, opts);
       if (answer === true) jumpToEmergency(env, raw);
-      if (answer !== false) return answer;
-      continue;
+      if (answer === false) continue;
+      if (answer.kind !== 'speech') return answer;
+      // Instead of yes or no the caller went on with something else: that is read as any other input here.
+      heard = answer;
+      raw = opts.expected ? env.dialog.classify(answer.text) : answer.classification;
+    }
+    // Requests are taken on a clear reading only: a guess («а вы кто» as «повторите») is the step's input.
+    if (!raw.needsConfirmation) {
+      if (raw.intent === 'dialog.repeat') {
+        // The caller asked: not the bot asking again, but a caller repeating it without end is stuck too.
+        if (++repeats > flow.maxAsks) await exhausted(env, 'repeat');
+        await dialog.repeatLastTurn();
+        continue;
+      }
+      if (raw.intent === 'service.operator' && flow.operator) throw operatorRequest(env);
+      if (raw.intent === 'dialog.goodbye' && flow.goodbye && !dialog.leaving) {
+        dialog.leaving = true;
+        throw new Jump(flow.goodbye);
+      }
     }
     if (!opts.expected && raw.intent === 'dialog.greeting') {
       await env.dialog.sayPrompt(env.flow.greetingPrompt);
       continue;
     }
+    if (!opts.expected && !opts.notQuestion && !raw.intent.startsWith('dialog.'))
+      dialog.questionTexts.push({ text: heard.text, intent: raw.intent });
     return heard;
   }
 }
@@ -106,6 +155,36 @@ async function checkEmergency(env: StepEnv, opts: { expected?: string[] }): Prom
     }
     if (asked >= 2) return heard.kind === 'silence';
   }
+}
+
+function operatorRequest(env: StepEnv): Jump {
+  env.dialog.escalationReason = 'caller_request';
+  return new Jump(env.flow.operator!);
+}
+
+/**
+ * Asks a question (`say` says it) — every asking step goes through here. A question asked `maxAsks` times
+ * since the caller last got an answer is not asked again: the call goes to the flow's escalation step
+ * (an operator; after hours the inquiry path); when the call is already there, the bot says it cannot help
+ * now and ends the call politely. No step loops.
+ */
+export async function ask(env: StepEnv, question: string, say: () => Promise<void>): Promise<void> {
+  if (env.dialog.countAsk(question) <= env.flow.maxAsks) return say();
+  await exhausted(env, question);
+}
+
+/** A question cannot be asked again: escalate, or, when the call is already being handed on, end politely. */
+async function exhausted(env: StepEnv, question: string): Promise<never> {
+  const { dialog, flow } = env;
+  env.log.info({ question, maxAsks: flow.maxAsks }, 'question asked too often; escalating');
+  if (flow.escalation && !dialog.escalating) {
+    dialog.escalationReason ??= 'repeated_question';
+    throw new Jump(flow.escalation);
+  }
+  await dialog.sayPrompt('no_progress');
+  dialog.leaving = true;
+  if (flow.goodbye) throw new Jump(flow.goodbye);
+  throw new Stop();
 }
 
 /** yes / no / null from speech (in yes-no context) or keys 1 / 2. */
@@ -145,6 +224,8 @@ export async function runFlow(flow: Flow, env: StepEnv, handlers: StepHandlers):
     }
     const step = byId.get(current);
     if (!step) throw new FlowError(`flow "${flow.id}" has no step "${current}"`);
+    // From here on the call is being handed on: a question exhausted again ends the call, not a new round.
+    if (current === flow.escalation || current === flow.operator) env.dialog.escalating = true;
     env.log.debug({ step: step.id, type: step.type }, 'flow step');
     try {
       const handler = handlers[step.type] as StepHandler<typeof step.type>;
@@ -154,24 +235,23 @@ export async function runFlow(flow: Flow, env: StepEnv, handlers: StepHandlers):
         current = err.to;
         continue;
       }
+      if (err instanceof Stop) return;
       throw err;
     }
   }
 }
 
 /**
- * Asks a yes/no question (`ask` says it): «да»/«нет» or keys 1/2. A stray # or * is ignored; anything
- * unclear repeats the question once; null when there is still no answer.
+ * Asks a yes/no question (`question` names it for `ask`, `say` says it): «да»/«нет» or keys 1/2. A stray
+ * # or * is ignored; anything unclear asks again, within `ask`'s limit.
  */
-export async function askYesNo(env: StepEnv, ask: () => Promise<void>): Promise<boolean | null> {
-  await ask();
-  let attempts = 0;
+export async function askYesNo(env: StepEnv, question: string, say: () => Promise<void>): Promise<boolean> {
+  await ask(env, question, say);
   for (;;) {
-    const heard = await hear(env, { expected: YES_NO });
+    const heard = await hear(env, { expected: YES_NO, ownKeys: ['1', '2', '#', '*'] });
     if (heard.kind === 'dtmf' && (heard.digit === '#' || heard.digit === '*')) continue;
     const answer = yesNo(heard);
     if (answer !== null) return answer;
-    if (++attempts >= 2) return null;
-    await ask();
+    await ask(env, question, say);
   }
 }

@@ -76,7 +76,9 @@ const enqueueStep = z.object({
   ...base,
   type: z.literal('enqueue'),
   reason: z.string().default('caller_request'),
-  on: outcomes(['closed', 'failed']),
+  /** closed: operators' hours over; unserved: nobody serves the queue on this channel (the web chat has
+   *  no operator desk yet), so the caller must be offered another way (an inquiry), not a wait. */
+  on: outcomes(['closed', 'failed', 'unserved']),
 });
 
 const forwardStep = z.object({
@@ -152,6 +154,15 @@ export const flowSchema = z.object({
   emergency: stepId.optional(),
   /** Said to a greeting («здравствуйте», «алло») at any step; the step keeps listening. */
   greetingPrompt: z.string().default('greeting_reply'),
+  /** Where a request for an operator («оператор», key 0 where keys are not digits of a number) leads,
+   *  wherever the call is. */
+  operator: stepId.optional(),
+  /** Where a goodbye leads, wherever the call is. */
+  goodbye: stepId.optional(),
+  /** Where a question leads once it was asked `maxAsks` times without an answer (no step loops). */
+  escalation: stepId.optional(),
+  /** How many times a question may be asked (reprompts included) before the call escalates. */
+  maxAsks: z.number().int().min(1).max(5).default(2),
   /** Silence the caller gets before a reprompt, in real time (voice) or simulated time. */
   noInputMs: z.number().int().min(1000).max(60000).default(6000),
   steps: z.array(stepSchema).min(1),
@@ -192,8 +203,10 @@ export function parseFlow(doc: unknown): Flow {
   }
   const start = flow.start ?? flow.steps[0]!.id;
   if (!ids.has(start)) problems.push(`  start: unknown step "${start}"`);
-  if (flow.emergency && !ids.has(flow.emergency))
-    problems.push(`  emergency: unknown step "${flow.emergency}"`);
+  for (const field of ['emergency', 'operator', 'goodbye', 'escalation'] as const) {
+    const to = flow[field];
+    if (to && !ids.has(to)) problems.push(`  ${field}: unknown step "${to}"`);
+  }
   if (problems.length > 0)
     throw new OtklikError('VALIDATION_FAILED', `invalid call flow "${flow.id}":\n${problems.join('\n')}`);
   return { ...flow, start };

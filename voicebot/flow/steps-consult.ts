@@ -6,7 +6,7 @@
  */
 import type { Menu, MenuItem } from '../../kb/types.js';
 import type { Heard } from '../engine/dialog.js';
-import { FlowError, follow, hear, type StepEnv, type StepHandler, YES_NO, yesNo } from './runner.js';
+import { ask, FlowError, follow, hear, type StepEnv, type StepHandler, YES_NO, yesNo } from './runner.js';
 
 /** Is this an intent that names a question of the line (not dialog control or out of scope)? */
 export function isQuestionIntent(intent: string): boolean {
@@ -73,24 +73,21 @@ export const menuStep: StepHandler<'menu'> = async (step, env) => {
   if (!menu) throw new FlowError(`menu "${step.menu}" is not in the knowledge base`);
   if (dialog.deps.speechAvailable === false) await dialog.sayPrompt('speech_unavailable');
   let noInput = 0;
-  await dialog.sayPrompt(menu.promptId);
+  const askMenu = () => ask(env, `${step.id}:${menu!.id}`, () => dialog.sayPrompt(menu!.promptId));
+  await askMenu();
   for (;;) {
-    const heard = await hear(env);
+    const heard = await hear(env, { ownKeys: menu.items.map((i) => i.digit) });
     let item: MenuItem | null = null;
     if (heard.kind === 'silence') {
       if (++noInput > step.retries) return follow(step, 'no_input');
-      await dialog.sayPrompt('no_input');
-      await dialog.sayPrompt(menu.promptId);
+      await dialog.sayPrompt('no_input', {}, { repeatable: false });
+      await askMenu();
       continue;
     }
     if (heard.kind === 'dtmf') {
       item = menu.items.find((i) => i.digit === heard.digit) ?? null;
     } else {
       const c = heard.classification;
-      if (c.intent === 'dialog.repeat') {
-        await dialog.sayPrompt(menu.promptId);
-        continue;
-      }
       const question = isQuestionIntent(c.intent);
       // A clear question goes straight to the consult; a topic word picks the menu item.
       if (question && !c.needsConfirmation) {
@@ -105,12 +102,13 @@ export const menuStep: StepHandler<'menu'> = async (step, env) => {
     }
     if (!item) {
       if (++dialog.noMatchCount >= step.maxNoMatch) return follow(step, 'no_match');
-      await dialog.sayPrompt('no_match');
-      await dialog.sayPrompt(menu.promptId);
+      await dialog.sayPrompt('no_match', {}, { repeatable: false });
+      await askMenu();
       continue;
     }
     if (item.action.kind === 'message' && item.action.promptId === menu.promptId) {
-      // «Повторить меню» is a message item that plays the menu itself: stay in the menu.
+      // «Повторить меню» is a message item that plays the menu itself: the caller asked, so it is not
+      // counted as the bot asking again.
       await dialog.sayPrompt(menu.promptId);
       continue;
     }
@@ -119,7 +117,7 @@ export const menuStep: StepHandler<'menu'> = async (step, env) => {
     const sub = await kb.menu(result.submenu!);
     if (!sub) throw new FlowError(`submenu "${result.submenu}" is not in the knowledge base`);
     menu = sub;
-    await dialog.sayPrompt(menu.promptId);
+    await askMenu();
   }
 };
 
@@ -130,33 +128,31 @@ async function topicTitle(env: StepEnv): Promise<string> {
 
 export const listenStep: StepHandler<'listen'> = async (step, env) => {
   const { dialog } = env;
-  const sayOwnPrompt = async () => {
-    if (step.prompt) await dialog.sayPrompt(step.prompt, { topic: await topicTitle(env) });
+  const askOwn = async () => {
+    if (!step.prompt) return;
+    const topic = await topicTitle(env);
+    await ask(env, `${step.id}:${step.prompt}`, () => dialog.sayPrompt(step.prompt!, { topic }));
   };
-  await sayOwnPrompt();
+  await askOwn();
   let noInput = 0;
   for (;;) {
-    const heard: Heard = await hear(env);
+    const heard: Heard = await hear(env, { ownKeys: Object.keys(step.digits) });
     if (heard.kind === 'silence') {
       if (++noInput > step.noInputRetries) return follow(step, 'no_input');
-      await dialog.sayPrompt('no_input');
-      await sayOwnPrompt();
+      await dialog.sayPrompt('no_input', {}, { repeatable: false });
+      await askOwn();
       continue;
     }
     if (heard.kind === 'dtmf') {
       const to = step.digits[heard.digit];
       if (to) return to;
-      await dialog.sayPrompt('no_match');
+      await dialog.sayPrompt('no_match', {}, { repeatable: false });
       continue;
     }
     const c = heard.classification;
-    if (c.intent === 'dialog.repeat') {
-      await dialog.say(dialog.lastBotText);
-      continue;
-    }
     if (c.intent === 'out_of_scope') {
       if (++dialog.noMatchCount >= step.maxNoMatch) return follow(step, 'no_match');
-      await dialog.sayPrompt('no_match');
+      await dialog.sayPrompt('no_match', {}, { repeatable: false });
       continue;
     }
     dialog.classification = c;
@@ -223,6 +219,7 @@ export const answerStep: StepHandler<'answer'> = async (step, env) => {
     return follow(step, 'unavailable');
   }
   dialog.answers.push({ intent: answer.intentId, answerVersion: answer.versionTag });
+  dialog.progressed();
   await dialog.say(answer.speech, { answerVersion: answer.versionTag });
   return follow(step, 'answered');
 };
@@ -232,13 +229,15 @@ export const confirmStep: StepHandler<'confirm'> = async (step, env) => {
   const c = dialog.classification;
   if (!c) throw new FlowError(`step "${step.id}": nothing to confirm`);
   const title = (await kb.intent(c.intent))?.title ?? c.intent;
+  const askConfirm = () =>
+    ask(env, `${step.id}:${step.prompt}`, () => dialog.sayPrompt(step.prompt, { title }));
   let silences = 0;
-  await dialog.sayPrompt(step.prompt, { title });
+  await askConfirm();
   for (;;) {
-    const heard = await hear(env, { expected: YES_NO });
+    const heard = await hear(env, { expected: YES_NO, ownKeys: ['1', '2'] });
     if (heard.kind === 'silence') {
       if (++silences > 1) return follow(step, 'no_input');
-      await dialog.sayPrompt(step.prompt, { title });
+      await askConfirm();
       continue;
     }
     const answer = yesNo(heard);
@@ -250,6 +249,6 @@ export const confirmStep: StepHandler<'confirm'> = async (step, env) => {
       dialog.noMatchCount++;
       return follow(step, 'no');
     }
-    await dialog.sayPrompt(step.prompt, { title });
+    await askConfirm();
   }
 };

@@ -10,7 +10,7 @@ import { saveSurvey } from '../records/calls.js';
 import { createEscalation, type EscalationContext } from '../records/escalations.js';
 import { registerInquiry } from '../records/inquiries.js';
 import { formatPhone, normalizePhone } from './prompts.js';
-import { askYesNo, follow, hear, type StepEnv, type StepHandler } from './runner.js';
+import { ask, askYesNo, follow, hear, type StepEnv, type StepHandler } from './runner.js';
 import { isQuestionIntent, operatorsOpen, responsibleAgency } from './steps-consult.js';
 
 const digitWords: Record<string, string> = {
@@ -97,8 +97,12 @@ export async function abandonQueue(
 export const enqueueStep: StepHandler<'enqueue'> = async (step, env) => {
   const { dialog } = env;
   if (!(await operatorsOpen(env))) return follow(step, 'closed');
+  // Nobody could take the call off this queue (the web chat has no operator desk yet): telling the caller
+  // to stay on the line would be a wait without end. The flow offers another way (an inquiry); a flow
+  // without an `unserved` branch takes its after-hours branch.
+  if (env.operatorQueue === false) return follow(step, step.on.unserved ? 'unserved' : 'closed');
   await dialog.sayPrompt('escalate');
-  const reason = dialog.noMatchCount >= 2 ? 'misunderstood' : step.reason;
+  const reason = dialog.escalationReason ?? (dialog.noMatchCount >= 2 ? 'misunderstood' : step.reason);
   await escalate(env, reason);
   await dialog.sayPrompt('queue_wait');
   // Waiting for an operator: the caller stays with the bot's hold messages until telephony bridges the
@@ -131,11 +135,11 @@ export const forwardStep: StepHandler<'forward'> = async (step, env) => {
 };
 
 /** Collects a callback number by voice or keys (ended by #, 11 digits, or a pause). */
-async function askNumber(env: StepEnv): Promise<string | null> {
-  await env.dialog.sayPrompt('inquiry_number_ask');
+async function askNumber(env: StepEnv, stepId: string): Promise<string | null> {
+  await ask(env, `${stepId}:inquiry_number_ask`, () => env.dialog.sayPrompt('inquiry_number_ask'));
   let digits = '';
   for (;;) {
-    const heard = await hear(env);
+    const heard = await hear(env, { ownKeys: 'all', notQuestion: true });
     if (heard.kind === 'dtmf') {
       if (heard.digit === '#') break;
       if (/\d/.test(heard.digit)) digits += heard.digit;
@@ -148,41 +152,68 @@ async function askNumber(env: StepEnv): Promise<string | null> {
   return normalizePhone(digits);
 }
 
+/**
+ * What the inquiry is about: the caller's own words (those said where the bot asked an open question, since
+ * the last answer; a request such as «перезвоните мне» only when they said nothing else), the topic and
+ * the agency of the question the bot recognized. An agency is never guessed from the line's own service
+ * topic: without one, staff choose it in «Обращения» before the inquiry is sent.
+ */
+async function inquirySubject(env: StepEnv): Promise<{
+  question: string;
+  intentId: string | null;
+  topicId: string | null;
+  agencyId: string | null;
+}> {
+  const { dialog, kb } = env;
+  const said = dialog.questionTexts;
+  const own = said.filter((s) => !s.intent.startsWith('service.'));
+  const question = (own.length > 0 ? own : said).map((s) => s.text).join(' / ');
+  const lineTopic = (id: string | null | undefined) => !id || id === 'service' || id === 'dialog';
+  const askedIntent = [...dialog.intents]
+    .reverse()
+    .find((i) => isQuestionIntent(i.intent) && !i.intent.startsWith('service.'));
+  const intent = askedIntent ? await kb.intent(askedIntent.intent) : null;
+  const topicId = [intent?.topicId, dialog.topicId].find((t) => !lineTopic(t)) ?? null;
+  const agencyId = (dialog.agencyId ?? (topicId ? (await kb.topic(topicId))?.agencyId : null)) || null;
+  return { question, intentId: intent?.id ?? null, topicId, agencyId };
+}
+
 export const inquiryStep: StepHandler<'inquiry'> = async (step, env) => {
-  const { dialog, kb, sql } = env;
+  const { dialog, sql } = env;
   if (step.offer) {
-    const consent = await askYesNo(env, () => dialog.sayPrompt('inquiry_offer'));
-    if (consent !== true) return follow(step, 'declined');
+    const consent = await askYesNo(env, `${step.id}:inquiry_offer`, () => dialog.sayPrompt('inquiry_offer'));
+    if (!consent) return follow(step, 'declined');
   }
   let number = normalizePhone(dialog.deps.meta.from ?? '');
-  let confirmed = false;
-  for (let attempt = 0; attempt < 3 && !confirmed; attempt++) {
+  for (;;) {
     if (!number) {
-      number = await askNumber(env);
+      number = await askNumber(env, step.id);
       if (!number) {
-        await dialog.sayPrompt('no_match');
+        await dialog.sayPrompt('no_match', {}, { repeatable: false });
         continue;
       }
     }
     const shown = formatPhone(number);
-    const answer = await askYesNo(env, () => dialog.sayPrompt('inquiry_number_confirm', { number: shown }));
-    if (answer === true) confirmed = true;
-    else if (answer === false) number = null;
+    const confirmed = await askYesNo(env, `${step.id}:inquiry_number_confirm`, () =>
+      dialog.sayPrompt('inquiry_number_confirm', { number: shown }),
+    );
+    if (confirmed) break;
+    number = null;
   }
-  if (!confirmed || !number) return follow(step, 'declined');
-  const c = dialog.classification;
-  const intent = c ? await kb.intent(c.intent) : null;
-  // The question is the last thing the caller asked about the line's topics, not «перезвоните мне».
-  const asked = [...dialog.intents]
-    .reverse()
-    .find((i) => isQuestionIntent(i.intent) && !i.intent.startsWith('service.'));
-  const question = asked?.text ?? c?.text ?? '';
+  let subject = await inquirySubject(env);
+  if (!subject.question) {
+    // Keys only so far: the staff and the agency need the question in the caller's words.
+    await ask(env, `${step.id}:inquiry_question_ask`, () => dialog.sayPrompt('inquiry_question_ask'));
+    const heard = await hear(env);
+    subject = await inquirySubject(env);
+    if (!subject.question && heard.kind === 'speech') subject.question = heard.text;
+  }
   const inquiry = await registerInquiry(sql, {
     callId: dialog.deps.callId,
-    question: question || 'Просьба перезвонить',
-    intentId: c && c.intent !== 'service.callback' ? c.intent : null,
-    topicId: intent?.topicId ?? dialog.topicId,
-    agencyId: await responsibleAgency(env),
+    question: subject.question || 'Абонент не назвал вопрос',
+    intentId: subject.intentId,
+    topicId: subject.topicId,
+    agencyId: subject.agencyId,
     callbackNumber: number,
     receivedAt: dialog.deps.wallClock(),
   });
@@ -232,8 +263,8 @@ export function surveyScore(heard: Heard): number | null {
 
 export const surveyStep: StepHandler<'survey'> = async (step, env) => {
   const { dialog, sql, log } = env;
-  await dialog.sayPrompt('survey');
-  const score = surveyScore(await hear(env));
+  await ask(env, `${step.id}:survey`, () => dialog.sayPrompt('survey'));
+  const score = surveyScore(await hear(env, { ownKeys: 'all', notQuestion: true }));
   if (score !== null) {
     await saveSurvey(sql, dialog.deps.callId, score, dialog.deps.wallClock()).catch((err) =>
       log.error({ err }, 'cannot store the survey score'),

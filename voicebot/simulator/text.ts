@@ -23,7 +23,10 @@ export function speechMs(text: string): number {
   return 400 + text.length * 70;
 }
 
-export type SimulatorDeps = Omit<SessionDeps, 'now' | 'clock' | 'channel' | 'mode'>;
+export type SimulatorDeps = Omit<SessionDeps, 'now' | 'clock' | 'channel' | 'mode'> & {
+  /** `text` plays the script as the web chat does (no operator desk there); default a simulated call. */
+  channel?: 'simulator' | 'text';
+};
 
 export interface SimulatedCall extends SimulationResult {
   callId: string;
@@ -31,7 +34,10 @@ export interface SimulatedCall extends SimulationResult {
   unusedTurns: number;
 }
 
-export async function simulateTextCall(script: CallerScript, deps: SimulatorDeps): Promise<SimulatedCall> {
+export async function simulateTextCall(
+  script: CallerScript,
+  { channel = 'simulator', ...deps }: SimulatorDeps,
+): Promise<SimulatedCall> {
   const clock = new SimClock();
   const startedAt = script.at ? new Date(script.at) : new Date();
   const leg = new TextLeg({
@@ -39,13 +45,13 @@ export async function simulateTextCall(script: CallerScript, deps: SimulatorDeps
     from: script.caller ?? defaultCaller,
     to: script.number ?? '122',
     startedAt,
-    channel: 'simulator',
+    channel,
   });
   leg.onBotMessage((m) => clock.advance(speechMs(m.text)));
   const session = new CallSession(leg, {
     ...deps,
     mode: 'text',
-    channel: 'simulator',
+    channel,
     clock: clock.now,
     now: () => new Date(startedAt.getTime() + clock.now()),
   });
