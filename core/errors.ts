@@ -16,6 +16,11 @@ export type ErrorCode =
   | 'CANCELLED'
   | 'UNAVAILABLE'
   | 'FORBIDDEN'
+  /** The approver wrote or submitted the draft: approval is someone else's act (HTTP 403). */
+  | 'APPROVER_IS_AUTHOR'
+  /** The approver's account belongs to no agency, or to another agency than the topic's (HTTP 403). */
+  | 'APPROVER_WITHOUT_AGENCY'
+  | 'APPROVER_OTHER_AGENCY'
   | 'INTERNAL';
 
 export class OtklikError extends Error {
