@@ -40,13 +40,15 @@ describe('staff web UI in a real browser', { skip: browserMissing }, () => {
   before(async () => {
     db = await openTestDb('pglite');
     await ensureSeeded(db.sql);
-    for (const [login, role, name] of [
-      ['sidorova', 'supervisor', 'Сидорова А. В.'],
-      ['petrova', 'editor', 'Петрова Е. Н.'],
-      ['ivanov', 'approver', 'Иванов П. С.'],
-      ['kuznetsov', 'operator', 'Кузнецов Д. А.'],
+    for (const [login, role, name, agency] of [
+      ['sidorova', 'supervisor', 'Сидорова А. В.', null],
+      ['petrova', 'editor', 'Петрова Е. Н.', null],
+      ['ivanov', 'approver', 'Иванов П. С.', 'minzdrav'],
+      ['orlova', 'approver', 'Орлова М. И.', 'minsoc'],
+      ['kuznetsov', 'operator', 'Кузнецов Д. А.', null],
+      ['chief', 'admin', 'Главный администратор', null],
     ] as const) {
-      await addUser(db.sql, { login, role, name, password });
+      await addUser(db.sql, { login, role, name, agency, password });
     }
     await createCall(db.sql, {
       id: 'call-ui-1',
@@ -357,8 +359,20 @@ describe('staff web UI in a real browser', { skip: browserMissing }, () => {
       screen: 'Новая редакция скрипта о диспансеризации.',
       author: 'petrova',
     });
-    await editor.submitForApproval('health.checkup', draft.version);
+    await editor.submitForApproval('health.checkup', draft.version, 'petrova');
     const kb = openKnowledgeBase(db.sql);
+    assert.notEqual((await kb.approvedAnswer('health.checkup'))?.version, draft.version);
+
+    // An approver of another agency is told why not, and nothing is served.
+    const other = await signIn('orlova');
+    await other.getByRole('link', { name: 'База знаний' }).click();
+    await other.locator(`button[data-intent="health.checkup"][data-act="approve"]`).click();
+    await other
+      .locator('.answer', { hasText: 'health.checkup' })
+      .getByRole('alert')
+      .filter({ hasText: 'Скрипты темы «Здравоохранение» согласует Министерство здравоохранения' })
+      .waitFor();
+    await other.close();
     assert.notEqual((await kb.approvedAnswer('health.checkup'))?.version, draft.version);
 
     const page = await signIn('ivanov');
@@ -371,6 +385,34 @@ describe('staff web UI in a real browser', { skip: browserMissing }, () => {
     assert.equal(served?.version, draft.version);
     assert.equal(served?.approvedBy, 'ivanov');
     await page.close();
+  });
+
+  it('the call card shows an operator the caller number masked, a supervisor in clear', async () => {
+    for (const [login, shown] of [
+      ['kuznetsov', '*********67'],
+      ['sidorova', '+79991234567'],
+    ] as const) {
+      const page = await signIn(login);
+      await page.getByRole('link', { name: 'Звонки' }).click();
+      await page.locator('#calls-table tr[data-id="call-ui-1"]').click();
+      await page
+        .locator('#call-detail .caller')
+        .filter({ hasText: `Абонент: ${shown}` })
+        .waitFor();
+      await page.close();
+    }
+  });
+
+  it('the admin sees the staff with their roles and agencies; others have no such page', async () => {
+    const page = await signIn('chief');
+    await page.getByRole('link', { name: 'Сотрудники' }).click();
+    const row = page.locator('#users-table tr', { hasText: 'ivanov' });
+    await row.getByText('согласующий').waitFor();
+    await row.getByText('Министерство здравоохранения Энской области').waitFor();
+    await page.close();
+    const operator = await signIn('kuznetsov');
+    assert.equal(await operator.getByRole('link', { name: 'Сотрудники' }).isVisible(), false);
+    await operator.close();
   });
 
   it('a supervisor turns on an incident announcement from the UI', async () => {
