@@ -46,7 +46,6 @@ describe('staff web UI in a real browser', { skip: browserMissing }, () => {
       ['ivanov', 'approver', 'Иванов П. С.', 'minzdrav'],
       ['orlova', 'approver', 'Орлова М. И.', 'minsoc'],
       ['kuznetsov', 'operator', 'Кузнецов Д. А.', null],
-      ['chief', 'admin', 'Главный администратор', null],
     ] as const) {
       await addUser(db.sql, { login, role, name, agency, password });
     }
@@ -385,34 +384,6 @@ describe('staff web UI in a real browser', { skip: browserMissing }, () => {
     assert.equal(served?.version, draft.version);
     assert.equal(served?.approvedBy, 'ivanov');
     await page.close();
-  });
-
-  it('the call card shows an operator the caller number masked, a supervisor in clear', async () => {
-    for (const [login, shown] of [
-      ['kuznetsov', '*********67'],
-      ['sidorova', '+79991234567'],
-    ] as const) {
-      const page = await signIn(login);
-      await page.getByRole('link', { name: 'Звонки' }).click();
-      await page.locator('#calls-table tr[data-id="call-ui-1"]').click();
-      await page
-        .locator('#call-detail .caller')
-        .filter({ hasText: `Абонент: ${shown}` })
-        .waitFor();
-      await page.close();
-    }
-  });
-
-  it('the admin sees the staff with their roles and agencies; others have no such page', async () => {
-    const page = await signIn('chief');
-    await page.getByRole('link', { name: 'Сотрудники' }).click();
-    const row = page.locator('#users-table tr', { hasText: 'ivanov' });
-    await row.getByText('согласующий').waitFor();
-    await row.getByText('Министерство здравоохранения Энской области').waitFor();
-    await page.close();
-    const operator = await signIn('kuznetsov');
-    assert.equal(await operator.getByRole('link', { name: 'Сотрудники' }).isVisible(), false);
-    await operator.close();
   });
 
   it('a supervisor turns on an incident announcement from the UI', async () => {

@@ -19,6 +19,7 @@ import { OperatorQueue } from '../telephony/queue.js';
 import { recordingFinished, recordingStarted } from '../telephony/records.js';
 import { createCall } from '../voicebot/records/index.js';
 import { encodeWav } from '../voicebot/speech/audio/wav.js';
+import { browserMissing, launchBrowser } from './support/browser.js';
 import { openTestDb, type TestDb } from './support/db.js';
 import { seedInquiry } from './support/inquiries.js';
 
@@ -325,6 +326,45 @@ describe('who may do what, route by route', () => {
       addUser(db.sql, { login: 'x', role: 'approver', name: 'X', agency: 'minfin', password }),
       /unknown agency "minfin"/,
     );
+  });
+
+  it('shows it in the UI: the call card masks the number for an operator; the admin lists the staff', {
+    skip: browserMissing,
+  }, async () => {
+    const browser = await launchBrowser();
+    try {
+      const signIn = async (login: string) => {
+        const page = await browser.newPage();
+        await page.goto(base);
+        await page.getByLabel('Логин').fill(login);
+        await page.getByLabel('Пароль').fill(password);
+        await page.getByRole('button', { name: 'Войти' }).click();
+        await page.locator('#whoami').filter({ hasText: /./ }).waitFor();
+        return page;
+      };
+      for (const [login, shown] of [
+        ['kuznetsov', '*********67'],
+        ['sidorova', '+79991234567'],
+      ] as const) {
+        const page = await signIn(login);
+        await page.getByRole('link', { name: 'Звонки' }).click();
+        await page.locator('#calls-table tr[data-id="call-rbac-1"]').click();
+        await page
+          .locator('#call-detail .caller')
+          .filter({ hasText: `Абонент: ${shown}` })
+          .waitFor();
+        assert.equal(await page.getByRole('link', { name: 'Сотрудники' }).isVisible(), false);
+        await page.close();
+      }
+      const page = await signIn('boss');
+      await page.getByRole('link', { name: 'Сотрудники' }).click();
+      const row = page.locator('#users-table tr', { hasText: 'ivanov' });
+      await row.getByText('согласующий').waitFor();
+      await row.getByText('Министерство здравоохранения Энской области').waitFor();
+      await page.close();
+    } finally {
+      await browser.close();
+    }
   });
 
   it('sends security headers that let only the UI itself run scripts', async () => {
