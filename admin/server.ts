@@ -1,11 +1,13 @@
 import { fileURLToPath } from 'node:url';
+import helmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyPluginAsync, type RouteOptions } from 'fastify';
 import type { Logger } from '../core/log.js';
 import type { Sql } from '../kb/store/sql.js';
 import { frameworkErrors, installErrorHandling } from './http-errors.js';
-import { authPlugin } from './plugins/auth.js';
+import { authPlugin, type SignInLimits } from './plugins/auth.js';
+import { securityHeaders } from './security.js';
 import type { TypedApp } from './typed.js';
 
 export interface ComponentHealth {
@@ -19,6 +21,8 @@ export interface AdminOptions {
   /** Health of each part (speech engines, NLU model, telephony...), shown at /api/health and in the UI. */
   health?: () => Promise<Record<string, ComponentHealth>>;
   /** Each admin area is a fastify plugin; serve passes the areas it runs (text chat, KB, calls, queue...). */
+  /** Failed sign-ins allowed per login, and the lockout after them (config signIn). */
+  signIn?: SignInLimits;
   plugins?: Array<{ plugin: FastifyPluginAsync<never> | ((app: TypedApp) => Promise<void>); opts?: unknown }>;
   /** Sees every route as it is registered, with its schemas (the API fuzz test walks them all). */
   onRoute?: (route: RouteOptions) => void;
@@ -38,9 +42,11 @@ export async function build(opts: AdminOptions): Promise<TypedApp> {
   // Errors carry a code, a Russian message and whether a retry helps; bad input is a 4xx, never a 500.
   installErrorHandling(app);
 
-  await app.register(authPlugin, { sql: opts.sql });
+  await app.register(helmet, securityHeaders(uiDir));
+  await app.register(authPlugin, { sql: opts.sql, ...(opts.signIn ? { signIn: opts.signIn } : {}) });
 
-  app.get('/api/health', async () => {
+  // Anyone may ask whether the line works; what is broken (and the error texts) only staff see.
+  app.get('/api/health', async (request) => {
     const components: Record<string, ComponentHealth> = {};
     try {
       await opts.sql.query('SELECT 1');
@@ -52,7 +58,7 @@ export async function build(opts: AdminOptions): Promise<TypedApp> {
     const status = Object.values(components).every((c) => c.status === 'ready' || c.status === 'off')
       ? 'ok'
       : 'degraded';
-    return { status, components };
+    return request.staff ? { status, components } : { status };
   });
 
   for (const { plugin, opts: pluginOpts } of opts.plugins ?? []) {

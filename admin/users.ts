@@ -11,6 +11,8 @@ export interface StaffUser {
   login: string;
   name: string;
   role: Role;
+  /** The agency (KB participant id) the account belongs to; an approver approves only its topics. */
+  agency: string | null;
 }
 
 const scrypt = promisify(scryptCb) as (pw: string, salt: Buffer, len: number) => Promise<Buffer>;
@@ -29,16 +31,34 @@ async function verifyPassword(password: string, stored: string): Promise<boolean
   return timingSafeEqual(key, Buffer.from(keyHex, 'hex'));
 }
 
+/**
+ * An unknown or disabled login is checked against this hash, so that it takes as long as a known login
+ * with a wrong password: the response time does not tell which logins exist.
+ */
+let dummyHash: Promise<string> | undefined;
+
 const tokenHash = (token: string) => createHash('sha256').update(token).digest('hex');
 
-export async function addUser(sql: Sql, user: StaffUser & { password: string }): Promise<void> {
+type NewUser = Omit<StaffUser, 'agency'> & { agency?: string | null; password: string };
+
+export async function addUser(sql: Sql, user: NewUser): Promise<void> {
   if (!roles.includes(user.role)) throw new OtklikError('VALIDATION_FAILED', `unknown role "${user.role}"`);
   if (user.password.length < 8)
     throw new OtklikError('VALIDATION_FAILED', 'password must have at least 8 characters');
+  const agency = user.agency?.trim() || null;
+  if (agency) {
+    const known = await sql.query<{ id: string }>('SELECT id FROM participants ORDER BY id');
+    if (!known.some((p) => p.id === agency)) {
+      throw new OtklikError(
+        'VALIDATION_FAILED',
+        `unknown agency "${agency}": expected a participant id of the knowledge base (${known.map((p) => p.id).join(', ') || 'none loaded yet'})`,
+      );
+    }
+  }
   const rows = await sql.query(
-    `INSERT INTO admin_users (login, name, role, password_hash) VALUES ($1, $2, $3, $4)
+    `INSERT INTO admin_users (login, name, role, password_hash, agency) VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT (login) DO NOTHING RETURNING login`,
-    [user.login, user.name, user.role, await hashPassword(user.password)],
+    [user.login, user.name, user.role, await hashPassword(user.password), agency],
   );
   if (rows.length === 0) throw new OtklikError('CONFLICT', `user "${user.login}" already exists`);
 }
@@ -48,17 +68,33 @@ export async function countUsers(sql: Sql): Promise<number> {
   return row?.n ?? 0;
 }
 
-/** Checks a password and opens a session; returns the bearer token, or null for wrong credentials. */
+/** Staff accounts for the admin's user list (no password hashes). */
+export async function listUsers(
+  sql: Sql,
+): Promise<Array<StaffUser & { disabled: boolean; agencyName: string | null }>> {
+  return sql.query(
+    `SELECT u.login, u.name, u.role, u.agency, p.name AS "agencyName", u.disabled
+       FROM admin_users u LEFT JOIN participants p ON p.id = u.agency ORDER BY u.login`,
+  );
+}
+
+/**
+ * Checks a password and opens a session; returns the bearer token, or null for wrong credentials. The
+ * password hash is always computed (against a dummy for an unknown login), so both cost the same time.
+ */
 export async function login(
   sql: Sql,
   loginName: string,
   password: string,
 ): Promise<{ token: string; user: StaffUser } | null> {
   const [row] = await sql.query<StaffUser & { password_hash: string; disabled: boolean }>(
-    'SELECT login, name, role, password_hash, disabled FROM admin_users WHERE login = $1',
+    'SELECT login, name, role, agency, password_hash, disabled FROM admin_users WHERE login = $1',
     [loginName],
   );
-  if (!row || row.disabled || !(await verifyPassword(password, row.password_hash))) return null;
+  dummyHash ??= hashPassword(randomBytes(16).toString('hex'));
+  const stored = row && !row.disabled ? row.password_hash : await dummyHash;
+  const matches = await verifyPassword(password, stored);
+  if (!row || row.disabled || !matches) return null;
   const token = randomBytes(24).toString('base64url');
   await sql.query('INSERT INTO admin_sessions (token_hash, login, expires_at) VALUES ($1, $2, $3)', [
     tokenHash(token),
@@ -66,12 +102,12 @@ export async function login(
     new Date(Date.now() + SESSION_TTL_MS),
   ]);
   await audit(sql, row.login, 'login');
-  return { token, user: { login: row.login, name: row.name, role: row.role } };
+  return { token, user: { login: row.login, name: row.name, role: row.role, agency: row.agency } };
 }
 
 export async function userByToken(sql: Sql, token: string): Promise<StaffUser | null> {
   const [row] = await sql.query<StaffUser>(
-    `SELECT u.login, u.name, u.role FROM admin_sessions s JOIN admin_users u ON u.login = s.login
+    `SELECT u.login, u.name, u.role, u.agency FROM admin_sessions s JOIN admin_users u ON u.login = s.login
      WHERE s.token_hash = $1 AND s.expires_at > $2 AND NOT u.disabled`,
     // The expiry was computed on this process's clock; compare on the same clock, not the database server's.
     [tokenHash(token), new Date()],

@@ -61,14 +61,23 @@ export function register(program: Command): void {
     .description('добавить сотрудника (пароль берётся из OTKLIK_USER_PASSWORD)')
     .requiredOption('--role <role>', `роль: ${roles.join(', ')}`)
     .requiredOption('--name <name>', 'ФИО')
-    .action(async (login: string, opts: { role: string; name: string }) => {
+    .option('--agency <id>', 'ведомство (участник из базы знаний): согласующий согласует только его темы')
+    .action(async (login: string, opts: { role: string; name: string; agency?: string }) => {
       const password = process.env.OTKLIK_USER_PASSWORD;
       if (!password)
         throw new OtklikError('VALIDATION_FAILED', "set OTKLIK_USER_PASSWORD to the new user's password");
       const ctx = createCliContext();
       try {
-        await addUser(await ctx.store(), { login, name: opts.name, role: opts.role as Role, password });
-        process.stdout.write(`Сотрудник ${login} (${opts.role}) добавлен\n`);
+        await addUser(await ctx.store(), {
+          login,
+          name: opts.name,
+          role: opts.role as Role,
+          agency: opts.agency ?? null,
+          password,
+        });
+        process.stdout.write(
+          `Сотрудник ${login} (${opts.role}${opts.agency ? `, ведомство ${opts.agency}` : ''}) добавлен\n`,
+        );
       } finally {
         await ctx.close();
       }

@@ -131,6 +131,7 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
       sql,
       log,
       health,
+      signIn: config.signIn,
       plugins: [
         { plugin: kbPlugin, opts: { sql } },
         { plugin: incidentsPlugin, opts: { sql } },

@@ -74,6 +74,13 @@ export const configSchema = z.object({
       sweepIntervalMs: ms.default(60000),
     })
     .default({ sweepIntervalMs: 60000 }),
+  signIn: z
+    .object({
+      /** Failed sign-ins a login may have within lockoutMs; the next attempts are refused until it ends. */
+      maxFailures: wholeNumber('a whole number of attempts').pipe(z.number().min(1)).default(5),
+      lockoutMs: ms.default(900000),
+    })
+    .default({ maxFailures: 5, lockoutMs: 900000 }),
   nlu: z.object({ modelDir: z.string().default('./models/nlu') }).default({ modelDir: './models/nlu' }),
   telephony: z
     .object({
@@ -138,6 +145,8 @@ export const envMap: Record<string, string> = {
   SMTP_URL: 'mail.smtpUrl',
   MAIL_FROM: 'mail.from',
   JOBS_SWEEP_INTERVAL_MS: 'jobs.sweepIntervalMs',
+  SIGNIN_MAX_FAILURES: 'signIn.maxFailures',
+  SIGNIN_LOCKOUT_MS: 'signIn.lockoutMs',
   DRACHTIO_HOST: 'telephony.drachtioHost',
   DRACHTIO_PORT: 'telephony.drachtioPort',
   DRACHTIO_SECRET: 'telephony.drachtioSecret',

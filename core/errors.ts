@@ -18,6 +18,11 @@ export type ErrorCode =
   | 'CANCELLED'
   | 'UNAVAILABLE'
   | 'FORBIDDEN'
+  /** The approver wrote or submitted the draft: approval is someone else's act (HTTP 403). */
+  | 'APPROVER_IS_AUTHOR'
+  /** The approver's account belongs to no agency, or to another agency than the topic's (HTTP 403). */
+  | 'APPROVER_WITHOUT_AGENCY'
+  | 'APPROVER_OTHER_AGENCY'
   | 'INTERNAL';
 
 export class OtklikError extends Error {
@@ -56,6 +61,9 @@ const httpStatusOf: Record<ErrorCode, number> = {
   NOT_FOUND: 404,
   CONFLICT: 409,
   CHAT_ENDED: 409,
+  APPROVER_IS_AUTHOR: 403,
+  APPROVER_WITHOUT_AGENCY: 403,
+  APPROVER_OTHER_AGENCY: 403,
   STORE_UNAVAILABLE: 503,
   MODEL_MISSING: 503,
   MODEL_BROKEN: 503,
@@ -75,6 +83,9 @@ const russianByCode: Record<ErrorCode, string> = {
   NOT_FOUND: 'Запись не найдена',
   CONFLICT: 'Действие невозможно в текущем состоянии записи',
   CHAT_ENDED: 'Разговор завершён, сообщение не доставлено',
+  APPROVER_IS_AUTHOR: 'Утвердить ответ может только другой сотрудник, не автор и не отправивший его',
+  APPROVER_WITHOUT_AGENCY: 'Учётная запись не привязана к уполномоченному лицу: утверждение недоступно',
+  APPROVER_OTHER_AGENCY: 'Эту тему утверждает другое уполномоченное лицо',
   STORE_UNAVAILABLE: 'База данных недоступна, повторите позже',
   MODEL_MISSING: 'Модель распознавания не установлена',
   MODEL_BROKEN: 'Модель распознавания повреждена',

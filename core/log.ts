@@ -13,6 +13,14 @@ export function maskPhone(phone: string): string {
   return `${'*'.repeat(Math.max(0, digits.length - 2))}${digits.slice(-2)}`;
 }
 
+/** An IP address for the audit log: the network part only (IPv4 /16, IPv6 /48). */
+export function maskIp(ip: string): string {
+  const v4 = /^(?:::ffff:)?(\d+)\.(\d+)\.\d+\.\d+$/.exec(ip);
+  if (v4) return `${v4[1]}.${v4[2]}.*.*`;
+  if (ip.includes(':')) return `${ip.split(':').slice(0, 3).join(':')}:*`;
+  return '*';
+}
+
 export function maskPii(value: unknown, key = ''): unknown {
   if (value === null || value === undefined) return value;
   if (typeof value === 'string') {

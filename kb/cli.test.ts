@@ -77,6 +77,25 @@ describe('otklik kb commands', () => {
     assert.equal(again.stdout, readFileSync(file, 'utf8'));
   });
 
+  it('audits an import: who ran it, the file, and who approved each approved script', async (t) => {
+    if (serverProblem || !db) return t.skip(serverProblem);
+    const imported = otklik('import', smallFixturePath);
+    assert.equal(imported.code, 0, imported.stderr);
+    assert.match(imported.stdout, /Согласованные версии согласовали: agency\.minzdrav\.ivanov/);
+    const [entry] = await db.sql.query<{ login: string; object: string; details: { approved: unknown[] } }>(
+      `SELECT login, object, details FROM audit_log WHERE action = 'kb.import' ORDER BY id DESC LIMIT 1`,
+    );
+    assert.match(entry?.login ?? '', /^cli/);
+    assert.equal(entry?.object, smallFixturePath);
+    assert.deepEqual(entry?.details.approved, [
+      {
+        answer: 'health.appointment@v1',
+        approvedBy: 'agency.minzdrav.ivanov',
+        approvedAt: '2026-10-02T12:00:00+03:00',
+      },
+    ]);
+  });
+
   it('rejects a broken file with its line and field, exits non-zero and changes nothing', (t) => {
     if (serverProblem) return t.skip(serverProblem);
     const before = otklik('export').stdout;

@@ -1,9 +1,20 @@
 import { writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import type { Command } from 'commander';
+import { audit } from '../admin/users.js';
 import { createCliContext } from '../cli/context.js';
 import { OtklikError } from '../core/errors.js';
 import { ensureSeeded } from './seed.js';
-import { exportKb, importKb, readSourceFile } from './transfer.js';
+import { approvalsOf, exportKb, importKb, readSourceFile } from './transfer.js';
+
+/** Who ran the command, for the audit log: the operating system account (staff logins are the API's). */
+function cliActor(): string {
+  try {
+    return `cli:${userInfo().username}`;
+  } catch {
+    return 'cli';
+  }
+}
 
 /** `otklik kb export|import|seed` (../shared/contracts/cli.md). Failures exit non-zero via reportCliError. */
 export function register(program: Command): void {
@@ -43,10 +54,17 @@ export function register(program: Command): void {
       const ctx = createCliContext();
       try {
         const source = readSourceFile(file);
-        const s = await importKb(await ctx.store(), [source]);
+        // Approved scripts are served to callers at once: the audit log says who loaded them and who approved.
+        let approvers: string[] = [];
+        const s = await importKb(await ctx.store(), [source], async (tx, doc) => {
+          const approved = approvalsOf(doc);
+          approvers = [...new Set(approved.map((a) => a.approvedBy))];
+          await audit(tx, cliActor(), 'kb.import', file, { approved });
+        });
         process.stdout.write(
           `Импортировано: интентов ${s.intents}, фраз ${s.phrases}, версий ответов ${s.answerVersions}, ` +
-            `подсказок ${s.prompts}, дней календаря ${s.calendarDays}\n`,
+            `подсказок ${s.prompts}, дней календаря ${s.calendarDays}\n` +
+            (approvers.length > 0 ? `Согласованные версии согласовали: ${approvers.join(', ')}\n` : ''),
         );
       } finally {
         await ctx.close();

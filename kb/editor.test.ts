@@ -21,10 +21,16 @@ for (const backend of backends) {
       screen: `Экран ${n}.`,
       author: 'editor.petrova',
     });
+    // The approver belongs to the agency responsible for the `service` topic; the author is someone else.
+    const lebedev = { login: 'agency.cur.lebedev', agency: 'governor_office' };
 
     before(async () => {
       db = await openTestDb(backend);
       await importKb(db.sql, [smallFixture()]);
+      await db.sql.query(
+        `INSERT INTO participants (id, name) VALUES ('governor_office', 'Аппарат губернатора')`,
+      );
+      await db.sql.query(`UPDATE topics SET participant_id = 'governor_office' WHERE id = 'service'`);
       kb = openKnowledgeBase(db.sql);
       editor = createKbEditor(db.sql);
     });
@@ -35,14 +41,55 @@ for (const backend of backends) {
       assert.equal(v1.version, 1);
       assert.equal(v1.status, 'draft');
       assert.equal(await kb.approvedAnswer(intent), null);
-      const pending = await editor.submitForApproval(intent, 1);
+      const pending = await editor.submitForApproval(intent, 1, 'editor.smirnov');
       assert.equal(pending.status, 'pending_approval');
       assert.ok(pending.submittedAt);
+      assert.equal(pending.submittedBy, 'editor.smirnov');
       assert.equal(await kb.approvedAnswer(intent), null);
     });
 
+    it("refuses the author, the submitter and anyone outside the topic's agency as approver", async () => {
+      await rejectsWith(
+        'APPROVER_IS_AUTHOR',
+        editor.approve(intent, 1, { login: 'editor.petrova', agency: 'governor_office' }),
+      );
+      await rejectsWith(
+        'APPROVER_IS_AUTHOR',
+        editor.approve(intent, 1, { login: 'editor.smirnov', agency: 'governor_office' }),
+      );
+      await rejectsWith(
+        'APPROVER_WITHOUT_AGENCY',
+        editor.approve(intent, 1, { login: 'admin', agency: null }),
+      );
+      await rejectsWith(
+        'APPROVER_OTHER_AGENCY',
+        editor.approve(intent, 1, { login: 'agency.minzdrav.ivanov', agency: 'minzdrav' }),
+      );
+      await rejectsWith(
+        'APPROVER_OTHER_AGENCY',
+        editor.reject(intent, 1, { login: 'agency.minzdrav.ivanov', agency: 'minzdrav' }, 'не наше'),
+      );
+      const [v1] = await editor.versions(intent);
+      assert.equal(v1?.status, 'pending_approval');
+      assert.equal(v1?.approvedBy, null);
+      assert.equal(await kb.approvedAnswer(intent), null);
+    });
+
+    it('refuses to approve a topic that names no responsible agency', async () => {
+      await db.sql.query(`UPDATE topics SET participant_id = NULL WHERE id = 'service'`);
+      try {
+        await assert.rejects(editor.approve(intent, 1, lebedev), (err) => {
+          assert.ok(isOtklikError(err, 'APPROVER_OTHER_AGENCY'));
+          assert.match(err.message, /не указано ответственное ведомство/);
+          return true;
+        });
+      } finally {
+        await db.sql.query(`UPDATE topics SET participant_id = 'governor_office' WHERE id = 'service'`);
+      }
+    });
+
     it('serves a script once approved, recording who approved it and when', async () => {
-      const approved = await editor.approve(intent, 1, 'agency.cur.lebedev');
+      const approved = await editor.approve(intent, 1, lebedev);
       assert.equal(approved.status, 'approved');
       const served = await kb.approvedAnswer(intent);
       assert.equal(served?.versionTag, 'service.operator@v1');
@@ -55,7 +102,7 @@ for (const backend of backends) {
       await editor.createDraft(intent, draft(2));
       await editor.submitForApproval(intent, 2);
       assert.equal((await kb.approvedAnswer(intent))?.version, 1);
-      await editor.approve(intent, 2, 'agency.cur.lebedev');
+      await editor.approve(intent, 2, lebedev);
       assert.equal((await kb.approvedAnswer(intent))?.versionTag, 'service.operator@v2');
       const statuses = (await editor.versions(intent)).map((v) => [v.version, v.status]);
       assert.deepEqual(statuses, [
@@ -67,7 +114,7 @@ for (const backend of backends) {
     it('sends a rejected script back to draft with the reviewer note, and lets the draft be edited', async () => {
       await editor.createDraft(intent, draft(3));
       await editor.submitForApproval(intent, 3);
-      const rejected = await editor.reject(intent, 3, 'agency.cur.lebedev', 'уточните телефон');
+      const rejected = await editor.reject(intent, 3, lebedev, 'уточните телефон');
       assert.equal(rejected.status, 'draft');
       assert.equal(rejected.reviewNote, 'agency.cur.lebedev: уточните телефон');
       const edited = await editor.updateDraft(intent, 3, { speech: 'Исправленный ответ.' });
@@ -77,17 +124,20 @@ for (const backend of backends) {
     });
 
     it('refuses moves the workflow does not allow', async () => {
-      await rejectsWith('CONFLICT', editor.approve(intent, 3, 'x'));
+      await rejectsWith('CONFLICT', editor.approve(intent, 3, lebedev));
       await rejectsWith('CONFLICT', editor.updateDraft(intent, 2, { speech: 'правка утверждённого' }));
       await rejectsWith('CONFLICT', editor.submitForApproval(intent, 2));
-      await rejectsWith('CONFLICT', editor.approve(intent, 1, 'x'));
-      await rejectsWith('CONFLICT', editor.reject(intent, 3, 'x', 'y'));
+      await rejectsWith('CONFLICT', editor.approve(intent, 1, lebedev));
+      await rejectsWith('CONFLICT', editor.reject(intent, 3, lebedev, 'y'));
       await editor.submitForApproval(intent, 3);
       await rejectsWith('CONFLICT', editor.retire(intent, 3));
-      await rejectsWith('NOT_FOUND', editor.approve(intent, 99, 'x'));
+      await rejectsWith('NOT_FOUND', editor.approve(intent, 99, lebedev));
       await rejectsWith('NOT_FOUND', editor.createDraft('health.covid', draft(1)));
       await rejectsWith('VALIDATION_FAILED', editor.createDraft(intent, { ...draft(1), speech: ' ' }));
-      await rejectsWith('VALIDATION_FAILED', editor.approve(intent, 3, ''));
+      await rejectsWith(
+        'VALIDATION_FAILED',
+        editor.approve(intent, 3, { login: '', agency: 'governor_office' }),
+      );
       // Nothing above changed what is served.
       assert.equal((await kb.approvedAnswer(intent))?.version, 2);
     });

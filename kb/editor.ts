@@ -13,6 +13,10 @@ import type { AnswerStatus, IntentHandling, TopicId } from './types.js';
  *
  * Only a draft's text can change; an approved script is changed by creating a new version. Any other move
  * raises OtklikError('CONFLICT'). Each operation is one transaction.
+ *
+ * Approval is the responsible agency's act, so `approve` (and `reject`) check who acts, whatever the role
+ * or the channel (API, CLI): the reviewer belongs to the agency (KB participant) of the intent's topic, and
+ * an approver is neither the draft's author nor the person who submitted it.
  */
 export interface AnswerVersionInfo {
   intentId: string;
@@ -23,6 +27,7 @@ export interface AnswerVersionInfo {
   author: string | null;
   createdAt: Date | null;
   submittedAt: Date | null;
+  submittedBy: string | null;
   approvedBy: string | null;
   approvedAt: Date | null;
   retiredAt: Date | null;
@@ -46,6 +51,12 @@ export interface DraftInput {
   note?: string;
 }
 
+/** The person who reviews a script: a staff login and the agency (KB participant id) of that account. */
+export interface Reviewer {
+  login: string;
+  agency: string | null;
+}
+
 export interface KbEditor {
   upsertIntent(input: IntentInput): Promise<void>;
   setPhrases(intentId: string, phrases: string[]): Promise<void>;
@@ -57,9 +68,9 @@ export interface KbEditor {
     version: number,
     changes: Partial<Omit<DraftInput, 'author'>>,
   ): Promise<AnswerVersionInfo>;
-  submitForApproval(intentId: string, version: number): Promise<AnswerVersionInfo>;
-  approve(intentId: string, version: number, approvedBy: string): Promise<AnswerVersionInfo>;
-  reject(intentId: string, version: number, reviewer: string, reason: string): Promise<AnswerVersionInfo>;
+  submitForApproval(intentId: string, version: number, submittedBy?: string): Promise<AnswerVersionInfo>;
+  approve(intentId: string, version: number, approver: Reviewer): Promise<AnswerVersionInfo>;
+  reject(intentId: string, version: number, reviewer: Reviewer, reason: string): Promise<AnswerVersionInfo>;
   retire(intentId: string, version: number): Promise<AnswerVersionInfo>;
 }
 
@@ -77,6 +88,7 @@ function toInfo(r: Row): AnswerVersionInfo {
     author: s(r.author),
     createdAt: d(r.created_at),
     submittedAt: d(r.submitted_at),
+    submittedBy: s(r.submitted_by),
     approvedBy: s(r.approved_by),
     approvedAt: d(r.approved_at),
     retiredAt: d(r.retired_at),
@@ -93,6 +105,34 @@ function required(value: string | undefined, field: string): string {
 
 function cleanPhrases(phrases: string[]): string[] {
   return phrases.map((p) => p.trim()).filter((p) => p.length > 0);
+}
+
+/** Refuses a reviewer who does not belong to the agency responsible for the intent's topic. */
+async function requireTopicAgency(tx: Sql, intentId: string, reviewer: Reviewer): Promise<void> {
+  const [topic] = await tx.query<{ title: string; participant_id: string | null; name: string | null }>(
+    `SELECT t.title, t.participant_id, p.name FROM intents i JOIN topics t ON t.id = i.topic_id
+       LEFT JOIN participants p ON p.id = t.participant_id WHERE i.id = $1`,
+    [intentId],
+  );
+  if (!topic) throw new OtklikError('NOT_FOUND', `no intent "${intentId}" in the knowledge base`);
+  if (!reviewer.agency) {
+    throw new OtklikError(
+      'APPROVER_WITHOUT_AGENCY',
+      `Учётная запись ${reviewer.login} не привязана к ведомству: согласовывать скрипты может только представитель ответственного ведомства`,
+    );
+  }
+  if (!topic.participant_id) {
+    throw new OtklikError(
+      'APPROVER_OTHER_AGENCY',
+      `У темы «${topic.title}» не указано ответственное ведомство: согласовать её скрипт некому`,
+    );
+  }
+  if (topic.participant_id !== reviewer.agency) {
+    throw new OtklikError(
+      'APPROVER_OTHER_AGENCY',
+      `Скрипты темы «${topic.title}» согласует ${topic.name ?? topic.participant_id}; учётная запись ${reviewer.login} относится к другому ведомству`,
+    );
+  }
 }
 
 export function createKbEditor(sql: Sql, opts: { now?: () => Date } = {}): KbEditor {
@@ -225,23 +265,30 @@ export function createKbEditor(sql: Sql, opts: { now?: () => Date } = {}): KbEdi
       });
     },
 
-    async submitForApproval(intentId, version) {
+    async submitForApproval(intentId, version, submittedBy) {
       return sql.transaction(async (tx) => {
         await lockVersion(tx, intentId, version, ['draft'], 'submit');
         return update(
           tx,
           intentId,
           version,
-          "status = 'pending_approval', submitted_at = $3, review_note = NULL",
-          [now()],
+          "status = 'pending_approval', submitted_at = $3, submitted_by = $4, review_note = NULL",
+          [now(), submittedBy ?? null],
         );
       });
     },
 
-    async approve(intentId, version, approvedBy) {
-      const by = required(approvedBy, 'approved_by');
+    async approve(intentId, version, approver) {
+      const by = required(approver.login, 'approved_by');
       return sql.transaction(async (tx) => {
-        await lockVersion(tx, intentId, version, ['pending_approval'], 'approve');
+        const row = await lockVersion(tx, intentId, version, ['pending_approval'], 'approve');
+        if (by === row.author || by === row.submitted_by) {
+          throw new OtklikError(
+            'APPROVER_IS_AUTHOR',
+            `${by} ${by === row.author ? 'написал(а)' : 'отправил(а) на согласование'} версию ${version} скрипта ${intentId}: согласовать её должен другой сотрудник ответственного ведомства`,
+          );
+        }
+        await requireTopicAgency(tx, intentId, approver);
         const at = now();
         // The previous approved script stops being served in the same transaction: never two, never a gap.
         await tx.query(
@@ -256,13 +303,18 @@ export function createKbEditor(sql: Sql, opts: { now?: () => Date } = {}): KbEdi
     },
 
     async reject(intentId, version, reviewer, reason) {
-      const by = required(reviewer, 'reviewer');
+      const by = required(reviewer.login, 'reviewer');
       const why = required(reason, 'reason');
       return sql.transaction(async (tx) => {
         await lockVersion(tx, intentId, version, ['pending_approval'], 'reject');
-        return update(tx, intentId, version, "status = 'draft', submitted_at = NULL, review_note = $3", [
-          `${by}: ${why}`,
-        ]);
+        await requireTopicAgency(tx, intentId, reviewer);
+        return update(
+          tx,
+          intentId,
+          version,
+          "status = 'draft', submitted_at = NULL, submitted_by = NULL, review_note = $3",
+          [`${by}: ${why}`],
+        );
       });
     },
 

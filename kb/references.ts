@@ -78,7 +78,8 @@ export function checkReferences(doc: KbDocument): DocumentIssue[] {
       if (v.status === 'approved') {
         approved++;
         if (approved > 1) add([...at, 'status'], `intent "${a.intent}" has more than one approved version`);
-        if (!v.approved_by) add([...at, 'approved_by'], 'an approved version needs approved_by');
+        // The approver is named: an import of approved scripts is audited with who approved them.
+        if (!v.approved_by?.trim()) add([...at, 'approved_by'], 'an approved version needs approved_by');
         if (!v.approved_at) add([...at, 'approved_at'], 'an approved version needs approved_at');
       }
     });

@@ -62,6 +62,13 @@ describe('import validation names the file, line and field', () => {
     ]);
   });
 
+  it('rejects an approved version whose approver is left blank', () => {
+    const src = editedFixture('approved_by: "agency.minzdrav.ivanov"', 'approved_by: "   "');
+    assert.deepEqual(problems([src]), [
+      `small.yaml:${lineOf(text, 'approved_by: "agency.minzdrav.ivanov"')} answers[0].versions[0].approved_by: an approved version needs approved_by`,
+    ]);
+  });
+
   it('rejects broken references between sections', () => {
     const src = editedFixture('    schedule: office', '    schedule: office_hours');
     assert.deepEqual(problems([src]), [

@@ -30,13 +30,40 @@ export function summarize(doc: KbDocument): ImportSummary {
   };
 }
 
+/** An approved script as the imported file states it: who approved it, and when. */
+export interface ImportedApproval {
+  answer: string;
+  approvedBy: string;
+  approvedAt: string;
+}
+
+export function approvalsOf(doc: KbDocument): ImportedApproval[] {
+  return doc.answers.flatMap((a) =>
+    a.versions
+      .filter((v) => v.status === 'approved')
+      .map((v) => ({
+        answer: `${a.intent}@v${v.version}`,
+        approvedBy: v.approved_by ?? '',
+        approvedAt: v.approved_at ?? '',
+      })),
+  );
+}
+
 /**
  * Validates every source first (throwing VALIDATION_FAILED with `file:line field: message` lines), then
- * replaces the stored KB in one transaction: either all of it is applied or nothing.
+ * replaces the stored KB in one transaction: either all of it is applied or nothing. `record` runs in that
+ * transaction (the CLI writes its audit entry there, so an import is never applied unaudited).
  */
-export async function importKb(sql: Sql, sources: KbSource[]): Promise<ImportSummary> {
+export async function importKb(
+  sql: Sql,
+  sources: KbSource[],
+  record?: (tx: Sql, doc: KbDocument) => Promise<void>,
+): Promise<ImportSummary> {
   const doc = parseKbSources(sources);
-  await sql.transaction((tx) => writeKbDocument(tx, doc));
+  await sql.transaction(async (tx) => {
+    await writeKbDocument(tx, doc);
+    if (record) await record(tx, doc);
+  });
   return summarize(doc);
 }
 

@@ -203,7 +203,10 @@ export async function readRecording(
     );
   if (!reader.userId || !allowedRoles.includes(reader.role)) {
     await audit(false, 'role');
-    throw new OtklikError('FORBIDDEN', `role ${reader.role || '(none)'} may not listen to recordings`);
+    throw new OtklikError(
+      'FORBIDDEN',
+      'Недостаточно прав для этого действия: записи разговоров слушают старшие смены',
+    );
   }
   const meta = await getRecordingMeta(sql, id);
   let audio: Buffer;

@@ -40,13 +40,14 @@ describe('staff web UI in a real browser', { skip: browserMissing }, () => {
   before(async () => {
     db = await openTestDb('pglite');
     await ensureSeeded(db.sql);
-    for (const [login, role, name] of [
-      ['sidorova', 'supervisor', 'Сидорова А. В.'],
-      ['petrova', 'editor', 'Петрова Е. Н.'],
-      ['ivanov', 'approver', 'Иванов П. С.'],
-      ['kuznetsov', 'operator', 'Кузнецов Д. А.'],
+    for (const [login, role, name, agency] of [
+      ['sidorova', 'supervisor', 'Сидорова А. В.', null],
+      ['petrova', 'editor', 'Петрова Е. Н.', null],
+      ['ivanov', 'approver', 'Иванов П. С.', 'minzdrav'],
+      ['orlova', 'approver', 'Орлова М. И.', 'minsoc'],
+      ['kuznetsov', 'operator', 'Кузнецов Д. А.', null],
     ] as const) {
-      await addUser(db.sql, { login, role, name, password });
+      await addUser(db.sql, { login, role, name, agency, password });
     }
     await createCall(db.sql, {
       id: 'call-ui-1',
@@ -357,8 +358,20 @@ describe('staff web UI in a real browser', { skip: browserMissing }, () => {
       screen: 'Новая редакция скрипта о диспансеризации.',
       author: 'petrova',
     });
-    await editor.submitForApproval('health.checkup', draft.version);
+    await editor.submitForApproval('health.checkup', draft.version, 'petrova');
     const kb = openKnowledgeBase(db.sql);
+    assert.notEqual((await kb.approvedAnswer('health.checkup'))?.version, draft.version);
+
+    // An approver of another agency is told why not, and nothing is served.
+    const other = await signIn('orlova');
+    await other.getByRole('link', { name: 'База знаний' }).click();
+    await other.locator(`button[data-intent="health.checkup"][data-act="approve"]`).click();
+    await other
+      .locator('.answer', { hasText: 'health.checkup' })
+      .getByRole('alert')
+      .filter({ hasText: 'Скрипты темы «Здравоохранение» согласует Министерство здравоохранения' })
+      .waitFor();
+    await other.close();
     assert.notEqual((await kb.approvedAnswer('health.checkup'))?.version, draft.version);
 
     const page = await signIn('ivanov');

@@ -44,7 +44,20 @@ describe('otklik serve on the embedded defaults', () => {
         });
       });
 
-      const health = (await (await fetch(`${base}/api/health`)).json()) as {
+      // Anonymous callers learn only whether the line works; the parts' detail is for signed-in staff.
+      const anonymous = (await (await fetch(`${base}/api/health`)).json()) as Record<string, unknown>;
+      assert.deepEqual(Object.keys(anonymous), ['status']);
+      const adminPassword = readFileSync(join(dataDir, 'admin-password.txt'), 'utf8').trim();
+      const { token } = (await (
+        await fetch(`${base}/api/auth/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ login: 'admin', password: adminPassword }),
+        })
+      ).json()) as { token: string };
+      const health = (await (
+        await fetch(`${base}/api/health`, { headers: { authorization: `Bearer ${token}` } })
+      ).json()) as {
         components: Record<string, { status: string; message?: string }>;
       };
       assert.equal(health.components.store?.status, 'ready');

@@ -1,14 +1,30 @@
+import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { Type } from 'typebox';
+import { maskIp } from '../../core/log.js';
 import type { Sql } from '../../kb/store/sql.js';
 import type { TypedApp } from '../typed.js';
-import { login, logout, type Role, type StaffUser, userByToken } from '../users.js';
+import { audit, listUsers, login, logout, type Role, type StaffUser, userByToken } from '../users.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     staff: StaffUser | null;
   }
+}
+
+/** How many failed sign-ins a login may have before it is locked, and for how long (core/config.ts signIn). */
+export interface SignInLimits {
+  maxFailures: number;
+  /** Failures are counted in a window of this length; once over the limit, the login stays locked until it ends. */
+  lockoutMs: number;
+}
+
+export const defaultSignInLimits: SignInLimits = { maxFailures: 5, lockoutMs: 15 * 60_000 };
+
+export interface AuthOptions {
+  sql: Sql;
+  signIn?: SignInLimits;
 }
 
 function bearer(request: FastifyRequest): string | null {
@@ -22,7 +38,10 @@ export async function requireSignIn(request: FastifyRequest, reply: FastifyReply
     return reply.code(401).send({ error: 'UNAUTHORIZED', message: 'Требуется вход в систему' });
 }
 
-/** Returns a preHandler that lets in only staff with one of the roles (admin is always allowed). */
+/**
+ * Returns a preHandler that lets in only staff with one of the roles (admin always passes: it manages the
+ * line). What an approver may approve is not a matter of role: kb/editor.ts checks the agency and authorship.
+ */
 export function requireRole(...allowed: Role[]) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     if (!request.staff) return requireSignIn(request, reply);
@@ -32,26 +51,56 @@ export function requireRole(...allowed: Role[]) {
   };
 }
 
+const minutes = (ms: number) => Math.max(1, Math.ceil(ms / 60_000));
+
 /** Staff sign-in: POST /api/auth/login → bearer token; every request resolves `request.staff`. */
-async function auth(app: TypedApp, opts: { sql: Sql }): Promise<void> {
+async function auth(app: TypedApp, opts: AuthOptions): Promise<void> {
   const { sql } = opts;
-  (app as unknown as FastifyInstance).decorateRequest('staff', null);
+  const limits = opts.signIn ?? defaultSignInLimits;
+  const fastify = app as unknown as FastifyInstance;
+  fastify.decorateRequest('staff', null);
   app.addHook('onRequest', async (request) => {
     const token = bearer(request);
     request.staff = token ? await userByToken(sql, token) : null;
+  });
+
+  // Only failed sign-ins are counted, per login: a peek before checking the password, a hit after a failure.
+  await fastify.register(rateLimit, { global: false });
+  const failures = fastify.createRateLimit({
+    max: limits.maxFailures,
+    timeWindow: limits.lockoutMs,
+    keyGenerator: (request) => `sign-in:${(request.body as { login: string }).login}`,
   });
 
   app.post(
     '/api/auth/login',
     {
       schema: {
-        body: Type.Object({ login: Type.String({ minLength: 1 }), password: Type.String({ minLength: 1 }) }),
+        body: Type.Object({
+          login: Type.String({ minLength: 1, maxLength: 200 }),
+          password: Type.String({ minLength: 1, maxLength: 1000 }),
+        }),
       },
     },
     async (request, reply) => {
-      const result = await login(sql, request.body.login, request.body.password);
-      if (!result)
+      const name = request.body.login;
+      const attempt = { pii: { ip: maskIp(request.ip) } };
+      const before = await failures(request, { increment: false });
+      if (!before.isAllowed && before.remaining === 0) {
+        await audit(sql, name, 'login.locked', undefined, attempt);
+        reply.header('retry-after', before.ttlInSeconds);
+        return reply.code(429).send({
+          error: 'SIGN_IN_LOCKED',
+          message: `Слишком много неудачных попыток входа. Вход для этой учётной записи временно заблокирован: попробуйте через ${minutes(before.ttl)} мин.`,
+          retryable: true,
+        });
+      }
+      const result = await login(sql, name, request.body.password);
+      if (!result) {
+        await failures(request);
+        await audit(sql, name, 'login.failed', undefined, attempt);
         return reply.code(401).send({ error: 'UNAUTHORIZED', message: 'Неверный логин или пароль' });
+      }
       return result;
     },
   );
@@ -69,10 +118,13 @@ async function auth(app: TypedApp, opts: { sql: Sql }): Promise<void> {
       user: request.staff,
     }),
   );
+
+  // Staff accounts with their role and agency, for the admin (accounts are added with `otklik admin user-add`).
+  app.get('/api/users', { preHandler: requireRole() }, async () => ({ users: await listUsers(sql) }));
 }
 
 /** Not encapsulated: the sign-in hook must run for every area's routes. */
 export const authPlugin = fp(auth as never, { name: 'otklik-auth' }) as unknown as (
   app: TypedApp,
-  opts: { sql: Sql },
+  opts: AuthOptions,
 ) => Promise<void>;

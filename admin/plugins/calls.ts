@@ -61,7 +61,8 @@ export function relayState(r: Record<string, unknown>): RelayState {
 
 /**
  * Supervisors' and operators' view of calls: today's figures (including calls lost past the wait norm),
- * the call list (caller numbers masked), a call's transcript (every opening audited: it is personal data),
+ * the call list (caller numbers masked), a call's card with its transcript (every opening audited: it is
+ * personal data; the number in clear only for supervisors),
  * and inquiries with the agency's answer.
  */
 export async function callsPlugin(app: TypedApp, opts: CallsPluginOptions): Promise<void> {
@@ -141,8 +142,14 @@ export async function callsPlugin(app: TypedApp, opts: CallsPluginOptions): Prom
       schema: { params: Type.Object({ id: TextId }) },
     },
     async (request) => {
-      const [call] = await sql.query('SELECT * FROM calls WHERE id = $1', [request.params.id]);
+      const [call] = await sql.query<Record<string, unknown>>('SELECT * FROM calls WHERE id = $1', [
+        request.params.id,
+      ]);
       if (!call) throw new OtklikError('NOT_FOUND', 'Звонок не найден');
+      // An operator needs the conversation, not the number (152-FZ: least personal data); supervisors call back.
+      const seesNumber = ['supervisor', 'admin'].includes(request.staff!.role);
+      if (!seesNumber && typeof call.caller_number === 'string')
+        call.caller_number = maskPhone(call.caller_number);
       const turns = await sql.query<Record<string, unknown>>(
         'SELECT seq, who, text, at_ms, intent, confidence, answer_version, dtmf FROM call_turns WHERE call_id = $1 ORDER BY seq',
         [request.params.id],

@@ -2,13 +2,13 @@ import { Type } from 'typebox';
 import { createKbEditor } from '../../kb/editor.js';
 import type { Sql } from '../../kb/store/sql.js';
 import type { TypedApp } from '../typed.js';
-import { audit } from '../users.js';
+import { audit, type StaffUser } from '../users.js';
 import { requireRole } from './auth.js';
 
 /**
  * Answer scripts and their approval, for knowledge editors and approvers. An editor writes drafts and sends
- * them for approval; only an approver (the responsible agency's person) approves, and only then is the script
- * served to callers.
+ * them for approval; only an approver of the responsible agency who did not write or submit the draft
+ * approves (the admin too is held to that), and only then is the script served to callers.
  */
 export async function kbPlugin(app: TypedApp, opts: { sql: Sql }): Promise<void> {
   const { sql } = opts;
@@ -56,7 +56,7 @@ export async function kbPlugin(app: TypedApp, opts: { sql: Sql }): Promise<void>
   const transition = (
     action: 'submit' | 'approve' | 'reject' | 'retire',
     roles: Parameters<typeof requireRole>,
-    run: (intentId: string, version: number, login: string, reason: string) => Promise<unknown>,
+    run: (intentId: string, version: number, staff: StaffUser, reason: string) => Promise<unknown>,
   ) =>
     app.post(
       `/api/kb/answers/:intentId/versions/:version/${action}`,
@@ -66,16 +66,19 @@ export async function kbPlugin(app: TypedApp, opts: { sql: Sql }): Promise<void>
       },
       async (request) => {
         const { intentId, version } = request.params;
-        const result = await run(intentId, version, request.staff!.login, request.body?.reason ?? '');
+        const result = await run(intentId, version, request.staff!, request.body?.reason ?? '');
         await audit(sql, request.staff!.login, `answer.${action}`, `${intentId}@v${version}`);
         return result;
       },
     );
 
-  transition('submit', ['editor'], (intent, version) => editor.submitForApproval(intent, version));
-  transition('approve', ['approver'], (intent, version, login) => editor.approve(intent, version, login));
-  transition('reject', ['approver'], (intent, version, login, reason) =>
-    editor.reject(intent, version, login, reason || 'без комментария'),
+  // Who may approve which topic, and that nobody approves their own draft, is the editor's rule (kb/editor.ts).
+  transition('submit', ['editor'], (intent, version, staff) =>
+    editor.submitForApproval(intent, version, staff.login),
+  );
+  transition('approve', ['approver'], (intent, version, staff) => editor.approve(intent, version, staff));
+  transition('reject', ['approver'], (intent, version, staff, reason) =>
+    editor.reject(intent, version, staff, reason || 'без комментария'),
   );
   transition('retire', ['approver'], (intent, version) => editor.retire(intent, version));
 }

@@ -82,6 +82,13 @@ function relayText(i) {
       return 'ответа ещё нет';
   }
 }
+const roleRu = {
+  admin: 'администратор',
+  supervisor: 'старший смены',
+  editor: 'редактор базы знаний',
+  approver: 'согласующий',
+  operator: 'оператор',
+};
 const callStatusRu = { active: 'идёт', completed: 'завершён', interrupted: 'прерван сбоем' };
 const partRu = {
   store: 'База данных',
@@ -130,6 +137,13 @@ function signOut() {
   state.user = null;
   sessionStorage.removeItem('otklik.token');
   show('login');
+}
+
+/** Who is signed in, in the header; the staff list is the admin's page only. */
+function showUser(user) {
+  state.user = user;
+  $('#whoami').textContent = `${user.name} (${roleRu[user.role] ?? user.role})`;
+  $('#nav-users').hidden = user.role !== 'admin';
 }
 
 function show(page) {
@@ -258,10 +272,20 @@ const pages = {
           );
           await pages.kb();
         } catch (err) {
-          alert(err.message);
+          // Said next to the button: e.g. the script belongs to another agency's topic.
+          b.insertAdjacentHTML('afterend', `<p class="error" role="alert">${esc(err.message)}</p>`);
         }
       });
     }
+  },
+  async users() {
+    const { users } = await api('/api/users');
+    $('#users-table tbody').innerHTML = users
+      .map(
+        (u) =>
+          `<tr><td>${esc(u.login)}</td><td>${esc(u.name)}</td><td>${esc(roleRu[u.role] ?? u.role)}</td><td>${u.agency ? esc(u.agencyName ?? u.agency) : '—'}</td><td>${u.disabled ? 'отключена' : 'действует'}</td></tr>`,
+      )
+      .join('');
   },
   async incidents() {
     const { incidents } = await api('/api/incidents');
@@ -277,12 +301,13 @@ const pages = {
 
 async function showCall(id) {
   const { call, turns } = await api(`/api/calls/${encodeURIComponent(id)}`);
-  $('#call-detail').innerHTML = `<h3>Звонок ${esc(call.id)}</h3><div class="transcript">${turns
-    .map(
-      (t) =>
-        `<p class="who-${esc(t.who)}"><b>${t.who === 'bot' ? 'Бот' : t.who === 'operator' ? 'Оператор' : 'Абонент'}:</b> ${esc(t.text)}${t.intent ? ` <small>[${esc(t.intent)}${t.answerVersion ? `, ${esc(t.answerVersion)}` : ''}]</small>` : ''}</p>`,
-    )
-    .join('')}</div><div id="call-recordings"></div>`;
+  $('#call-detail').innerHTML =
+    `<h3>Звонок ${esc(call.id)}</h3><p class="caller">Абонент: <b>${esc(call.caller_number ?? '—')}</b></p><div class="transcript">${turns
+      .map(
+        (t) =>
+          `<p class="who-${esc(t.who)}"><b>${t.who === 'bot' ? 'Бот' : t.who === 'operator' ? 'Оператор' : 'Абонент'}:</b> ${esc(t.text)}${t.intent ? ` <small>[${esc(t.intent)}${t.answerVersion ? `, ${esc(t.answerVersion)}` : ''}]</small>` : ''}</p>`,
+      )
+      .join('')}</div><div id="call-recordings"></div>`;
   if (state.user && ['supervisor', 'admin'].includes(state.user.role)) await showRecordings(id);
 }
 
@@ -339,10 +364,9 @@ $('#login-form').addEventListener('submit', async (event) => {
       body: JSON.stringify({ login: form.get('login'), password: form.get('password') }),
     });
     state.token = token;
-    state.user = user;
     sessionStorage.setItem('otklik.token', token);
     $('#login-error').textContent = '';
-    $('#whoami').textContent = `${user.name} (${user.role})`;
+    showUser(user);
     await route();
   } catch (err) {
     $('#login-error').textContent = err.message;
@@ -433,10 +457,7 @@ window.addEventListener('hashchange', route);
 
 if (state.token) {
   api('/api/auth/me')
-    .then(({ user }) => {
-      state.user = user;
-      $('#whoami').textContent = `${user.name} (${user.role})`;
-    })
+    .then(({ user }) => showUser(user))
     .catch(() => {});
 }
 route();

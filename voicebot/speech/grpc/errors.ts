@@ -25,6 +25,9 @@ const toStatus: Record<ErrorCode, grpc.status> = {
   TIMEOUT: grpc.status.DEADLINE_EXCEEDED,
   CANCELLED: grpc.status.CANCELLED,
   FORBIDDEN: grpc.status.PERMISSION_DENIED,
+  APPROVER_IS_AUTHOR: grpc.status.PERMISSION_DENIED,
+  APPROVER_WITHOUT_AGENCY: grpc.status.PERMISSION_DENIED,
+  APPROVER_OTHER_AGENCY: grpc.status.PERMISSION_DENIED,
 };
 
 const fromStatus: Partial<Record<grpc.status, { code: ErrorCode; retryable: boolean }>> = {
