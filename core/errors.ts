@@ -8,6 +8,8 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'CONFLICT'
   | 'STORE_UNAVAILABLE'
+  /** The embedded database is open in another process (kb/store/lock.ts). */
+  | 'STORE_LOCKED'
   | 'MODEL_MISSING'
   | 'MODEL_BROKEN'
   | 'ENGINE_FAILED'

@@ -16,6 +16,7 @@ const toStatus: Record<ErrorCode, grpc.status> = {
   NOT_FOUND: grpc.status.NOT_FOUND,
   CONFLICT: grpc.status.ABORTED,
   STORE_UNAVAILABLE: grpc.status.UNAVAILABLE,
+  STORE_LOCKED: grpc.status.FAILED_PRECONDITION,
   UNAVAILABLE: grpc.status.UNAVAILABLE,
   MODEL_MISSING: grpc.status.FAILED_PRECONDITION,
   MODEL_BROKEN: grpc.status.FAILED_PRECONDITION,
