@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { getCall } from '../voicebot/records/calls.js';
 import { openTestDb } from './support/db.js';
-import { startServe } from './support/serve.js';
+import { embeddedEnv, startServe } from './support/serve.js';
 
 async function startChat(base: string): Promise<string> {
   const res = await fetch(`${base}/api/chat/sessions`, {
@@ -39,15 +39,10 @@ describe('two instances on one PostgreSQL', () => {
 
   it('a restarted instance closes only its own calls', async () => {
     const db = await openTestDb('postgres');
-    const common = {
-      DATABASE_URL: db.url!,
-      NLU_MODEL_DIR: join(dir, 'nlu'),
-      OTKLIK_ADMIN_PASSWORD: 'admin-pass-122',
-      // Inquiries are not under test: no worker on the Redis other tests share.
-      REDIS_URL: 'redis://127.0.0.1:1',
-    };
-    const envA = { ...common, OTKLIK_DATA_DIR: join(dir, 'a') };
-    const envB = { ...common, OTKLIK_DATA_DIR: join(dir, 'b'), OTKLIK_INSTANCE_ID: 'instance-b' };
+    // One trained NLU model for both (and for the restart).
+    const shared = { DATABASE_URL: db.url!, NLU_MODEL_DIR: join(dir, 'nlu') };
+    const envA = { ...embeddedEnv(join(dir, 'a')), ...shared };
+    const envB = { ...embeddedEnv(join(dir, 'b')), ...shared, OTKLIK_INSTANCE_ID: 'instance-b' };
     const a = await startServe(envA);
     let b: Awaited<ReturnType<typeof startServe>> | undefined;
     let a2: Awaited<ReturnType<typeof startServe>> | undefined;

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
 
 const root = new URL('../..', import.meta.url).pathname;
 
@@ -10,6 +11,17 @@ export interface ServeProcess {
   /** Resolves with the exit code (137 for a SIGKILL). */
   exited: Promise<number | null>;
   stderr(): string;
+}
+
+/** The environment of an instance on the embedded store in `dataDir`, with the admin's password set. */
+export function embeddedEnv(dataDir: string): Record<string, string> {
+  return {
+    OTKLIK_DATA_DIR: dataDir,
+    NLU_MODEL_DIR: join(dataDir, 'nlu'),
+    OTKLIK_ADMIN_PASSWORD: 'admin-pass-122',
+    // Inquiries are not under test: no worker on the Redis other tests share.
+    REDIS_URL: 'redis://127.0.0.1:1',
+  };
 }
 
 /** Runs `otklik <args>` with env on top of this process's environment; resolves when it exits. */
