@@ -69,8 +69,12 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
   };
   try {
     if (await ensureSeeded(sql)) log.info('loaded the sample knowledge base into the empty store');
-    const interrupted = await markInterruptedCalls(sql);
-    if (interrupted > 0) log.warn({ interrupted }, 'calls left open by the last run are marked interrupted');
+    const interrupted = await markInterruptedCalls(sql, config.instanceId);
+    if (interrupted > 0)
+      log.warn(
+        { interrupted, instanceId: config.instanceId },
+        "this instance's calls left open by its last run are marked interrupted",
+      );
     await bootstrapAdmin(sql, config, log);
 
     const kb = openKnowledgeBase(sql);
@@ -103,6 +107,7 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
       sql,
       log,
       queueWaitNormMs: config.telephony.queueWaitNormMs,
+      instanceId: config.instanceId,
       ...(speech ? { speech } : {}),
       ...(config.telephony.emergencyTransferUri
         ? { emergencyTransferUri: config.telephony.emergencyTransferUri }
@@ -212,7 +217,14 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
       log.error({ err }, 'the job worker did not start (Redis?); inquiries wait in the store');
     }
 
-    log.info({ http: httpUrl, mediaSocket: `ws://${config.mediaSocket.host}:${media.port}` }, 'Otklik is up');
+    log.info(
+      {
+        http: httpUrl,
+        mediaSocket: `ws://${config.mediaSocket.host}:${media.port}`,
+        instanceId: config.instanceId,
+      },
+      'Otklik is up',
+    );
     return { http, httpUrl, media, stop: stopAll };
   } catch (err) {
     await stopAll();

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -21,6 +22,11 @@ const ms = wholeNumber('a duration in milliseconds').pipe(z.number().min(0));
 
 export const configSchema = z.object({
   dataDir: z.string().default('./data'),
+  /**
+   * Names this running instance on the call records it writes, so that its restart closes only its own
+   * calls. Must stay the same across restarts; default: host name, HTTP port and data directory.
+   */
+  instanceId: z.string().min(1).max(200).optional(),
   timezone: z.string().default('Europe/Moscow'),
   log: z
     .object({
@@ -119,11 +125,20 @@ export const configSchema = z.object({
     }),
 });
 
-export type Config = z.infer<typeof configSchema>;
+export type Config = z.infer<typeof configSchema> & { instanceId: string };
+
+/**
+ * What stays the same when the same instance restarts, and differs between instances running at once:
+ * two instances on one host cannot listen on the same HTTP port, and PGlite allows one process per data dir.
+ */
+function defaultInstanceId(c: z.infer<typeof configSchema>): string {
+  return `${hostname()}:${c.http.port}:${resolve(c.dataDir)}`;
+}
 
 /** Environment variable → config path. Documented in the README. */
 export const envMap: Record<string, string> = {
   OTKLIK_DATA_DIR: 'dataDir',
+  OTKLIK_INSTANCE_ID: 'instanceId',
   OTKLIK_TIMEZONE: 'timezone',
   LOG_LEVEL: 'log.level',
   LOG_PII: 'log.pii',
@@ -214,5 +229,5 @@ export function loadConfig(
     });
     throw new OtklikError('CONFIG_INVALID', `invalid configuration:\n${lines.join('\n')}`);
   }
-  return parsed.data;
+  return { ...parsed.data, instanceId: parsed.data.instanceId ?? defaultInstanceId(parsed.data) };
 }

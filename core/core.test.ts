@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
@@ -51,6 +51,14 @@ describe('configuration', () => {
       code: 'CONFIG_INVALID',
       message: /OTKLIK_CONFIG=\/nonexistent\/otklik\.yaml: cannot read the file/,
     });
+  });
+
+  it('names the instance the same way at every start: OTKLIK_INSTANCE_ID, else host, HTTP port and data dir', () => {
+    const env = { OTKLIK_DATA_DIR: '/var/lib/otklik', HTTP_PORT: '8122' };
+    assert.equal(loadConfig(env).instanceId, `${hostname()}:8122:/var/lib/otklik`);
+    assert.equal(loadConfig(env).instanceId, loadConfig(env).instanceId);
+    assert.notEqual(loadConfig({ ...env, HTTP_PORT: '8124' }).instanceId, loadConfig(env).instanceId);
+    assert.equal(loadConfig({ ...env, OTKLIK_INSTANCE_ID: 'otklik-1' }).instanceId, 'otklik-1');
   });
 });
 

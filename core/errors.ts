@@ -10,6 +10,8 @@ export type ErrorCode =
   /** A message to a chat that has already ended: it was not delivered; a new chat is needed. */
   | 'CHAT_ENDED'
   | 'STORE_UNAVAILABLE'
+  /** The embedded database is open in another process (kb/store/lock.ts). */
+  | 'STORE_LOCKED'
   | 'MODEL_MISSING'
   | 'MODEL_BROKEN'
   | 'ENGINE_FAILED'
@@ -61,6 +63,7 @@ const httpStatusOf: Record<ErrorCode, number> = {
   NOT_FOUND: 404,
   CONFLICT: 409,
   CHAT_ENDED: 409,
+  STORE_LOCKED: 503,
   APPROVER_IS_AUTHOR: 403,
   APPROVER_WITHOUT_AGENCY: 403,
   APPROVER_OTHER_AGENCY: 403,
@@ -83,6 +86,7 @@ const russianByCode: Record<ErrorCode, string> = {
   NOT_FOUND: 'Запись не найдена',
   CONFLICT: 'Действие невозможно в текущем состоянии записи',
   CHAT_ENDED: 'Разговор завершён, сообщение не доставлено',
+  STORE_LOCKED: 'Встроенная база данных занята другим процессом',
   APPROVER_IS_AUTHOR: 'Утвердить ответ может только другой сотрудник, не автор и не отправивший его',
   APPROVER_WITHOUT_AGENCY: 'Учётная запись не привязана к уполномоченному лицу: утверждение недоступно',
   APPROVER_OTHER_AGENCY: 'Эту тему утверждает другое уполномоченное лицо',

@@ -60,11 +60,11 @@ async function checkRecord(sql: Sql, said: Said): Promise<void> {
     said.transcript.map((t) => [t.who, t.text, t.atMs]),
   );
   assert.ok(turns.some((t) => t.answerVersion === 'health.appointment@v1'));
-  assert.equal(await markInterruptedCalls(sql), 1);
+  assert.equal(await markInterruptedCalls(sql, 'crash-test'), 1);
   const after = await getCall(sql, said.callId);
   assert.equal(after?.status, 'interrupted');
   assert.ok(after?.endedAt);
-  assert.equal(await markInterruptedCalls(sql), 0);
+  assert.equal(await markInterruptedCalls(sql, 'crash-test'), 0);
 }
 
 describe('kill -9 mid-call', () => {

@@ -1,49 +1,17 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-
-const root = new URL('..', import.meta.url).pathname;
+import { signIn, startServe } from './support/serve.js';
 
 /** `npm start` as a user runs it: one process on the embedded defaults, in a fresh data directory. */
 describe('otklik serve on the embedded defaults', () => {
   it('starts from an empty data dir, answers in the chat, reports health, and stops cleanly on SIGTERM', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'otklik-serve-'));
-    const child = spawn(process.execPath, ['bin/otklik.js', 'serve'], {
-      cwd: root,
-      env: {
-        ...process.env,
-        OTKLIK_DATA_DIR: dataDir,
-        NLU_MODEL_DIR: join(dataDir, 'nlu'),
-        HTTP_PORT: '0',
-        MEDIA_SOCKET_PORT: '0',
-        LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.stdout.resume();
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const serve = await startServe({ OTKLIK_DATA_DIR: dataDir, NLU_MODEL_DIR: join(dataDir, 'nlu') });
+    const { base } = serve;
     try {
-      const base = await new Promise<string>((resolve, reject) => {
-        const timer = setInterval(() => {
-          const m = /интерфейс сотрудников (http:\/\/[\d.]+:\d+)/.exec(stderr);
-          if (m) {
-            clearInterval(timer);
-            resolve(m[1]!);
-          }
-        }, 100);
-        exited.then((code) => {
-          clearInterval(timer);
-          reject(new Error(`serve exited with ${code}: ${stderr}`));
-        });
-      });
-
       // Anonymous callers learn only whether the line works; the parts' detail is for signed-in staff.
       const anonymous = (await (await fetch(`${base}/api/health`)).json()) as Record<string, unknown>;
       assert.deepEqual(Object.keys(anonymous), ['status']);
@@ -85,15 +53,10 @@ describe('otklik serve on the embedded defaults', () => {
 
       // The first start created the staff user admin with a password only the service account can read.
       const password = readFileSync(join(dataDir, 'admin-password.txt'), 'utf8').trim();
-      const login = await fetch(`${base}/api/auth/login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ login: 'admin', password }),
-      });
-      assert.equal(login.status, 200);
+      assert.equal(await signIn(base, 'admin', password), 200);
     } finally {
-      child.kill('SIGTERM');
+      serve.child.kill('SIGTERM');
     }
-    assert.equal(await exited, 0, stderr);
+    assert.equal(await serve.exited, 0, serve.stderr());
   });
 });

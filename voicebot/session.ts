@@ -47,6 +47,8 @@ export interface SessionDeps {
   clock?: () => number;
   /** The flow to run; when unset, the flow the leg's metadata names (`extra.flowId`), else 'default'. */
   flowId?: string;
+  /** The instance serving the call, written on its record so that only this instance's restart closes it. */
+  instanceId?: string;
   /** Record channel; defaults to the leg's. */
   channel?: CallChannel;
   /**
@@ -136,6 +138,7 @@ export class CallSession {
       dialledNumber: leg.meta.to || '122',
       startedAt: this.now(),
       flowId: this.flow.id,
+      ...(deps.instanceId ? { instanceId: deps.instanceId } : {}),
     });
     this.dialog = new Dialog({
       callId: this.callId,

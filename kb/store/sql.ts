@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { OtklikError } from '../../core/errors.js';
+import { lockStoreDir, type StoreLock } from './lock.js';
 
 /**
  * The one SQL layer of Otklik: plain parameterised PostgreSQL, with two adapters that behave the same —
@@ -102,6 +103,7 @@ class PgliteSql implements Sql {
   constructor(
     private readonly db: Pick<PGlite, 'query' | 'exec'> & Partial<Pick<PGlite, 'transaction' | 'close'>>,
     private readonly inTx = false,
+    private readonly lock?: StoreLock,
   ) {}
 
   async query<T>(text: string, params: readonly unknown[] = []): Promise<T[]> {
@@ -127,7 +129,11 @@ class PgliteSql implements Sql {
   }
 
   async close(): Promise<void> {
-    await this.db.close?.();
+    try {
+      await this.db.close?.();
+    } finally {
+      this.lock?.release();
+    }
   }
 }
 
@@ -210,13 +216,20 @@ export async function openSql(opts: OpenSqlOptions): Promise<Sql> {
     return sql;
   }
   const dataDir = opts.dataDir ?? 'memory://';
-  if (!dataDir.startsWith('memory://')) mkdirSync(resolve(dataDir), { recursive: true });
+  const inMemory = dataDir.startsWith('memory://');
+  let lock: StoreLock | undefined;
+  if (!inMemory) {
+    mkdirSync(resolve(dataDir), { recursive: true });
+    // Before PGlite reads a byte: a second process must not even load a copy of the files (see lock.ts).
+    lock = lockStoreDir(resolve(dataDir));
+  }
   let db: PGlite;
   try {
-    db = await PGlite.create(dataDir.startsWith('memory://') ? undefined : resolve(dataDir), {
+    db = await PGlite.create(inMemory ? undefined : resolve(dataDir), {
       parsers: sameTypes,
     });
   } catch (err) {
+    lock?.release();
     throw new OtklikError(
       'STORE_UNAVAILABLE',
       `cannot open the embedded database at ${dataDir}: ${(err as Error).message}`,
@@ -226,5 +239,5 @@ export async function openSql(opts: OpenSqlOptions): Promise<Sql> {
     );
   }
   if (schema) await db.exec(`CREATE SCHEMA IF NOT EXISTS ${schema}; SET search_path TO ${schema}, public;`);
-  return new PgliteSql(db);
+  return new PgliteSql(db, false, lock);
 }

@@ -23,6 +23,8 @@ export interface NewCall {
   dialledNumber: string;
   startedAt: Date;
   flowId?: string;
+  /** The instance serving the call (OTKLIK_INSTANCE_ID): its restart closes the call if it is left active. */
+  instanceId?: string;
 }
 
 export interface Turn {
@@ -53,9 +55,17 @@ export interface CallRow {
 
 export async function createCall(sql: Sql, call: NewCall): Promise<void> {
   await sql.query(
-    `INSERT INTO calls (id, channel, caller_number, dialled_number, started_at, flow_id)
-     VALUES ($1, $2, $3, $4, $5, $6)`,
-    [call.id, call.channel, call.callerNumber, call.dialledNumber, call.startedAt, call.flowId ?? null],
+    `INSERT INTO calls (id, channel, caller_number, dialled_number, started_at, flow_id, instance_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    [
+      call.id,
+      call.channel,
+      call.callerNumber,
+      call.dialledNumber,
+      call.startedAt,
+      call.flowId ?? null,
+      call.instanceId ?? null,
+    ],
   );
 }
 
@@ -96,13 +106,18 @@ export async function saveSurvey(sql: Sql, callId: string, score: number, at: Da
   );
 }
 
-/** Marks every call left `active` (by a crash or kill) as interrupted; returns how many. Run at start-up. */
-export async function markInterruptedCalls(sql: Sql): Promise<number> {
+/**
+ * Run at start-up of instance `instanceId`: marks the calls it left `active` (by a crash or kill) as
+ * interrupted, and those recorded without an owner; returns how many. Calls other instances on the same
+ * database are serving stay active: each instance closes only its own.
+ */
+export async function markInterruptedCalls(sql: Sql, instanceId: string): Promise<number> {
   const rows = await sql.query<{ id: string }>(
     `UPDATE calls SET status = 'interrupted',
             ended_at = COALESCE(ended_at, (SELECT started_at + (max(t.at_ms) * interval '1 millisecond')
                                              FROM call_turns t WHERE t.call_id = calls.id), started_at)
-      WHERE status = 'active' RETURNING id`,
+      WHERE status = 'active' AND (instance_id = $1 OR instance_id IS NULL) RETURNING id`,
+    [instanceId],
   );
   return rows.length;
 }

@@ -17,6 +17,7 @@ const toStatus: Record<ErrorCode, grpc.status> = {
   CONFLICT: grpc.status.ABORTED,
   CHAT_ENDED: grpc.status.FAILED_PRECONDITION,
   STORE_UNAVAILABLE: grpc.status.UNAVAILABLE,
+  STORE_LOCKED: grpc.status.FAILED_PRECONDITION,
   UNAVAILABLE: grpc.status.UNAVAILABLE,
   MODEL_MISSING: grpc.status.FAILED_PRECONDITION,
   MODEL_BROKEN: grpc.status.FAILED_PRECONDITION,
