@@ -40,7 +40,14 @@ export function emptyStats(): MediaLegStats {
     audioFrames: 0,
     audioSamples: 0,
     dtmf: 0,
-    malformed: { bad_json: 0, odd_length: 0, binary_before_metadata: 0, unknown_type: 0, bad_metadata: 0 },
+    malformed: {
+      bad_json: 0,
+      odd_length: 0,
+      binary_before_metadata: 0,
+      unknown_type: 0,
+      bad_metadata: 0,
+      too_long: 0,
+    },
     playChunksSent: 0,
     killAudioSent: 0,
   };

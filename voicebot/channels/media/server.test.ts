@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { WebSocket } from 'ws';
 import type { CallLegEvent } from '../../../telephony/call-leg.js';
+import { MAX_CALLER_TEXT_CHARS } from '../limits.js';
 import { FsClient } from './fs-client.js';
 import type { MediaLeg } from './media-leg.js';
 import { malformedTotal } from './media-leg.js';
@@ -104,6 +105,20 @@ describe('media socket (mod_audio_fork protocol)', () => {
     ws.close();
     await until(() => leg.ended);
     assert.deepEqual(seen.at(-1), { type: 'hangup', reason: 'caller_hangup' });
+  });
+
+  test('a transcript longer than the chat allows is counted as malformed and does not enter the dialog', async () => {
+    const { client, leg, events: seen } = await call({ callId: 'long-1' });
+    client.sendTranscript('а'.repeat(MAX_CALLER_TEXT_CHARS + 1));
+    client.sendTranscript('б'.repeat(MAX_CALLER_TEXT_CHARS));
+    await until(() => seen.some((e) => e.type === 'text'));
+    const texts = seen.flatMap((e) => (e.type === 'text' ? [e.text] : []));
+    assert.deepEqual(
+      texts.map((t) => t.length),
+      [MAX_CALLER_TEXT_CHARS],
+    );
+    assert.equal(leg.stats.malformed.too_long, 1);
+    await client.hangup();
   });
 
   test('bot audio is played in chunks and killAudio stops the rest', async () => {

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { OtklikError } from '../../../core/errors.js';
 import { type CallResult, CallSession, type SessionDeps } from '../../session.js';
+import { MAX_CALLER_TEXT_CHARS } from '../limits.js';
 import { TextLeg } from './text-leg.js';
 
 export type ChatDeps = Omit<SessionDeps, 'mode' | 'channel' | 'clock'>;
@@ -33,8 +34,6 @@ export interface ChatSessionsOptions {
   /** Finished chats stay readable in memory this long (the record stays in the store). */
   keepFinishedMs?: number;
 }
-
-const MAX_TEXT = 1000;
 
 export class ChatSessions {
   private readonly chats = new Map<string, ChatEntry>();
@@ -95,8 +94,8 @@ export class ChatSessions {
   async say(id: string, text: string): Promise<ChatTurn> {
     const clean = text.trim();
     if (!clean) throw new OtklikError('VALIDATION_FAILED', 'text: the message is empty');
-    if (clean.length > MAX_TEXT)
-      throw new OtklikError('VALIDATION_FAILED', `text: at most ${MAX_TEXT} characters`);
+    if (clean.length > MAX_CALLER_TEXT_CHARS)
+      throw new OtklikError('VALIDATION_FAILED', `text: at most ${MAX_CALLER_TEXT_CHARS} characters`);
     const entry = this.entry(id);
     return this.turn(id, entry, () => entry.leg.callerSays(clean));
   }
