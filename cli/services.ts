@@ -149,11 +149,8 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
       host: config.mediaSocket.host,
       port: config.mediaSocket.port,
       log,
-      onCall: (leg) => {
-        runCall(leg, sessionDeps).catch((err) =>
-          log.error({ err, callId: leg.meta.callId }, 'call session failed'),
-        );
-      },
+      // A session that fails closes its socket (the media socket logs it), and telephony takes the caller on.
+      onCall: (leg) => runCall(leg, sessionDeps),
     });
     stops.push(() => media.close());
 

@@ -1,16 +1,21 @@
 /**
  * Voice-bot sessions behind the real media socket, on PostgreSQL with the shipped KB and the real NLU: what
  * a call record and FreeSWITCH's side of the socket show when a caller hangs up in a burst of audio before
- * the session has started.
+ * the session has started, and when a session fails (its socket closes, and telephony, through the ESL
+ * stand-in for FreeSWITCH, takes the caller to the operator queue or a recorded message).
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { createLogger, type Logger } from '../core/log.js';
+import { createLogger, type Logger, silentLogger } from '../core/log.js';
+import { CallControl } from '../telephony/call-control.js';
+import { FreeswitchControl } from '../telephony/fsmrf.js';
+import { OperatorQueue } from '../telephony/queue.js';
+import { FakeFreeswitch, silentPromptFiles } from '../telephony/testing/fake-freeswitch.js';
 import { FsClient } from '../voicebot/channels/media/fs-client.js';
 import type { MediaLeg } from '../voicebot/channels/media/media-leg.js';
 import { type MediaSocket, startMediaSocket } from '../voicebot/channels/media/server.js';
@@ -55,8 +60,16 @@ describe('voice-bot sessions on the media socket (PostgreSQL)', () => {
   let onCall: (leg: MediaLeg, deps: SessionDeps) => Promise<unknown> | undefined = (leg, deps) =>
     runCall(leg, deps);
 
+  let fs: FakeFreeswitch;
+  let control: FreeswitchControl;
+  let calls: CallControl;
+  let queue: OperatorQueue;
+  let prompts: ReturnType<typeof silentPromptFiles>;
+  let dir: string;
+
   before(async () => {
     db = await openTestDb('postgres');
+    dir = mkdtempSync(join(tmpdir(), 'otklik-media-sessions-'));
     const modelDir = join(tmpdir(), 'otklik-test-media-sessions-nlu');
     mkdirSync(modelDir, { recursive: true });
     engine = await openEngineDeps(db.sql, logged.log, { modelDir });
@@ -69,12 +82,40 @@ describe('voice-bot sessions on the media socket (PostgreSQL)', () => {
     };
     media = await startMediaSocket({ port: 0, log: logged.log, onCall: (leg) => onCall(leg, deps) });
     url = `ws://127.0.0.1:${media.port}`;
+
+    fs = new FakeFreeswitch({ tmpDir: join(dir, 'fs') });
+    await fs.start();
+    control = await FreeswitchControl.connect({ host: '127.0.0.1', port: fs.port, secret: 'ClueCon' });
+    prompts = silentPromptFiles(dir);
+    queue = new OperatorQueue(db.sql, { waitNormMs: 60_000 });
+    calls = new CallControl({
+      sql: db.sql,
+      control,
+      queue,
+      log: silentLogger,
+      recordingsDir: join(dir, 'recordings'),
+      audioDir: join(dir, 'audio'),
+      mediaSocketUrl: `${url}/`,
+      forwardTimeoutMs: 5_000,
+      prompts,
+    });
   });
   after(async () => {
+    calls?.release();
+    control?.close();
+    await fs?.stop();
     await media?.close();
     await engine?.close();
     await db?.drop();
+    rmSync(dir, { recursive: true, force: true });
   });
+
+  /** A call answered by telephony on the fake FreeSWITCH and forked to the bot's media socket. */
+  async function telephonyCall(callId: string, from: string) {
+    const uuid = fs.addChannel();
+    await calls.handleInbound(uuid, { callId, from, to: '122', startedAt: new Date(), channel: 'sip' });
+    return uuid;
+  }
 
   it('a caller who hangs up after 1 500 events, before the session subscribed, gets the call record closed', async () => {
     const callId = randomUUID();
@@ -103,5 +144,58 @@ describe('voice-bot sessions on the media socket (PostgreSQL)', () => {
       'the dropped audio is logged',
     );
     await client.hangup();
+  });
+
+  it('a session that fails at its start (duplicate call id, NUL in the caller number) closes its socket with 1011', async () => {
+    onCall = (leg, deps) => runCall(leg, deps);
+    const callId = randomUUID();
+    const first = await FsClient.connect({ url, metadata: { callId, from: '+79001112233', to: '122' } });
+    await eventually(async () => (await getCall(db.sql, callId))?.status === 'active', 'the first call runs');
+
+    const duplicate = await FsClient.connect({ url, metadata: { callId, from: '+79004445566', to: '122' } });
+    await Promise.race([duplicate.whenClosed(), new Promise((r) => setTimeout(r, 5000))]);
+    assert.equal(duplicate.closeCode, 1011, 'the duplicate is closed as a failure, not left in silence');
+    assert.match(duplicate.closeReason, /session failed/);
+    assert.equal(duplicate.count('disconnect'), 0, 'FreeSWITCH is not asked to hang the caller up');
+    assert.equal((await getCall(db.sql, callId))?.status, 'active', 'the first call is untouched');
+    assert.equal(first.closed, false);
+
+    const nul = await FsClient.connect({ url, metadata: { callId: randomUUID(), from: '+7900\u0000123' } });
+    await Promise.race([nul.whenClosed(), new Promise((r) => setTimeout(r, 5000))]);
+    assert.equal(nul.closeCode, 1011);
+    assert.ok(
+      logged.entries.some((e) => e.level === 50 && /session failed/.test(String(e.msg))),
+      'the failure is logged',
+    );
+    await first.hangup();
+  });
+
+  it('telephony takes the caller of a failed session to the queue with the apology, or to the recorded message', async () => {
+    onCall = (leg, deps) => runCall(leg, deps);
+    // A call id the bot already has an open record for: its session cannot start.
+    const callId = randomUUID();
+    const first = await FsClient.connect({ url, metadata: { callId, from: '+79001112233', to: '122' } });
+    await eventually(async () => (await getCall(db.sql, callId))?.status === 'active', 'the first call runs');
+    const uuid = await telephonyCall(callId, '+79007778899');
+    await eventually(
+      () => fs.played.some((p) => p.uuid === uuid && p.file === prompts.technical_fallback),
+      'the caller hears the apology',
+    );
+    await eventually(
+      async () => (await queue.callState(callId))?.state === 'waiting',
+      'the caller waits in the queue',
+    );
+    assert.equal(fs.channels.get(uuid)!.up, true, 'the caller is not dropped');
+    fs.hangup(uuid);
+    await first.hangup();
+
+    // NUL in the caller number: the bot's store refuses it, and so does the queue's; the caller hears the
+    // recorded message instead of silence.
+    const nulUuid = await telephonyCall(randomUUID(), '+7900\u0000123');
+    await eventually(
+      () => fs.played.some((p) => p.uuid === nulUuid && p.file === prompts.service_unavailable),
+      'the caller hears the recorded message',
+    );
+    await eventually(() => fs.channels.get(nulUuid)?.up === false, 'the call ends after the message');
   });
 });

@@ -39,7 +39,13 @@ describe('telephony ↔ voice bot media socket', () => {
     fs = new FakeFreeswitch({ tmpDir: join(dir, 'fs') });
     await fs.start();
     control = await FreeswitchControl.connect({ host: '127.0.0.1', port: fs.port, secret: 'ClueCon' });
-    media = await startMediaSocket({ port: 0, onCall: (leg) => legs.push(leg), playout: { speed: 20 } });
+    media = await startMediaSocket({
+      port: 0,
+      onCall: (leg) => {
+        legs.push(leg);
+      },
+      playout: { speed: 20 },
+    });
     queue = new OperatorQueue(db.sql, { waitNormMs: 60_000 });
     calls = new CallControl({
       sql: db.sql,

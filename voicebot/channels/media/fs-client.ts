@@ -49,6 +49,9 @@ export class FsClient {
   private carry = 0;
   private readonly closedPromise: Promise<void>;
   private isClosed = false;
+  /** The WebSocket close code and reason, once closed (1011: the bot's session failed). */
+  closeCode: number | null = null;
+  closeReason = '';
 
   private constructor(
     private readonly ws: WebSocket,
@@ -62,8 +65,10 @@ export class FsClient {
       this.handleText(String(data), transferReply);
     });
     this.closedPromise = new Promise((resolve) =>
-      ws.once('close', () => {
+      ws.once('close', (code, reason) => {
         this.isClosed = true;
+        this.closeCode = code;
+        this.closeReason = reason.toString();
         resolve();
       }),
     );

@@ -229,6 +229,19 @@ export class MediaLeg implements CallLeg {
     this.ws.close(1000, reason);
   }
 
+  /**
+   * The session behind this leg failed: close the socket (1011) without asking FreeSWITCH to hang up, so
+   * telephony sees the bot gone and takes the caller to the operator queue or a recorded message instead of
+   * leaving them in silence.
+   */
+  fail(why: string): void {
+    if (this.ended) return;
+    this.finish('failed');
+    // A close reason is at most 123 bytes.
+    this.ws.close(1011, Buffer.from(`voice bot session failed: ${why}`).subarray(0, 123).toString());
+    this.emit({ type: 'hangup', reason: 'failed' });
+  }
+
   private handleEvent(event: InboundEvent): void {
     switch (event.kind) {
       case 'dtmf':

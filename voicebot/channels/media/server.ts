@@ -3,6 +3,8 @@
  * audio.drachtio.org). The first text frame is the call's metadata; a MediaLeg is made from it and handed
  * to `onCall`, which runs the voice-bot session on it. Anything malformed before the metadata is counted
  * (and carried into the leg's stats) and ignored; a connection that never sends metadata is closed.
+ * A session that fails (onCall throws or its promise rejects) closes its socket with 1011, so that telephony
+ * takes the caller to the operator queue or a recorded message: never dead air.
  */
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -18,7 +20,11 @@ export interface MediaSocketOptions {
   host?: string;
   /** 0 picks a free port. */
   port: number;
-  onCall: (leg: MediaLeg) => void;
+  /**
+   * Runs the call on the leg. When it returns a promise (the session), the socket is closed with 1011 if
+   * that rejects, or if it settles while the call is still open.
+   */
+  onCall: (leg: MediaLeg) => unknown;
   log?: Logger;
   /** Pacing of the bot's audio (speed > 1 only for simulations whose client plays out as fast). */
   playout?: PlayoutOptions;
@@ -107,11 +113,7 @@ function acceptConnection(ws: WebSocket, opts: MediaSocketOptions, log: Logger, 
       { callId: leg.meta.callId, sampleRate: leg.sampleRate, pii: { caller: leg.meta.from } },
       'media socket call connected',
     );
-    try {
-      opts.onCall(leg);
-    } catch (err) {
-      log.error({ err, callId: leg.meta.callId }, 'media socket onCall failed');
-    }
+    watchSession(leg, opts.onCall, log);
   });
   ws.on('close', () => {
     clearTimeout(metadataTimer);
@@ -120,4 +122,27 @@ function acceptConnection(ws: WebSocket, opts: MediaSocketOptions, log: Logger, 
     leg.handleClose();
   });
   ws.on('error', (err) => log.warn({ err }, 'media socket connection error'));
+}
+
+/** Runs onCall and closes the call's socket when the session fails or ends without ending the call. */
+function watchSession(leg: MediaLeg, onCall: MediaSocketOptions['onCall'], log: Logger): void {
+  const callId = leg.meta.callId;
+  const failed = (err: unknown) => {
+    log.error({ err, callId }, 'voice bot session failed; closing its media socket');
+    // The reason goes to FreeSWITCH's log: the details (personal data too) stay in ours.
+    leg.fail('session error');
+  };
+  let session: unknown;
+  try {
+    session = onCall(leg);
+  } catch (err) {
+    failed(err);
+    return;
+  }
+  if (!(session instanceof Promise)) return;
+  session.then(() => {
+    if (leg.ended) return;
+    log.warn({ callId }, 'voice bot session ended with the call still open; closing its media socket');
+    leg.fail('session ended');
+  }, failed);
 }
