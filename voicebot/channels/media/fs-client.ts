@@ -9,10 +9,13 @@
  */
 import WebSocket from 'ws';
 import { OtklikError } from '../../../core/errors.js';
+import { signForkMetadata } from '../../../telephony/fork-auth.js';
 import { AUDIO_FORK_SUBPROTOCOL, encodeL16 } from './protocol.js';
 
 export interface FsClientOptions {
   url: string;
+  /** The media socket's secret: the metadata is signed with it as telephony signs it. */
+  secret: string;
   metadata?: Record<string, unknown>;
   sampleRate?: 8000 | 16000;
   speed?: number;
@@ -89,7 +92,7 @@ export class FsClient {
     const client = new FsClient(ws, opts);
     for (const frame of opts.beforeMetadata ?? []) client.sendRaw(frame);
     const metadata = { sampleRate: client.sampleRate, mixType: 'mono', ...(opts.metadata ?? {}) };
-    ws.send(JSON.stringify(metadata));
+    ws.send(JSON.stringify(signForkMetadata(metadata, opts.secret)));
     return client;
   }
 
