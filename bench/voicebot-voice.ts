@@ -14,6 +14,7 @@
  *   node --import tsx bench/voicebot-voice.ts
  * Bounded to about a minute.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -101,13 +102,20 @@ function startSession(leg: MediaLeg, speed: number): void {
   sessions.set(leg.meta.callId, session);
   void session.run().catch(() => undefined);
 }
+/** The benchmark's own sockets on loopback, with a key of this run. */
+const auth = { secret: randomBytes(32).toString('base64url'), loopbackOnly: true };
 const socket = await startMediaSocket({
   port: 0,
+  auth,
   playout: { speed: PLAYOUT_SPEED },
   onCall: (leg) => startSession(leg, PLAYOUT_SPEED),
 });
 /** Real-time play-out, for barge-in by speech (the caller must talk while the bot still plays). */
-const realTimeSocket = await startMediaSocket({ port: 0, onCall: (leg) => startSession(leg, 1) });
+const realTimeSocket = await startMediaSocket({
+  port: 0,
+  auth,
+  onCall: (leg) => startSession(leg, 1),
+});
 const setupMs = performance.now() - t0;
 /** The measurement budget starts after setup (PGlite start and NLU training vary with the machine's load). */
 const tBench = performance.now();
@@ -122,6 +130,7 @@ interface Call {
 async function openCall(opts: { streamAudio: boolean }): Promise<Call> {
   const callId = `bench-${++callSeq}`;
   const client = await FsClient.connect({
+    secret: auth.secret,
     url: `ws://127.0.0.1:${socket.port}`,
     speed: PLAYOUT_SPEED,
     metadata: { callId, from: '+79990000000', to: '122' },
@@ -223,6 +232,7 @@ async function speechBargeIns(count: number, budgetMs: number): Promise<number[]
   while (latencies.length < count && performance.now() < until) {
     const callId = `bench-${++callSeq}`;
     const client = await FsClient.connect({
+      secret: auth.secret,
       url: `ws://127.0.0.1:${realTimeSocket.port}`,
       metadata: { callId, from: '+79990000000', to: '122' },
     });

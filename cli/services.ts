@@ -157,23 +157,32 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
     const httpUrl = await http.listen({ host: config.http.host, port: config.http.port });
     stops.push(() => http.close());
 
+    // Without MEDIA_SOCKET_SECRET the forks are signed with a key of this process: only the telephony started
+    // below knows it, and the socket serves only this host (it says so in the log).
+    const mediaAuth = config.mediaSocket.secret
+      ? { secret: config.mediaSocket.secret }
+      : { secret: randomBytes(32).toString('base64url'), loopbackOnly: true };
     const media = await startMediaSocket({
       host: config.mediaSocket.host,
       port: config.mediaSocket.port,
       log,
       // Telephony rings a forward for FORWARD_TIMEOUT_MS; its result needs a moment more to come back.
       forwardTimeoutMs: config.telephony.forwardTimeoutMs + FORWARD_RESULT_MARGIN_MS,
-      onCall: (leg) => {
-        runCall(leg, sessionDeps).catch((err) =>
-          log.error({ err, callId: leg.meta.callId }, 'call session failed'),
-        );
-      },
+      auth: mediaAuth,
+      // A session that fails closes its socket (the media socket logs it), and telephony takes the caller on.
+      onCall: (leg) => runCall(leg, sessionDeps),
     });
     stops.push(() => media.close());
 
     if (config.telephony.drachtioHost) {
       try {
-        telephony = await startTelephony(config, { sql, log, kb, tts: speech?.tts ?? null });
+        telephony = await startTelephony(config, {
+          sql,
+          log,
+          kb,
+          tts: speech?.tts ?? null,
+          mediaSocketSecret: mediaAuth.secret,
+        });
         const app = telephony;
         stops.push(async () => {
           await app.drain();

@@ -47,7 +47,15 @@ export const configSchema = z.object({
     .object({ host: z.string().default('127.0.0.1'), port: port.default(8122) })
     .default({ host: '127.0.0.1', port: 8122 }),
   mediaSocket: z
-    .object({ host: z.string().default('127.0.0.1'), port: port.default(8123) })
+    .object({
+      host: z.string().default('127.0.0.1'),
+      port: port.default(8123),
+      /**
+       * Shared with telephony, which signs each audio fork's metadata with it; unset, the socket serves only
+       * loopback peers and only telephony in the same process (`otklik serve`) can reach it.
+       */
+      secret: z.string().min(16, 'at least 16 characters').optional(),
+    })
     .default({ host: '127.0.0.1', port: 8123 }),
   speech: z
     .object({
@@ -148,6 +156,7 @@ export const envMap: Record<string, string> = {
   HTTP_PORT: 'http.port',
   MEDIA_SOCKET_HOST: 'mediaSocket.host',
   MEDIA_SOCKET_PORT: 'mediaSocket.port',
+  MEDIA_SOCKET_SECRET: 'mediaSocket.secret',
   SPEECH_URL: 'speech.url',
   SPEECH_LISTEN: 'speech.listen',
   TTS_ENGINE: 'speech.tts',

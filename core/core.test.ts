@@ -47,6 +47,14 @@ describe('configuration', () => {
         return true;
       },
     );
+    assert.throws(() => loadConfig({ MEDIA_SOCKET_SECRET: 'short' }), {
+      code: 'CONFIG_INVALID',
+      message: /mediaSocket\.secret \(MEDIA_SOCKET_SECRET\): at least 16 characters/,
+    });
+    assert.equal(
+      loadConfig({ MEDIA_SOCKET_SECRET: 'a-secret-of-enough-length' }).mediaSocket.secret,
+      'a-secret-of-enough-length',
+    );
     assert.throws(() => loadConfig({ OTKLIK_CONFIG: '/nonexistent/otklik.yaml' }), {
       code: 'CONFIG_INVALID',
       message: /OTKLIK_CONFIG=\/nonexistent\/otklik\.yaml: cannot read the file/,

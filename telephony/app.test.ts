@@ -45,7 +45,7 @@ describe('telephony app (drachtio-srf) admission and start-up', () => {
     await drachtio.start();
     fs = new FakeFreeswitch({ tmpDir: join(dir, 'fs') });
     await fs.start();
-    app = await startTelephony(config(), { sql: db.sql, log: silentLogger });
+    app = await startTelephony(config(), { sql: db.sql, log: silentLogger, mediaSocketSecret: undefined });
   });
   after(async () => {
     await app?.close();
@@ -96,14 +96,22 @@ describe('telephony app (drachtio-srf) admission and start-up', () => {
 
   it('fails start-up with a clear error for a wrong drachtio secret or no drachtio host', async () => {
     await assert.rejects(
-      startTelephony(config({ 'telephony.drachtioSecret': 'wrong' }), { sql: db.sql, log: silentLogger }),
+      startTelephony(config({ 'telephony.drachtioSecret': 'wrong' }), {
+        sql: db.sql,
+        log: silentLogger,
+        mediaSocketSecret: undefined,
+      }),
       {
         code: 'UNAVAILABLE',
         message: /refused/,
       },
     );
     await assert.rejects(
-      startTelephony(loadConfig({}, { dataDir: dir }), { sql: db.sql, log: silentLogger }),
+      startTelephony(loadConfig({}, { dataDir: dir }), {
+        sql: db.sql,
+        log: silentLogger,
+        mediaSocketSecret: undefined,
+      }),
       {
         code: 'CONFIG_INVALID',
         message: /DRACHTIO_HOST/,

@@ -26,6 +26,11 @@ export interface TelephonyDeps {
   tts?: TtsEngine | null;
   /** How often the operator queue is dispatched. */
   dispatchIntervalMs?: number;
+  /**
+   * The key the audio forks' metadata is signed with: MEDIA_SOCKET_SECRET, or in `otklik serve` without it
+   * the per-process key its media socket checks. Unset, the voice bot refuses every fork.
+   */
+  mediaSocketSecret: string | undefined;
 }
 
 export interface TelephonyApp {
@@ -96,6 +101,11 @@ export async function startTelephony(config: Config, deps: TelephonyDeps): Promi
   }
   if (!t.mediaSocketUrl)
     log.warn('MEDIA_SOCKET_URL is not set: every call goes straight to the operator queue');
+  else if (!deps.mediaSocketSecret)
+    log.error(
+      'MEDIA_SOCKET_SECRET is not set: the voice bot refuses unsigned audio forks, so every call goes to the ' +
+        'operator queue; set the same MEDIA_SOCKET_SECRET for telephony and the voice bot',
+    );
 
   const srf = new Srf();
   await connectSrf(srf, {
@@ -145,6 +155,7 @@ export async function startTelephony(config: Config, deps: TelephonyDeps): Promi
     recordingsDir: resolve(t.recordingsDir),
     audioDir: resolve(config.dataDir, 'telephony', 'audio'),
     mediaSocketUrl: t.mediaSocketUrl,
+    mediaSocketSecret: deps.mediaSocketSecret,
     trunk: t.trunk,
     forwardTimeoutMs: t.forwardTimeoutMs,
     prompts,

@@ -8,6 +8,7 @@ import { silentLogger } from '../core/log.js';
 import { backends, openTestDb, type TestDb } from '../test/support/db.js';
 import { CallControl } from './call-control.js';
 import type { CallMetadata } from './call-leg.js';
+import { isOutboundFork, verifyForkMetadata } from './fork-auth.js';
 import { FreeswitchControl } from './fsmrf.js';
 import { OperatorQueue } from './queue.js';
 import { getCallRecord, recordingsOfCall } from './records.js';
@@ -16,6 +17,8 @@ import { FakeFreeswitch, silentPromptFiles } from './testing/fake-freeswitch.js'
 
 const OPERATOR = 'sip:ivanova@10.0.0.21';
 const AGENCY = '+74951230000';
+/** The media socket's secret (MEDIA_SOCKET_SECRET) in this test. */
+const SECRET = 'media-socket-test-secret';
 
 // The queue's SQL runs on both backends in queue.test.ts; the call flow here runs on PostgreSQL (PGlite's
 // start-up would double this file's time on the shared CI machine for no extra coverage).
@@ -69,6 +72,7 @@ for (const backend of backends.filter((b) => b === 'postgres')) {
         recordingsDir: join(dir, 'recordings'),
         audioDir: join(dir, 'audio'),
         mediaSocketUrl,
+        mediaSocketSecret: SECRET,
         trunk: 'sofia/gateway/carrier',
         forwardTimeoutMs: 20_000,
         prompts,
@@ -316,6 +320,10 @@ for (const backend of backends.filter((b) => b === 'postgres')) {
       assert.equal(conn.metadata.flowId, 'inquiry_answer');
       assert.equal(conn.metadata.direction, 'outbound');
       assert.equal(conn.metadata.inquiryId, 17);
+      // Signed with the shared secret, so the voice bot knows telephony placed this call and chose its flow.
+      const verdict = verifyForkMetadata(conn.metadata, SECRET);
+      assert.ok(verdict.ok && isOutboundFork(verdict.metadata), 'the outbound fork is signed');
+      assert.equal(verifyForkMetadata({ ...conn.metadata, direction: 'inbound' }, SECRET).ok, false);
       assert.equal((await getCallRecord(db.sql, ok.callId))!.direction, 'outbound');
       fs.hangup(ok.leg!.uuid);
     });

@@ -6,6 +6,7 @@ import type { Sql } from '../kb/store/sql.js';
 import type { KnowledgeBase } from '../kb/types.js';
 import { type ActiveCall, activeCall } from './active-call.js';
 import type { CallMetadata, ForwardResult } from './call-leg.js';
+import { signForkMetadata } from './fork-auth.js';
 import { dialString, type FreeswitchControl, fsCommands, parseOriginateResult } from './fsmrf.js';
 import type { PromptFiles } from './prompts.js';
 import { type Assignment, enqueueCall, type OperatorQueue } from './queue.js';
@@ -39,6 +40,11 @@ export interface CallControlOptions {
   audioDir: string;
   /** ws:// URL of the voice bot's media socket; without it every call goes to the operator queue. */
   mediaSocketUrl?: string | undefined;
+  /**
+   * MEDIA_SOCKET_SECRET (or the per-process key of `otklik serve`): the fork's metadata is signed with it, so
+   * the voice bot knows the call is ours and that an outbound call's flow id was set by us.
+   */
+  mediaSocketSecret: string | undefined;
   /** Dial-string prefix of the carrier trunk in FreeSWITCH (sofia/gateway/<name>). */
   trunk?: string | undefined;
   /** How long an agency's or operator's phone rings. */
@@ -258,7 +264,8 @@ export class CallControl {
       return leg;
     }
     try {
-      await leg.startFork(this.o.mediaSocketUrl, {
+      const metadata = {
+        ...forkExtra,
         callId: meta.callId,
         uuid,
         from: meta.from,
@@ -266,8 +273,10 @@ export class CallControl {
         direction,
         sampleRate: 8000,
         startedAt: meta.startedAt.toISOString(),
-        ...forkExtra,
-      });
+      };
+      // Unsigned, the bot refuses the fork and the caller goes to the queue (app.ts says so at start-up).
+      const secret = this.o.mediaSocketSecret;
+      await leg.startFork(this.o.mediaSocketUrl, secret ? signForkMetadata(metadata, secret) : metadata);
     } catch (err) {
       log.error({ err }, 'audio fork did not start');
       await this.botUnavailable(call, 'fork failed');

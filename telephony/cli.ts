@@ -22,7 +22,13 @@ export function register(program: Command): void {
     const tts = createTtsEngine(ctx.config.speech, ctx.log, { dataDir: ctx.config.dataDir });
     let app: Awaited<ReturnType<typeof startTelephony>>;
     try {
-      app = await startTelephony(ctx.config, { sql, log: ctx.log, kb: openKnowledgeBase(sql), tts });
+      app = await startTelephony(ctx.config, {
+        sql,
+        log: ctx.log,
+        kb: openKnowledgeBase(sql),
+        tts,
+        mediaSocketSecret: ctx.config.mediaSocket.secret,
+      });
     } catch (err) {
       await tts.close();
       await ctx.close();

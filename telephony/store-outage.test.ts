@@ -105,6 +105,7 @@ describe('call control during a database outage', () => {
       recordingsDir: join(dir, 'recordings'),
       audioDir: join(dir, 'audio'),
       mediaSocketUrl: botUrl,
+      mediaSocketSecret: 'media-socket-test-secret',
       forwardTimeoutMs: 5_000,
       prompts,
       fallbackOperatorUri,

@@ -33,6 +33,8 @@ import { type Backend, openTestDb, type TestDb } from './support/db.js';
 /** A Thursday morning outside the sample incidents' dates: greeting and menu, no announcement. */
 const AT = '2026-10-15T11:00:00+03:00';
 const FAST = 50;
+/** The media socket's secret (MEDIA_SOCKET_SECRET) in this test. */
+const SECRET = 'media-socket-test-secret';
 const BARGE_IN_SPEED = 5;
 
 const config = loadConfig({ VOSK_MODEL_PATH: process.env.VOSK_MODEL_PATH ?? '/nonexistent/vosk-model' });
@@ -92,7 +94,12 @@ async function openVoiceLine(backend: Backend): Promise<VoiceLine> {
   for (const speed of [FAST, BARGE_IN_SPEED]) {
     sockets.set(
       speed,
-      await startMediaSocket({ port: 0, playout: { speed }, onCall: (leg) => nextLeg?.(leg) }),
+      await startMediaSocket({
+        port: 0,
+        playout: { speed },
+        auth: { secret: SECRET },
+        onCall: (leg) => nextLeg?.(leg),
+      }),
     );
   }
 
@@ -105,6 +112,7 @@ async function openVoiceLine(backend: Backend): Promise<VoiceLine> {
     const callId = randomUUID();
     const client = await FsClient.connect({
       url: `ws://127.0.0.1:${sockets.get(speed)!.port}`,
+      secret: SECRET,
       speed,
       metadata: { callId, from: '+79991234567', to: '122' },
       ...(opts.beforeMetadata ? { beforeMetadata: opts.beforeMetadata } : {}),

@@ -171,6 +171,9 @@ async function waitExit(s: Sipp, what: string, timeoutMs = 60_000): Promise<void
 
 type Mode = 'forward' | 'outbound' | 'crash' | 'relay';
 
+/** MEDIA_SOCKET_SECRET: telephony signs the forks with it and the media socket checks it. */
+const mediaSocketSecret = process.env.MEDIA_SOCKET_SECRET ?? 'live-test-media-socket-secret';
+
 describe('live call through drachtio-server and FreeSWITCH', { skip }, () => {
   let db: TestDb;
   let dir: string;
@@ -199,6 +202,7 @@ describe('live call through drachtio-server and FreeSWITCH', { skip }, () => {
     media = await startMediaSocket({
       port: 0,
       host: '0.0.0.0',
+      auth: { secret: mediaSocketSecret },
       onCall: (leg) => {
         const call = { leg, events: [] as CallLegEvent[], at: Date.now() };
         legs.set(leg.meta.callId, call);
@@ -232,13 +236,19 @@ describe('live call through drachtio-server and FreeSWITCH', { skip }, () => {
       dataDir: dir,
       'telephony.recordingsDir': join(dir, 'recordings'),
       'telephony.mediaSocketUrl': process.env.MEDIA_SOCKET_URL ?? `ws://127.0.0.1:${media.port}/`,
+      'mediaSocket.secret': mediaSocketSecret,
       'telephony.drachtioHost': drachtioHost,
       'telephony.operatorUri': `sip:operator@${sippIp}:${operatorPort}`,
     });
     // The apology and hold messages telephony plays itself when the bot is gone.
     // LIVE_LOG=debug shows the telephony app's log (on stderr) when a live call misbehaves.
     const log = process.env.LIVE_LOG ? createLogger({ level: process.env.LIVE_LOG }) : silentLogger;
-    app = await startTelephony(config, { sql: db.sql, log, tts });
+    app = await startTelephony(config, {
+      sql: db.sql,
+      log,
+      tts,
+      mediaSocketSecret: config.mediaSocket.secret,
+    });
     engine = await openEngineDeps(db.sql, log, { modelDir: join(dir, 'nlu') });
     const asr = createAsrEngine(config.speech, silentLogger);
     speechEngines = {

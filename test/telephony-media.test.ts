@@ -21,6 +21,9 @@ import { openTestDb, type TestDb } from './support/db.js';
  * for FreeSWITCH, whose mod_audio_fork side is a real WebSocket client) to the voice bot's real media
  * socket, and the bot's MediaLeg sees the caller, speaks, hears keys and forwards the call.
  */
+/** MEDIA_SOCKET_SECRET, shared by telephony and the voice bot's media socket. */
+const SECRET = 'media-socket-test-secret';
+
 describe('telephony ↔ voice bot media socket', () => {
   let db: TestDb;
   let fs: FakeFreeswitch;
@@ -39,7 +42,14 @@ describe('telephony ↔ voice bot media socket', () => {
     fs = new FakeFreeswitch({ tmpDir: join(dir, 'fs') });
     await fs.start();
     control = await FreeswitchControl.connect({ host: '127.0.0.1', port: fs.port, secret: 'ClueCon' });
-    media = await startMediaSocket({ port: 0, onCall: (leg) => legs.push(leg), playout: { speed: 20 } });
+    media = await startMediaSocket({
+      port: 0,
+      auth: { secret: SECRET },
+      onCall: (leg) => {
+        legs.push(leg);
+      },
+      playout: { speed: 20 },
+    });
     queue = new OperatorQueue(db.sql, { waitNormMs: 60_000 });
     calls = new CallControl({
       sql: db.sql,
@@ -49,6 +59,7 @@ describe('telephony ↔ voice bot media socket', () => {
       recordingsDir: join(dir, 'recordings'),
       audioDir: join(dir, 'audio'),
       mediaSocketUrl: `ws://127.0.0.1:${media.port}/`,
+      mediaSocketSecret: SECRET,
       trunk: 'sofia/gateway/carrier',
       forwardTimeoutMs: 20_000,
       prompts: { technical_fallback: apology() },
@@ -116,6 +127,48 @@ describe('telephony ↔ voice bot media socket', () => {
     assert.deepEqual(end, { type: 'hangup', reason: 'transferred' });
     assert.ok(fs.channels.get(uuid)!.bridgedTo, 'the caller talks to the agency');
     fs.hangup(uuid);
+  });
+
+  it('a fork telephony did not sign with the shared secret is refused, and the caller waits for an operator', async () => {
+    const unsigned = new CallControl({
+      sql: db.sql,
+      control,
+      queue,
+      log: silentLogger,
+      recordingsDir: join(dir, 'recordings'),
+      audioDir: join(dir, 'audio'),
+      mediaSocketUrl: `ws://127.0.0.1:${media.port}/`,
+      mediaSocketSecret: 'not-the-media-socket-secret',
+      forwardTimeoutMs: 20_000,
+      prompts: { technical_fallback: apology() },
+    });
+    try {
+      const uuid = fs.addChannel();
+      const callId = randomUUID();
+      await unsigned.handleInbound(uuid, {
+        callId,
+        from: '+79001234567',
+        to: '122',
+        startedAt: new Date(),
+        channel: 'sip',
+      });
+      await eventually(
+        async () => (await queue.callState(callId))?.state === 'waiting',
+        'the caller is queued',
+      );
+      await eventually(
+        () => fs.played.some((p) => p.uuid === uuid && p.file === apology()),
+        'the apology is played',
+      );
+      assert.equal(
+        legs.some((l) => l.meta.callId === callId),
+        false,
+        'the bot never took the call',
+      );
+      fs.hangup(uuid);
+    } finally {
+      unsigned.release();
+    }
   });
 
   it('when the voice bot goes away mid-call, the caller hears the apology and waits for an operator', async () => {

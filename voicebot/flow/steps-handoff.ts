@@ -274,9 +274,6 @@ export const surveyStep: StepHandler<'survey'> = async (step, env) => {
   return step.next;
 };
 
-/** How long the emergency service's line may ring before the caller goes to the operators. */
-const EMERGENCY_TRANSFER_TIMEOUT_MS = 30_000;
-
 export const emergencyStep: StepHandler<'emergency'> = async (step, env) => {
   const { dialog, leg } = env;
   dialog.outcome = 'emergency';
@@ -285,7 +282,8 @@ export const emergencyStep: StepHandler<'emergency'> = async (step, env) => {
   const uri = leg.meta.channel === 'text' ? undefined : env.emergencyTransferUri;
   if (uri) {
     await dialog.sayPrompt(step.transferPrompt, {}, { bargeIn: false });
-    const result = await leg.forward(uri, { timeoutMs: EMERGENCY_TRANSFER_TIMEOUT_MS });
+    // Rings as long as any forward (FORWARD_TIMEOUT_MS, the leg's own wait); then the operators take the caller.
+    const result = await leg.forward(uri);
     if (result.status === 'answered') {
       dialog.transferred = true;
       return null;

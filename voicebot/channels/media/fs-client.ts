@@ -9,10 +9,13 @@
  */
 import WebSocket from 'ws';
 import { OtklikError } from '../../../core/errors.js';
+import { signForkMetadata } from '../../../telephony/fork-auth.js';
 import { AUDIO_FORK_SUBPROTOCOL, encodeL16 } from './protocol.js';
 
 export interface FsClientOptions {
   url: string;
+  /** The media socket's secret: the metadata is signed with it as telephony signs it. */
+  secret: string;
   metadata?: Record<string, unknown>;
   sampleRate?: 8000 | 16000;
   speed?: number;
@@ -49,6 +52,9 @@ export class FsClient {
   private carry = 0;
   private readonly closedPromise: Promise<void>;
   private isClosed = false;
+  /** The WebSocket close code and reason, once closed (1011: the bot's session failed). */
+  closeCode: number | null = null;
+  closeReason = '';
 
   private constructor(
     private readonly ws: WebSocket,
@@ -62,8 +68,10 @@ export class FsClient {
       this.handleText(String(data), transferReply);
     });
     this.closedPromise = new Promise((resolve) =>
-      ws.once('close', () => {
+      ws.once('close', (code, reason) => {
         this.isClosed = true;
+        this.closeCode = code;
+        this.closeReason = reason.toString();
         resolve();
       }),
     );
@@ -84,7 +92,7 @@ export class FsClient {
     const client = new FsClient(ws, opts);
     for (const frame of opts.beforeMetadata ?? []) client.sendRaw(frame);
     const metadata = { sampleRate: client.sampleRate, mixType: 'mono', ...(opts.metadata ?? {}) };
-    ws.send(JSON.stringify(metadata));
+    ws.send(JSON.stringify(signForkMetadata(metadata, opts.secret)));
     return client;
   }
 

@@ -40,7 +40,14 @@ export function emptyStats(): MediaLegStats {
     audioFrames: 0,
     audioSamples: 0,
     dtmf: 0,
-    malformed: { bad_json: 0, odd_length: 0, binary_before_metadata: 0, unknown_type: 0, bad_metadata: 0 },
+    malformed: {
+      bad_json: 0,
+      odd_length: 0,
+      binary_before_metadata: 0,
+      unknown_type: 0,
+      bad_metadata: 0,
+      too_long: 0,
+    },
     playChunksSent: 0,
     killAudioSent: 0,
   };
@@ -59,7 +66,12 @@ export interface MediaLegOptions {
   stats?: MediaLegStats;
   /** How long forward() waits for the telephony side's transferResult. */
   forwardTimeoutMs?: number;
+  /** Caller audio kept for a session that has not subscribed yet (the newest this long; default 10 s). */
+  backlogAudioMs?: number;
 }
+
+/** Keys and transcripts kept for a session that has not subscribed yet (the first ones). */
+const BACKLOG_INPUTS = 200;
 
 export class MediaLeg implements CallLeg {
   readonly meta: CallMetadata;
@@ -72,8 +84,17 @@ export class MediaLeg implements CallLeg {
   private pendingForward: ((result: ForwardResult) => void) | null = null;
   private endReason: LegEndReason | null = null;
   private transferred = false;
-  /** Events that arrived before anyone listened (the session subscribes right after onCall). */
+  /**
+   * Events that arrived before anyone listened: the session subscribes only once its call record is written,
+   * and a caller may hang up before that. The hang-up (and any other control event) is always kept; caller
+   * audio is bounded by duration (the newest is kept) and keys and transcripts by count (the first are kept),
+   * so a burst can neither grow memory without bound nor push the hang-up out.
+   */
   private readonly backlog: CallLegEvent[] = [];
+  private readonly backlogAudioLimit: number;
+  private backlogAudio = 0;
+  private backlogInputs = 0;
+  private readonly droppedBeforeSubscribe = { audioFrames: 0, inputs: 0 };
 
   constructor(opts: MediaLegOptions) {
     this.ws = opts.ws;
@@ -89,6 +110,7 @@ export class MediaLeg implements CallLeg {
       extra: { ...opts.fork.raw, sampleRate: opts.fork.sampleRate },
     };
     this.sampleRate = opts.fork.sampleRate;
+    this.backlogAudioLimit = Math.round(((opts.backlogAudioMs ?? 10_000) * this.sampleRate) / 1000);
     this.playout = new Playout(
       {
         sendChunk: (samples, rate) => {
@@ -114,7 +136,21 @@ export class MediaLeg implements CallLeg {
 
   on(listener: (event: CallLegEvent) => void): () => void {
     this.listeners.add(listener);
-    if (this.backlog.length > 0) for (const event of this.backlog.splice(0)) listener(event);
+    const { audioFrames, inputs } = this.droppedBeforeSubscribe;
+    if (audioFrames > 0 || inputs > 0) {
+      this.log.warn(
+        { callId: this.meta.callId, droppedAudioFrames: audioFrames, droppedInputs: inputs },
+        'media leg: caller input that arrived before the session started was partly dropped',
+      );
+      this.droppedBeforeSubscribe.audioFrames = 0;
+      this.droppedBeforeSubscribe.inputs = 0;
+    }
+    if (this.backlog.length > 0) {
+      const pending = this.backlog.splice(0);
+      this.backlogAudio = 0;
+      this.backlogInputs = 0;
+      for (const event of pending) listener(event);
+    }
     return () => this.listeners.delete(listener);
   }
 
@@ -193,6 +229,19 @@ export class MediaLeg implements CallLeg {
     this.ws.close(1000, reason);
   }
 
+  /**
+   * The session behind this leg failed: close the socket (1011) without asking FreeSWITCH to hang up, so
+   * telephony sees the bot gone and takes the caller to the operator queue or a recorded message instead of
+   * leaving them in silence.
+   */
+  fail(why: string): void {
+    if (this.ended) return;
+    this.finish('failed');
+    // A close reason is at most 123 bytes.
+    this.ws.close(1011, Buffer.from(`voice bot session failed: ${why}`).subarray(0, 123).toString());
+    this.emit({ type: 'hangup', reason: 'failed' });
+  }
+
   private handleEvent(event: InboundEvent): void {
     switch (event.kind) {
       case 'dtmf':
@@ -230,6 +279,44 @@ export class MediaLeg implements CallLeg {
     this.pendingForward?.({ status: 'failed', reason: 'the call has ended' });
   }
 
+  private keepForLater(event: CallLegEvent): void {
+    if (event.type === 'audio') {
+      this.backlog.push(event);
+      this.backlogAudio += event.samples.length;
+      while (this.backlogAudio > this.backlogAudioLimit) {
+        const oldest = this.backlog.findIndex((e) => e.type === 'audio');
+        const [dropped] = this.backlog.splice(oldest, 1);
+        if (dropped?.type === 'audio') this.backlogAudio -= dropped.samples.length;
+        this.countDropped('audioFrames');
+      }
+      return;
+    }
+    if (event.type === 'dtmf' || event.type === 'text') {
+      if (this.backlogInputs >= BACKLOG_INPUTS) {
+        this.countDropped('inputs');
+        return;
+      }
+      this.backlogInputs++;
+    }
+    // Control events (hangup, playback_done) are never dropped.
+    this.backlog.push(event);
+  }
+
+  private countDropped(kind: 'audioFrames' | 'inputs'): void {
+    const first = this.droppedBeforeSubscribe.audioFrames + this.droppedBeforeSubscribe.inputs === 0;
+    this.droppedBeforeSubscribe[kind]++;
+    if (first) {
+      this.log.warn(
+        {
+          callId: this.meta.callId,
+          keptAudioMs: (this.backlogAudioLimit * 1000) / this.sampleRate,
+          keptInputs: BACKLOG_INPUTS,
+        },
+        'media leg: no session listens yet; the oldest caller audio (or keys beyond the limit) is dropped',
+      );
+    }
+  }
+
   private countMalformed(problem: Malformation, detail: string): void {
     this.stats.malformed[problem]++;
     this.log.debug({ callId: this.meta.callId, problem, detail }, 'malformed media frame ignored');
@@ -242,8 +329,7 @@ export class MediaLeg implements CallLeg {
 
   private emit(event: CallLegEvent): void {
     if (this.listeners.size === 0) {
-      // Bounded: a session that never subscribes must not grow memory with the caller's audio.
-      if (this.backlog.length < 1000) this.backlog.push(event);
+      this.keepForLater(event);
       return;
     }
     for (const listener of this.listeners) {

@@ -13,7 +13,8 @@
  *   `{"type":"transferResult","data":{"status":"answered|busy|no_answer|failed","reason":"..."}}`;
  *   a recognizer on the telephony side (or a benchmark without an ASR model) may send the caller's
  *   turn as text, `{"type":"transcript","data":{"text":"...","final":true}}`: a final one enters the
- *   dialog as the caller's utterance (partial ones are accepted and dropped).
+ *   dialog as the caller's utterance (partial ones are accepted and dropped); a text longer than the chat's
+ *   limit (MAX_CALLER_TEXT_CHARS) is malformed.
  *
  * From us to FreeSWITCH (the module turns each into a `mod_audio_fork::*` event for the telephony app):
  * - `{"type":"playAudio","data":{"audioContentType":"raw","sampleRate":8000,"audioContent":"<base64 L16>"}}`
@@ -22,6 +23,8 @@
  *   caller (our extension of the module's free-form transfer event).
  * - `{"type":"disconnect"}` asks the telephony app to hang up the caller.
  */
+
+import { MAX_CALLER_TEXT_CHARS } from '../limits.js';
 
 export const AUDIO_FORK_SUBPROTOCOL = 'audio.drachtio.org';
 
@@ -47,7 +50,8 @@ export type Malformation =
   | 'odd_length'
   | 'binary_before_metadata'
   | 'unknown_type'
-  | 'bad_metadata';
+  | 'bad_metadata'
+  | 'too_long';
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; problem: Malformation; detail: string };
 
@@ -154,7 +158,16 @@ export function parseEvent(text: string): ParseResult<InboundEvent> {
     if (typeof data.text !== 'string' || data.text.trim() === '') {
       return { ok: false, problem: 'unknown_type', detail: 'transcript without text' };
     }
-    return { ok: true, value: { kind: 'transcript', text: data.text.trim(), final: data.final !== false } };
+    const text = data.text.trim();
+    // Held to the chat's limit: a turn the chat would refuse does not enter the dialog by voice either.
+    if (text.length > MAX_CALLER_TEXT_CHARS) {
+      return {
+        ok: false,
+        problem: 'too_long',
+        detail: `transcript of ${text.length} characters; at most ${MAX_CALLER_TEXT_CHARS}`,
+      };
+    }
+    return { ok: true, value: { kind: 'transcript', text, final: data.final !== false } };
   }
   if (name === 'hangup' || name === 'disconnect') return { ok: true, value: { kind: 'hangup' } };
   return { ok: false, problem: 'unknown_type', detail: `unknown event ${name ?? '(none)'}` };

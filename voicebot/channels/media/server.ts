@@ -3,22 +3,45 @@
  * audio.drachtio.org). The first text frame is the call's metadata; a MediaLeg is made from it and handed
  * to `onCall`, which runs the voice-bot session on it. Anything malformed before the metadata is counted
  * (and carried into the leg's stats) and ignored; a connection that never sends metadata is closed.
+ * FreeSWITCH is authenticated by the signature telephony puts into the fork's metadata (MEDIA_SOCKET_SECRET,
+ * see telephony/fork-auth.ts): an unsigned or badly signed connection is closed with 1008 and logged, and a
+ * flow id (the relay of an agency's answer) is honoured only in the metadata of telephony's outbound calls.
+ * A session that fails (onCall throws or its promise rejects) closes its socket with 1011, so that telephony
+ * takes the caller to the operator queue or a recorded message: never dead air.
  */
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { OtklikError } from '../../../core/errors.js';
 import type { Logger } from '../../../core/log.js';
 import { silentLogger } from '../../../core/log.js';
+import { isOutboundFork, verifyForkMetadata } from '../../../telephony/fork-auth.js';
 import { emptyStats, MediaLeg } from './media-leg.js';
 import type { PlayoutOptions } from './playout.js';
 import { AUDIO_FORK_SUBPROTOCOL, parseMetadata } from './protocol.js';
+
+/** How the media socket knows FreeSWITCH: the key telephony signs the forks' metadata with. */
+export interface MediaSocketAuth {
+  /** MEDIA_SOCKET_SECRET, or a per-process key when it is not configured (then set loopbackOnly). */
+  secret: string;
+  /**
+   * Serve only peers on this host: without a configured secret the key is known only to this process's own
+   * telephony, and the socket is not offered to the network.
+   */
+  loopbackOnly?: boolean;
+}
 
 export interface MediaSocketOptions {
   host?: string;
   /** 0 picks a free port. */
   port: number;
-  onCall: (leg: MediaLeg) => void;
+  /**
+   * Runs the call on the leg. When it returns a promise (the session), the socket is closed with 1011 if
+   * that rejects, or if it settles while the call is still open.
+   */
+  onCall: (leg: MediaLeg) => unknown;
+  auth: MediaSocketAuth;
   log?: Logger;
   /** Pacing of the bot's audio (speed > 1 only for simulations whose client plays out as fast). */
   playout?: PlayoutOptions;
@@ -51,9 +74,16 @@ export async function startMediaSocket(opts: MediaSocketOptions): Promise<MediaS
     );
   });
   wss.on('error', (err) => log.error({ err }, 'media socket error'));
-  wss.on('connection', (ws) => acceptConnection(ws, opts, log, live));
+  wss.on('connection', (ws, req) => acceptConnection(ws, req, opts, log, live));
   const port = (wss.address() as AddressInfo).port;
-  log.info({ port }, 'media socket listening');
+  log.info({ port, loopbackOnly: opts.auth.loopbackOnly === true }, 'media socket listening');
+  if (opts.auth.loopbackOnly) {
+    log.warn(
+      'MEDIA_SOCKET_SECRET is not set: the media socket serves only this host, and only this process’s own ' +
+        'telephony can sign its audio forks; set MEDIA_SOCKET_SECRET (the same for `otklik telephony`) to ' +
+        'run telephony elsewhere',
+    );
+  }
 
   return {
     port,
@@ -66,15 +96,38 @@ export async function startMediaSocket(opts: MediaSocketOptions): Promise<MediaS
   };
 }
 
-function acceptConnection(ws: WebSocket, opts: MediaSocketOptions, log: Logger, live: Set<MediaLeg>): void {
+function isLoopback(address: string | undefined): boolean {
+  return !!address && (address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.'));
+}
+
+function acceptConnection(
+  ws: WebSocket,
+  req: IncomingMessage,
+  opts: MediaSocketOptions,
+  log: Logger,
+  live: Set<MediaLeg>,
+): void {
   const early = emptyStats();
+  const remote = req.socket.remoteAddress;
   let leg: MediaLeg | null = null;
+  let refused = false;
+  const refuse = (problem: string) => {
+    refused = true;
+    clearTimeout(metadataTimer);
+    log.warn({ remote, problem }, 'media socket: connection refused, it is not our FreeSWITCH');
+    ws.close(1008, 'unauthenticated');
+  };
   const metadataTimer = setTimeout(() => {
     log.warn({ malformed: early.malformed }, 'media socket connection sent no call metadata; closing it');
     ws.close(1008, 'no metadata');
   }, opts.metadataTimeoutMs ?? 10000);
+  if (opts.auth.loopbackOnly && !isLoopback(remote)) {
+    refuse('not loopback (MEDIA_SOCKET_SECRET is not set)');
+    return;
+  }
 
   ws.on('message', (data, isBinary) => {
+    if (refused) return;
     const buffer = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
     if (leg) {
       leg.handleMessage(buffer, isBinary);
@@ -93,10 +146,24 @@ function acceptConnection(ws: WebSocket, opts: MediaSocketOptions, log: Logger, 
       );
       return;
     }
+    const verdict = verifyForkMetadata(parsed.value.raw, opts.auth.secret);
+    if (!verdict.ok) {
+      refuse(verdict.problem);
+      return;
+    }
     clearTimeout(metadataTimer);
+    const raw = verdict.metadata;
+    if (raw.flowId !== undefined && !isOutboundFork(raw)) {
+      // Only a call telephony placed may run a flow of its choosing (the relay of an agency's answer).
+      log.warn(
+        { callId: parsed.value.callId, flowId: raw.flowId },
+        'media socket: a flow id in the metadata of a call telephony did not place is ignored',
+      );
+      delete raw.flowId;
+    }
     leg = new MediaLeg({
       ws,
-      fork: parsed.value,
+      fork: { ...parsed.value, raw },
       log,
       stats: early,
       ...(opts.playout ? { playout: opts.playout } : {}),
@@ -107,11 +174,7 @@ function acceptConnection(ws: WebSocket, opts: MediaSocketOptions, log: Logger, 
       { callId: leg.meta.callId, sampleRate: leg.sampleRate, pii: { caller: leg.meta.from } },
       'media socket call connected',
     );
-    try {
-      opts.onCall(leg);
-    } catch (err) {
-      log.error({ err, callId: leg.meta.callId }, 'media socket onCall failed');
-    }
+    watchSession(leg, opts.onCall, log);
   });
   ws.on('close', () => {
     clearTimeout(metadataTimer);
@@ -120,4 +183,27 @@ function acceptConnection(ws: WebSocket, opts: MediaSocketOptions, log: Logger, 
     leg.handleClose();
   });
   ws.on('error', (err) => log.warn({ err }, 'media socket connection error'));
+}
+
+/** Runs onCall and closes the call's socket when the session fails or ends without ending the call. */
+function watchSession(leg: MediaLeg, onCall: MediaSocketOptions['onCall'], log: Logger): void {
+  const callId = leg.meta.callId;
+  const failed = (err: unknown) => {
+    log.error({ err, callId }, 'voice bot session failed; closing its media socket');
+    // The reason goes to FreeSWITCH's log: the details (personal data too) stay in ours.
+    leg.fail('session error');
+  };
+  let session: unknown;
+  try {
+    session = onCall(leg);
+  } catch (err) {
+    failed(err);
+    return;
+  }
+  if (!(session instanceof Promise)) return;
+  session.then(() => {
+    if (leg.ended) return;
+    log.warn({ callId }, 'voice bot session ended with the call still open; closing its media socket');
+    leg.fail('session ended');
+  }, failed);
 }

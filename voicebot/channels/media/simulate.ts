@@ -10,7 +10,7 @@
  * `speed` runs the caller's audio and the bot's play-out faster than real time (default 4); the call
  * clock (transcript at_ms, silence lengths) is audio time either way.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { OtklikError } from '../../../core/errors.js';
 import { CallSession, startSession } from '../../session.js';
 import { type CallerScript, defaultCaller } from '../../simulator/script.js';
@@ -75,17 +75,21 @@ export async function simulateVoiceCall(
   const legPromise = new Promise<MediaLeg>((resolve) => {
     legReady = resolve;
   });
+  const secret = randomBytes(32).toString('base64url');
   const socket = await startMediaSocket({
     host: '127.0.0.1',
     port: 0,
     log: deps.log,
     playout: { speed },
     onCall: (leg) => legReady(leg),
+    // A socket of its own on loopback, for this one simulated call.
+    auth: { secret, loopbackOnly: true },
   });
   let client: FsClient | null = null;
   try {
     client = await FsClient.connect({
       url: `ws://127.0.0.1:${socket.port}`,
+      secret,
       speed,
       sampleRate: SAMPLE_RATE,
       metadata: { callId: randomUUID(), from: script.caller ?? defaultCaller, to: script.number ?? '122' },

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { OtklikError } from '../../../core/errors.js';
 import { type CallResult, CallSession, type SessionDeps } from '../../session.js';
+import { MAX_CALLER_TEXT_CHARS } from '../limits.js';
 import { TextLeg } from './text-leg.js';
 
 export type ChatDeps = Omit<SessionDeps, 'mode' | 'channel' | 'clock'>;
@@ -33,8 +34,6 @@ export interface ChatSessionsOptions {
   /** Finished chats stay readable in memory this long (the record stays in the store). */
   keepFinishedMs?: number;
 }
-
-const MAX_TEXT = 1000;
 
 /** A caller number as the chat accepts it (the HTTP schema uses the same pattern). */
 export const CALLER_NUMBER = /^\+?[0-9]{5,15}$/;
@@ -124,8 +123,11 @@ export class ChatSessions {
   async say(id: string, text: string): Promise<ChatTurn> {
     const clean = cleanChatText(text);
     if (!clean) throw new OtklikError('VALIDATION_FAILED', 'Сообщение пустое: напишите ваш вопрос');
-    if (clean.length > MAX_TEXT)
-      throw new OtklikError('VALIDATION_FAILED', `Сообщение длиннее ${MAX_TEXT} символов: сократите его`);
+    if (clean.length > MAX_CALLER_TEXT_CHARS)
+      throw new OtklikError(
+        'VALIDATION_FAILED',
+        `Сообщение длиннее ${MAX_CALLER_TEXT_CHARS} символов: сократите его`,
+      );
     if (singleKey.test(clean)) return this.press(id, clean);
     const entry = this.entry(id);
     return this.turn(id, entry, () => entry.leg.callerSays(clean), { endedIsError: true });

@@ -16,6 +16,7 @@ import fp from 'fastify-plugin';
 import type { WebSocket } from 'ws';
 import { isOtklikError, OtklikError, otklikErrorReply } from '../../../core/errors.js';
 import { getCall, getTurns } from '../../records/calls.js';
+import { MAX_CALLER_TEXT_CHARS } from '../limits.js';
 import {
   CALLER_NUMBER,
   CHAT_ENDED_MESSAGE,
@@ -99,7 +100,7 @@ async function textChatPlugin(app: FastifyInstance, opts: TextChatOptions): Prom
           minProperties: 1,
           maxProperties: 1,
           properties: {
-            text: { type: 'string', minLength: 1, maxLength: 1000 },
+            text: { type: 'string', minLength: 1, maxLength: MAX_CALLER_TEXT_CHARS },
             dtmf: { type: 'string', pattern: '^[0-9*#]{1,20}$' },
           },
         },

@@ -68,6 +68,8 @@ async function callerSays(text: string): Promise<Int16Array> {
 describe('voice processors over the media socket', { skip: ttsMissing }, () => {
   let socket: MediaSocket;
   let nextLeg: ((leg: MediaLeg) => void) | null = null;
+  /** The media socket's secret (MEDIA_SOCKET_SECRET) in this test. */
+  const SECRET = 'media-socket-test-secret';
   const vad = createVadEngine();
   const asr = createAsrEngine(config.speech, silentLogger);
   const cache = new TtsCache();
@@ -76,6 +78,7 @@ describe('voice processors over the media socket', { skip: ttsMissing }, () => {
     socket = await startMediaSocket({
       port: 0,
       playout: { speed: SPEED },
+      auth: { secret: SECRET },
       onCall: (leg) => nextLeg?.(leg),
     });
   });
@@ -90,6 +93,7 @@ describe('voice processors over the media socket', { skip: ttsMissing }, () => {
     });
     const client = await FsClient.connect({
       url: `ws://127.0.0.1:${socket.port}`,
+      secret: SECRET,
       speed: SPEED,
       metadata: { callId: 't' },
     });

@@ -167,6 +167,44 @@ describe('speech gRPC service on loopback', () => {
     );
   });
 
+  test('a sample rate outside 8000-48000 Hz is INVALID_ARGUMENT at once, for synthesis and recognition', async () => {
+    const Raw = speechServiceClient();
+    const raw = new Raw(server.address, grpc.credentials.createInsecure()) as unknown as {
+      Synthesize(req: object): grpc.ClientReadableStream<object>;
+      StreamingRecognize(): grpc.ClientDuplexStream<object, object>;
+      close(): void;
+    };
+    try {
+      for (const sampleRate of [100_000_000, 4000, 48001]) {
+        const started = Date.now();
+        const synth = raw.Synthesize({ text: 'Здравствуйте.', sampleRate });
+        synth.on('data', () => {});
+        const [err] = (await once(synth, 'error')) as [grpc.ServiceError];
+        assert.equal(err.code, grpc.status.INVALID_ARGUMENT, `Synthesize at ${sampleRate} Hz`);
+        assert.match(err.details, /sample_rate must be 8000-48000 Hz/);
+        assert.ok(Date.now() - started < 1000, `refused in ${Date.now() - started} ms`);
+
+        const call = raw.StreamingRecognize();
+        call.on('data', () => {});
+        call.write({ config: { sampleRate, enableVad: false, enableAsr: true } });
+        const [recErr] = (await once(call, 'error')) as [grpc.ServiceError];
+        assert.equal(recErr.code, grpc.status.INVALID_ARGUMENT, `StreamingRecognize at ${sampleRate} Hz`);
+        assert.match(recErr.details, /sample_rate must be 8000-48000 Hz/);
+      }
+      // The client library gives the same error.
+      await assert.rejects(
+        collect(client.tts.synthesize('Здравствуйте.', { sampleRate: 100_000_000 })),
+        (err) => isOtklikError(err, 'VALIDATION_FAILED'),
+      );
+    } finally {
+      raw.close();
+    }
+    await waitFor(
+      'the refused streams are released',
+      async () => (await client.health()).activeRecognizeStreams === 0,
+    );
+  });
+
   test('cancelling a synthesis mid-stream stops it on the server', async () => {
     const abort = new AbortController();
     const long = Array.from({ length: 30 }, (_, i) => `Это предложение номер ${i + 1} длинного ответа.`).join(

@@ -38,6 +38,22 @@ export interface SpeechServer {
 }
 
 const MAX_TEXT_CHARS = 5000;
+/**
+ * Sample rates a request may ask for. Telephony audio is 8 kHz and wideband up to 48 kHz; anything else is a
+ * mistake, and resampling to an absurd rate (1e8 Hz) would take seconds of CPU and a gigabyte per request.
+ */
+export const MIN_SAMPLE_RATE = 8000;
+export const MAX_SAMPLE_RATE = 48000;
+
+/** A request's sample rate in range, else VALIDATION_FAILED (INVALID_ARGUMENT on the wire). */
+function checkSampleRate(what: string, rate: number): void {
+  if (!Number.isInteger(rate) || rate < MIN_SAMPLE_RATE || rate > MAX_SAMPLE_RATE) {
+    throw new OtklikError(
+      'VALIDATION_FAILED',
+      `${what}: sample_rate must be ${MIN_SAMPLE_RATE}-${MAX_SAMPLE_RATE} Hz, got ${rate}`,
+    );
+  }
+}
 const MAX_QUEUED_MESSAGES = 64;
 const RESUME_BELOW = 16;
 
@@ -109,6 +125,7 @@ export async function startSpeechServer(opts: SpeechServerOptions): Promise<Spee
         throw new OtklikError('VALIDATION_FAILED', 'config may be sent only once, as the first message');
       if (!c.enableVad && !c.enableAsr)
         throw new OtklikError('VALIDATION_FAILED', 'enable_vad or enable_asr must be set');
+      checkSampleRate('StreamingRecognize', c.sampleRate);
       config = c;
       if (c.enableVad) {
         if (c.sampleRate !== 8000 && c.sampleRate !== 16000) {
@@ -197,6 +214,8 @@ export async function startSpeechServer(opts: SpeechServerOptions): Promise<Spee
     try {
       const { text, voice, sampleRate, rate } = call.request;
       if (!text.trim()) throw new OtklikError('VALIDATION_FAILED', 'text to synthesize is empty');
+      // 0 is proto3's "not set": the voice's own rate.
+      if (sampleRate) checkSampleRate('Synthesize', sampleRate);
       if (text.length > MAX_TEXT_CHARS) {
         throw new OtklikError(
           'VALIDATION_FAILED',
