@@ -16,6 +16,8 @@ export type ErrorCode =
   | 'CANCELLED'
   | 'UNAVAILABLE'
   | 'FORBIDDEN'
+  /** A mail server refused a message for good (SMTP 5xx): sending it again gets the same answer. */
+  | 'MAIL_REJECTED'
   | 'INTERNAL';
 
 export class OtklikError extends Error {

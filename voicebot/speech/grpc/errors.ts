@@ -24,6 +24,7 @@ const toStatus: Record<ErrorCode, grpc.status> = {
   TIMEOUT: grpc.status.DEADLINE_EXCEEDED,
   CANCELLED: grpc.status.CANCELLED,
   FORBIDDEN: grpc.status.PERMISSION_DENIED,
+  MAIL_REJECTED: grpc.status.FAILED_PRECONDITION,
 };
 
 const fromStatus: Partial<Record<grpc.status, { code: ErrorCode; retryable: boolean }>> = {
