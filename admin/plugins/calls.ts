@@ -1,7 +1,12 @@
 import { Type } from 'typebox';
 import { maskPhone } from '../../core/log.js';
 import type { Sql } from '../../kb/store/sql.js';
-import { inquiryFigures, markRelayedByOperator, recordAgencyAnswer } from '../jobs/inquiries.js';
+import {
+  dispatchStuckSql,
+  inquiryFigures,
+  markRelayedByOperator,
+  recordAgencyAnswer,
+} from '../jobs/inquiries.js';
 import type { TypedApp } from '../typed.js';
 import { audit } from '../users.js';
 import { requireRole } from './auth.js';
@@ -167,6 +172,8 @@ export async function callsPlugin(app: TypedApp, opts: CallsPluginOptions): Prom
     const rows = await sql.query(
       `SELECT id, call_id AS "callId", question, topic_id AS "topicId", agency_id AS "agencyId", received_at AS "receivedAt",
               dispatch_due_at AS "dispatchDueAt", dispatched_at AS "dispatchedAt", dispatch_error AS "dispatchError",
+              dispatch_attempts AS "dispatchAttempts", dispatch_last_error AS "dispatchLastError",
+              ${dispatchStuckSql} AS "dispatchStuck",
               answer_due_at AS "answerDueAt", status, answer_text AS "answerText",
               relayed_at AS "relayedAt", relay_attempts AS "relayAttempts",
               relay_last_attempt_at AS "relayLastAttemptAt", relay_next_attempt_at AS "relayNextAttemptAt",
@@ -176,6 +183,7 @@ export async function callsPlugin(app: TypedApp, opts: CallsPluginOptions): Prom
               CASE WHEN status = 'answered' AND relayed_at IS NULL AND relay_needs_operator
                    THEN callback_number END AS "callbackNumber"
          FROM inquiries ORDER BY received_at DESC LIMIT 200`,
+      [now()],
     );
     return { inquiries: rows.map((r) => ({ ...r, relay: relayState(r) })) };
   });
