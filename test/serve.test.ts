@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { startOwnRedis } from './support/redis.js';
 
 const root = new URL('..', import.meta.url).pathname;
 
@@ -11,6 +12,8 @@ const root = new URL('..', import.meta.url).pathname;
 describe('otklik serve on the embedded defaults', () => {
   it('starts from an empty data dir, answers in the chat, reports health, and stops cleanly on SIGTERM', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'otklik-serve-'));
+    // Its own Redis, so that the test can take it away (the shared one is never stopped).
+    const redis = await startOwnRedis();
     const child = spawn(process.execPath, ['bin/otklik.js', 'serve'], {
       cwd: root,
       env: {
@@ -20,6 +23,8 @@ describe('otklik serve on the embedded defaults', () => {
         HTTP_PORT: '0',
         MEDIA_SOCKET_PORT: '0',
         LOG_LEVEL: 'warn',
+        REDIS_URL: redis.url,
+        SMTP_URL: '',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -27,7 +32,10 @@ describe('otklik serve on the embedded defaults', () => {
     child.stderr.on('data', (c: Buffer) => {
       stderr += c.toString();
     });
-    child.stdout.resume();
+    let stdout = '';
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+    });
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
       const base = await new Promise<string>((resolve, reject) => {
@@ -78,9 +86,39 @@ describe('otklik serve on the embedded defaults', () => {
         body: JSON.stringify({ login: 'admin', password }),
       });
       assert.equal(login.status, 200);
+      const { token } = (await login.json()) as { token: string };
+
+      // No SMTP_URL: the start-up log and the overview say that inquiries are not mailed.
+      assert.match(stdout, /SMTP_URL is not set: inquiries are not mailed/);
+      const overview = (await (
+        await fetch(`${base}/api/overview`, { headers: { authorization: `Bearer ${token}` } })
+      ).json()) as { health: { components: Record<string, { status: string; message?: string }> } };
+      assert.equal(overview.health.components.mail?.status, 'off');
+      assert.match(
+        overview.health.components.mail?.message ?? '',
+        /SMTP_URL не задан: обращения не отправляются/,
+      );
+      assert.equal(overview.health.components.jobs?.status, 'ready');
+
+      // Redis goes away: health no longer says the jobs work.
+      await redis.stop();
+      const jobs = async () =>
+        (
+          (await (
+            await fetch(`${base}/api/health`, { headers: { authorization: `Bearer ${token}` } })
+          ).json()) as { status: string; components: Record<string, { status: string; message?: string }> }
+        ).components.jobs;
+      let down = await jobs();
+      for (let i = 0; i < 50 && down?.status === 'ready'; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        down = await jobs();
+      }
+      assert.equal(down?.status, 'failed');
+      assert.match(down?.message ?? '', /Redis недоступен/);
     } finally {
       child.kill('SIGTERM');
     }
     assert.equal(await exited, 0, stderr);
+    await redis.stop();
   });
 });

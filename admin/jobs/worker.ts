@@ -231,6 +231,14 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       closed = true;
       clearInterval(selfCheck);
       queueConnection.off('ready', recheck);
+      if (queueConnection.status !== 'ready') {
+        // Redis is gone: a graceful close would wait for it forever and `serve` would never stop. Jobs that
+        // were running are taken up again by BullMQ's stalled-job check once Redis is back.
+        queueConnection.disconnect();
+        workerConnection.disconnect();
+        await Promise.allSettled([worker.close(true), queue.close()]);
+        return;
+      }
       await worker.close();
       await queue.close();
       queueConnection.disconnect();
