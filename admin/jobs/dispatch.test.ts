@@ -4,6 +4,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { silentLogger } from '../../core/log.js';
 import { ensureSeeded } from '../../kb/seed.js';
 import { OperatorQueue } from '../../telephony/queue.js';
+import { browserMissing, launchBrowser } from '../../test/support/browser.js';
 import { openTestDb, type TestDb } from '../../test/support/db.js';
 import { startOwnRedis } from '../../test/support/redis.js';
 import { decodeMail, startSmtp, waitFor } from '../../test/support/smtp.js';
@@ -194,6 +195,35 @@ describe('inquiry dispatch that nothing loses', () => {
     assert.match(row.dispatchError!, /550/);
     assert.equal(row.dispatchStuck, true, 'stuck before the deadline: no retry can help');
     assert.equal(await stuckInOverview(), 1);
+  });
+
+  it('the supervisor sees the stuck inquiry in the overview and in «Обращения»', {
+    skip: browserMissing,
+  }, async () => {
+    const id = await newInquiry('нужна выписка из медкарты');
+    await db.sql.query(
+      `UPDATE inquiries SET dispatch_attempts = 1, dispatch_last_error = 'mail relay refused the message: 550 mailbox unavailable',
+              dispatch_error = 'почтовый сервер отклонил письмо (550 mailbox unavailable): проверьте e-mail уполномоченного лица и передайте обращение вручную'
+        WHERE id = $1`,
+      [id],
+    );
+    overviewNow = new Date(receivedAt.getTime() + 60_000);
+    const browser = await launchBrowser();
+    running.push(browser);
+    const page = await browser.newPage();
+    await page.goto(base);
+    await page.getByLabel('Логин').fill('smirnova');
+    await page.getByLabel('Пароль').fill(password);
+    await page.getByRole('button', { name: 'Войти' }).click();
+    await page.locator('#inquiry-figures').getByText('Не переданы уполномоченным лицам').waitFor();
+    assert.match(
+      await page.locator('#inquiry-figures').innerText(),
+      /Не переданы уполномоченным лицам — нужны действия\s+1/,
+    );
+    await page.getByRole('link', { name: 'Обращения' }).click();
+    const row = page.locator('#inquiries-table tbody tr', { hasText: 'выписка из медкарты' });
+    await row.getByText('Не передано уполномоченному лицу').waitFor();
+    assert.match(await row.innerText(), /почтовый сервер отклонил письмо \(550 mailbox unavailable\)/);
   });
 
   it('mail times are the region time zone of the knowledge base, not Moscow', async () => {
