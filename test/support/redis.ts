@@ -22,6 +22,17 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/**
+ * Redis is a service beside the code under test, like the shared one: it keeps the real clock. Under
+ * `faketime` (the suite's any-hour run) libfaketime makes redis-server hang at start-up.
+ */
+function realClockEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const name of Object.keys(env))
+    if (name === 'LD_PRELOAD' || name.startsWith('FAKETIME')) delete env[name];
+  return env;
+}
+
 export async function startOwnRedis(): Promise<OwnRedis> {
   const port = await freePort();
   let child: ChildProcess | null = null;
@@ -29,7 +40,7 @@ export async function startOwnRedis(): Promise<OwnRedis> {
     const proc = spawn(
       'redis-server',
       ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+      { stdio: ['ignore', 'pipe', 'pipe'], env: realClockEnv() },
     );
     child = proc;
     await new Promise<void>((resolve, reject) => {
