@@ -171,25 +171,25 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   worker.on('error', (err) => opts.log.debug({ err: err.message }, 'job worker problem'));
   queue.on('error', (err) => opts.log.debug({ err: err.message }, 'job queue problem'));
 
-  // The scheduler lives in Redis only. Checked before upserting: an upsert moves the next run, and a check on
-  // every interval must not keep postponing the sweep.
+  // The scheduler lives in Redis only. At start-up it is upserted (a changed JOBS_SWEEP_INTERVAL_MS takes
+  // effect); later checks re-create it only when it is missing, as an upsert moves the next run and a check
+  // on every interval must not keep postponing the sweep.
+  const schedule = () => queue.upsertJobScheduler(SWEEP, { every: opts.sweepIntervalMs }, { name: SWEEP });
   let checking: Promise<void> | null = null;
-  let started = false;
   let closed = false;
   const ensureSchedule = () => {
     checking ??= (async () => {
       try {
         if (await queue.getJobScheduler(SWEEP)) return;
-        await queue.upsertJobScheduler(SWEEP, { every: opts.sweepIntervalMs }, { name: SWEEP });
-        if (started) opts.log.warn('the inquiry sweep was missing in Redis (restarted?); scheduled it again');
+        await schedule();
+        opts.log.warn('the inquiry sweep was missing in Redis (restarted?); scheduled it again');
       } finally {
         checking = null;
       }
     })();
     return checking;
   };
-  await ensureSchedule();
-  started = true;
+  await schedule();
   const recheck = () => {
     if (closed) return;
     ensureSchedule().catch((err) =>
