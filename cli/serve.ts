@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { smtpMailer } from '../admin/jobs/inquiries.js';
+import { configuredMailer } from '../admin/jobs/inquiries.js';
 import { startWorker } from '../admin/jobs/worker.js';
 import { addUser, type Role, roles } from '../admin/users.js';
 import { loadConfig } from '../core/config.js';
@@ -42,11 +42,12 @@ export function register(program: Command): void {
     .description('фоновые задачи: передача обращений уполномоченным лицам (BullMQ, Redis)')
     .action(async () => {
       const ctx = createCliContext();
+      const log = createLogger({ level: ctx.config.log.level, pii: ctx.config.log.pii });
       const worker = await startWorker({
         redisUrl: ctx.config.redis.url,
         sql: await ctx.store(),
-        mailer: ctx.config.mail.smtpUrl ? smtpMailer(ctx.config.mail.smtpUrl, ctx.config.mail.from) : null,
-        log: createLogger({ level: ctx.config.log.level, pii: ctx.config.log.pii }),
+        mailer: configuredMailer(ctx.config.mail, log),
+        log,
         sweepIntervalMs: ctx.config.jobs.sweepIntervalMs,
       });
       process.stderr.write('Обработчик фоновых задач запущен\n');

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { smtpMailer } from '../admin/jobs/inquiries.js';
+import { configuredMailer } from '../admin/jobs/inquiries.js';
 import type { PlaceCall } from '../admin/jobs/relay.js';
 import { type RunningWorker, startWorker } from '../admin/jobs/worker.js';
 import { callsPlugin } from '../admin/plugins/calls.js';
@@ -42,6 +42,8 @@ export interface RunningServices {
 /** How much longer than the ring time the bot waits for telephony's answer to a forward. */
 const FORWARD_RESULT_MARGIN_MS = 5_000;
 const NLU_RECHECK_MS = 30_000;
+/** Redis down at start-up: the job worker is tried again this often, so jobs start when it comes up. */
+const JOBS_RESTART_MS = 30_000;
 
 function engineHealth(state: EngineState): ComponentHealth {
   if (state.status === 'ready') return { status: 'ready' };
@@ -125,12 +127,20 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
         : { speech: { status: 'failed', message: 'речевые движки не запущены' } }),
       telephony: telephony ? { status: 'ready' } : { status: 'off', message: 'DRACHTIO_HOST не задан' },
       jobs: worker
+        ? await worker.health()
+        : { status: 'failed', message: 'Redis недоступен: обращения не передаются уполномоченным лицам' },
+      mail: mailer
         ? { status: 'ready' }
-        : { status: 'degraded', message: 'Redis недоступен: обращения не рассылаются' },
+        : {
+            status: 'off',
+            message:
+              'SMTP_URL не задан: обращения не отправляются по почте, передайте их уполномоченным лицам вручную',
+          },
     });
 
     let telephony: TelephonyApp | undefined;
     let worker: RunningWorker | undefined;
+    const mailer = configuredMailer(config.mail, log);
 
     const http = await build({
       sql,
@@ -211,19 +221,38 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
       log.warn('telephony is off: answered inquiries wait for operators to call the citizens back');
     }
 
-    try {
-      worker = await startWorker({
-        redisUrl: config.redis.url,
-        sql,
-        mailer: config.mail.smtpUrl ? smtpMailer(config.mail.smtpUrl, config.mail.from) : null,
-        log,
-        sweepIntervalMs: config.jobs.sweepIntervalMs,
-        ...(placeCall ? { placeCall } : {}),
-      });
-      const w = worker;
-      stops.push(() => w.close());
-    } catch (err) {
-      log.error({ err }, 'the job worker did not start (Redis?); inquiries wait in the store');
+    const startJobs = async (): Promise<boolean> => {
+      try {
+        const started = await startWorker({
+          redisUrl: config.redis.url,
+          sql,
+          mailer,
+          log,
+          sweepIntervalMs: config.jobs.sweepIntervalMs,
+          ...(placeCall ? { placeCall } : {}),
+        });
+        worker = started;
+        stops.push(() => started.close());
+        return true;
+      } catch (err) {
+        log.error({ err }, 'the job worker did not start (Redis?); inquiries wait in the store');
+        return false;
+      }
+    };
+    if (!(await startJobs())) {
+      // Inquiries are in the store: the worker starts whenever Redis comes up, without a restart of serve.
+      let trying = false;
+      const retry = setInterval(() => {
+        if (trying) return;
+        trying = true;
+        startJobs()
+          .then((ok) => ok && clearInterval(retry))
+          .finally(() => {
+            trying = false;
+          });
+      }, JOBS_RESTART_MS);
+      retry.unref();
+      stops.push(async () => clearInterval(retry));
     }
 
     log.info(

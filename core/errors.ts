@@ -25,6 +25,8 @@ export type ErrorCode =
   /** The approver's account belongs to no agency, or to another agency than the topic's (HTTP 403). */
   | 'APPROVER_WITHOUT_AGENCY'
   | 'APPROVER_OTHER_AGENCY'
+  /** A mail server refused a message for good (SMTP 5xx): sending it again gets the same answer. */
+  | 'MAIL_REJECTED'
   | 'INTERNAL';
 
 export class OtklikError extends Error {
@@ -64,6 +66,7 @@ const httpStatusOf: Record<ErrorCode, number> = {
   CONFLICT: 409,
   CHAT_ENDED: 409,
   STORE_LOCKED: 503,
+  MAIL_REJECTED: 502,
   APPROVER_IS_AUTHOR: 403,
   APPROVER_WITHOUT_AGENCY: 403,
   APPROVER_OTHER_AGENCY: 403,
@@ -87,6 +90,7 @@ const russianByCode: Record<ErrorCode, string> = {
   CONFLICT: 'Действие невозможно в текущем состоянии записи',
   CHAT_ENDED: 'Разговор завершён, сообщение не доставлено',
   STORE_LOCKED: 'Встроенная база данных занята другим процессом',
+  MAIL_REJECTED: 'Почтовый сервер отклонил письмо',
   APPROVER_IS_AUTHOR: 'Утвердить ответ может только другой сотрудник, не автор и не отправивший его',
   APPROVER_WITHOUT_AGENCY: 'Учётная запись не привязана к уполномоченному лицу: утверждение недоступно',
   APPROVER_OTHER_AGENCY: 'Эту тему утверждает другое уполномоченное лицо',

@@ -1,7 +1,9 @@
 import nodemailer from 'nodemailer';
-import { OtklikError } from '../../core/errors.js';
+import { isOtklikError, OtklikError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
+import { openKnowledgeBase } from '../../kb/knowledge-base.js';
 import type { Sql } from '../../kb/store/sql.js';
+import { zoneOffsetMs } from '../../kb/zoned-time.js';
 
 /**
  * The relay of inquiries (regional rules): a question the knowledge base cannot answer goes to the responsible
@@ -25,13 +27,34 @@ export function smtpMailer(smtpUrl: string, from: string): Mailer {
       try {
         await transport.sendMail({ from, ...message });
       } catch (err) {
-        throw new OtklikError('UNAVAILABLE', `mail relay refused the message: ${(err as Error).message}`, {
-          retryable: true,
-          cause: err,
-        });
+        // A 5xx reply (550 mailbox unavailable, 553 bad address...) is the server's final word: sending
+        // the same message again gets the same answer. Anything else (no connection, 421, 451) may pass later.
+        const responseCode = (err as { responseCode?: unknown }).responseCode;
+        const permanent = typeof responseCode === 'number' && responseCode >= 500 && responseCode < 600;
+        throw new OtklikError(
+          permanent ? 'MAIL_REJECTED' : 'UNAVAILABLE',
+          `mail relay refused the message: ${(err as Error).message}`,
+          {
+            retryable: !permanent,
+            cause: err,
+            ...(typeof responseCode === 'number' ? { details: { responseCode } } : {}),
+          },
+        );
       }
     },
   };
+}
+
+/** The mailer of the configuration (SMTP_URL); without one, says at start-up that inquiries are not mailed. */
+export function configuredMailer(
+  mail: { smtpUrl?: string | undefined; from: string },
+  log: Logger,
+): Mailer | null {
+  if (!mail.smtpUrl) {
+    log.warn('SMTP_URL is not set: inquiries are not mailed to agencies; a supervisor must pass them on');
+    return null;
+  }
+  return smtpMailer(mail.smtpUrl, mail.from);
 }
 
 export interface JobDeps {
@@ -39,6 +62,8 @@ export interface JobDeps {
   mailer: Mailer | null;
   log: Logger;
   now?: () => Date;
+  /** The region's time zone, in which the mail states times; read from the knowledge base when not given. */
+  timezone?: string;
 }
 
 interface InquiryForMail {
@@ -54,9 +79,17 @@ interface InquiryForMail {
   agency_email: string | null;
 }
 
-const ru = (d: Date) => d.toLocaleString('ru-RU', { timeZone: 'Europe/Moscow' });
+/** "UTC+05:00": agencies may sit in another zone than the line, so the mail names the offset. */
+function utcOffset(at: Date, timeZone: string): string {
+  const minutes = zoneOffsetMs(timeZone, at) / 60_000;
+  const abs = Math.abs(minutes);
+  const hhmm = `${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+  return `UTC${minutes < 0 ? '-' : '+'}${hhmm}`;
+}
 
-export function inquiryMail(inquiry: InquiryForMail): MailMessage {
+/** The mail to the agency; times are the region's local time (the knowledge base's time zone). */
+export function inquiryMail(inquiry: InquiryForMail, timeZone: string): MailMessage {
+  const ru = (d: Date) => d.toLocaleString('ru-RU', { timeZone });
   return {
     to: inquiry.agency_email ?? '',
     subject: `Служба 122: обращение № ${inquiry.id} — ответ до ${ru(inquiry.answer_due_at)}`,
@@ -64,7 +97,7 @@ export function inquiryMail(inquiry: InquiryForMail): MailMessage {
       `Уважаемые коллеги (${inquiry.agency_name ?? 'уполномоченное лицо'})!`,
       '',
       `В единую службу 122 поступило обращение № ${inquiry.id}${inquiry.topic_title ? ` по теме «${inquiry.topic_title}»` : ''}.`,
-      `Получено: ${ru(inquiry.received_at)} (время московское).`,
+      `Получено: ${ru(inquiry.received_at)} (местное время, ${utcOffset(inquiry.received_at, timeZone)}).`,
       '',
       `Вопрос гражданина: ${inquiry.question}`,
       `Номер для обратного звонка: ${inquiry.callback_number}`,
@@ -75,9 +108,15 @@ export function inquiryMail(inquiry: InquiryForMail): MailMessage {
   };
 }
 
+/** What the supervisor reads on an inquiry the mail server refused for good. */
+const rejectedReason = (err: OtklikError) =>
+  `почтовый сервер отклонил письмо (${err.message.replace(/^mail relay refused the message: /, '')}): проверьте e-mail уполномоченного лица и передайте обращение вручную`;
+
 /**
  * Sends one inquiry to its agency. Safe to run twice: a dispatched inquiry is not sent again. One without an
- * agency (no topic fitted) waits, untouched, until staff choose the agency in «Обращения».
+ * agency (no topic fitted) waits, untouched, until staff choose the agency in «Обращения». A failed send
+ * is counted on the inquiry and thrown again: retryable ones for the job's next attempt, a permanent
+ * rejection after marking the inquiry (dispatch_error) so that no sweep queues it again.
  */
 export async function dispatchInquiry(
   deps: JobDeps,
@@ -102,7 +141,28 @@ export async function dispatchInquiry(
     deps.log.warn({ inquiryId, reason }, 'inquiry cannot be sent by mail; a supervisor must pass it on');
     return 'no_email';
   }
-  await deps.mailer.send(inquiryMail(inquiry));
+  const timeZone = deps.timezone ?? (await openKnowledgeBase(deps.sql).timezone());
+  try {
+    await deps.mailer.send(inquiryMail(inquiry, timeZone));
+  } catch (err) {
+    const failure = isOtklikError(err)
+      ? err
+      : new OtklikError('UNAVAILABLE', (err as Error).message, { retryable: true, cause: err });
+    await deps.sql.query(
+      `UPDATE inquiries SET dispatch_attempts = dispatch_attempts + 1, dispatch_last_error = $2,
+              dispatch_error = COALESCE($3, dispatch_error)
+        WHERE id = $1`,
+      [inquiryId, failure.message, failure.retryable ? null : rejectedReason(failure)],
+    );
+    if (failure.retryable)
+      deps.log.warn({ inquiryId, err: failure.message }, 'inquiry mail failed; retrying');
+    else
+      deps.log.error(
+        { inquiryId, err: failure.message },
+        'inquiry mail rejected; a supervisor must pass it on',
+      );
+    throw failure;
+  }
   await deps.sql.query(
     `UPDATE inquiries SET dispatched_at = $2, dispatch_error = NULL,
             status = CASE WHEN status = 'registered' THEN 'dispatched' ELSE status END
@@ -166,7 +226,16 @@ export interface InquiryFigures {
   awaitingRelay: number;
   /** Three callbacks did not reach the caller: an operator must call by hand. */
   relayToOperator: number;
+  /** Not passed to the agency: the mail was refused for good, or the dispatch deadline passed unsent. */
+  dispatchStuck: number;
 }
+
+/**
+ * An inquiry stuck on its way to the agency (parameter $1 is now): a supervisor must act. One definition for
+ * the overview's count and the list's flag.
+ */
+export const dispatchStuckSql = `(status = 'registered' AND dispatched_at IS NULL
+  AND (dispatch_error IS NOT NULL OR dispatch_due_at < $1))`;
 
 /**
  * For the supervisor: which inquiries broke the 15-minute or the agency's deadline, and where relaying the
@@ -181,7 +250,8 @@ export async function inquiryFigures(sql: Sql, now: Date): Promise<InquiryFigure
             count(*) FILTER (WHERE status IN ('answered', 'closed'))::int8 AS "answered",
             count(*) FILTER (WHERE relayed_at IS NOT NULL)::int8 AS "relayed",
             count(*) FILTER (WHERE status = 'answered' AND relayed_at IS NULL AND NOT relay_needs_operator)::int8 AS "awaitingRelay",
-            count(*) FILTER (WHERE status = 'answered' AND relayed_at IS NULL AND relay_needs_operator)::int8 AS "relayToOperator"
+            count(*) FILTER (WHERE status = 'answered' AND relayed_at IS NULL AND relay_needs_operator)::int8 AS "relayToOperator",
+            count(*) FILTER (WHERE ${dispatchStuckSql})::int8 AS "dispatchStuck"
        FROM inquiries`,
     [now],
   );

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { isOtklikError, OtklikError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import type { Sql } from '../../kb/store/sql.js';
+import type { ComponentHealth } from '../server.js';
 import { dispatchInquiry, type Mailer, undispatchedInquiries } from './inquiries.js';
 import { type PlaceCall, relayAnswers } from './relay.js';
 
@@ -12,6 +13,11 @@ import { type PlaceCall, relayAnswers } from './relay.js';
  * (default one minute) keeps the 15-minute dispatch norm with a wide margin. With a way to place calls
  * (telephony up), the sweep also calls citizens back with their agencies' answers (relay.ts); without one,
  * answered inquiries wait for operators.
+ *
+ * The store, not Redis, says what is still to send: a dispatch job that used up its attempts is removed, so
+ * the next sweep queues that inquiry afresh and a long mail outage only delays it; a permanent rejection is
+ * marked on the inquiry and never retried. Redis may lose everything (a restart without persistence): the
+ * sweep's scheduler is re-created when the connection is ready again and checked on every interval.
  */
 export interface WorkerOptions {
   redisUrl: string;
@@ -23,18 +29,27 @@ export interface WorkerOptions {
   prefix?: string;
   /** Places the callbacks that relay agencies' answers; without it no relay runs. */
   placeCall?: PlaceCall;
-  /** The region's time zone for calling hours (read from the knowledge base when not given). */
+  /** The region's time zone for calling hours and inquiry mails (read from the knowledge base when not given). */
   timezone?: string;
+  /** Tries of one dispatch job and the first backoff (doubling); the next sweep queues a new job after. */
+  dispatchRetry?: { attempts: number; backoffMs: number };
   now?: () => Date;
 }
 
 export interface RunningWorker {
   /** Runs one sweep now (the CLI and tests use it; the schedule runs it on its own). */
   sweepNow(): Promise<void>;
+  /** Whether jobs run: Redis reachable and the sweep scheduled (for /api/health and the overview). */
+  health(): Promise<ComponentHealth>;
   close(): Promise<void>;
 }
 
 const QUEUE = 'otklik-inquiries';
+const SWEEP = 'sweep';
+/** 8 tries 5 s, 10 s ... 640 s apart: about 11 minutes per job, then the next sweep starts another. */
+export const DISPATCH_RETRY = { attempts: 8, backoffMs: 5000 } as const;
+/** How long /api/health waits for Redis to answer before calling it down. */
+const HEALTH_PING_MS = 1000;
 
 /** Fails fast (instead of queueing commands forever) when Redis is not there at start-up. */
 async function checkRedis(url: string): Promise<void> {
@@ -74,7 +89,14 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   }
   const prefix = opts.prefix ?? 'otklik';
   const queue = new Queue(QUEUE, { connection: queueConnection, prefix });
-  const deps = { sql: opts.sql, mailer: opts.mailer, log: opts.log };
+  const deps = {
+    sql: opts.sql,
+    mailer: opts.mailer,
+    log: opts.log,
+    ...(opts.now ? { now: opts.now } : {}),
+    ...(opts.timezone ? { timezone: opts.timezone } : {}),
+  };
+  const retry = opts.dispatchRetry ?? DISPATCH_RETRY;
 
   // One relay run at a time in this process: a run waits on each call it places, and a scheduled sweep may
   // start while it does (the attempt claims in relay.ts also keep other processes from calling twice).
@@ -109,10 +131,12 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
         { inquiryId },
         {
           jobId: `inquiry-${inquiryId}`,
-          attempts: 8,
-          backoff: { type: 'exponential', delay: 5000 },
-          removeOnComplete: 1000,
-          removeOnFail: 1000,
+          attempts: retry.attempts,
+          backoff: { type: 'exponential', delay: retry.backoffMs },
+          // BullMQ ignores an add whose job id still exists: a finished job must not stay behind, or an
+          // inquiry whose job gave up during an outage would never be queued again.
+          removeOnComplete: true,
+          removeOnFail: true,
         },
       );
     }
@@ -134,14 +158,87 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     },
     { connection: workerConnection, prefix, concurrency: 4 },
   );
-  worker.on('failed', (job, err) =>
-    opts.log.warn({ job: job?.name, id: job?.id, err: err.message }, 'job failed'),
-  );
-  await queue.upsertJobScheduler('sweep', { every: opts.sweepIntervalMs }, { name: 'sweep' });
+  worker.on('failed', (job, err) => {
+    const final = job ? job.attemptsMade >= (job.opts.attempts ?? 1) : true;
+    opts.log.warn(
+      { job: job?.name, id: job?.id, attempts: job?.attemptsMade, err: err.message },
+      final && job?.name === 'dispatch'
+        ? 'dispatch gave up for now; the next sweep queues it again'
+        : 'job failed',
+    );
+  });
+  // Without listeners BullMQ prints these to the console; a lost connection is already logged above.
+  worker.on('error', (err) => opts.log.debug({ err: err.message }, 'job worker problem'));
+  queue.on('error', (err) => opts.log.debug({ err: err.message }, 'job queue problem'));
+
+  // The scheduler lives in Redis only. At start-up it is upserted (a changed JOBS_SWEEP_INTERVAL_MS takes
+  // effect); later checks re-create it only when it is missing, as an upsert moves the next run and a check
+  // on every interval must not keep postponing the sweep.
+  const schedule = () => queue.upsertJobScheduler(SWEEP, { every: opts.sweepIntervalMs }, { name: SWEEP });
+  let checking: Promise<void> | null = null;
+  let closed = false;
+  const ensureSchedule = () => {
+    checking ??= (async () => {
+      try {
+        if (await queue.getJobScheduler(SWEEP)) return;
+        await schedule();
+        opts.log.warn('the inquiry sweep was missing in Redis (restarted?); scheduled it again');
+      } finally {
+        checking = null;
+      }
+    })();
+    return checking;
+  };
+  await schedule();
+  const recheck = () => {
+    if (closed) return;
+    ensureSchedule().catch((err) =>
+      opts.log.warn({ err: (err as Error).message }, 'could not check the inquiry sweep schedule'),
+    );
+  };
+  queueConnection.on('ready', recheck);
+  const selfCheck = setInterval(recheck, opts.sweepIntervalMs);
+  selfCheck.unref();
+
+  const down = {
+    status: 'failed',
+    message: 'Redis недоступен: обращения не передаются уполномоченным лицам, пока он не вернётся',
+  } as const;
+  const health = async (): Promise<ComponentHealth> => {
+    if (queueConnection.status !== 'ready') return down;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const scheduled = await Promise.race([
+        queue.getJobScheduler(SWEEP),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error('Redis did not answer')), HEALTH_PING_MS);
+        }),
+      ]);
+      if (!scheduled)
+        return { status: 'degraded', message: 'расписание обхода обращений потеряно; восстанавливается' };
+      return { status: 'ready' };
+    } catch {
+      return down;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
 
   return {
     sweepNow: sweep,
+    health,
     async close() {
+      closed = true;
+      clearInterval(selfCheck);
+      queueConnection.off('ready', recheck);
+      if (queueConnection.status !== 'ready') {
+        // Redis is gone: a graceful close would wait for it forever and `serve` would never stop. Jobs that
+        // were running are taken up again by BullMQ's stalled-job check once Redis is back.
+        queueConnection.disconnect();
+        workerConnection.disconnect();
+        await Promise.allSettled([worker.close(true), queue.close()]);
+        return;
+      }
       await worker.close();
       await queue.close();
       queueConnection.disconnect();

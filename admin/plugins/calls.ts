@@ -2,7 +2,12 @@ import { Type } from 'typebox';
 import { OtklikError } from '../../core/errors.js';
 import { maskPhone } from '../../core/log.js';
 import type { Sql } from '../../kb/store/sql.js';
-import { inquiryFigures, markRelayedByOperator, recordAgencyAnswer } from '../jobs/inquiries.js';
+import {
+  dispatchStuckSql,
+  inquiryFigures,
+  markRelayedByOperator,
+  recordAgencyAnswer,
+} from '../jobs/inquiries.js';
 import { RowId, TextId, type TypedApp } from '../typed.js';
 import { audit } from '../users.js';
 import { requireRole } from './auth.js';
@@ -176,6 +181,8 @@ export async function callsPlugin(app: TypedApp, opts: CallsPluginOptions): Prom
       `SELECT i.id, call_id AS "callId", question, topic_id AS "topicId", t.title AS "topicTitle",
               COALESCE(i.agency_id, t.agency_id) AS "agencyId", a.name AS "agencyName", received_at AS "receivedAt",
               dispatch_due_at AS "dispatchDueAt", dispatched_at AS "dispatchedAt", dispatch_error AS "dispatchError",
+              dispatch_attempts AS "dispatchAttempts", dispatch_last_error AS "dispatchLastError",
+              ${dispatchStuckSql} AS "dispatchStuck",
               answer_due_at AS "answerDueAt", status, answer_text AS "answerText",
               relayed_at AS "relayedAt", relay_attempts AS "relayAttempts",
               relay_last_attempt_at AS "relayLastAttemptAt", relay_next_attempt_at AS "relayNextAttemptAt",
@@ -188,6 +195,7 @@ export async function callsPlugin(app: TypedApp, opts: CallsPluginOptions): Prom
          LEFT JOIN topics t ON t.id = i.topic_id
          LEFT JOIN agencies a ON a.id = COALESCE(i.agency_id, t.agency_id)
         ORDER BY received_at DESC LIMIT 200`,
+      [now()],
     );
     return { inquiries: rows.map((r) => ({ ...r, relay: relayState(r) })) };
   });

@@ -51,6 +51,15 @@ function agencyCell(i, agencies) {
   return `<form class="choose-agency" data-id="${esc(i.id)}"><p class="warn">Не выбрано: обращение не отправлено</p><label>Уполномоченное лицо <select name="agencyId" required><option value="">— выберите —</option>${options}</select></label><button type="submit">Передать</button></form>`;
 }
 
+/** An inquiry that did not reach its agency (admin/jobs/inquiries.ts dispatchStuckSql): a supervisor acts. */
+function dispatchStuckText(i) {
+  if (!i.dispatchStuck) return '';
+  const why = i.dispatchError
+    ? i.dispatchError
+    : `срок передачи ${when(i.dispatchDueAt)} прошёл${i.dispatchAttempts ? `, неудачных попыток ${i.dispatchAttempts}` : ''}${i.dispatchLastError ? `, последняя ошибка: ${i.dispatchLastError}` : ''}`;
+  return `<br><b class="bad">Не передано уполномоченному лицу</b> <small>${esc(why)}</small>`;
+}
+
 /** Where the callbacks did not reach the citizen: the number to call and a button once they were told. */
 function relayAction(i) {
   if (i.relay !== 'to_operator') return '';
@@ -99,6 +108,7 @@ const partRu = {
   speech: 'Речевые движки',
   telephony: 'Телефония',
   jobs: 'Фоновые задачи',
+  mail: 'Почта обращений',
 };
 const healthRu = {
   ready: 'работает',
@@ -193,6 +203,7 @@ const pages = {
     const n = data.inquiries;
     $('#inquiry-figures').innerHTML = [
       ['Всего обращений', n.registered],
+      ['Не переданы уполномоченным лицам — нужны действия', n.dispatchStuck, n.dispatchStuck > 0],
       ['Переданы уполномоченным лицам с опозданием', n.dispatchedLate],
       ['Ждут ответа уполномоченного лица', n.waitingForAgency],
       ['Ответ просрочен уполномоченным лицом', n.agencyOverdue],
@@ -201,7 +212,10 @@ const pages = {
       ['Ответ ждёт обратного звонка', n.awaitingRelay],
       ['Не дозвонились — позвонить вручную', n.relayToOperator],
     ]
-      .map(([label, value]) => `<tr><th>${esc(label)}</th><td>${esc(value)}</td></tr>`)
+      .map(
+        ([label, value, alarm]) =>
+          `<tr${alarm ? ' class="bad"' : ''}><th>${esc(label)}</th><td>${esc(value)}</td></tr>`,
+      )
       .join('');
   },
   async inquiries() {
@@ -210,7 +224,7 @@ const pages = {
       inquiries
         .map(
           (i) =>
-            `<tr data-id="${esc(i.id)}" class="relay-${esc(i.relay)}"><td>${esc(i.id)}</td><td>${esc(when(i.receivedAt))}</td><td>${esc(i.question)}${i.topicTitle ? `<br><small>${esc(i.topicTitle)}</small>` : ''}</td><td class="agency">${agencyCell(i, agencies)}</td><td>${esc(inquiryStatusRu[i.status] ?? i.status)}</td><td>${answerCell(i)}</td><td class="relay">${esc(relayText(i))}${relayAction(i)}</td></tr>`,
+            `<tr data-id="${esc(i.id)}" class="relay-${esc(i.relay)}${i.dispatchStuck ? ' dispatch-stuck' : ''}"><td>${esc(i.id)}</td><td>${esc(when(i.receivedAt))}</td><td>${esc(i.question)}${i.topicTitle ? `<br><small>${esc(i.topicTitle)}</small>` : ''}</td><td class="agency">${agencyCell(i, agencies)}</td><td>${esc(inquiryStatusRu[i.status] ?? i.status)}${dispatchStuckText(i)}</td><td>${answerCell(i)}</td><td class="relay">${esc(relayText(i))}${relayAction(i)}</td></tr>`,
         )
         .join('') || '<tr><td colspan="7">Обращений пока нет</td></tr>';
     for (const form of document.querySelectorAll('#inquiries-table form.choose-agency')) {

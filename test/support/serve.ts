@@ -11,6 +11,8 @@ export interface ServeProcess {
   /** Resolves with the exit code (137 for a SIGKILL). */
   exited: Promise<number | null>;
   stderr(): string;
+  /** What it logged (pino, JSON lines). */
+  stdout(): string;
 }
 
 /** The environment of an instance on the embedded store in `dataDir`, with the admin's password set. */
@@ -61,7 +63,10 @@ export function startServe(env: Record<string, string>): Promise<ServeProcess> {
   child.stderr.on('data', (c: Buffer) => {
     stderr += c.toString();
   });
-  child.stdout.resume();
+  let stdout = '';
+  child.stdout.on('data', (c: Buffer) => {
+    stdout += c.toString();
+  });
   const exited = new Promise<number | null>((resolve) =>
     child.on('exit', (code, signal) => resolve(signal ? 137 : code)),
   );
@@ -70,7 +75,7 @@ export function startServe(env: Record<string, string>): Promise<ServeProcess> {
       const m = /интерфейс сотрудников (http:\/\/[\d.]+:\d+)/.exec(stderr);
       if (m) {
         clearInterval(timer);
-        resolve({ child, base: m[1]!, exited, stderr: () => stderr });
+        resolve({ child, base: m[1]!, exited, stderr: () => stderr, stdout: () => stdout });
       }
     }, 100);
     exited.then((code) => {

@@ -29,6 +29,7 @@ const toStatus: Record<ErrorCode, grpc.status> = {
   APPROVER_IS_AUTHOR: grpc.status.PERMISSION_DENIED,
   APPROVER_WITHOUT_AGENCY: grpc.status.PERMISSION_DENIED,
   APPROVER_OTHER_AGENCY: grpc.status.PERMISSION_DENIED,
+  MAIL_REJECTED: grpc.status.FAILED_PRECONDITION,
 };
 
 const fromStatus: Partial<Record<grpc.status, { code: ErrorCode; retryable: boolean }>> = {
