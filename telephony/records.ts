@@ -218,7 +218,7 @@ export async function readRecording(
   }
   if (meta.sha256 && createHash('sha256').update(audio).digest('hex') !== meta.sha256) {
     await audit(false, 'checksum');
-    throw new OtklikError('CONFLICT', `recording ${id} does not match its checksum`);
+    throw new OtklikError('CONFLICT', `Запись ${id} изменена или повреждена: контрольная сумма не совпадает`);
   }
   await audit(true, null);
   return { meta, audio };

@@ -133,7 +133,15 @@ describe('staff web UI in a real browser', { skip: browserMissing }, () => {
         { plugin: reportsPlugin, opts: { sql: db.sql, timezone: 'Europe/Moscow' } },
         {
           plugin: textChatPlugin,
-          opts: { deps: { kb, nlu: () => nlu.classifier(), sql: db.sql, log: silentLogger } },
+          opts: {
+            deps: {
+              kb,
+              nlu: () => nlu.classifier(),
+              sql: db.sql,
+              log: silentLogger,
+              queueWaitNormMs: 60_000,
+            },
+          },
         },
       ],
     });
@@ -334,7 +342,7 @@ describe('staff web UI in a real browser', { skip: browserMissing }, () => {
     appendFileSync(recordingPath, Buffer.alloc(10));
     const tampered = await fetch(audioUrl, { headers: { authorization: `Bearer ${supervisor}` } });
     assert.equal(tampered.status, 409);
-    assert.match(((await tampered.json()) as { message: string }).message, /checksum/);
+    assert.match(((await tampered.json()) as { message: string }).message, /контрольная сумма не совпадает/);
 
     const access = await db.sql.query<{ user_id: string; granted: boolean; reason: string | null }>(
       'SELECT user_id, granted, reason FROM telephony_recording_access WHERE recording_id = $1 ORDER BY id',

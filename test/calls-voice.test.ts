@@ -35,6 +35,8 @@ const AT = '2026-10-15T11:00:00+03:00';
 const FAST = 50;
 /** The media socket's secret (MEDIA_SOCKET_SECRET) in this test. */
 const SECRET = 'media-socket-test-secret';
+/** The line's forward wait in these tests (in serve: FORWARD_TIMEOUT_MS plus a margin for the result). */
+const FORWARD_WAIT_MS = 1500;
 const BARGE_IN_SPEED = 5;
 
 const config = loadConfig({ VOSK_MODEL_PATH: process.env.VOSK_MODEL_PATH ?? '/nonexistent/vosk-model' });
@@ -69,7 +71,11 @@ interface VoiceLine {
   db: TestDb;
   engine: EngineDeps;
   speech: SpeechServices;
-  startCall(opts?: { speed?: number; beforeMetadata?: Array<string | Buffer> }): Promise<{
+  startCall(opts?: {
+    speed?: number;
+    beforeMetadata?: Array<string | Buffer>;
+    transferReply?: 'answered' | 'none';
+  }): Promise<{
     callId: string;
     client: FsClient;
     leg: MediaLeg;
@@ -98,13 +104,20 @@ async function openVoiceLine(backend: Backend): Promise<VoiceLine> {
         port: 0,
         playout: { speed },
         auth: { secret: SECRET },
+        forwardTimeoutMs: FORWARD_WAIT_MS,
         onCall: (leg) => nextLeg?.(leg),
       }),
     );
   }
 
   /** A call as FreeSWITCH would make it, with the voice session running on the server side. */
-  async function startCall(opts: { speed?: number; beforeMetadata?: Array<string | Buffer> } = {}) {
+  async function startCall(
+    opts: {
+      speed?: number;
+      beforeMetadata?: Array<string | Buffer>;
+      transferReply?: 'answered' | 'none';
+    } = {},
+  ) {
     const speed = opts.speed ?? FAST;
     const legPromise = new Promise<MediaLeg>((resolve) => {
       nextLeg = resolve;
@@ -116,6 +129,7 @@ async function openVoiceLine(backend: Backend): Promise<VoiceLine> {
       speed,
       metadata: { callId, from: '+79991234567', to: '122' },
       ...(opts.beforeMetadata ? { beforeMetadata: opts.beforeMetadata } : {}),
+      ...(opts.transferReply ? { transferReply: opts.transferReply } : {}),
     });
     const leg = await legPromise;
     const startedAt = new Date(AT).getTime();
@@ -200,6 +214,22 @@ describe('calls through the voice channel (media socket, PGlite)', { skip: noTts
     ({ engine, speech, db, startCall } = line);
   });
   after(() => line.close());
+
+  test('a forward nobody answers: the bot takes the caller back after the line’s forward wait', async () => {
+    // Telephony never reports on the transfer. The bot waits as long as the line is configured to (the
+    // socket's forward wait, from FORWARD_TIMEOUT_MS), not a fixed 30 s of its own, then tells the caller.
+    const call = await startCall({ transferReply: 'none' });
+    await call.botFinished();
+    call.client.sendTranscript('хочу пожаловаться на поликлинику мне отказали в приёме');
+    assert.ok(await call.client.waitFor((e) => e.type === 'transfer'), 'the bot asks telephony to forward');
+    const failed = await engine.kb.prompt('forward_failed');
+    const said = () =>
+      call.session.dialog.transcript.some((t) => t.who === 'bot' && t.text === failed?.trim());
+    for (let waited = 0; waited < 10 * FORWARD_WAIT_MS && !said(); waited += 50) await sleep(50);
+    assert.ok(said(), 'the caller is told the forward failed once the line’s forward wait is over');
+    await call.client.hangup();
+    await call.result;
+  });
 
   test('the greeting and the menu are heard: non-silent audio of plausible length', async () => {
     const call = await startCall();

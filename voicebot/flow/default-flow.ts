@@ -184,6 +184,7 @@ export const builtInDefaultFlow: unknown = {
       on: {
         closed: 'anything_else',
         failed: 'anything_else',
+        unserved: 'chat_no_operator',
       },
     },
     {
