@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import { OtklikError } from '../../core/errors.js';
 import { maskPhone } from '../../core/log.js';
 import type { Sql } from '../../kb/store/sql.js';
+import { zonedInstant, zonedParts } from '../../kb/zoned-time.js';
 import {
   dispatchStuckSql,
   inquiryFigures,
@@ -34,22 +35,6 @@ export interface CallsPluginOptions {
   timezone: string;
 }
 
-/** The start of "today" in the region's time zone. */
-function startOfDay(at: Date, timezone: string): Date {
-  const parts: Record<string, number> = {};
-  const format = new Intl.DateTimeFormat('en-CA', {
-    timeZone: timezone,
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-    hourCycle: 'h23',
-  });
-  for (const p of format.formatToParts(at)) if (p.type !== 'literal') parts[p.type] = Number(p.value);
-  const sinceMidnightMs =
-    ((parts.hour ?? 0) * 3600 + (parts.minute ?? 0) * 60 + (parts.second ?? 0)) * 1000 + at.getMilliseconds();
-  return new Date(at.getTime() - sinceMidnightMs);
-}
-
 export type RelayState = 'waiting_answer' | 'relayed' | 'to_operator' | 'calling' | 'pending';
 
 /**
@@ -75,8 +60,9 @@ export async function callsPlugin(app: TypedApp, opts: CallsPluginOptions): Prom
   const now = opts.now ?? (() => new Date());
 
   app.get('/api/overview', { preHandler: requireRole('supervisor', 'operator') }, async () => {
-    const from = startOfDay(now(), opts.timezone);
-    const day = new Intl.DateTimeFormat('en-CA', { timeZone: opts.timezone }).format(now());
+    // "Today" is the region's calendar day: from its local midnight.
+    const day = zonedParts(now(), opts.timezone).date;
+    const from = zonedInstant(day, 0, opts.timezone);
     // Today's figures are the daily report's row for today: one definition of what is counted.
     const [today] = await dailyReport(sql, opts.timezone, day, day);
     const stats = await opts.queue.stats({ from });
