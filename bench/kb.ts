@@ -6,6 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
+import { percentile } from '../core/stats.js';
 import type { KbDocument } from '../kb/document.js';
 import { openKnowledgeBase } from '../kb/knowledge-base.js';
 import { seedSources } from '../kb/seed.js';
@@ -16,11 +17,6 @@ import { type Backend, openTestDb } from '../test/support/db.js';
 
 const LOOKUPS = 600;
 const REPEATS = 3;
-
-function pct(samples: number[], p: number): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
 
 /** The seed grown 10×: ten times the training phrases, answer versions (history), prompts and vocabulary. */
 function enlarge(doc: KbDocument): KbDocument {
@@ -113,7 +109,8 @@ async function measure(backend: Backend, size: string, doc: KbDocument): Promise
 }
 
 const fmt = (ms: number) => ms.toFixed(2).padStart(7);
-const triple = (s: number[]) => `${fmt(pct(s, 50))} ${fmt(pct(s, 95))} ${fmt(pct(s, 99))}`;
+const triple = (s: number[]) =>
+  `${fmt(percentile(s, 50))} ${fmt(percentile(s, 95))} ${fmt(percentile(s, 99))}`;
 
 async function main(): Promise<void> {
   const seed = parseKbSources(seedSources());
@@ -146,14 +143,14 @@ async function main(): Promise<void> {
   for (const r of results) {
     out(
       `${r.backend.padEnd(8)} ${r.size.padEnd(8)} ${String(r.phrases).padStart(7)} ${String(r.versions).padStart(8)} ` +
-        `${r.yamlKb.toFixed(0).padStart(9)} | ${triple(r.answer)}    | ${triple(r.hours)}  | ${fmt(pct(r.exportMs, 50))}    | ${fmt(pct(r.importMs, 50))}`,
+        `${r.yamlKb.toFixed(0).padStart(9)} | ${triple(r.answer)}    | ${triple(r.hours)}  | ${fmt(percentile(r.exportMs, 50))}    | ${fmt(percentile(r.importMs, 50))}`,
     );
   }
   for (const backend of ['pglite', 'postgres']) {
     const small = results.find((r) => r.backend === backend && r.size === 'seed');
     const large = results.find((r) => r.backend === backend && r.size === 'seed×10');
     if (!small || !large) continue;
-    const ratio = (a: number[], b: number[]) => (pct(b, 50) / pct(a, 50)).toFixed(2);
+    const ratio = (a: number[], b: number[]) => (percentile(b, 50) / percentile(a, 50)).toFixed(2);
     out(
       `${backend}: 10× / 1× ratio (p50): approvedAnswer ${ratio(small.answer, large.answer)}x, agencyOpen ` +
         `${ratio(small.hours, large.hours)}x, export ${ratio(small.exportMs, large.exportMs)}x, import ${ratio(small.importMs, large.importMs)}x`,
@@ -163,8 +160,8 @@ async function main(): Promise<void> {
   const srv = results.find((r) => r.backend === 'postgres' && r.size === 'seed');
   if (pg && srv) {
     out(
-      `postgres / pglite ratio on the seed (p50): approvedAnswer ${(pct(srv.answer, 50) / pct(pg.answer, 50)).toFixed(2)}x, ` +
-        `import ${(pct(srv.importMs, 50) / pct(pg.importMs, 50)).toFixed(2)}x`,
+      `postgres / pglite ratio on the seed (p50): approvedAnswer ${(percentile(srv.answer, 50) / percentile(pg.answer, 50)).toFixed(2)}x, ` +
+        `import ${(percentile(srv.importMs, 50) / percentile(pg.importMs, 50)).toFixed(2)}x`,
     );
   }
   writeResults(lines);

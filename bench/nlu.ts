@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parse } from 'yaml';
+import { percentile } from '../core/stats.js';
 import { contractIntentIds } from '../kb/intent-ids.js';
 import { NluClassifier, OUT_OF_SCOPE } from '../nlu/classifier.js';
 import { crossValidate, trainAndEvaluate } from '../nlu/evaluate.js';
@@ -24,9 +25,6 @@ const heldout = parseLabeledTsv(readFileSync(`${root}nlu/data/heldout.tsv`, 'utf
 
 const f4 = (x: number): string => x.toFixed(4);
 const ms = (x: number): string => `${x.toFixed(x < 10 ? 3 : 0)} ms`;
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 /** CPU time of this process in ms: on a shared machine wall-clock time mostly measures the neighbours. */
 function cpuMs(): number {
   const u = process.cpuUsage();

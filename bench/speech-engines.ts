@@ -13,6 +13,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { percentile } from '../core/stats.js';
 import { concatSamples, samplesForMs } from '../voicebot/speech/audio/pcm.js';
 import { resample } from '../voicebot/speech/audio/resample.js';
 import { CachedTtsEngine } from '../voicebot/speech/tts/cache.js';
@@ -30,10 +31,6 @@ const out = (line = '') => {
   console.log(line);
 };
 
-function pct(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
 const f = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '-').padStart(8);
 /** CPU seconds of this process and its finished children (espeak-ng runs), from /proc (Linux). */
 function processTreeCpu(): number {
@@ -84,7 +81,7 @@ async function benchVad(): Promise<void> {
     `real-time factor (audio s / CPU s): ${(audioS / cpuS).toFixed(0)}x   (audio s / wall s): ${(audioS / wall).toFixed(0)}x`,
   );
   out(
-    `per-frame push latency ms:    p50 ${f(pct(latencies, 50), 3)}  p95 ${f(pct(latencies, 95), 3)}  p99 ${f(pct(latencies, 99), 3)}`,
+    `per-frame push latency ms:    p50 ${f(percentile(latencies, 50), 3)}  p95 ${f(percentile(latencies, 95), 3)}  p99 ${f(percentile(latencies, 99), 3)}`,
   );
   out();
 }
@@ -113,7 +110,7 @@ async function benchTts(engine: TtsEngine, label: string): Promise<void> {
     }
   }
   out(
-    `${label.padEnd(10)} first chunk ms: p50 ${f(pct(ttfc, 50))} p95 ${f(pct(ttfc, 95))} p99 ${f(pct(ttfc, 99))} | RTF (audio s / wall s) p50 ${f(pct(rtf, 50))}x | cold start ${f(cold, 0)} ms`,
+    `${label.padEnd(10)} first chunk ms: p50 ${f(percentile(ttfc, 50))} p95 ${f(percentile(ttfc, 95))} p99 ${f(percentile(ttfc, 99))} | RTF (audio s / wall s) p50 ${f(percentile(rtf, 50))}x | cold start ${f(cold, 0)} ms`,
   );
 }
 
@@ -133,7 +130,7 @@ async function benchCache(): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
   out('## TTS disk cache (espeak-ng entry, 2 sentences, 8 kHz)');
   out(
-    `miss (synthesize + write) ${miss.toFixed(1)} ms; hit first chunk ms: p50 ${f(pct(hits, 50), 3)} p95 ${f(pct(hits, 95), 3)} p99 ${f(pct(hits, 99), 3)} (n=${hits.length}, ratio miss/hit-p50 ${(miss / pct(hits, 50)).toFixed(0)}x)`,
+    `miss (synthesize + write) ${miss.toFixed(1)} ms; hit first chunk ms: p50 ${f(percentile(hits, 50), 3)} p95 ${f(percentile(hits, 95), 3)} p99 ${f(percentile(hits, 99), 3)} (n=${hits.length}, ratio miss/hit-p50 ${(miss / percentile(hits, 50)).toFixed(0)}x)`,
   );
   out();
 }
@@ -216,10 +213,10 @@ async function runLevel(calls: number, seconds: number, speech: Int16Array): Pro
     calls,
     cpuPerCallSecond,
     loopDelayP99: loop.percentile(99) / 1e6,
-    frameLagP50: pct(lags, 50),
-    frameLagP99: pct(lags, 99),
-    ttfcP50: pct(ttfc, 50),
-    ttfcP95: pct(ttfc, 95),
+    frameLagP50: percentile(lags, 50),
+    frameLagP99: percentile(lags, 99),
+    ttfcP50: percentile(ttfc, 50),
+    ttfcP95: percentile(ttfc, 95),
     sustained: false,
   };
   result.sustained = result.frameLagP99 < 100 && result.ttfcP95 < 1000;

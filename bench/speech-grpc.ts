@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadConfig } from '../core/config.js';
 import { silentLogger } from '../core/log.js';
+import { percentile } from '../core/stats.js';
 import { concatPcm, silence } from '../voicebot/speech/audio/pcm.js';
 import { connectSpeechClient } from '../voicebot/speech/grpc/client.js';
 import { startSpeechServer } from '../voicebot/speech/grpc/server.js';
@@ -22,14 +23,9 @@ const SYNTHS = Number(process.env.BENCH_SYNTHS ?? 40);
 const RATE = 8000;
 const FRAME = (RATE * 20) / 1000;
 
-function pct(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
 function row(label: string, v: number[]): string {
   const f = (x: number) => x.toFixed(3).padStart(8);
-  return `${label.padEnd(28)} ${f(pct(v, 50))} ${f(pct(v, 95))} ${f(pct(v, 99))}  n=${v.length}`;
+  return `${label.padEnd(28)} ${f(percentile(v, 50))} ${f(percentile(v, 95))} ${f(percentile(v, 99))}  n=${v.length}`;
 }
 
 async function vadFrameTimes(vad: VadEngine, audio: PcmAudio): Promise<number[]> {
@@ -109,17 +105,17 @@ async function main(): Promise<void> {
     out(row('VAD frame, in-process', localVad));
     out(row('VAD frame, gRPC loopback', remoteVad));
     out(
-      `VAD gRPC overhead per frame: p50 +${(pct(remoteVad, 50) - pct(localVad, 50)).toFixed(3)} ms, ` +
-        `p99 +${(pct(remoteVad, 99) - pct(localVad, 99)).toFixed(3)} ms; ratio p50 ${(pct(remoteVad, 50) / pct(localVad, 50)).toFixed(2)}x`,
+      `VAD gRPC overhead per frame: p50 +${(percentile(remoteVad, 50) - percentile(localVad, 50)).toFixed(3)} ms, ` +
+        `p99 +${(percentile(remoteVad, 99) - percentile(localVad, 99)).toFixed(3)} ms; ratio p50 ${(percentile(remoteVad, 50) / percentile(localVad, 50)).toFixed(2)}x`,
     );
     out(
-      `real-time budget used by one stream over gRPC: ${((pct(remoteVad, 50) / 20) * 100).toFixed(1)}% of 20 ms (p50)`,
+      `real-time budget used by one stream over gRPC: ${((percentile(remoteVad, 50) / 20) * 100).toFixed(1)}% of 20 ms (p50)`,
     );
     out(row('TTS first chunk, in-process', localTts));
     out(row('TTS first chunk, gRPC', remoteTts));
     out(
-      `TTS first-chunk ratio gRPC/in-process: p50 ${(pct(remoteTts, 50) / pct(localTts, 50)).toFixed(2)}x, ` +
-        `p99 ${(pct(remoteTts, 99) / pct(localTts, 99)).toFixed(2)}x`,
+      `TTS first-chunk ratio gRPC/in-process: p50 ${(percentile(remoteTts, 50) / percentile(localTts, 50)).toFixed(2)}x, ` +
+        `p99 ${(percentile(remoteTts, 99) / percentile(localTts, 99)).toFixed(2)}x`,
     );
     writeResults(lines);
   } finally {

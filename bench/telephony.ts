@@ -7,7 +7,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { enqueueCall, OperatorQueue, percentile } from '../telephony/queue.js';
+import { percentile } from '../core/stats.js';
+import { enqueueCall, OperatorQueue } from '../telephony/queue.js';
 import { type Backend, openTestDb } from '../test/support/db.js';
 
 const ROUNDS = 60;
@@ -79,13 +80,10 @@ const lines = [
   '| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
 ];
 for (const r of rows) {
-  const a = [...r.assign].sort((x, y) => x - y);
-  const e = [...r.enqueue].sort((x, y) => x - y);
+  const a = r.assign;
+  const e = r.enqueue;
   const base = rows.find((b) => b.backend === 'pglite' && b.calls === r.calls)!;
-  const baseP50 = percentile(
-    [...base.assign].sort((x, y) => x - y),
-    50,
-  );
+  const baseP50 = percentile(base.assign, 50);
   lines.push(
     `| ${r.calls} | ${r.operators} | ${r.backend} | ${fmt(percentile(a, 50))} | ${fmt(percentile(a, 95))} | ${fmt(percentile(a, 99))} | ${fmt(percentile(e, 50))} | ${fmt(percentile(e, 99))} | ${(percentile(a, 50) / baseP50).toFixed(2)}× |`,
   );

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { silentLogger } from '../core/log.js';
+import { percentile } from '../core/stats.js';
 import { type Backend, openTestDb } from '../test/support/db.js';
 import { TextLeg } from '../voicebot/channels/text/text-leg.js';
 import { type EngineDeps, openEngineDeps } from '../voicebot/engine-deps.js';
@@ -36,11 +37,6 @@ const questions = [
   'как записаться в мфц',
   'как вызвать врача на дом',
 ];
-
-function pct(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
 
 /** One chat that asks `turns` questions; returns each turn's latency in ms. */
 async function chat(engine: EngineDeps, turns: number): Promise<number[]> {
@@ -85,7 +81,7 @@ async function chat(engine: EngineDeps, turns: number): Promise<number[]> {
 function row(label: string, ms: number[]): string {
   const s = [...ms].sort((a, b) => a - b);
   const f = (v: number) => v.toFixed(1).padStart(7);
-  return `${label.padEnd(34)} n=${String(s.length).padStart(4)}  p50=${f(pct(s, 50))}  p95=${f(pct(s, 95))}  p99=${f(pct(s, 99))} ms`;
+  return `${label.padEnd(34)} n=${String(s.length).padStart(4)}  p50=${f(percentile(s, 50))}  p95=${f(percentile(s, 95))}  p99=${f(percentile(s, 99))} ms`;
 }
 
 async function benchBackend(backend: Backend): Promise<string[]> {

@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadConfig } from '../core/config.js';
 import { silentLogger } from '../core/log.js';
+import { percentile } from '../core/stats.js';
 import { openTestDb } from '../test/support/db.js';
 import { FsClient } from '../voicebot/channels/media/fs-client.js';
 import type { MediaLeg } from '../voicebot/channels/media/media-leg.js';
@@ -55,14 +56,9 @@ const questions = [
   'как вызвать врача на дом',
 ];
 
-function pct(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
-
 function stats(values: number[]) {
   const s = [...values].sort((a, b) => a - b);
-  return { n: s.length, p50: pct(s, 50), p95: pct(s, 95), p99: pct(s, 99) };
+  return { n: s.length, p50: percentile(s, 50), p95: percentile(s, 95), p99: percentile(s, 99) };
 }
 
 const f = (x: number) => (Number.isNaN(x) ? '   -  ' : x.toFixed(1).padStart(6));

@@ -1,4 +1,5 @@
 import { OtklikError } from '../core/errors.js';
+import { percentile } from '../core/stats.js';
 import type { Sql } from '../kb/store/sql.js';
 
 /**
@@ -91,12 +92,6 @@ const toOperator = (r: OperatorRow): Operator => ({
   skills: r.skills,
   idleSince: r.idle_since,
 });
-
-export function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  const rank = Math.ceil((p / 100) * sorted.length) - 1;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank))]!;
-}
 
 export class OperatorQueue {
   readonly waitNormMs: number;
@@ -302,10 +297,7 @@ export class OperatorQueue {
       [range.from ?? new Date(0), range.to ?? new Date('9999-01-01T00:00:00Z')],
     );
     const count = (s: QueueCallState) => rows.filter((r) => r.state === s).length;
-    const waits = rows
-      .filter((r) => r.wait_ms !== null)
-      .map((r) => r.wait_ms as number)
-      .sort((a, b) => a - b);
+    const waits = rows.filter((r) => r.wait_ms !== null).map((r) => r.wait_ms as number);
     return {
       offered: rows.length,
       answered: count('answered'),
@@ -314,7 +306,7 @@ export class OperatorQueue {
       callbacks: count('callback'),
       waiting: count('waiting') + count('offered'),
       avgWaitMs: waits.length ? Math.round(waits.reduce((a, b) => a + b, 0) / waits.length) : 0,
-      p90WaitMs: percentile(waits, 90),
+      p90WaitMs: waits.length ? percentile(waits, 90) : 0,
       waitNormMs: this.waitNormMs,
     };
   }

@@ -99,7 +99,9 @@ export async function dailyReport(
               count(*) FILTER (WHERE state = 'answered') AS answered,
               count(*) FILTER (WHERE state = 'abandoned' AND past_norm) AS lost,
               round(avg(wait_ms)) AS avg_wait,
-              round(percentile_cont(0.9) WITHIN GROUP (ORDER BY wait_ms)) AS p90_wait
+              -- percentile_disc is the nearest-rank definition of core/stats.ts percentile(), which the
+              -- live queue figures use: the report's p90 and the overview's are the same number.
+              percentile_disc(0.9) WITHIN GROUP (ORDER BY wait_ms) AS p90_wait
          FROM telephony_queue_calls
         WHERE enqueued_at >= ($2::date::timestamp AT TIME ZONE $1)
           AND enqueued_at < (($3::date + 1)::timestamp AT TIME ZONE $1)
