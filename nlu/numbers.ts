@@ -1,3 +1,5 @@
+import * as ru from '../core/russian.js';
+
 /**
  * Russian number words → digits, for text as speech recognition returns it (lower case, ё already е).
  * «двадцать третьего» → 23, «две тысячи двадцать шестого» → 2026, and a spoken phone number
@@ -17,122 +19,64 @@ interface NumberWord {
 
 const words = new Map<string, NumberWord>();
 
-function add(cls: NumberClass, value: number, forms: string[], ordinal = false): void {
-  for (const form of forms) words.set(form, { value, cls, ordinal });
+/** Recognition sees «е» for «ё». */
+const fold = (word: string): string => word.replace(/ё/g, 'е');
+
+function add(cls: NumberClass, value: number, forms: readonly string[], ordinal = false): void {
+  for (const form of forms) words.set(fold(form), { value, cls, ordinal });
 }
 
-// Cardinal forms in the cases people use when dictating numbers, dates and amounts. «семью» (also
-// "family") and «раз» are left out on purpose.
-add('zero', 0, ['ноль', 'нуль', 'ноля', 'нуля']);
-add('unit', 1, ['один', 'одна', 'одно', 'одного', 'одной', 'одному', 'одним', 'одном', 'одну']);
-add('unit', 2, ['два', 'две', 'двух', 'двум', 'двумя']);
-add('unit', 3, ['три', 'трех', 'трем', 'тремя']);
-add('unit', 4, ['четыре', 'четырех', 'четырем', 'четырьмя']);
-add('unit', 5, ['пять', 'пяти', 'пятью']);
-add('unit', 6, ['шесть', 'шести', 'шестью']);
-add('unit', 7, ['семь', 'семи']);
-add('unit', 8, ['восемь', 'восьми', 'восемью', 'восьмью']);
-add('unit', 9, ['девять', 'девяти', 'девятью']);
-// Collective numerals («трое детей», «у нас пятеро»).
-add('unit', 2, ['двое', 'двоих', 'двоим']);
-add('unit', 3, ['трое', 'троих', 'троим']);
-add('unit', 4, ['четверо', 'четверых']);
-add('unit', 5, ['пятеро', 'пятерых']);
-add('unit', 6, ['шестеро', 'шестерых']);
-add('unit', 7, ['семеро', 'семерых']);
-const teens = [
-  'десят',
-  'одиннадцат',
-  'двенадцат',
-  'тринадцат',
-  'четырнадцат',
-  'пятнадцат',
-  'шестнадцат',
-  'семнадцат',
-  'восемнадцат',
-  'девятнадцат',
-];
-for (const [i, stem] of teens.entries()) add('teen', 10 + i, [`${stem}ь`, `${stem}и`, `${stem}ью`]);
-add('ten', 20, ['двадцать', 'двадцати', 'двадцатью']);
-add('ten', 30, ['тридцать', 'тридцати', 'тридцатью']);
-add('ten', 40, ['сорок', 'сорока']);
-add('ten', 50, ['пятьдесят', 'пятидесяти']);
-add('ten', 60, ['шестьдесят', 'шестидесяти']);
-add('ten', 70, ['семьдесят', 'семидесяти']);
-add('ten', 80, ['восемьдесят', 'восьмидесяти']);
-add('ten', 90, ['девяносто', 'девяноста']);
-add('hundred', 100, ['сто', 'ста', 'сотни']);
-add('hundred', 200, ['двести', 'двухсот', 'двумстам']);
-add('hundred', 300, ['триста', 'трехсот', 'тремстам']);
-add('hundred', 400, ['четыреста', 'четырехсот', 'четыремстам']);
-add('hundred', 500, ['пятьсот', 'пятисот', 'пятистам']);
-add('hundred', 600, ['шестьсот', 'шестисот', 'шестистам']);
-add('hundred', 700, ['семьсот', 'семисот', 'семистам']);
-add('hundred', 800, ['восемьсот', 'восьмисот', 'восьмистам']);
-add('hundred', 900, ['девятьсот', 'девятисот', 'девятистам']);
-add('thousand', 1000, [
-  'тысяча',
-  'тысячи',
-  'тысяч',
-  'тысячу',
-  'тысячей',
-  'тысячам',
-  'тысячами',
-  'тыща',
-  'тыщи',
-  'тыщ',
-]);
-add('million', 1_000_000, ['миллион', 'миллиона', 'миллионов', 'миллионом']);
+function classOf(value: number): NumberClass {
+  if (value === 0) return 'zero';
+  if (value < 10) return 'unit';
+  if (value < 20) return 'teen';
+  if (value < 100) return 'ten';
+  if (value < 1000) return 'hundred';
+  return value < 1e6 ? 'thousand' : 'million';
+}
 
-// Ordinals: adjective endings on a stem. «-ый» stems take the first set, stressed «-ой» stems the second.
-const endingsY = ['ый', 'ого', 'ому', 'ым', 'ом', 'ая', 'ой', 'ую', 'ое', 'ые', 'ых', 'ыми'];
-const endingsO = ['ой', 'ого', 'ому', 'ым', 'ом', 'ая', 'ую', 'ое', 'ые', 'ых', 'ыми'];
-function addOrdinal(cls: NumberClass, value: number, stem: string, endings: string[]): void {
+function addCardinal(value: number, nom: string, gen: string): void {
+  add(classOf(value), value, [nom, gen, ...(ru.CARDINAL_OTHER_FORMS.get(value) ?? [])]);
+}
+
+function addOrdinal(value: number, nominative: string): void {
   add(
-    cls,
+    classOf(value),
     value,
-    endings.map((e) => stem + e),
+    ru.ORDINAL_FORMS.map((form) => ru.declineOrdinal(nominative, form)),
     true,
   );
 }
-addOrdinal('unit', 1, 'перв', endingsY);
-addOrdinal('unit', 2, 'втор', endingsO);
-add(
-  'unit',
-  3,
-  [
-    'третий',
-    'третьего',
-    'третьему',
-    'третьим',
-    'третьем',
-    'третья',
-    'третьей',
-    'третью',
-    'третье',
-    'третьи',
-    'третьих',
-    'третьими',
-  ],
-  true,
-);
-addOrdinal('unit', 4, 'четверт', endingsY);
-addOrdinal('unit', 5, 'пят', endingsY);
-addOrdinal('unit', 6, 'шест', endingsO);
-addOrdinal('unit', 7, 'седьм', endingsO);
-addOrdinal('unit', 8, 'восьм', endingsO);
-addOrdinal('unit', 9, 'девят', endingsY);
-for (const [i, stem] of teens.entries()) addOrdinal('teen', 10 + i, stem, endingsY);
-addOrdinal('ten', 20, 'двадцат', endingsY);
-addOrdinal('ten', 30, 'тридцат', endingsY);
-addOrdinal('ten', 40, 'сороков', endingsO);
-addOrdinal('ten', 50, 'пятидесят', endingsY);
-addOrdinal('ten', 60, 'шестидесят', endingsY);
-addOrdinal('ten', 70, 'семидесят', endingsY);
-addOrdinal('ten', 80, 'восьмидесят', endingsY);
-addOrdinal('ten', 90, 'девяност', endingsY);
-addOrdinal('hundred', 100, 'сот', endingsY);
-addOrdinal('thousand', 1000, 'тысячн', endingsY);
+
+// The words come from core/russian.ts, the table the TTS speaks with; this is the other direction.
+for (const [value, nom] of ru.UNITS_NOM.entries()) addCardinal(value, nom, ru.UNITS_GEN[value]!);
+for (const gender of ['f', 'n'] as const) add('unit', 1, [ru.ONE[gender].nom, ru.ONE[gender].gen]);
+add('unit', 2, [ru.TWO_FEMININE]);
+for (const [value, forms] of ru.COLLECTIVE) add('unit', value, forms);
+for (let d = 2; d <= 9; d++) addCardinal(d * 10, ru.TENS_NOM[d]!, ru.TENS_GEN[d]!);
+for (let d = 1; d <= 9; d++) addCardinal(d * 100, ru.HUNDREDS_NOM[d]!, ru.HUNDREDS_GEN[d]!);
+// Numbers here go up to millions: «миллиард» is not read.
+for (const scale of ru.SCALES.filter((s) => s.value <= 1e6))
+  add(classOf(scale.value), scale.value, [...scale.nom, ...scale.gen, ...scale.other]);
+
+// Ordinals end the number they belong to: units, teens, tens, «сотый» and «тысячный».
+for (let value = 1; value < 20; value++) addOrdinal(value, ru.ORD_UNITS[value]!);
+for (let d = 2; d <= 9; d++) addOrdinal(d * 10, ru.ORD_TENS[d]!);
+addOrdinal(100, ru.ORD_HUNDREDS[1]!);
+addOrdinal(1000, ru.SCALES.find((s) => s.value === 1e3)!.ordinal);
+
+/** One digit as people dictate a phone number: «ноль»/«нуль» … «девять», «одна», «две». */
+const digitWords = new Map<string, number>([
+  ...ru.UNITS_NOM.slice(0, 10).map((word, digit): [string, number] => [word, digit]),
+  [ru.ZERO_VARIANT, 0],
+  [ru.ONE.f.nom, 1],
+  [ru.TWO_FEMININE, 2],
+]);
+
+/** The digit a dictated digit word stands for, or undefined for any other token. */
+export function dictatedDigit(token: string): number | undefined {
+  return digitWords.get(token);
+}
 
 const rank: Record<NumberClass, number> = {
   zero: 0,

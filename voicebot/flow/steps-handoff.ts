@@ -4,6 +4,8 @@
  * voice or keys), survey (score 1-5), emergency (112/103 at once, then a transfer or the operators) and
  * hangup (goodbye).
  */
+import { UNITS_NOM } from '../../core/russian.js';
+import { dictatedDigit } from '../../nlu/numbers.js';
 import { enqueueCall, OperatorQueue } from '../../telephony/queue.js';
 import type { Heard } from '../engine/dialog.js';
 import { saveSurvey } from '../records/calls.js';
@@ -12,22 +14,6 @@ import { registerInquiry } from '../records/inquiries.js';
 import { formatPhone, normalizePhone } from './prompts.js';
 import { ask, askYesNo, follow, hear, type StepEnv, type StepHandler } from './runner.js';
 import { isQuestionIntent, operatorsOpen, responsibleAgency } from './steps-consult.js';
-
-const digitWords: Record<string, string> = {
-  ноль: '0',
-  нуль: '0',
-  один: '1',
-  одна: '1',
-  два: '2',
-  две: '2',
-  три: '3',
-  четыре: '4',
-  пять: '5',
-  шесть: '6',
-  семь: '7',
-  восемь: '8',
-  девять: '9',
-};
 
 /** Digits a caller said: "8 999 123 45 67", "восемь девять девять девять…", or a phone entity. */
 export function spokenDigits(heard: Heard): string {
@@ -38,7 +24,7 @@ export function spokenDigits(heard: Heard): string {
     .toLowerCase()
     .replace(/ё/g, 'е')
     .split(/[^a-zа-я0-9]+/)
-    .map((w) => (/^\d+$/.test(w) ? w : (digitWords[w] ?? '')))
+    .map((w) => (/^\d+$/.test(w) ? w : (dictatedDigit(w)?.toString() ?? '')))
     .join('');
 }
 
@@ -235,16 +221,13 @@ function formatDeadline(at: Date, timeZone: string): string {
   }).format(at);
 }
 
+/** A score said as a number («три») or as a school mark («тройка»). */
 const scoreWords: Record<string, number> = {
-  один: 1,
+  ...Object.fromEntries(UNITS_NOM.slice(1, 6).map((word, i) => [word, i + 1])),
   единица: 1,
-  два: 2,
   двойка: 2,
-  три: 3,
   тройка: 3,
-  четыре: 4,
   четверка: 4,
-  пять: 5,
   пятерка: 5,
 };
 

@@ -1,158 +1,30 @@
 import { OtklikError } from '../../../core/errors.js';
+import {
+  type Case,
+  declineOrdinal,
+  type Gender,
+  HUNDREDS_GEN,
+  HUNDREDS_NOM,
+  ONE,
+  ORD_HUNDREDS,
+  ORD_TENS,
+  ORD_UNITS,
+  type OrdinalForm,
+  SCALES,
+  TENS_GEN,
+  TENS_NOM,
+  TWO_FEMININE,
+  UNITS_GEN,
+  UNITS_NOM,
+} from '../../../core/russian.js';
+
 /**
  * Russian number words for speech: cardinals in the nominative and genitive case (with grammatical gender),
- * ordinals (for dates and years), and agreement of the counted noun (1 час, 2 часа, 5 часов).
+ * ordinals (for dates and years), and agreement of the counted noun (1 час, 2 часа, 5 часов). The words
+ * themselves are core/russian.ts's table, which the NLU reads back with.
  */
 
-export type Gender = 'm' | 'f' | 'n';
-export type Case = 'nom' | 'gen';
-
-const UNITS_NOM = [
-  'ноль',
-  'один',
-  'два',
-  'три',
-  'четыре',
-  'пять',
-  'шесть',
-  'семь',
-  'восемь',
-  'девять',
-  'десять',
-  'одиннадцать',
-  'двенадцать',
-  'тринадцать',
-  'четырнадцать',
-  'пятнадцать',
-  'шестнадцать',
-  'семнадцать',
-  'восемнадцать',
-  'девятнадцать',
-];
-const UNITS_GEN = [
-  'ноля',
-  'одного',
-  'двух',
-  'трёх',
-  'четырёх',
-  'пяти',
-  'шести',
-  'семи',
-  'восьми',
-  'девяти',
-  'десяти',
-  'одиннадцати',
-  'двенадцати',
-  'тринадцати',
-  'четырнадцати',
-  'пятнадцати',
-  'шестнадцати',
-  'семнадцати',
-  'восемнадцати',
-  'девятнадцати',
-];
-const TENS_NOM = [
-  '',
-  '',
-  'двадцать',
-  'тридцать',
-  'сорок',
-  'пятьдесят',
-  'шестьдесят',
-  'семьдесят',
-  'восемьдесят',
-  'девяносто',
-];
-const TENS_GEN = [
-  '',
-  '',
-  'двадцати',
-  'тридцати',
-  'сорока',
-  'пятидесяти',
-  'шестидесяти',
-  'семидесяти',
-  'восьмидесяти',
-  'девяноста',
-];
-const HUNDREDS_NOM = [
-  '',
-  'сто',
-  'двести',
-  'триста',
-  'четыреста',
-  'пятьсот',
-  'шестьсот',
-  'семьсот',
-  'восемьсот',
-  'девятьсот',
-];
-const HUNDREDS_GEN = [
-  '',
-  'ста',
-  'двухсот',
-  'трёхсот',
-  'четырёхсот',
-  'пятисот',
-  'шестисот',
-  'семисот',
-  'восьмисот',
-  'девятисот',
-];
-
-const ORD_UNITS = [
-  '',
-  'первый',
-  'второй',
-  'третий',
-  'четвёртый',
-  'пятый',
-  'шестой',
-  'седьмой',
-  'восьмой',
-  'девятый',
-  'десятый',
-  'одиннадцатый',
-  'двенадцатый',
-  'тринадцатый',
-  'четырнадцатый',
-  'пятнадцатый',
-  'шестнадцатый',
-  'семнадцатый',
-  'восемнадцатый',
-  'девятнадцатый',
-];
-const ORD_TENS = [
-  '',
-  '',
-  'двадцатый',
-  'тридцатый',
-  'сороковой',
-  'пятидесятый',
-  'шестидесятый',
-  'семидесятый',
-  'восьмидесятый',
-  'девяностый',
-];
-const ORD_HUNDREDS = [
-  '',
-  'сотый',
-  'двухсотый',
-  'трёхсотый',
-  'четырёхсотый',
-  'пятисотый',
-  'шестисотый',
-  'семисотый',
-  'восьмисотый',
-  'девятисотый',
-];
-
-/** Scale words with their gender and forms: [one, few (2-4), many (5+)] in nominative and genitive. */
-const SCALES: { value: number; gender: Gender; nom: [string, string, string]; gen: [string, string] }[] = [
-  { value: 1e9, gender: 'm', nom: ['миллиард', 'миллиарда', 'миллиардов'], gen: ['миллиарда', 'миллиардов'] },
-  { value: 1e6, gender: 'm', nom: ['миллион', 'миллиона', 'миллионов'], gen: ['миллиона', 'миллионов'] },
-  { value: 1e3, gender: 'f', nom: ['тысяча', 'тысячи', 'тысяч'], gen: ['тысячи', 'тысяч'] },
-];
+export type { Case, Gender, OrdinalForm };
 
 /** Which plural form a count takes: 0 = one (1, 21), 1 = few (2-4, 22-24), 2 = many (5-20, 25...). */
 export function pluralIndex(n: number): 0 | 1 | 2 {
@@ -170,13 +42,9 @@ export function plural(n: number, forms: readonly [string, string, string]): str
 }
 
 function unitWord(n: number, gender: Gender, grammaticalCase: Case): string {
-  if (grammaticalCase === 'gen') {
-    if (n === 1) return gender === 'f' ? 'одной' : 'одного';
-    return UNITS_GEN[n]!;
-  }
-  if (n === 1) return gender === 'f' ? 'одна' : gender === 'n' ? 'одно' : 'один';
-  if (n === 2) return gender === 'f' ? 'две' : 'два';
-  return UNITS_NOM[n]!;
+  if (n === 1) return ONE[gender][grammaticalCase];
+  if (n === 2 && gender === 'f' && grammaticalCase === 'nom') return TWO_FEMININE;
+  return (grammaticalCase === 'gen' ? UNITS_GEN : UNITS_NOM)[n]!;
 }
 
 function triad(n: number, gender: Gender, grammaticalCase: Case): string[] {
@@ -222,32 +90,6 @@ export function cardinal(n: number, gender: Gender = 'm', grammaticalCase: Case 
   return words.join(' ');
 }
 
-export type OrdinalForm = 'nom_m' | 'nom_n' | 'nom_f' | 'gen_m' | 'gen_f' | 'prep_m';
-
-/** Declines a masculine nominative ordinal adjective («первый», «второй», «третий»). */
-function declineOrdinal(word: string, form: OrdinalForm): string {
-  if (form === 'nom_m') return word;
-  if (word.endsWith('ий')) {
-    // третий: the only soft-stem ordinal.
-    const stem = word.slice(0, -2);
-    return {
-      nom_n: `${stem}ье`,
-      nom_f: `${stem}ья`,
-      gen_m: `${stem}ьего`,
-      gen_f: `${stem}ьей`,
-      prep_m: `${stem}ьем`,
-    }[form];
-  }
-  const stem = word.slice(0, -2);
-  return {
-    nom_n: `${stem}ое`,
-    nom_f: `${stem}ая`,
-    gen_m: `${stem}ого`,
-    gen_f: `${stem}ой`,
-    prep_m: `${stem}ом`,
-  }[form];
-}
-
 /** Compound genitive prefix used in «двухтысячный», «пятидесятитысячный». */
 function genitivePrefix(n: number): string {
   if (n === 1) return '';
@@ -269,7 +111,7 @@ export function ordinal(n: number, form: OrdinalForm = 'nom_m'): string {
     const scale = n % 1e6 !== 0 ? 1e3 : n % 1e9 !== 0 ? 1e6 : 1e9;
     const count = Math.floor(n / scale) % 1000;
     prefixValue = n - count * scale;
-    word = `${genitivePrefix(count)}${scale === 1e3 ? 'тысячный' : scale === 1e6 ? 'миллионный' : 'миллиардный'}`;
+    word = `${genitivePrefix(count)}${SCALES.find((s) => s.value === scale)!.ordinal}`;
   } else {
     const tail = lastGroup % 100;
     if (tail === 0) {
