@@ -19,14 +19,16 @@ import { ensureSeeded } from '../kb/seed.js';
 import { createNluService, type NluService } from '../nlu/service.js';
 import { OperatorQueue } from '../telephony/queue.js';
 import { recordingFinished, recordingStarted } from '../telephony/records.js';
-import textChatPlugin from '../voicebot/channels/text/plugin.js';
 import { addTurn, createCall, endCall } from '../voicebot/records/index.js';
 import { encodeWav } from '../voicebot/speech/audio/wav.js';
 import { browserMissing, launchBrowser } from './support/browser.js';
+import { clockFrom, OFFICE_HOURS, testChatPlugin } from './support/chat.js';
 import { openTestDb, type TestDb } from './support/db.js';
 import { seedInquiry } from './support/inquiries.js';
 
 const password = 'пароль-для-теста';
+/** The day of the test's calls: the Tuesday the chat's clock is set to (OFFICE_HOURS), in Moscow. */
+const CALL_DAY = OFFICE_HOURS.slice(0, 10);
 
 describe('staff web UI in a real browser', { skip: browserMissing }, () => {
   let db: TestDb;
@@ -54,7 +56,7 @@ describe('staff web UI in a real browser', { skip: browserMissing }, () => {
       channel: 'text',
       callerNumber: '+79991234567',
       dialledNumber: '122',
-      startedAt: new Date(),
+      startedAt: new Date(`${CALL_DAY}T10:00:00+03:00`),
     });
     await addTurn(db.sql, 'call-ui-1', 1, {
       who: 'bot',
@@ -68,7 +70,7 @@ describe('staff web UI in a real browser', { skip: browserMissing }, () => {
       intent: 'health.appointment',
       confidence: 0.93,
     });
-    await endCall(db.sql, 'call-ui-1', 'answered', new Date());
+    await endCall(db.sql, 'call-ui-1', 'answered', new Date(`${CALL_DAY}T10:03:00+03:00`));
     // Two answered inquiries: one the callbacks could not reach (left for an operator), one relayed.
     for (const [question, attempts, toOperator, relayed] of [
       ['нужна справка о составе семьи', 3, true, false],
@@ -79,7 +81,7 @@ describe('staff web UI in a real browser', { skip: browserMissing }, () => {
         question,
         topicId: 'health',
         callbackNumber: '+79991234567',
-        receivedAt: new Date(),
+        receivedAt: new Date(`${CALL_DAY}T10:05:00+03:00`),
         answer: 'Ответ уполномоченного лица.',
       });
       await db.sql.query(
@@ -94,7 +96,7 @@ describe('staff web UI in a real browser', { skip: browserMissing }, () => {
       callId: 'call-ui-1',
       question: 'как оформить пособие на ребёнка',
       callbackNumber: '+79991234567',
-      receivedAt: new Date(),
+      receivedAt: new Date(`${CALL_DAY}T10:05:00+03:00`),
     });
     // A two-second stereo recording of that call, as telephony leaves it (caller left, bot right).
     recordingPath = join(mkdtempSync(join(tmpdir(), 'otklik-rec-')), 'call-ui-1.wav');
@@ -128,21 +130,20 @@ describe('staff web UI in a real browser', { skip: browserMissing }, () => {
       plugins: [
         { plugin: kbPlugin, opts: { sql: db.sql } },
         { plugin: incidentsPlugin, opts: { sql: db.sql } },
-        { plugin: callsPlugin, opts: { sql: db.sql, queue, health, timezone: 'Europe/Moscow' } },
-        { plugin: recordingsPlugin, opts: { sql: db.sql } },
-        { plugin: reportsPlugin, opts: { sql: db.sql, timezone: 'Europe/Moscow' } },
         {
-          plugin: textChatPlugin,
+          plugin: callsPlugin,
+          // «Today» of the overview is the day of the test's calls, at noon.
           opts: {
-            deps: {
-              kb,
-              nlu: () => nlu.classifier(),
-              sql: db.sql,
-              log: silentLogger,
-              queueWaitNormMs: 60_000,
-            },
+            sql: db.sql,
+            queue,
+            health,
+            timezone: 'Europe/Moscow',
+            now: clockFrom(`${CALL_DAY}T12:00:00+03:00`),
           },
         },
+        { plugin: recordingsPlugin, opts: { sql: db.sql } },
+        { plugin: reportsPlugin, opts: { sql: db.sql, timezone: 'Europe/Moscow' } },
+        testChatPlugin({ kb, nlu: () => nlu.classifier(), sql: db.sql }),
       ],
     });
     base = await app.listen({ host: '127.0.0.1', port: 0 });
@@ -283,7 +284,7 @@ describe('staff web UI in a real browser', { skip: browserMissing }, () => {
   });
 
   it('a supervisor shows the daily report for a period and downloads it as CSV', async () => {
-    const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Moscow' }).format(new Date());
+    const today = CALL_DAY;
     const page = await signIn('sidorova');
     await page.getByRole('link', { name: 'Отчёты' }).click();
     await page.getByLabel('С', { exact: true }).fill(today);
@@ -291,7 +292,8 @@ describe('staff web UI in a real browser', { skip: browserMissing }, () => {
     await page.getByRole('button', { name: 'Показать' }).click();
     const row = page.locator(`#report-table tbody tr[data-day="${today}"]`);
     await row.waitFor();
-    // Today: call-ui-1, answered by the bot, and the citizen's chat of the first test (still open).
+    // That day: call-ui-1, answered by the bot, and the citizen's chat of the first test (still open), whose
+    // clock is set to the same Tuesday (test/support/chat.ts).
     assert.match(await row.innerText(), new RegExp(`^${today}\\s+2\\s+1\\s`));
     const [download] = await Promise.all([
       page.waitForEvent('download'),

@@ -21,8 +21,8 @@ import type { TypedApp } from '../admin/typed.js';
 import { addUser, type Role, roles } from '../admin/users.js';
 import { silentLogger } from '../core/log.js';
 import { OperatorQueue } from '../telephony/queue.js';
-import textChatPlugin from '../voicebot/channels/text/plugin.js';
 import { type EngineDeps, openEngineDeps } from '../voicebot/engine-deps.js';
+import { testChatPlugin } from './support/chat.js';
 import { openTestDb, type TestDb } from './support/db.js';
 import { seedInquiry } from './support/inquiries.js';
 
@@ -159,10 +159,7 @@ describe('API fuzz: bad input on every route gets a clear 4xx, never a 500', () 
         },
         { plugin: recordingsPlugin, opts: { sql } },
         { plugin: reportsPlugin, opts: { sql, timezone: 'Europe/Moscow' } },
-        {
-          plugin: textChatPlugin,
-          opts: { deps: { kb: engine.kb, nlu: engine.nlu, sql, log: silentLogger, queueWaitNormMs: 60_000 } },
-        },
+        testChatPlugin({ kb: engine.kb, nlu: engine.nlu, sql }),
       ],
     });
     base = await app.listen({ host: '127.0.0.1', port: 0 });

@@ -6,16 +6,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
 import WebSocket from 'ws';
-import { silentLogger } from '../core/log.js';
-import textChatPlugin from '../voicebot/channels/text/plugin.js';
 import { type CallTestEnv, openCallTestEnv } from './calls-text-support.js';
-
-/** A clock that starts on a Tuesday at 11:00 Moscow time (operators at work) and runs at real pace from there. */
-function officeHours(): () => Date {
-  const origin = Date.now();
-  const start = Date.parse('2026-11-24T11:00:00+03:00');
-  return () => new Date(start + (Date.now() - origin));
-}
+import { testChatPlugin } from './support/chat.js';
 
 describe('text chat API (PostgreSQL)', () => {
   let env: CallTestEnv;
@@ -25,16 +17,9 @@ describe('text chat API (PostgreSQL)', () => {
   before(async () => {
     env = await openCallTestEnv('postgres');
     app = Fastify();
-    await app.register(textChatPlugin, {
-      deps: {
-        kb: env.engine.kb,
-        nlu: env.engine.nlu,
-        sql: env.db.sql,
-        log: silentLogger,
-        now: officeHours(),
-        queueWaitNormMs: 60_000,
-      },
-    });
+    // On a bare fastify, as a plugin of its own; the clock is set to a Tuesday morning (operators at work).
+    const chat = testChatPlugin({ kb: env.engine.kb, nlu: env.engine.nlu, sql: env.db.sql });
+    await app.register(chat.plugin, chat.opts);
     base = await app.listen({ host: '127.0.0.1', port: 0 });
   });
   after(async () => {

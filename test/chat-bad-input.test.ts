@@ -9,8 +9,8 @@ import WebSocket from 'ws';
 import { build } from '../admin/server.js';
 import type { TypedApp } from '../admin/typed.js';
 import { silentLogger } from '../core/log.js';
-import textChatPlugin from '../voicebot/channels/text/plugin.js';
 import { type CallTestEnv, openCallTestEnv } from './calls-text-support.js';
+import { testChatPlugin } from './support/chat.js';
 
 describe('chat: bad input is refused clearly or cleaned, never lost', () => {
   let env: CallTestEnv;
@@ -22,20 +22,7 @@ describe('chat: bad input is refused clearly or cleaned, never lost', () => {
     app = await build({
       sql: env.db.sql,
       log: silentLogger,
-      plugins: [
-        {
-          plugin: textChatPlugin,
-          opts: {
-            deps: {
-              kb: env.engine.kb,
-              nlu: env.engine.nlu,
-              sql: env.db.sql,
-              log: silentLogger,
-              queueWaitNormMs: 60_000,
-            },
-          },
-        },
-      ],
+      plugins: [testChatPlugin({ kb: env.engine.kb, nlu: env.engine.nlu, sql: env.db.sql })],
     });
     base = await app.listen({ host: '127.0.0.1', port: 0 });
   });

@@ -16,8 +16,8 @@ import { silentLogger } from '../core/log.js';
 import { openKnowledgeBase } from '../kb/knowledge-base.js';
 import { ensureSeeded } from '../kb/seed.js';
 import { createNluService, type NluService } from '../nlu/service.js';
-import textChatPlugin from '../voicebot/channels/text/plugin.js';
 import { browserMissing, launchBrowser } from './support/browser.js';
+import { testChatPlugin } from './support/chat.js';
 import { openTestDb, type TestDb } from './support/db.js';
 
 /** A Tuesday, 11:00 Moscow time: the operators work. */
@@ -42,21 +42,7 @@ describe('citizen chat page in a real browser', { skip: browserMissing }, () => 
     app = await build({
       sql: db.sql,
       log: silentLogger,
-      plugins: [
-        {
-          plugin: textChatPlugin,
-          opts: {
-            deps: {
-              kb,
-              nlu: () => nlu.classifier(),
-              sql: db.sql,
-              log: silentLogger,
-              now: () => at,
-              queueWaitNormMs: 60_000,
-            },
-          },
-        },
-      ],
+      plugins: [testChatPlugin({ kb, nlu: () => nlu.classifier(), sql: db.sql, now: () => at })],
     });
     base = await app.listen({ host: '127.0.0.1', port: 0 });
     browser = await launchBrowser();

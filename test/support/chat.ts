@@ -1,0 +1,30 @@
+import { silentLogger } from '../../core/log.js';
+import type { ChatDeps } from '../../voicebot/channels/text/chat-sessions.js';
+import textChatPlugin, { type TextChatOptions } from '../../voicebot/channels/text/plugin.js';
+
+/** A Tuesday at 11:00 Moscow time: the operators of the sample KB are at work. */
+export const OFFICE_HOURS = '2026-11-24T11:00:00+03:00';
+
+/**
+ * A clock that starts at `start` and runs at real pace from there: chats wait on real timers, but what depends
+ * on the time of day (operators' hours, deadlines) sees the time the test chose, never the wall clock's.
+ */
+export function clockFrom(start: string = OFFICE_HOURS): () => Date {
+  const origin = Date.now();
+  const at = Date.parse(start);
+  return () => new Date(at + (Date.now() - origin));
+}
+
+/**
+ * The citizens' chat plugin as `otklik serve` registers it, with a test line's settings: a queue norm of
+ * 60 s and the office-hours clock, unless the test gives its own.
+ */
+export function testChatPlugin(deps: Pick<ChatDeps, 'kb' | 'nlu' | 'sql'> & Partial<ChatDeps>): {
+  plugin: typeof textChatPlugin;
+  opts: TextChatOptions;
+} {
+  return {
+    plugin: textChatPlugin,
+    opts: { deps: { log: silentLogger, queueWaitNormMs: 60_000, now: clockFrom(), ...deps } },
+  };
+}
