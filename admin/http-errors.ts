@@ -177,20 +177,6 @@ export function installErrorHandling(app: TypedApp): void {
     return reply.code(404).send(body);
   });
 
-  // A route that answers a refusal itself ({error, message}) gets the same shape as a thrown error.
-  app.addHook('preSerialization', async (_request, reply, payload: unknown) => {
-    const p = payload as { error?: unknown; code?: unknown; message?: unknown; retryable?: unknown } | null;
-    if (reply.statusCode < 400 || !p || typeof p !== 'object' || p.code !== undefined) return payload;
-    if (typeof p.error !== 'string') return payload;
-    const code = /^[A-Z][A-Z0-9_]*$/.test(p.error) ? p.error : p.error.toUpperCase().replace(/\W+/g, '_');
-    const { body } = errorReply(code, typeof p.message === 'string' ? p.message : '', {
-      status: reply.statusCode,
-      russian: (byStatus[reply.statusCode] ?? byStatus[400]!).message,
-    });
-    // The route knows best whether trying again helps (a lockout ends): keep what it said.
-    return { ...p, ...body, ...(typeof p.retryable === 'boolean' ? { retryable: p.retryable } : {}) };
-  });
-
   app.addHook('preValidation', async (request: FastifyRequest, _reply: FastifyReply) => {
     const at =
       nulAt(request.params, 'params') ??

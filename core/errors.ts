@@ -19,7 +19,10 @@ export type ErrorCode =
   | 'TIMEOUT'
   | 'CANCELLED'
   | 'UNAVAILABLE'
+  | 'UNAUTHORIZED'
   | 'FORBIDDEN'
+  /** Too many failed sign-ins for a login: refused until the lockout ends (a retry then helps). */
+  | 'SIGN_IN_LOCKED'
   /** The approver wrote or submitted the draft: approval is someone else's act (HTTP 403). */
   | 'APPROVER_IS_AUTHOR'
   /** The approver's account belongs to no agency, or to another agency than the topic's (HTTP 403). */
@@ -78,7 +81,9 @@ const httpStatusOf: Record<ErrorCode, number> = {
   TIMEOUT: 504,
   CANCELLED: 409,
   UNAVAILABLE: 503,
+  UNAUTHORIZED: 401,
   FORBIDDEN: 403,
+  SIGN_IN_LOCKED: 429,
   INTERNAL: 500,
 };
 
@@ -102,7 +107,9 @@ const russianByCode: Record<ErrorCode, string> = {
   TIMEOUT: 'Истекло время ожидания, повторите позже',
   CANCELLED: 'Действие отменено',
   UNAVAILABLE: 'Сервис временно недоступен, повторите позже',
+  UNAUTHORIZED: 'Требуется вход в систему',
   FORBIDDEN: 'Недостаточно прав для этого действия',
+  SIGN_IN_LOCKED: 'Слишком много неудачных попыток входа, повторите позже',
   INTERNAL: 'Внутренняя ошибка сервера',
 };
 

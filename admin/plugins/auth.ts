@@ -2,6 +2,7 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { Type } from 'typebox';
+import { OtklikError } from '../../core/errors.js';
 import { maskIp } from '../../core/log.js';
 import type { Sql } from '../../kb/store/sql.js';
 import type { TypedApp } from '../typed.js';
@@ -33,9 +34,8 @@ function bearer(request: FastifyRequest): string | null {
 }
 
 /** A preHandler that lets in any signed-in staff member; the handler decides by role itself (and audits). */
-export async function requireSignIn(request: FastifyRequest, reply: FastifyReply) {
-  if (!request.staff)
-    return reply.code(401).send({ error: 'UNAUTHORIZED', message: 'Требуется вход в систему' });
+export async function requireSignIn(request: FastifyRequest, _reply?: FastifyReply) {
+  if (!request.staff) throw new OtklikError('UNAUTHORIZED', 'Требуется вход в систему');
 }
 
 /**
@@ -44,10 +44,9 @@ export async function requireSignIn(request: FastifyRequest, reply: FastifyReply
  */
 export function requireRole(...allowed: Role[]) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
-    if (!request.staff) return requireSignIn(request, reply);
-    if (request.staff.role !== 'admin' && !allowed.includes(request.staff.role)) {
-      return reply.code(403).send({ error: 'FORBIDDEN', message: 'Недостаточно прав для этого действия' });
-    }
+    await requireSignIn(request, reply);
+    if (request.staff!.role !== 'admin' && !allowed.includes(request.staff!.role))
+      throw new OtklikError('FORBIDDEN', 'Недостаточно прав для этого действия');
   };
 }
 
@@ -89,17 +88,17 @@ async function auth(app: TypedApp, opts: AuthOptions): Promise<void> {
       if (!before.isAllowed && before.remaining === 0) {
         await audit(sql, name, 'login.locked', undefined, attempt);
         reply.header('retry-after', before.ttlInSeconds);
-        return reply.code(429).send({
-          error: 'SIGN_IN_LOCKED',
-          message: `Слишком много неудачных попыток входа. Вход для этой учётной записи временно заблокирован: попробуйте через ${minutes(before.ttl)} мин.`,
-          retryable: true,
-        });
+        throw new OtklikError(
+          'SIGN_IN_LOCKED',
+          `Слишком много неудачных попыток входа. Вход для этой учётной записи временно заблокирован: попробуйте через ${minutes(before.ttl)} мин.`,
+          { retryable: true },
+        );
       }
       const result = await login(sql, name, request.body.password);
       if (!result) {
         await failures(request);
         await audit(sql, name, 'login.failed', undefined, attempt);
-        return reply.code(401).send({ error: 'UNAUTHORIZED', message: 'Неверный логин или пароль' });
+        throw new OtklikError('UNAUTHORIZED', 'Неверный логин или пароль');
       }
       return result;
     },
