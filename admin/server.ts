@@ -4,7 +4,7 @@ import fastifyStatic from '@fastify/static';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyPluginAsync, type RouteOptions } from 'fastify';
 import type { Logger } from '../core/log.js';
-import type { Sql } from '../kb/store/sql.js';
+import type { Sql } from '../store/sql.js';
 import { frameworkErrors, installErrorHandling } from './http-errors.js';
 import { authPlugin, type SignInLimits } from './plugins/auth.js';
 import { securityHeaders } from './security.js';

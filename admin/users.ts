@@ -1,7 +1,7 @@
 import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import { OtklikError } from '../core/errors.js';
-import type { Sql } from '../kb/store/sql.js';
+import type { Sql } from '../store/sql.js';
 
 /** Staff accounts, sessions and the audit log (152-FZ: who saw which personal data, and when). */
 export const roles = ['admin', 'supervisor', 'editor', 'approver', 'operator'] as const;

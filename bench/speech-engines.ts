@@ -14,14 +14,14 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { percentile } from '../core/stats.js';
-import { concatSamples, samplesForMs } from '../voicebot/speech/audio/pcm.js';
-import { resample } from '../voicebot/speech/audio/resample.js';
-import { CachedTtsEngine } from '../voicebot/speech/tts/cache.js';
-import { EspeakTtsEngine } from '../voicebot/speech/tts/espeak.js';
-import { FestivalTtsEngine } from '../voicebot/speech/tts/festival.js';
-import { synthesizeAll } from '../voicebot/speech/tts/streaming.js';
-import type { TtsEngine } from '../voicebot/speech/types.js';
-import { createVadEngine } from '../voicebot/speech/vad/index.js';
+import { concatSamples, samplesForMs } from '../media/audio/pcm.js';
+import { resample } from '../media/audio/resample.js';
+import { CachedTtsEngine } from '../speech/tts/cache.js';
+import { EspeakTtsEngine } from '../speech/tts/espeak.js';
+import { FestivalTtsEngine } from '../speech/tts/festival.js';
+import { synthesizeAll } from '../speech/tts/streaming.js';
+import type { TtsEngine } from '../speech/types.js';
+import { createVadEngine } from '../speech/vad/index.js';
 
 const RATE = 8000;
 const FRAME = samplesForMs(RATE, 20);
@@ -296,7 +296,7 @@ async function main(): Promise<void> {
     'Observations: Silero VAD costs about 0.1 ms per 32 ms window, so VAD alone is never the limit; the limit',
     'is uncached TTS (an espeak-ng process per sentence) and, before it was moved, the fork of that process on',
     'the main thread (a few ms per fork, growing with the process memory), which delayed media frames. Child',
-    'processes are now started from a worker thread (voicebot/speech/tts/process-worker.mjs); an A/B run of',
+    'processes are now started from a worker thread (speech/tts/process-worker.mjs); an A/B run of',
     'this benchmark at 16 calls gave frame lag p99 ~600 ms with spawning on the main thread and ~80 ms with the',
     'worker. Approved answers come from the disk cache (sub-millisecond hits), so real calls, which speak',
     'mostly cached prompts, need far less than the uncached-sentence-every-2-s load simulated here.',

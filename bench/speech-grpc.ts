@@ -12,11 +12,11 @@ import { performance } from 'node:perf_hooks';
 import { loadConfig } from '../core/config.js';
 import { silentLogger } from '../core/log.js';
 import { percentile } from '../core/stats.js';
-import { concatPcm, silence } from '../voicebot/speech/audio/pcm.js';
-import { connectSpeechClient } from '../voicebot/speech/grpc/client.js';
-import { startSpeechServer } from '../voicebot/speech/grpc/server.js';
-import { createSpeechServices } from '../voicebot/speech/services.js';
-import type { PcmAudio, TtsEngine, VadEngine } from '../voicebot/speech/types.js';
+import { concatPcm, silence } from '../media/audio/pcm.js';
+import { connectSpeechClient } from '../speech/grpc/client.js';
+import { startSpeechServer } from '../speech/grpc/server.js';
+import { createSpeechServices } from '../speech/services.js';
+import type { PcmAudio, TtsEngine, VadEngine } from '../speech/types.js';
 
 const FRAMES = Number(process.env.BENCH_FRAMES ?? 1500);
 const SYNTHS = Number(process.env.BENCH_SYNTHS ?? 40);

@@ -1,8 +1,9 @@
 import { type Config, loadConfig } from '../core/config.js';
 import { isOtklikError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/log.js';
-import { openStore } from '../kb/store/open.js';
-import type { Sql } from '../kb/store/sql.js';
+import { openStore } from '../store/open.js';
+import type { Sql } from '../store/sql.js';
+import { allSchemas } from './schema.js';
 
 /**
  * What every command needs: the configuration (parsed once), a logger on stderr (stdout is for the
@@ -23,7 +24,7 @@ export function createCliContext(env: NodeJS.ProcessEnv = process.env): CliConte
     config,
     log,
     store() {
-      sql ??= openStore(config);
+      sql ??= openStore(config, allSchemas);
       return sql;
     },
     async close() {

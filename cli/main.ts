@@ -1,10 +1,10 @@
 import { Command } from 'commander';
-import { register as registerKb } from '../kb/cli.js';
-import { register as registerModels } from '../models/cli.js';
-import { register as registerNlu } from '../nlu/cli.js';
-import { register as registerTelephony } from '../telephony/cli.js';
-import { register as registerCall } from '../voicebot/cli.js';
-import { register as registerSpeech } from '../voicebot/speech/cli.js';
+import { register as registerCall } from './commands/call.js';
+import { register as registerKb } from './commands/kb.js';
+import { register as registerModels } from './commands/models.js';
+import { register as registerNlu } from './commands/nlu.js';
+import { register as registerSpeech } from './commands/speech.js';
+import { register as registerTelephony } from './commands/telephony.js';
 import { reportCliError } from './context.js';
 import { register as registerServe } from './serve.js';
 

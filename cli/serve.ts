@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { configuredMailer } from '../admin/jobs/inquiries.js';
 import { startWorker } from '../admin/jobs/worker.js';
 import { addUser, type Role, roles } from '../admin/users.js';
 import { loadConfig } from '../core/config.js';
 import { OtklikError } from '../core/errors.js';
 import { createLogger } from '../core/log.js';
+import { configuredMailer } from '../inquiries/dispatch.js';
 import { createCliContext } from './context.js';
 import { startServices } from './services.js';
 

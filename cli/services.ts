@@ -1,8 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { configuredMailer } from '../admin/jobs/inquiries.js';
-import type { PlaceCall } from '../admin/jobs/relay.js';
 import { type RunningWorker, startWorker } from '../admin/jobs/worker.js';
 import { callsPlugin } from '../admin/plugins/calls.js';
 import { incidentsPlugin } from '../admin/plugins/incidents.js';
@@ -12,21 +10,24 @@ import { reportsPlugin } from '../admin/plugins/reports.js';
 import { build, type ComponentHealth } from '../admin/server.js';
 import type { TypedApp } from '../admin/typed.js';
 import { addUser, countUsers } from '../admin/users.js';
+import { markInterruptedCalls } from '../calls/records.js';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/log.js';
+import { configuredMailer } from '../inquiries/dispatch.js';
+import type { PlaceCall } from '../inquiries/relay.js';
 import { openKnowledgeBase } from '../kb/knowledge-base.js';
 import { ensureSeeded } from '../kb/seed.js';
-import { openStore } from '../kb/store/open.js';
-import type { Sql } from '../kb/store/sql.js';
 import { createNluService, type NluService } from '../nlu/service.js';
+import { createSpeechServices } from '../speech/services.js';
+import type { EngineState, SpeechServices } from '../speech/types.js';
+import { openStore } from '../store/open.js';
+import type { Sql } from '../store/sql.js';
 import { startTelephony, type TelephonyApp } from '../telephony/app.js';
 import { OperatorQueue } from '../telephony/queue.js';
 import { type MediaSocket, startMediaSocket } from '../voicebot/channels/media/server.js';
 import textChatPlugin from '../voicebot/channels/text/plugin.js';
-import { markInterruptedCalls } from '../voicebot/records/calls.js';
 import { runCall, type SessionDeps } from '../voicebot/session.js';
-import { createSpeechServices } from '../voicebot/speech/services.js';
-import type { EngineState, SpeechServices } from '../voicebot/speech/types.js';
+import { allSchemas } from './schema.js';
 
 /**
  * `otklik serve`: every part in one process. Each part that fails to start (speech, Redis, telephony) is
@@ -64,7 +65,7 @@ async function bootstrapAdmin(sql: Sql, config: Config, log: Logger): Promise<vo
 }
 
 export async function startServices(config: Config, log: Logger): Promise<RunningServices> {
-  const sql = await openStore(config);
+  const sql = await openStore(config, allSchemas);
   const stops: Array<() => Promise<void>> = [() => sql.close()];
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch((err) => log.error({ err }, 'stop failed'));

@@ -10,7 +10,7 @@ export type ErrorCode =
   /** A message to a chat that has already ended: it was not delivered; a new chat is needed. */
   | 'CHAT_ENDED'
   | 'STORE_UNAVAILABLE'
-  /** The embedded database is open in another process (kb/store/lock.ts). */
+  /** The embedded database is open in another process (store/lock.ts). */
   | 'STORE_LOCKED'
   | 'MODEL_MISSING'
   | 'MODEL_BROKEN'

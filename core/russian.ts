@@ -16,7 +16,7 @@ export const MONTHS_GENITIVE: readonly string[] = [
 
 /*
  * Russian number words: the one table that both directions use — the TTS says digits as words
- * (voicebot/speech/tts/numbers.ts) and the NLU reads spoken words back as digits (nlu/numbers.ts). Spelled
+ * (speech/tts/numbers.ts) and the NLU reads spoken words back as digits (nlu/numbers.ts). Spelled
  * with «ё» as written; the NLU folds it to «е» as speech recognition returns it.
  */
 

@@ -1,6 +1,6 @@
 import { OtklikError } from '../core/errors.js';
+import type { Sql } from '../store/sql.js';
 import { contractIntentIds, topicIds } from './intent-ids.js';
-import type { Sql } from './store/sql.js';
 import type { AnswerStatus, IntentHandling, TopicId } from './types.js';
 
 /**

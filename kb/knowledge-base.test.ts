@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { allSchemas } from '../cli/schema.js';
+import { migrate } from '../store/migrate.js';
 import { backends, openTestDb, type TestDb } from '../test/support/db.js';
 import { createKbEditor } from './editor.js';
 import { smallFixture } from './fixtures/index.js';
 import { type KnowledgeBaseReader, openKnowledgeBase } from './knowledge-base.js';
-import { migrate } from './store/migrate.js';
 import { importKb } from './transfer.js';
 
 const msk = (local: string) => new Date(`${local}+03:00`);
@@ -22,7 +23,7 @@ for (const backend of backends) {
     after(() => db.drop());
 
     it('has its schema up to date: migrating again applies nothing', async () => {
-      assert.deepEqual(await migrate(db.sql), []);
+      assert.deepEqual(await migrate(db.sql, allSchemas), []);
       const [row] = await db.sql.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM schema_migrations WHERE id = '0001_knowledge_base'`,
       );

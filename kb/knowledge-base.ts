@@ -1,5 +1,5 @@
+import type { Sql } from '../store/sql.js';
 import { agencyAnswerDeadline, isOpen, type ProductionCalendar, type Schedule, toCalendar } from './hours.js';
-import type { Sql } from './store/sql.js';
 import { actionFromRow } from './store-io.js';
 import type {
   Agency,

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import type { Sql } from './store/sql.js';
+import type { Sql } from '../store/sql.js';
 import { writeKbDocument } from './store-io.js';
 import { readSourceFile } from './transfer.js';
 import { type KbSource, parseKbSources } from './yaml-parse.js';

@@ -1,6 +1,6 @@
+import type { Sql } from '../store/sql.js';
 import type { KbDocument } from './document.js';
 import { KB_FORMAT } from './document.js';
-import type { Sql } from './store/sql.js';
 import { formatZoned, weekdays } from './zoned-time.js';
 
 /**

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { OtklikError } from '../core/errors.js';
+import type { Sql } from '../store/sql.js';
 import type { KbDocument } from './document.js';
-import type { Sql } from './store/sql.js';
 import { readKbDocument, writeKbDocument } from './store-io.js';
 import { kbDocumentToYaml } from './yaml-export.js';
 import { type KbSource, parseKbSources } from './yaml-parse.js';

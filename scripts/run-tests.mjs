@@ -6,7 +6,22 @@ import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const roots = ['kb', 'nlu', 'voicebot', 'telephony', 'admin', 'models', 'core', 'cli', 'test'];
+const roots = [
+  'core',
+  'store',
+  'media',
+  'kb',
+  'nlu',
+  'speech',
+  'calls',
+  'voicebot',
+  'telephony',
+  'inquiries',
+  'admin',
+  'models',
+  'cli',
+  'test',
+];
 const skipDirs = new Set(['node_modules', 'data', 'npm-stubs', '.git']);
 
 function walk(dir, out) {

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { OtklikError } from '../core/errors.js';
-import type { ForwardResult } from './call-leg.js';
+import type { ForwardResult } from '../media/call-leg.js';
 
 /**
  * A small typed wrapper over drachtio-fsmrf 4 / drachtio-modesl 1 (both untyped CommonJS).

@@ -3,8 +3,8 @@ import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../core/log.js';
 import type { KnowledgeBase } from '../kb/types.js';
-import { encodeWav } from '../voicebot/speech/audio/wav.js';
-import type { TtsEngine } from '../voicebot/speech/types.js';
+import { encodeWav } from '../media/audio/wav.js';
+import type { TtsEngine } from '../speech/types.js';
 
 /**
  * The messages telephony plays on its own, when the voice bot cannot: synthesized once at start-up into WAV

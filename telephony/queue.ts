@@ -1,6 +1,6 @@
 import { OtklikError } from '../core/errors.js';
 import { percentile } from '../core/stats.js';
-import type { Sql } from '../kb/store/sql.js';
+import type { Sql } from '../store/sql.js';
 
 /**
  * The operator queue (ACD). Calls wait in PostgreSQL so that any telephony process can pick them up.

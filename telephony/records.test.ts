@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { encodeWav, readWavInfo } from '../media/audio/wav.js';
 import { openTestDb, type TestDb } from '../test/support/db.js';
-import { encodeWav, readWavInfo } from '../voicebot/speech/audio/wav.js';
 import { readRecording, recordingFinished, recordingStarted, recordingsOfCall } from './records.js';
 
 describe('recordings: metadata, checksum and authorized access', () => {

@@ -1,8 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { OtklikError } from '../core/errors.js';
-import type { Sql } from '../kb/store/sql.js';
-import { readWavInfo } from '../voicebot/speech/audio/wav.js';
+import { readWavInfo } from '../media/audio/wav.js';
+import type { Sql } from '../store/sql.js';
 
 /**
  * Call-detail records and recordings of the telephony part. A CDR row is written when the call starts and

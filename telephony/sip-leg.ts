@@ -3,7 +3,7 @@ import { mkdirSync, unlink, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isOtklikError, type OtklikError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import { encodeWav } from '../voicebot/speech/audio/wav.js';
+import { encodeWav } from '../media/audio/wav.js';
 import type {
   CallLeg,
   CallLegEvent,
@@ -11,7 +11,7 @@ import type {
   ForwardResult,
   LegEndReason,
   PlayOptions,
-} from './call-leg.js';
+} from '../media/call-leg.js';
 import {
   dialString,
   type FreeswitchControl,

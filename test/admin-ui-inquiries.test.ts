@@ -5,12 +5,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { dispatchInquiry, undispatchedInquiries } from '../admin/jobs/inquiries.js';
 import { callsPlugin } from '../admin/plugins/calls.js';
 import { build } from '../admin/server.js';
 import type { TypedApp } from '../admin/typed.js';
 import { addUser } from '../admin/users.js';
 import { silentLogger } from '../core/log.js';
+import { dispatchInquiry, undispatchedInquiries } from '../inquiries/dispatch.js';
 import { ensureSeeded } from '../kb/seed.js';
 import { OperatorQueue } from '../telephony/queue.js';
 import { browserMissing, launchBrowser } from './support/browser.js';

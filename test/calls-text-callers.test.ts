@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { getCall } from '../calls/records.js';
 import { silentLogger } from '../core/log.js';
 import { TextLeg } from '../voicebot/channels/text/text-leg.js';
-import { getCall } from '../voicebot/records/calls.js';
 import { escalationsOfCall } from '../voicebot/records/escalations.js';
 import { type CallTestEnv, openCallTestEnv, runTextLeg } from './calls-text-support.js';
 

@@ -7,9 +7,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { getTurns } from '../calls/records.js';
 import { silentLogger } from '../core/log.js';
 import { TextLeg } from '../voicebot/channels/text/text-leg.js';
-import { getTurns } from '../voicebot/records/calls.js';
 import type { SessionDeps } from '../voicebot/session.js';
 import { type CallTestEnv, openCallTestEnv, runTextLeg } from './calls-text-support.js';
 import { seedInquiry } from './support/inquiries.js';

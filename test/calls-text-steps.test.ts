@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { inquiriesOfCall } from '../inquiries/register.js';
 import { escalationsOfCall } from '../voicebot/records/escalations.js';
-import { inquiriesOfCall } from '../voicebot/records/inquiries.js';
 import { type CallTestEnv, openCallTestEnv } from './calls-text-support.js';
 
 type Said = { transcript: Array<{ who: string; text: string }> };

@@ -4,9 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { getCall, getTurns } from '../voicebot/records/calls.js';
+import { getCall, getTurns } from '../calls/records.js';
+import { inquiriesOfCall } from '../inquiries/register.js';
 import { escalationsOfCall } from '../voicebot/records/escalations.js';
-import { inquiriesOfCall } from '../voicebot/records/inquiries.js';
 import { type CallTestEnv, openCallTestEnv } from './calls-text-support.js';
 
 const botSaid = (call: { transcript: Array<{ who: string; text: string }> }, fragment: string) =>

@@ -4,9 +4,11 @@
  * line with the transcript so far, then idles until killed.
  * Usage: node --import tsx test/crash-text-child.ts <pglite-dir | postgres-url> <schema|-> <nlu-model-dir>
  */
+
+import { allSchemas } from '../cli/schema.js';
 import { silentLogger } from '../core/log.js';
-import { migrate } from '../kb/store/migrate.js';
-import { openSql } from '../kb/store/sql.js';
+import { migrate } from '../store/migrate.js';
+import { openSql } from '../store/sql.js';
 import { TextLeg } from '../voicebot/channels/text/text-leg.js';
 import { openEngineDeps } from '../voicebot/engine-deps.js';
 import { CallSession } from '../voicebot/session.js';
@@ -17,7 +19,7 @@ if (!where || !schema || !modelDir)
 const sql = where.startsWith('postgres')
   ? await openSql({ url: where, ...(schema !== '-' ? { schema } : {}) })
   : await openSql({ dataDir: where });
-await migrate(sql);
+await migrate(sql, allSchemas);
 const engine = await openEngineDeps(sql, silentLogger, { modelDir });
 const leg = new TextLeg({
   callId: '',

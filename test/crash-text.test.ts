@@ -9,9 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, describe, it } from 'node:test';
-import { migrate } from '../kb/store/migrate.js';
-import { openSql, type Sql } from '../kb/store/sql.js';
-import { getCall, getTurns, markInterruptedCalls } from '../voicebot/records/calls.js';
+import { getCall, getTurns, markInterruptedCalls } from '../calls/records.js';
+import { allSchemas } from '../cli/schema.js';
+import { migrate } from '../store/migrate.js';
+import { openSql, type Sql } from '../store/sql.js';
 import { testDatabaseUrl } from './support/db.js';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -89,7 +90,7 @@ describe('kill -9 mid-call', () => {
       const said = await runAndKill([dir, '-', modelDir], 2);
       const sql = await openSql({ dataDir: dir });
       try {
-        await migrate(sql);
+        await migrate(sql, allSchemas);
         await checkRecord(sql, said);
       } finally {
         await sql.close();

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { getCall } from '../voicebot/records/calls.js';
+import { getCall } from '../calls/records.js';
 import { openTestDb } from './support/db.js';
 import { embeddedEnv, startServe } from './support/serve.js';
 

@@ -5,15 +5,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { silentLogger } from '../core/log.js';
+import { encodeWav } from '../media/audio/wav.js';
+import type { CallLegEvent } from '../media/call-leg.js';
 import { CallControl } from '../telephony/call-control.js';
-import type { CallLegEvent } from '../telephony/call-leg.js';
 import { FreeswitchControl } from '../telephony/fsmrf.js';
 import { OperatorQueue } from '../telephony/queue.js';
 import { eventually } from '../telephony/testing/bot-socket.js';
 import { FakeFreeswitch } from '../telephony/testing/fake-freeswitch.js';
 import type { MediaLeg } from '../voicebot/channels/media/media-leg.js';
 import { type MediaSocket, startMediaSocket } from '../voicebot/channels/media/server.js';
-import { encodeWav } from '../voicebot/speech/audio/wav.js';
 import { openTestDb, type TestDb } from './support/db.js';
 
 /**

@@ -5,10 +5,10 @@
 import type { Logger } from '../core/log.js';
 import { openKnowledgeBase } from '../kb/knowledge-base.js';
 import { ensureSeeded } from '../kb/seed.js';
-import type { Sql } from '../kb/store/sql.js';
 import type { KnowledgeBase } from '../kb/types.js';
 import { createNluService } from '../nlu/service.js';
 import type { IntentClassifier } from '../nlu/types.js';
+import type { Sql } from '../store/sql.js';
 
 export interface EngineDeps {
   sql: Sql;

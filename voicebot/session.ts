@@ -8,11 +8,13 @@
  * the caller hears a fallback and the call goes to the operator queue rather than being dropped.
  */
 import { randomUUID } from 'node:crypto';
+import { type CallChannel, type CallOutcome, createCall, endCall, type Speaker } from '../calls/records.js';
 import type { Logger } from '../core/log.js';
-import type { Sql } from '../kb/store/sql.js';
 import type { KnowledgeBase } from '../kb/types.js';
+import type { CallLeg, CallLegEvent, LegEndReason } from '../media/call-leg.js';
 import type { IntentClassifier } from '../nlu/types.js';
-import type { CallLeg, CallLegEvent, LegEndReason } from '../telephony/call-leg.js';
+import type { SpeechServices } from '../speech/types.js';
+import type { Sql } from '../store/sql.js';
 import { createVoiceProcessors } from './engine/audio/index.js';
 import type { TtsCache } from './engine/audio/tts-cache.js';
 import { CallEnded, Dialog } from './engine/dialog.js';
@@ -23,9 +25,7 @@ import { PolicyProcessor } from './engine/policy.js';
 import { TextOutputProcessor } from './engine/text-output.js';
 import { type Flow, loadFlow, runFlow, type StepEnv, stepHandlers } from './flow/index.js';
 import { abandonQueue, escalate } from './flow/steps-handoff.js';
-import { type CallChannel, type CallOutcome, createCall, endCall, type Speaker } from './records/calls.js';
 import { setEscalationStatus } from './records/escalations.js';
-import type { SpeechServices } from './speech/types.js';
 
 export interface SessionDeps {
   kb: KnowledgeBase;

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { createCall } from '../../calls/records.js';
 import { silentLogger } from '../../core/log.js';
+import { dispatchInquiry, smtpMailer } from '../../inquiries/dispatch.js';
+import { registerInquiry } from '../../inquiries/register.js';
 import { ensureSeeded } from '../../kb/seed.js';
 import { openTestDb, type TestDb } from '../../test/support/db.js';
 import { decodeMail, startSmtp, waitFor } from '../../test/support/smtp.js';
-import { createCall, registerInquiry } from '../../voicebot/records/index.js';
-import { dispatchInquiry, smtpMailer } from './inquiries.js';
 import { startWorker } from './worker.js';
 
 describe('inquiry relay to the responsible agency', () => {

@@ -2,10 +2,10 @@ import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { isOtklikError, OtklikError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
-import type { Sql } from '../../kb/store/sql.js';
+import { dispatchInquiry, type Mailer, undispatchedInquiries } from '../../inquiries/dispatch.js';
+import { type PlaceCall, relayAnswers } from '../../inquiries/relay.js';
+import type { Sql } from '../../store/sql.js';
 import type { ComponentHealth } from '../server.js';
-import { dispatchInquiry, type Mailer, undispatchedInquiries } from './inquiries.js';
-import { type PlaceCall, relayAnswers } from './relay.js';
 
 /**
  * BullMQ wiring of the back-office jobs. A repeating sweep finds inquiries not yet sent to their agency and

@@ -4,7 +4,7 @@ import fp from 'fastify-plugin';
 import { Type } from 'typebox';
 import { OtklikError } from '../../core/errors.js';
 import { maskIp } from '../../core/log.js';
-import type { Sql } from '../../kb/store/sql.js';
+import type { Sql } from '../../store/sql.js';
 import type { TypedApp } from '../typed.js';
 import { audit, listUsers, login, logout, type Role, type StaffUser, userByToken } from '../users.js';
 

@@ -1,14 +1,14 @@
 import { Type } from 'typebox';
 import { OtklikError } from '../../core/errors.js';
 import { maskPhone } from '../../core/log.js';
-import type { Sql } from '../../kb/store/sql.js';
-import { zonedInstant, zonedParts } from '../../kb/zoned-time.js';
 import {
   dispatchStuckSql,
   inquiryFigures,
   markRelayedByOperator,
   recordAgencyAnswer,
-} from '../jobs/inquiries.js';
+} from '../../inquiries/dispatch.js';
+import { zonedInstant, zonedParts } from '../../kb/zoned-time.js';
+import type { Sql } from '../../store/sql.js';
 import { RowId, TextId, type TypedApp } from '../typed.js';
 import { audit } from '../users.js';
 import { requireRole } from './auth.js';

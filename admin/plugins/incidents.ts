@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Type } from 'typebox';
 import { OtklikError } from '../../core/errors.js';
-import type { Sql } from '../../kb/store/sql.js';
+import type { Sql } from '../../store/sql.js';
 import { TextId, type TypedApp } from '../typed.js';
 import { audit } from '../users.js';
 import { requireRole } from './auth.js';

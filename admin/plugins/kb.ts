@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { createKbEditor } from '../../kb/editor.js';
-import type { Sql } from '../../kb/store/sql.js';
+import type { Sql } from '../../store/sql.js';
 import type { TypedApp } from '../typed.js';
 import { audit, type StaffUser } from '../users.js';
 import { requireRole } from './auth.js';

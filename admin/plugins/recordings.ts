@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import type { Sql } from '../../kb/store/sql.js';
+import type { Sql } from '../../store/sql.js';
 import { readRecording, recordingsOfCall } from '../../telephony/records.js';
 import { TextId, type TypedApp } from '../typed.js';
 import { requireRole, requireSignIn } from './auth.js';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { createCall, endCall, saveSurvey } from '../../calls/records.js';
 import { silentLogger } from '../../core/log.js';
 import { backends, openTestDb, type TestDb } from '../../test/support/db.js';
-import { createCall, endCall, saveSurvey } from '../../voicebot/records/calls.js';
 import { build } from '../server.js';
 import type { TypedApp } from '../typed.js';
 import { addUser } from '../users.js';

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { OtklikError } from '../../core/errors.js';
-import type { Sql } from '../../kb/store/sql.js';
+import type { Sql } from '../../store/sql.js';
 import type { TypedApp } from '../typed.js';
 import { requireRole } from './auth.js';
 

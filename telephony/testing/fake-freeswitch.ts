@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
-import { encodeWav } from '../../voicebot/speech/audio/wav.js';
+import { encodeWav } from '../../media/audio/wav.js';
 import { defaultPromptTexts, type PromptFiles, type TelephonyPromptId } from '../prompts.js';
 
 /**

@@ -1,4 +1,4 @@
-import { linearToUlaw } from '../../voicebot/speech/audio/g711.js';
+import { linearToUlaw } from '../../media/audio/g711.js';
 
 /**
  * Writes 8 kHz PCM16 audio as a pcap of RTP/PCMU packets (20 ms each) for sipp's play_pcap_audio, the way a

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { migrate } from '../../kb/store/migrate.js';
-import { openSql, type Sql } from '../../kb/store/sql.js';
+import { allSchemas } from '../../cli/schema.js';
+import { migrate } from '../../store/migrate.js';
+import { openSql, type Sql } from '../../store/sql.js';
 
 /**
  * Test databases. Every test gets a fresh store: an in-memory PGlite, or its own schema on the PostgreSQL
@@ -38,6 +39,6 @@ export async function openTestDb(backend: Backend, opts: { migrate?: boolean } =
       },
     };
   }
-  if (opts.migrate !== false) await migrate(db.sql);
+  if (opts.migrate !== false) await migrate(db.sql, allSchemas);
   return db;
 }

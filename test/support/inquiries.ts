@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { recordAgencyAnswer } from '../../admin/jobs/inquiries.js';
-import type { Sql } from '../../kb/store/sql.js';
-import { createCall } from '../../voicebot/records/calls.js';
-import { registerInquiry } from '../../voicebot/records/inquiries.js';
+import { createCall } from '../../calls/records.js';
+import { recordAgencyAnswer } from '../../inquiries/dispatch.js';
+import { registerInquiry } from '../../inquiries/register.js';
+import type { Sql } from '../../store/sql.js';
 
 export interface SeedInquiry {
   question: string;

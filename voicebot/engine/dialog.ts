@@ -8,14 +8,14 @@
  * a failing store is logged and never stops the call.
  */
 import { randomUUID } from 'node:crypto';
+import { addTurn, type CallOutcome, type Speaker, type Turn } from '../../calls/records.js';
 import type { Logger } from '../../core/log.js';
-import type { Sql } from '../../kb/store/sql.js';
 import type { KnowledgeBase, PromptForm } from '../../kb/types.js';
+import type { CallMetadata } from '../../media/call-leg.js';
 import type { Classification, Entity, IntentClassifier } from '../../nlu/types.js';
-import type { CallMetadata } from '../../telephony/call-leg.js';
+import type { Sql } from '../../store/sql.js';
 import { fallbackPrompt, fillPrompt } from '../flow/prompts.js';
 import type { Flow } from '../flow/schema.js';
-import { addTurn, type CallOutcome, type Speaker, type Turn } from '../records/calls.js';
 
 export type Heard =
   | { kind: 'speech'; text: string; classification: Classification }

@@ -2,7 +2,7 @@
  * Output of a text leg: each BotSay is sent as a message and reported done at once (upstream), since
  * a text message has no playback to wait for.
  */
-import type { CallLeg } from '../../telephony/call-leg.js';
+import type { CallLeg } from '../../media/call-leg.js';
 import { type Frame, makeFrame } from './frames.js';
 import type { FrameProcessor, ProcessContext } from './pipeline.js';
 

@@ -5,10 +5,10 @@
  * answers it with the technical fallback (operator queue), never a dropped call.
  */
 import type { Logger } from '../../core/log.js';
-import type { Sql } from '../../kb/store/sql.js';
 import type { KnowledgeBase } from '../../kb/types.js';
+import type { CallLeg } from '../../media/call-leg.js';
 import type { Classification } from '../../nlu/types.js';
-import type { CallLeg } from '../../telephony/call-leg.js';
+import type { Sql } from '../../store/sql.js';
 import type { Dialog, Heard } from '../engine/dialog.js';
 import type { Flow, Step, StepOf, StepType } from './schema.js';
 

@@ -4,13 +4,14 @@
  * voice or keys), survey (score 1-5), emergency (112/103 at once, then a transfer or the operators) and
  * hangup (goodbye).
  */
+
+import { saveSurvey } from '../../calls/records.js';
 import { UNITS_NOM } from '../../core/russian.js';
+import { registerInquiry } from '../../inquiries/register.js';
 import { dictatedDigit } from '../../nlu/numbers.js';
 import { enqueueCall, OperatorQueue } from '../../telephony/queue.js';
 import type { Heard } from '../engine/dialog.js';
-import { saveSurvey } from '../records/calls.js';
 import { createEscalation, type EscalationContext } from '../records/escalations.js';
-import { registerInquiry } from '../records/inquiries.js';
 import { formatPhone, normalizePhone } from './prompts.js';
 import { ask, askYesNo, follow, hear, type StepEnv, type StepHandler } from './runner.js';
 import { isQuestionIntent, operatorsOpen, responsibleAgency } from './steps-consult.js';

@@ -1,7 +1,7 @@
 /**
  * relay_answer: the last leg of an inquiry (regional rules). The line registered the caller's question, the
- * agency answered it (admin/jobs/inquiries.ts recordAgencyAnswer), and the line calls the citizen back
- * (admin/jobs/relay.ts) with the inquiry id in the call's metadata. This step says the answer through the
+ * agency answered it (inquiries/dispatch.ts recordAgencyAnswer), and the line calls the citizen back
+ * (inquiries/relay.ts) with the inquiry id in the call's metadata. This step says the answer through the
  * dialog, so that it is in the call record like every other bot turn, and only then closes the inquiry:
  * a caller who hung up before hearing it is called again.
  */

@@ -3,9 +3,10 @@
  * operator queue's input (telephony's ACD takes it from here); the package is everything an operator needs
  * so that the caller never has to repeat themselves.
  */
-import type { Sql } from '../../kb/store/sql.js';
+
+import type { Speaker } from '../../calls/records.js';
 import type { Entity, IntentScore } from '../../nlu/types.js';
-import type { Speaker } from './calls.js';
+import type { Sql } from '../../store/sql.js';
 
 export interface EscalationContext {
   callId: string;

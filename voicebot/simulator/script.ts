@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
+import type { CallOutcome } from '../../calls/records.js';
 import { OtklikError } from '../../core/errors.js';
-import type { CallOutcome } from '../records/calls.js';
 
 const outcomes = [
   'answered',

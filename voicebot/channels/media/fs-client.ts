@@ -9,7 +9,7 @@
  */
 import WebSocket from 'ws';
 import { OtklikError } from '../../../core/errors.js';
-import { signForkMetadata } from '../../../telephony/fork-auth.js';
+import { signForkMetadata } from '../../../media/fork-auth.js';
 import { AUDIO_FORK_SUBPROTOCOL, encodeL16 } from './protocol.js';
 
 export interface FsClientOptions {

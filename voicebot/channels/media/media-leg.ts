@@ -12,7 +12,7 @@ import type {
   ForwardResult,
   LegEndReason,
   PlayOptions,
-} from '../../../telephony/call-leg.js';
+} from '../../../media/call-leg.js';
 import { Playout, type PlayoutOptions } from './playout.js';
 import {
   decodeL16,

@@ -4,7 +4,7 @@
  * to `onCall`, which runs the voice-bot session on it. Anything malformed before the metadata is counted
  * (and carried into the leg's stats) and ignored; a connection that never sends metadata is closed.
  * FreeSWITCH is authenticated by the signature telephony puts into the fork's metadata (MEDIA_SOCKET_SECRET,
- * see telephony/fork-auth.ts): an unsigned or badly signed connection is closed with 1008 and logged, and a
+ * see media/fork-auth.ts): an unsigned or badly signed connection is closed with 1008 and logged, and a
  * flow id (the relay of an agency's answer) is honoured only in the metadata of telephony's outbound calls.
  * A session that fails (onCall throws or its promise rejects) closes its socket with 1011, so that telephony
  * takes the caller to the operator queue or a recorded message: never dead air.
@@ -16,7 +16,7 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import { OtklikError } from '../../../core/errors.js';
 import type { Logger } from '../../../core/log.js';
 import { silentLogger } from '../../../core/log.js';
-import { isOutboundFork, verifyForkMetadata } from '../../../telephony/fork-auth.js';
+import { isOutboundFork, verifyForkMetadata } from '../../../media/fork-auth.js';
 import { emptyStats, MediaLeg } from './media-leg.js';
 import type { PlayoutOptions } from './playout.js';
 import { AUDIO_FORK_SUBPROTOCOL, parseMetadata } from './protocol.js';

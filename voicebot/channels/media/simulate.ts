@@ -12,11 +12,11 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { OtklikError } from '../../../core/errors.js';
+import { synthesizeAll } from '../../../speech/tts/streaming.js';
+import type { TtsEngine } from '../../../speech/types.js';
 import { CallSession, startSession } from '../../session.js';
 import { type CallerScript, defaultCaller } from '../../simulator/script.js';
 import type { SimulatedCall, SimulatorDeps } from '../../simulator/text.js';
-import { synthesizeAll } from '../../speech/tts/streaming.js';
-import type { TtsEngine } from '../../speech/types.js';
 import { FsClient } from './fs-client.js';
 import type { MediaLeg } from './media-leg.js';
 import { malformedTotal } from './media-leg.js';

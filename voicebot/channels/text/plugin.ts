@@ -14,8 +14,8 @@ import websocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import fp from 'fastify-plugin';
 import type { WebSocket } from 'ws';
+import { getCall, getTurns } from '../../../calls/records.js';
 import { isOtklikError, OtklikError, otklikErrorReply } from '../../../core/errors.js';
-import { getCall, getTurns } from '../../records/calls.js';
 import { MAX_CALLER_TEXT_CHARS } from '../limits.js';
 import {
   CALLER_NUMBER,

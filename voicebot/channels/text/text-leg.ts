@@ -10,7 +10,7 @@ import type {
   ForwardResult,
   LegEndReason,
   PlayOptions,
-} from '../../../telephony/call-leg.js';
+} from '../../../media/call-leg.js';
 
 export interface BotMessage {
   text: string;

@@ -9,7 +9,7 @@
  * AudioIn frames end here: nothing after the ASR needs raw audio.
  */
 import { OtklikError } from '../../../core/errors.js';
-import type { AsrEngine, AsrStream } from '../../speech/types.js';
+import type { AsrEngine, AsrStream } from '../../../speech/types.js';
 import type { Frame } from '../frames.js';
 import { makeFrame } from '../frames.js';
 import type { FrameProcessor, ProcessContext } from '../pipeline.js';

@@ -5,8 +5,8 @@
  * frames (with barge-in), and output turns BotSay into audio on the leg and reports BotSayDone upstream.
  * Frames enter at the head: the leg's audio as AudioIn, its keys as Dtmf.
  */
-import type { CallLeg } from '../../../telephony/call-leg.js';
-import type { AsrEngine, TtsEngine, VadEngine } from '../../speech/types.js';
+import type { CallLeg } from '../../../media/call-leg.js';
+import type { AsrEngine, TtsEngine, VadEngine } from '../../../speech/types.js';
 import type { FrameProcessor } from '../pipeline.js';
 import { AsrProcessor } from './asr-processor.js';
 import { BargeInProcessor } from './barge-in.js';

@@ -4,7 +4,7 @@
  * goes upstream to the policy. Barge-in (through the PlaybackTracker, or an Interrupt frame from the
  * policy) stops the leg's playback at once and reports every utterance in progress as interrupted.
  */
-import type { CallLeg } from '../../../telephony/call-leg.js';
+import type { CallLeg } from '../../../media/call-leg.js';
 import type { Frame } from '../frames.js';
 import { makeFrame } from '../frames.js';
 import type { FrameProcessor, ProcessContext } from '../pipeline.js';

@@ -3,7 +3,7 @@
  * and again on a help line, and replaying cached audio sends its first frame without waiting for the
  * synthesizer. Least recently used entries go first once `maxSamples` of audio is held.
  */
-import type { PcmAudio } from '../../speech/types.js';
+import type { PcmAudio } from '../../../speech/types.js';
 
 export class TtsCache {
   private readonly entries = new Map<string, PcmAudio[]>();

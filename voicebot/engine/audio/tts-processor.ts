@@ -5,8 +5,8 @@
  * An Interrupt aborts the synthesis in progress unless the utterance forbids barge-in.
  */
 import { OtklikError } from '../../../core/errors.js';
-import { resample } from '../../speech/audio/resample.js';
-import type { PcmAudio, TtsEngine } from '../../speech/types.js';
+import { resample } from '../../../media/audio/resample.js';
+import type { PcmAudio, TtsEngine } from '../../../speech/types.js';
 import type { BotSayFrame, Frame } from '../frames.js';
 import { makeFrame } from '../frames.js';
 import type { FrameProcessor, ProcessContext } from '../pipeline.js';

@@ -4,7 +4,7 @@
  * to the ASR, before the events it completed, so the recognizer has heard the speech when it is told.
  */
 import { OtklikError } from '../../../core/errors.js';
-import type { VadEngine, VadOptions, VadStream } from '../../speech/types.js';
+import type { VadEngine, VadOptions, VadStream } from '../../../speech/types.js';
 import type { Frame } from '../frames.js';
 import { makeFrame } from '../frames.js';
 import type { FrameProcessor, ProcessContext } from '../pipeline.js';

@@ -1,0 +1,121 @@
+import type { Command } from 'commander';
+import { OtklikError } from '../../core/errors.js';
+import { openKnowledgeBase } from '../../kb/knowledge-base.js';
+import { createTtsEngine } from '../../speech/tts/index.js';
+import { startTelephony } from '../../telephony/app.js';
+import { OperatorQueue, type OperatorState } from '../../telephony/queue.js';
+import { createCliContext } from '../context.js';
+
+/**
+ * `otklik telephony`: the SIP side alone (drachtio-srf app + FreeSWITCH control + operator queue dispatcher).
+ * SIGTERM/SIGINT drain it: new INVITEs get 503, calls in progress finish or go to the queue, then it exits.
+ * `otklik telephony operator …` and `otklik telephony queue-stats` manage and watch the operator queue.
+ */
+export function register(program: Command): void {
+  const cmd = program
+    .command('telephony')
+    .description('телефония: приём вызовов через drachtio-server и FreeSWITCH, очередь операторов');
+
+  cmd.action(async () => {
+    const ctx = createCliContext();
+    const sql = await ctx.store();
+    const tts = createTtsEngine(ctx.config.speech, ctx.log, { dataDir: ctx.config.dataDir });
+    let app: Awaited<ReturnType<typeof startTelephony>>;
+    try {
+      app = await startTelephony(ctx.config, {
+        sql,
+        log: ctx.log,
+        kb: openKnowledgeBase(sql),
+        tts,
+        mediaSocketSecret: ctx.config.mediaSocket.secret,
+      });
+    } catch (err) {
+      await tts.close();
+      await ctx.close();
+      throw err;
+    }
+    process.stderr.write(`Телефония запущена: номера ${ctx.config.telephony.numbers.join(', ')}\n`);
+    await new Promise<void>((resolve) => {
+      const stop = () => {
+        process.off('SIGTERM', stop);
+        process.off('SIGINT', stop);
+        process.stderr.write('Останавливаемся: новые вызовы не принимаем, ждём завершения текущих…\n');
+        resolve();
+      };
+      process.on('SIGTERM', stop);
+      process.on('SIGINT', stop);
+    });
+    const { finished, handedOver } = await app.drain();
+    if (!finished) process.stderr.write(`Переданы в очередь операторов: ${handedOver.length}\n`);
+    await app.close();
+    await tts.close();
+    await ctx.close();
+  });
+
+  cmd
+    .command('operator')
+    .description('добавить оператора или изменить его состояние')
+    .argument('<id>', 'идентификатор оператора')
+    .option('--name <name>', 'имя оператора')
+    .option('--uri <sip-uri>', 'SIP URI софтфона оператора')
+    .option('--skills <topics>', 'темы через запятую (health,military,...)')
+    .option('--state <state>', 'available | busy | offline')
+    .action(async (id: string, opts: { name?: string; uri?: string; skills?: string; state?: string }) => {
+      const ctx = createCliContext();
+      try {
+        const queue = new OperatorQueue(await ctx.store(), {
+          waitNormMs: ctx.config.telephony.queueWaitNormMs,
+        });
+        if (opts.uri) {
+          const skills = (opts.skills ?? '')
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean);
+          await queue.upsertOperator({ id, name: opts.name ?? id, sipUri: opts.uri, skills });
+        }
+        if (opts.state) {
+          if (!['available', 'busy', 'offline'].includes(opts.state)) {
+            throw new OtklikError(
+              'VALIDATION_FAILED',
+              `--state must be available, busy or offline, not ${opts.state}`,
+            );
+          }
+          await queue.setOperatorState(id, opts.state as OperatorState);
+        }
+        const op = await queue.operator(id);
+        if (!op) throw new OtklikError('NOT_FOUND', `no operator ${id}: add one with --uri`);
+        process.stdout.write(`${JSON.stringify(op)}\n`);
+      } finally {
+        await ctx.close();
+      }
+    });
+
+  cmd
+    .command('queue-stats')
+    .description('статистика очереди операторов (JSON): поступило, отвечено, потеряно, ожидание')
+    .option('--from <iso-date>', 'с какого момента')
+    .option('--to <iso-date>', 'по какой момент')
+    .action(async (opts: { from?: string; to?: string }) => {
+      const ctx = createCliContext();
+      try {
+        const parse = (v: string | undefined, name: string) => {
+          if (v === undefined) return undefined;
+          const d = new Date(v);
+          if (Number.isNaN(d.getTime()))
+            throw new OtklikError('VALIDATION_FAILED', `--${name}: not a date: ${v}`);
+          return d;
+        };
+        const range: { from?: Date; to?: Date } = {};
+        const from = parse(opts.from, 'from');
+        const to = parse(opts.to, 'to');
+        if (from) range.from = from;
+        if (to) range.to = to;
+        const queue = new OperatorQueue(await ctx.store(), {
+          waitNormMs: ctx.config.telephony.queueWaitNormMs,
+        });
+        process.stdout.write(`${JSON.stringify(await queue.stats(range))}\n`);
+      } finally {
+        await ctx.close();
+      }
+    });
+}

@@ -1,0 +1,159 @@
+import { isOtklikError, OtklikError, toOtklikError } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
+import { openKnowledgeBase } from '../kb/knowledge-base.js';
+import { zonedParts } from '../kb/zoned-time.js';
+import type { Sql } from '../store/sql.js';
+
+/**
+ * The last step of an inquiry (regional rules): the agency's answer is relayed to the caller. The line calls
+ * the citizen back and runs the `inquiry-answer` flow, whose relay_answer step says the answer and closes
+ * the inquiry (voicebot/flow/steps-relay.ts). This job only places the calls: within calling hours in the
+ * region's time zone, at most three attempts 30 minutes apart; after that the inquiry waits for an operator
+ * to call by hand. Every attempt is counted before the call is placed, so two sweeps never call one citizen
+ * twice for one attempt.
+ */
+export type PlaceCallStatus = 'answered' | 'busy' | 'no_answer' | 'failed';
+
+export interface PlaceCallRequest {
+  /** The callback number (personal data). */
+  target: string;
+  flowId: string;
+  metadata: Record<string, unknown>;
+}
+
+/** Places a call and resolves with how it went (telephony's placeOutbound, or any call-leg channel). */
+export type PlaceCall = (request: PlaceCallRequest) => Promise<{ status: PlaceCallStatus }>;
+
+export interface RelayDeps {
+  sql: Sql;
+  log: Logger;
+  placeCall: PlaceCall;
+  now?: () => Date;
+  /** The region's time zone; read from the knowledge base when not given. */
+  timezone?: string;
+}
+
+export const RELAY_FLOW_ID = 'inquiry-answer';
+export const RELAY_MAX_ATTEMPTS = 3;
+export const RELAY_RETRY_MS = 30 * 60_000;
+/** Citizens are not called at night: 09:00-21:00 local time of the region. */
+export const CALLING_HOURS = { from: 9 * 3600_000, to: 21 * 3600_000 } as const;
+/** Calls placed in one sweep at most; the rest follow in the next sweep a minute later. */
+const BATCH = 20;
+
+export interface RelaySummary {
+  /** false outside calling hours: nothing was placed. */
+  callingHours: boolean;
+  placed: number;
+  answered: number;
+  notReached: number;
+  /** Inquiries handed to operators in this sweep (attempts exhausted or a call that cannot be placed). */
+  handedToOperators: number;
+}
+
+export function withinCallingHours(at: Date, timeZone: string): boolean {
+  const { timeOfDayMs } = zonedParts(at, timeZone);
+  return timeOfDayMs >= CALLING_HOURS.from && timeOfDayMs < CALLING_HOURS.to;
+}
+
+const statuses: readonly PlaceCallStatus[] = ['answered', 'busy', 'no_answer', 'failed'];
+
+/** Places the call; a throwing or malformed placeCall is a failed attempt with a coded error in the log. */
+async function place(
+  deps: RelayDeps,
+  inquiryId: number,
+  target: string,
+): Promise<{ status: PlaceCallStatus; error?: OtklikError }> {
+  try {
+    const result = await deps.placeCall({
+      target,
+      flowId: RELAY_FLOW_ID,
+      metadata: { inquiryId },
+    });
+    if (!statuses.includes(result?.status)) {
+      throw new OtklikError('INTERNAL', `placeCall gave an unknown status ${JSON.stringify(result)}`);
+    }
+    return { status: result.status };
+  } catch (err) {
+    // The placing side's own coded errors keep their verdict (a number the trunk refuses is not retryable
+    // and goes to a person); anything else is taken for a telephony outage that a later attempt may pass.
+    const coded = isOtklikError(err)
+      ? err
+      : new OtklikError('UNAVAILABLE', toOtklikError(err).message, { retryable: true, cause: err });
+    deps.log.warn(
+      { inquiryId, code: coded.code, retryable: coded.retryable, err: coded.message },
+      'the callback with the agency answer could not be placed',
+    );
+    return { status: 'failed', error: coded };
+  }
+}
+
+/** One sweep: hands exhausted inquiries to operators, then places the callbacks that are due. */
+export async function relayAnswers(deps: RelayDeps): Promise<RelaySummary> {
+  const { sql, log } = deps;
+  const now = (deps.now ?? (() => new Date()))();
+  const summary: RelaySummary = {
+    callingHours: true,
+    placed: 0,
+    answered: 0,
+    notReached: 0,
+    handedToOperators: 0,
+  };
+  // An answered callback whose caller hung up before hearing the answer gets its retry too; once the third
+  // attempt's retry time passes without a relay, the inquiry is an operator's.
+  const exhausted = await sql.query<{ id: number }>(
+    `UPDATE inquiries SET relay_needs_operator = true
+      WHERE status = 'answered' AND relayed_at IS NULL AND NOT relay_needs_operator
+        AND relay_attempts >= $2 AND (relay_next_attempt_at IS NULL OR relay_next_attempt_at <= $1)
+      RETURNING id`,
+    [now, RELAY_MAX_ATTEMPTS],
+  );
+  summary.handedToOperators += exhausted.length;
+  for (const { id } of exhausted)
+    log.warn({ inquiryId: id }, 'agency answer not relayed in 3 calls; an operator must call');
+
+  const timeZone = deps.timezone ?? (await openKnowledgeBase(sql).timezone());
+  if (!withinCallingHours(now, timeZone)) {
+    summary.callingHours = false;
+    return summary;
+  }
+  const due = await sql.query<{ id: number; callback_number: string; relay_attempts: number }>(
+    `SELECT id, callback_number, relay_attempts FROM inquiries
+      WHERE status = 'answered' AND relayed_at IS NULL AND NOT relay_needs_operator
+        AND callback_number <> '' AND relay_attempts < $2
+        AND (relay_next_attempt_at IS NULL OR relay_next_attempt_at <= $1)
+      ORDER BY answered_at, id LIMIT ${BATCH}`,
+    [now, RELAY_MAX_ATTEMPTS],
+  );
+  for (const inquiry of due) {
+    // Claim the attempt first: a sweep running beside this one finds the count moved on and skips it.
+    const claimed = await sql.query<{ relay_attempts: number }>(
+      `UPDATE inquiries SET relay_attempts = relay_attempts + 1, relay_last_attempt_at = $2,
+              relay_next_attempt_at = $3
+        WHERE id = $1 AND relay_attempts = $4 AND status = 'answered' AND relayed_at IS NULL
+        RETURNING relay_attempts`,
+      [inquiry.id, now, new Date(now.getTime() + RELAY_RETRY_MS), inquiry.relay_attempts],
+    );
+    const attempts = claimed[0]?.relay_attempts;
+    if (attempts === undefined) continue;
+    summary.placed++;
+    const { status, error } = await place(deps, inquiry.id, inquiry.callback_number);
+    const reached = status === 'answered';
+    if (reached) summary.answered++;
+    else summary.notReached++;
+    const toOperator =
+      !reached && (attempts >= RELAY_MAX_ATTEMPTS || (error !== undefined && !error.retryable));
+    if (toOperator) summary.handedToOperators++;
+    await sql.query(
+      `UPDATE inquiries SET relay_last_result = $2,
+              relay_needs_operator = relay_needs_operator OR ($3 AND relayed_at IS NULL)
+        WHERE id = $1`,
+      [inquiry.id, status, toOperator],
+    );
+    log.info(
+      { inquiryId: inquiry.id, attempt: attempts, status, toOperator },
+      'callback with the agency answer placed',
+    );
+  }
+  return summary;
+}

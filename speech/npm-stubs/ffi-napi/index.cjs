@@ -1,0 +1,1 @@
+throw new Error('ffi-napi is stubbed out: Otklik loads libvosk.so through koffi (speech/asr/vosk)');

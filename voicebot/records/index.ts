@@ -1,3 +1,0 @@
-export * from './calls.js';
-export * from './escalations.js';
-export * from './inquiries.js';

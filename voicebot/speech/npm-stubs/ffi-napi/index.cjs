@@ -1,1 +1,0 @@
-throw new Error('ffi-napi is stubbed out: Otklik loads libvosk.so through koffi (voicebot/speech/asr/vosk)');
