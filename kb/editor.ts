@@ -57,7 +57,15 @@ export interface Reviewer {
   agency: string | null;
 }
 
+export interface IntentListing {
+  id: string;
+  title: string;
+  handling: string;
+}
+
 export interface KbEditor {
+  /** Every intent with how it is handled, for the editors' lists. */
+  intents(): Promise<IntentListing[]>;
   upsertIntent(input: IntentInput): Promise<void>;
   setPhrases(intentId: string, phrases: string[]): Promise<void>;
   addPhrases(intentId: string, phrases: string[]): Promise<void>;
@@ -186,6 +194,9 @@ export function createKbEditor(sql: Sql, opts: { now?: () => Date } = {}): KbEdi
   };
 
   return {
+    async intents() {
+      return sql.query<IntentListing>('SELECT id, title, handling FROM intents ORDER BY id');
+    },
     async upsertIntent(input) {
       if (!contractIntentIds.has(input.id))
         throw new OtklikError('VALIDATION_FAILED', `unknown intent id "${input.id}"`);

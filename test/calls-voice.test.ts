@@ -23,11 +23,11 @@ import { createVadEngine } from '../speech/vad/index.js';
 import { FsClient } from '../voicebot/channels/media/fs-client.js';
 import { type MediaLeg, malformedTotal } from '../voicebot/channels/media/media-leg.js';
 import { type MediaSocket, startMediaSocket } from '../voicebot/channels/media/server.js';
-import { simulateVoiceCall } from '../voicebot/channels/media/simulate.js';
 import { type EngineDeps, openEngineDeps } from '../voicebot/engine-deps.js';
 import { escalationsOfCall } from '../voicebot/records/escalations.js';
 import { type CallResult, CallSession } from '../voicebot/session.js';
 import { parseCallerScript } from '../voicebot/simulator/script.js';
+import { simulateVoiceCall } from '../voicebot/simulator/voice.js';
 import { type Backend, openTestDb, type TestDb } from './support/db.js';
 
 /** A Thursday morning outside the sample incidents' dates: greeting and menu, no announcement. */

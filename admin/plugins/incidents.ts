@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { Type } from 'typebox';
 import { OtklikError } from '../../core/errors.js';
+import { endIncident, listIncidents, startIncident } from '../../kb/incidents.js';
 import type { Sql } from '../../store/sql.js';
 import { TextId, type TypedApp } from '../typed.js';
 import { audit } from '../users.js';
@@ -15,28 +15,7 @@ export async function incidentsPlugin(app: TypedApp, opts: { sql: Sql; now?: () 
   const now = opts.now ?? (() => new Date());
 
   app.get('/api/incidents', { preHandler: requireRole('supervisor', 'editor', 'operator') }, async () => {
-    const at = now();
-    const rows = await sql.query<{
-      id: string;
-      level: string;
-      title: string;
-      announcement: string;
-      starts_at: Date;
-      ends_at: Date | null;
-      topic_id: string | null;
-    }>('SELECT * FROM incidents ORDER BY starts_at DESC');
-    return {
-      incidents: rows.map((r) => ({
-        id: r.id,
-        level: r.level,
-        title: r.title,
-        announcement: r.announcement,
-        startsAt: r.starts_at,
-        endsAt: r.ends_at,
-        topicId: r.topic_id,
-        active: r.starts_at <= at && (r.ends_at === null || r.ends_at > at),
-      })),
-    };
+    return { incidents: await listIncidents(sql, now()) };
   });
 
   app.post(
@@ -57,11 +36,14 @@ export async function incidentsPlugin(app: TypedApp, opts: { sql: Sql; now?: () 
       const body = request.body;
       const startsAt = now();
       const endsAt = new Date(startsAt.getTime() + body.durationHours * 3_600_000);
-      const id = `incident-${startsAt.toISOString().slice(0, 10)}-${randomUUID().slice(0, 8)}`;
-      await sql.query(
-        'INSERT INTO incidents (id, level, title, announcement, starts_at, ends_at, topic_id) VALUES ($1, $2, $3, $4, $5, $6, $7)',
-        [id, body.level, body.title, body.announcement, startsAt, endsAt, body.topicId ?? null],
-      );
+      const id = await startIncident(sql, {
+        title: body.title,
+        announcement: body.announcement,
+        level: body.level,
+        startsAt,
+        endsAt,
+        topicId: body.topicId ?? null,
+      });
       await audit(sql, request.staff!.login, 'incident.start', id);
       return reply.code(201).send({ id, startsAt, endsAt });
     },
@@ -71,11 +53,8 @@ export async function incidentsPlugin(app: TypedApp, opts: { sql: Sql; now?: () 
     '/api/incidents/:id/end',
     { preHandler: requireRole('supervisor'), schema: { params: Type.Object({ id: TextId }) } },
     async (request) => {
-      const rows = await sql.query(
-        'UPDATE incidents SET ends_at = $2 WHERE id = $1 AND (ends_at IS NULL OR ends_at > $2) RETURNING id',
-        [request.params.id, now()],
-      );
-      if (rows.length === 0) throw new OtklikError('NOT_FOUND', 'Инцидент не найден или уже завершён');
+      if (!(await endIncident(sql, request.params.id, now())))
+        throw new OtklikError('NOT_FOUND', 'Инцидент не найден или уже завершён');
       await audit(sql, request.staff!.login, 'incident.end', request.params.id);
       return { ok: true };
     },

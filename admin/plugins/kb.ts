@@ -19,9 +19,7 @@ export async function kbPlugin(app: TypedApp, opts: { sql: Sql }): Promise<void>
     '/api/kb/answers',
     { preHandler: requireRole('editor', 'approver', 'supervisor', 'operator') },
     async () => {
-      const intents = await sql.query<{ id: string; title: string; handling: string }>(
-        'SELECT id, title, handling FROM intents ORDER BY id',
-      );
+      const intents = await editor.intents();
       const answers = [];
       for (const intent of intents) {
         const versions = await editor.versions(intent.id);

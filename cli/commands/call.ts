@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { OtklikError } from '../../core/errors.js';
 import { createSpeechServices } from '../../speech/services.js';
-import { simulateVoiceCall } from '../../voicebot/channels/media/simulate.js';
+import { simulateVoiceCall } from '../../voicebot/simulator/voice.js';
 import { openEngineDeps } from '../../voicebot/engine-deps.js';
 import {
   checkExpectations,

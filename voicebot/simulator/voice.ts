@@ -11,16 +11,16 @@
  * clock (transcript at_ms, silence lengths) is audio time either way.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { OtklikError } from '../../../core/errors.js';
-import { synthesizeAll } from '../../../speech/tts/streaming.js';
-import type { TtsEngine } from '../../../speech/types.js';
-import { CallSession, startSession } from '../../session.js';
-import { type CallerScript, defaultCaller } from '../../simulator/script.js';
-import type { SimulatedCall, SimulatorDeps } from '../../simulator/text.js';
-import { FsClient } from './fs-client.js';
-import type { MediaLeg } from './media-leg.js';
-import { malformedTotal } from './media-leg.js';
-import { startMediaSocket } from './server.js';
+import { OtklikError } from '../../core/errors.js';
+import { synthesizeAll } from '../../speech/tts/streaming.js';
+import type { TtsEngine } from '../../speech/types.js';
+import { CallSession, startSession } from '../session.js';
+import { type CallerScript, defaultCaller } from './script.js';
+import type { SimulatedCall, SimulatorDeps } from './text.js';
+import { FsClient } from '../channels/media/fs-client.js';
+import type { MediaLeg } from '../channels/media/media-leg.js';
+import { malformedTotal } from '../channels/media/media-leg.js';
+import { startMediaSocket } from '../channels/media/server.js';
 
 export interface VoiceSimulationOptions {
   /** Play-out and caller audio speed; 1 is real time. */
