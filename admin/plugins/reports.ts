@@ -1,3 +1,4 @@
+import { stringify } from 'csv-stringify/sync';
 import { Type } from 'typebox';
 import { OtklikError } from '../../core/errors.js';
 import type { Sql } from '../../store/sql.js';
@@ -148,14 +149,22 @@ export async function dailyReport(
   }));
 }
 
-/** Semicolon-separated with a BOM: the form Russian-locale spreadsheets open without an import dialog. */
+/**
+ * Semicolon-separated with a BOM and decimal commas: the form Russian-locale spreadsheets open without an
+ * import dialog. csv-stringify quotes a cell that holds the separator, a quote or a line break.
+ */
 export function reportCsv(days: DayReport[]): string {
   const cell = (v: unknown) => (v === null || v === undefined ? '' : String(v).replace('.', ','));
-  const lines = [
-    columns.map(([, heading]) => heading).join(';'),
-    ...days.map((d) => columns.map(([key]) => (key === 'day' ? d.day : cell(d[key]))).join(';')),
-  ];
-  return `\uFEFF${lines.join('\r\n')}\r\n`;
+  return stringify(
+    days.map((d) => columns.map(([key]) => (key === 'day' ? d.day : cell(d[key])))),
+    {
+      bom: true,
+      delimiter: ';',
+      record_delimiter: 'windows',
+      header: true,
+      columns: columns.map(([, h]) => h),
+    },
+  );
 }
 
 /** Supervisors' period reports: GET /api/reports/daily?from=YYYY-MM-DD&to=YYYY-MM-DD[&format=csv]. */

@@ -150,7 +150,7 @@ async function textChatPlugin(app: FastifyInstance, opts: TextChatOptions): Prom
         status: call.status,
         outcome: call.outcome,
         startedAt: call.startedAt.toISOString(),
-        transcript: turns.map((t) => ({ who: t.who, text: t.text, at_ms: t.atMs, intent: t.intent ?? null })),
+        transcript: turns.map((t) => ({ who: t.who, text: t.text, atMs: t.atMs, intent: t.intent ?? null })),
       };
     },
   );
