@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { type RunningWorker, startWorker } from '../admin/jobs/worker.js';
 import { callsPlugin } from '../admin/plugins/calls.js';
 import { incidentsPlugin } from '../admin/plugins/incidents.js';
+import { inquiriesPlugin } from '../admin/plugins/inquiries.js';
 import { kbPlugin } from '../admin/plugins/kb.js';
 import { recordingsPlugin } from '../admin/plugins/recordings.js';
 import { reportsPlugin } from '../admin/plugins/reports.js';
@@ -160,6 +161,7 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
             timezone: config.timezone,
           },
         },
+        { plugin: inquiriesPlugin, opts: { sql } },
         { plugin: recordingsPlugin, opts: { sql } },
         { plugin: reportsPlugin, opts: { sql, timezone: config.timezone } },
         { plugin: textChatPlugin, opts: { deps: sessionDeps } },

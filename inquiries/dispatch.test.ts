@@ -3,11 +3,13 @@ import { randomUUID } from 'node:crypto';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { type RunningWorker, startWorker, type WorkerOptions } from '../admin/jobs/worker.js';
 import { callsPlugin } from '../admin/plugins/calls.js';
+import { inquiriesPlugin } from '../admin/plugins/inquiries.js';
 import { build } from '../admin/server.js';
 import type { TypedApp } from '../admin/typed.js';
 import { addUser } from '../admin/users.js';
 import { createCall } from '../calls/records.js';
 import { silentLogger } from '../core/log.js';
+import { openKnowledgeBase } from '../kb/knowledge-base.js';
 import { ensureSeeded } from '../kb/seed.js';
 import { OperatorQueue } from '../telephony/queue.js';
 import { browserMissing, launchBrowser } from '../test/support/browser.js';
@@ -38,10 +40,8 @@ describe('inquiry dispatch that nothing loses', () => {
   before(async () => {
     db = await openTestDb('pglite');
     await ensureSeeded(db.sql);
-    const [agency] = await db.sql.query<{ email: string }>(
-      "SELECT a.email FROM topics t JOIN agencies a ON a.id = t.agency_id WHERE t.id = 'health'",
-    );
-    agencyEmail = agency!.email;
+    const kb = openKnowledgeBase(db.sql);
+    agencyEmail = (await kb.agency((await kb.topic('health'))!.agencyId!))!.email!;
     await addUser(db.sql, { login: 'smirnova', role: 'supervisor', name: 'Смирнова Е. П.', password });
     app = await build({
       sql: db.sql,
@@ -57,6 +57,7 @@ describe('inquiry dispatch that nothing loses', () => {
             now: () => overviewNow,
           },
         },
+        { plugin: inquiriesPlugin, opts: { sql: db.sql, now: () => overviewNow } },
       ],
     });
     base = await app.listen({ host: '127.0.0.1', port: 0 });

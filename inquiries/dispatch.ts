@@ -1,15 +1,17 @@
+/**
+ * Inquiries, dispatch: a registered question goes to the responsible agency by mail within 15 minutes
+ * (inquiries/deadlines.ts), or waits for staff to choose the agency where no topic fitted. The agency and its
+ * address come from the knowledge base's functions. These are plain async functions; admin/jobs/worker.ts
+ * schedules them as BullMQ jobs.
+ */
 import nodemailer from 'nodemailer';
 import { isOtklikError, OtklikError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { openKnowledgeBase } from '../kb/knowledge-base.js';
 import { zoneOffsetMs } from '../kb/zoned-time.js';
 import type { Sql } from '../store/sql.js';
+import { responsibleAgencyId } from './register.js';
 
-/**
- * The relay of inquiries (regional rules): a question the knowledge base cannot answer goes to the responsible
- * agency within 15 minutes; the agency answers by the deadline (kb/hours.ts); the answer is relayed to the
- * caller. These are plain async functions; admin/jobs/worker.ts runs them as BullMQ jobs.
- */
 export interface MailMessage {
   to: string;
   subject: string;
@@ -72,9 +74,7 @@ interface InquiryForMail {
   callback_number: string;
   received_at: Date;
   answer_due_at: Date;
-  dispatched_at: Date | null;
   topic_title: string | null;
-  agency_id?: string | null;
   agency_name: string | null;
   agency_email: string | null;
 }
@@ -123,27 +123,45 @@ export async function dispatchInquiry(
   inquiryId: number,
 ): Promise<'sent' | 'already_sent' | 'no_email' | 'no_agency'> {
   const now = deps.now ?? (() => new Date());
-  const [inquiry] = await deps.sql.query<InquiryForMail>(
-    `SELECT i.id, i.question, i.callback_number, i.received_at, i.answer_due_at, i.dispatched_at,
-            t.title AS topic_title, a.id AS agency_id, a.name AS agency_name, a.email AS agency_email
-       FROM inquiries i
-       LEFT JOIN topics t ON t.id = i.topic_id
-       LEFT JOIN agencies a ON a.id = COALESCE(i.agency_id, t.agency_id)
-      WHERE i.id = $1`,
+  const [inquiry] = await deps.sql.query<{
+    id: number;
+    question: string;
+    callback_number: string;
+    received_at: Date;
+    answer_due_at: Date;
+    dispatched_at: Date | null;
+    topic_id: string | null;
+    agency_id: string | null;
+  }>(
+    `SELECT id, question, callback_number, received_at, answer_due_at, dispatched_at, topic_id, agency_id
+       FROM inquiries WHERE id = $1`,
     [inquiryId],
   );
   if (!inquiry) throw new OtklikError('NOT_FOUND', `inquiry ${inquiryId} does not exist`);
   if (inquiry.dispatched_at) return 'already_sent';
-  if (!inquiry.agency_id) return 'no_agency';
-  if (!inquiry.agency_email || !deps.mailer) {
+  const kb = openKnowledgeBase(deps.sql);
+  const topic = inquiry.topic_id ? await kb.topic(inquiry.topic_id) : null;
+  const agencyId = responsibleAgencyId({ agencyId: inquiry.agency_id }, topic);
+  const agency = agencyId ? await kb.agency(agencyId) : null;
+  if (!agency) return 'no_agency';
+  if (!agency.email || !deps.mailer) {
     const reason = !deps.mailer ? 'почта не настроена (SMTP_URL)' : 'у уполномоченного лица не указан e-mail';
     await deps.sql.query('UPDATE inquiries SET dispatch_error = $2 WHERE id = $1', [inquiryId, reason]);
     deps.log.warn({ inquiryId, reason }, 'inquiry cannot be sent by mail; a supervisor must pass it on');
     return 'no_email';
   }
-  const timeZone = deps.timezone ?? (await openKnowledgeBase(deps.sql).timezone());
+  const timeZone = deps.timezone ?? (await kb.timezone());
+  const mail = inquiryMail(
+    {
+      ...inquiry,
+      topic_title: topic?.title ?? null,
+      agency_name: agency.name,
+      agency_email: agency.email,
+    },
+    timeZone,
+  );
   try {
-    await deps.mailer.send(inquiryMail(inquiry, timeZone));
+    await deps.mailer.send(mail);
   } catch (err) {
     const failure = isOtklikError(err)
       ? err
@@ -175,85 +193,44 @@ export async function dispatchInquiry(
 
 /** Inquiries registered and not yet sent, oldest first; those still without an agency wait for staff. */
 export async function undispatchedInquiries(sql: Sql): Promise<number[]> {
-  const rows = await sql.query<{ id: number }>(
-    `SELECT i.id FROM inquiries i LEFT JOIN topics t ON t.id = i.topic_id
-      WHERE i.dispatched_at IS NULL AND i.dispatch_error IS NULL AND i.status = 'registered'
-        AND COALESCE(i.agency_id, t.agency_id) IS NOT NULL
-      ORDER BY i.dispatch_due_at, i.id`,
+  const rows = await sql.query<{ id: number; topic_id: string | null; agency_id: string | null }>(
+    `SELECT id, topic_id, agency_id FROM inquiries
+      WHERE dispatched_at IS NULL AND dispatch_error IS NULL AND status = 'registered'
+      ORDER BY dispatch_due_at, id`,
   );
-  return rows.map((r) => r.id);
+  // The topics only where a topic decides: most sweeps find nothing to send.
+  if (rows.every((r) => r.agency_id !== null)) return rows.map((r) => r.id);
+  const topics = new Map((await openKnowledgeBase(sql).topics()).map((t) => [t.id as string, t]));
+  return rows
+    .filter(
+      (r) => responsibleAgencyId({ agencyId: r.agency_id }, topics.get(r.topic_id ?? '') ?? null) !== null,
+    )
+    .map((r) => r.id);
 }
 
-/** The agency's answer; the relay to the caller (callback) follows. */
-export async function recordAgencyAnswer(
+/**
+ * Staff choose the agency of an inquiry no topic fitted (or correct it) before it is sent; the next sweep
+ * mails it. Gives the agency's name for the list.
+ */
+export async function assignAgency(
   sql: Sql,
   inquiryId: number,
-  answer: { text: string; by: string },
-): Promise<void> {
-  if (answer.text.trim() === '') throw new OtklikError('VALIDATION_FAILED', 'answer text is empty');
+  agencyId: string,
+): Promise<{ agencyId: string; agencyName: string }> {
+  const agency = await openKnowledgeBase(sql).agency(agencyId);
+  if (!agency)
+    throw new OtklikError('VALIDATION_FAILED', 'Такого уполномоченного лица нет в базе знаний', {
+      retryable: false,
+    });
+  // Only before the inquiry was sent: the mail sweep picks it up once it has an agency.
   const rows = await sql.query(
-    `UPDATE inquiries SET answer_text = $2, answered_by = $3, answered_at = now(), status = 'answered'
-      WHERE id = $1 AND status IN ('registered', 'dispatched') RETURNING id`,
-    [inquiryId, answer.text.trim(), answer.by],
+    `UPDATE inquiries SET agency_id = $2, dispatch_error = NULL
+      WHERE id = $1 AND dispatched_at IS NULL AND status = 'registered' RETURNING id`,
+    [inquiryId, agencyId],
   );
   if (rows.length === 0)
-    throw new OtklikError('CONFLICT', `inquiry ${inquiryId} does not exist or is already answered`);
-}
-
-/**
- * An operator told the citizen the agency's answer by phone (the line's callbacks did not reach them, or
- * the citizen called again). Only an answered inquiry not yet relayed can be closed this way.
- */
-export async function markRelayedByOperator(sql: Sql, inquiryId: number, by: string): Promise<void> {
-  const rows = await sql.query(
-    `UPDATE inquiries SET relayed_at = now(), relayed_by = $2, status = 'closed'
-      WHERE id = $1 AND status = 'answered' AND relayed_at IS NULL RETURNING id`,
-    [inquiryId, by],
-  );
-  if (rows.length === 0)
-    throw new OtklikError('CONFLICT', `inquiry ${inquiryId} has no agency answer waiting to be relayed`);
-}
-
-export interface InquiryFigures {
-  registered: number;
-  dispatchedLate: number;
-  waitingForAgency: number;
-  agencyOverdue: number;
-  answered: number;
-  /** The agency's answer reached the caller (relay_answer on the callback). */
-  relayed: number;
-  /** Answered, callbacks still to be tried (inquiries/relay.ts). */
-  awaitingRelay: number;
-  /** Three callbacks did not reach the caller: an operator must call by hand. */
-  relayToOperator: number;
-  /** Not passed to the agency: the mail was refused for good, or the dispatch deadline passed unsent. */
-  dispatchStuck: number;
-}
-
-/**
- * An inquiry stuck on its way to the agency (parameter $1 is now): a supervisor must act. One definition for
- * the overview's count and the list's flag.
- */
-export const dispatchStuckSql = `(status = 'registered' AND dispatched_at IS NULL
-  AND (dispatch_error IS NOT NULL OR dispatch_due_at < $1))`;
-
-/**
- * For the supervisor: which inquiries broke the 15-minute or the agency's deadline, and where relaying the
- * answers back to callers stands.
- */
-export async function inquiryFigures(sql: Sql, now: Date): Promise<InquiryFigures> {
-  const [row] = await sql.query<InquiryFigures>(
-    `SELECT count(*)::int8 AS "registered",
-            count(*) FILTER (WHERE COALESCE(dispatched_at, $1) > dispatch_due_at)::int8 AS "dispatchedLate",
-            count(*) FILTER (WHERE status IN ('registered', 'dispatched'))::int8 AS "waitingForAgency",
-            count(*) FILTER (WHERE status IN ('registered', 'dispatched') AND answer_due_at < $1)::int8 AS "agencyOverdue",
-            count(*) FILTER (WHERE status IN ('answered', 'closed'))::int8 AS "answered",
-            count(*) FILTER (WHERE relayed_at IS NOT NULL)::int8 AS "relayed",
-            count(*) FILTER (WHERE status = 'answered' AND relayed_at IS NULL AND NOT relay_needs_operator)::int8 AS "awaitingRelay",
-            count(*) FILTER (WHERE status = 'answered' AND relayed_at IS NULL AND relay_needs_operator)::int8 AS "relayToOperator",
-            count(*) FILTER (WHERE ${dispatchStuckSql})::int8 AS "dispatchStuck"
-       FROM inquiries`,
-    [now],
-  );
-  return row!;
+    throw new OtklikError('CONFLICT', 'Обращение не найдено или уже передано уполномоченному лицу', {
+      retryable: false,
+    });
+  return { agencyId, agencyName: agency.name };
 }

@@ -1,10 +1,14 @@
 /**
- * Inquiries: a question the line passes to the responsible agency for a callback. The line must pass it on
- * within 15 minutes (dispatch_due_at) and the agency must answer by the deadline of kb/hours.ts
- * (answer_due_at), counted in working days of the production calendar.
+ * Inquiries, registration: a question the line passes to the responsible agency for a callback (the voice
+ * bot's inquiry step registers it). Its deadlines are set here once (inquiries/deadlines.ts: 15 minutes to
+ * dispatch, the agency's answer in working days of the KB's production calendar); the rest of the lifecycle
+ * is dispatch.ts (mail to the agency), answer.ts (the agency's answer and the close) and relay.ts (callbacks).
  */
-import { agencyAnswerDeadline, type CalendarDay, inquiryDispatchDeadline, toCalendar } from '../kb/hours.js';
+
+import { openKnowledgeBase } from '../kb/knowledge-base.js';
+import type { Topic } from '../kb/types.js';
 import type { Sql } from '../store/sql.js';
+import { inquiryDeadlines } from './deadlines.js';
 
 export interface NewInquiry {
   callId: string;
@@ -29,33 +33,11 @@ export interface RegisteredInquiry extends InquiryRow {
   timezone: string;
 }
 
-async function regionCalendar(
-  sql: Sql,
-): Promise<{ calendar: ReturnType<typeof toCalendar>; timezone: string }> {
-  const meta = await sql.query<{ timezone: string }>('SELECT timezone FROM kb_meta WHERE id = 1');
-  const days = await sql.query<{
-    day: string;
-    kind: CalendarDay['kind'];
-    title: string;
-    works_as: string | null;
-  }>('SELECT day, kind, title, works_as FROM calendar_days');
-  return {
-    timezone: meta[0]?.timezone ?? 'Europe/Moscow',
-    calendar: toCalendar(
-      days.map((d) => ({
-        date: d.day,
-        kind: d.kind,
-        title: d.title,
-        worksAs: d.works_as as CalendarDay['worksAs'],
-      })),
-    ),
-  };
-}
-
 export async function registerInquiry(sql: Sql, inquiry: NewInquiry): Promise<RegisteredInquiry> {
-  const { calendar, timezone } = await regionCalendar(sql);
-  const dispatchDueAt = inquiryDispatchDeadline(inquiry.receivedAt);
-  const answerDueAt = agencyAnswerDeadline(inquiry.receivedAt, calendar, timezone);
+  const { dispatchDueAt, answerDueAt, timezone } = await inquiryDeadlines(
+    openKnowledgeBase(sql),
+    inquiry.receivedAt,
+  );
   const rows = await sql.query<{ id: number }>(
     `INSERT INTO inquiries (call_id, question, intent_id, topic_id, agency_id, callback_number, received_at,
                             dispatch_due_at, answer_due_at)
@@ -102,4 +84,15 @@ export async function inquiriesOfCall(sql: Sql, callId: string): Promise<Inquiry
     answerDueAt: r.answer_due_at,
     status: r.status,
   }));
+}
+
+/**
+ * The agency an inquiry goes to: the one staff chose, else its topic's. Read when it is needed (not stored
+ * at registration), so that a topic given another agency in the knowledge base sends its open inquiries there.
+ */
+export function responsibleAgencyId(
+  inquiry: { agencyId: string | null },
+  topic: Pick<Topic, 'agencyId'> | null,
+): string | null {
+  return inquiry.agencyId ?? topic?.agencyId ?? null;
 }

@@ -7,14 +7,15 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { startWorker } from '../admin/jobs/worker.js';
-import { relayState } from '../admin/plugins/calls.js';
+
 import { getTurns } from '../calls/records.js';
 import { OtklikError } from '../core/errors.js';
 import { silentLogger } from '../core/log.js';
 import { type CallTestEnv, openCallTestEnv, runTextLeg } from '../test/calls-text-support.js';
 import { seedInquiry } from '../test/support/inquiries.js';
 import { TextLeg } from '../voicebot/channels/text/text-leg.js';
-import { inquiryFigures } from './dispatch.js';
+import { inquiryFigures } from './figures.js';
+import { relayState } from './list.js';
 import { type PlaceCall, type PlaceCallRequest, type PlaceCallStatus, relayAnswers } from './relay.js';
 
 const answerText = 'Справку о составе семьи выдаёт МФЦ в день обращения, при себе нужен паспорт.';

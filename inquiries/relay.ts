@@ -1,17 +1,17 @@
+/**
+ * Inquiries, relay: the last step of an inquiry (regional rules), the agency's answer relayed to the caller.
+ * The line calls the citizen back and runs the `inquiry-answer` flow, whose relay_answer step says the answer
+ * and closes the inquiry (voicebot/flow/steps-relay.ts, through answer.ts). This job only places the calls:
+ * within calling hours in the region's time zone, at most three attempts 30 minutes apart; after that the
+ * inquiry waits for an operator to call by hand. Every attempt is counted before the call is placed, so two
+ * sweeps never call one citizen twice for one attempt.
+ */
 import { isOtklikError, OtklikError, toOtklikError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { openKnowledgeBase } from '../kb/knowledge-base.js';
 import { zonedParts } from '../kb/zoned-time.js';
 import type { Sql } from '../store/sql.js';
 
-/**
- * The last step of an inquiry (regional rules): the agency's answer is relayed to the caller. The line calls
- * the citizen back and runs the `inquiry-answer` flow, whose relay_answer step says the answer and closes
- * the inquiry (voicebot/flow/steps-relay.ts). This job only places the calls: within calling hours in the
- * region's time zone, at most three attempts 30 minutes apart; after that the inquiry waits for an operator
- * to call by hand. Every attempt is counted before the call is placed, so two sweeps never call one citizen
- * twice for one attempt.
- */
 export type PlaceCallStatus = 'answered' | 'busy' | 'no_answer' | 'failed';
 
 export interface PlaceCallRequest {

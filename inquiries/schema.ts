@@ -1,4 +1,4 @@
 import { migrationSet } from '../store/migrate.js';
 
-/** The tables of inquiries (inquiries to agencies): its migrations, numbered 400-499. */
+/** Inquiries, schema: the part's one table (`inquiries`, every stage of the lifecycle); migrations 400-499. */
 export const inquiriesSchema = migrationSet('inquiries', import.meta.url, [400, 499]);

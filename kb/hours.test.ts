@@ -3,9 +3,8 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import {
-  agencyAnswerDeadline,
+  addWorkingDays,
   type CalendarDay,
-  inquiryDispatchDeadline,
   isOpen,
   isWorkingDay,
   type Schedule,
@@ -122,44 +121,15 @@ describe('working hours by the production calendar', () => {
   });
 });
 
-describe('agency answer deadlines', () => {
-  const due = (local: string, opts?: { workingDays?: number }, tz = 'Europe/Moscow') =>
-    agencyAnswerDeadline(msk(local), calendar, tz, opts);
-
-  it('gives one working day for a question received before 16:00', () => {
-    assert.deepEqual(due('2026-11-24T10:00'), msk('2026-11-25T10:00'));
-    assert.deepEqual(due('2026-11-27T15:59'), msk('2026-11-30T15:59'));
-  });
-
-  it('gives 16:00 of the next working day for a question received after 16:00', () => {
-    assert.deepEqual(due('2026-11-24T16:30'), msk('2026-11-25T16:00'));
-    assert.deepEqual(due('2026-11-27T17:00'), msk('2026-11-30T16:00'));
-  });
-
-  it('gives 16:00 of the next working day for a question received on a day off', () => {
-    assert.deepEqual(due('2026-11-28T12:00'), msk('2026-11-30T16:00'));
-    assert.deepEqual(due('2026-01-03T11:00'), msk('2026-01-12T16:00'));
-  });
-
-  it('carries deadlines across the New Year holidays', () => {
-    assert.deepEqual(due('2025-12-30T16:30'), msk('2026-01-12T16:00'));
-    assert.deepEqual(due('2026-12-30T15:00'), msk('2027-01-11T15:00'));
-    assert.deepEqual(due('2026-12-30T17:55'), msk('2027-01-11T16:00'));
-  });
-
-  it('never allows more than 5 working days', () => {
-    const five = msk('2026-12-01T10:00');
-    assert.deepEqual(due('2026-11-24T10:00', { workingDays: 5 }), five);
-    assert.deepEqual(due('2026-11-24T10:00', { workingDays: 30 }), five);
-  });
-
-  it('counts the 16:00 cut-off in the given time zone', () => {
-    // 15:30 Moscow is 17:30 in Yekaterinburg: after the cut-off there.
-    assert.deepEqual(due('2026-11-24T15:30', {}, 'Asia/Yekaterinburg'), new Date('2026-11-25T16:00+05:00'));
-  });
-
-  it('dispatches an inquiry to the agency within 15 minutes', () => {
-    assert.deepEqual(inquiryDispatchDeadline(msk('2026-11-24T23:50')), msk('2026-11-25T00:05'));
+describe('working-day arithmetic', () => {
+  it('counts working days past weekends and holidays', () => {
+    assert.equal(addWorkingDays(calendar, '2026-11-24', 1), '2026-11-25');
+    assert.equal(addWorkingDays(calendar, '2026-11-27', 1), '2026-11-30');
+    // 4 November 2026 is the Day of National Unity.
+    assert.equal(addWorkingDays(calendar, '2026-11-03', 1), '2026-11-05');
+    assert.equal(addWorkingDays(calendar, '2026-12-30', 1), '2027-01-11');
+    assert.equal(addWorkingDays(calendar, '2026-11-24', 5), '2026-12-01');
+    assert.equal(addWorkingDays(calendar, '2026-11-28', 0), '2026-11-28');
   });
 });
 

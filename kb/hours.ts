@@ -2,8 +2,9 @@ import type { OpenState } from './types.js';
 import { addDays, parseClock, type Weekday, weekdayOf, zonedInstant, zonedParts } from './zoned-time.js';
 
 /**
- * Working hours and answer deadlines: pure functions over a schedule and the production calendar, in the
- * schedule's IANA time zone.
+ * Working hours and working days: pure functions over a schedule and the production calendar, in the
+ * schedule's IANA time zone. Terms counted in working days (an agency's answer to an inquiry,
+ * inquiries/deadlines.ts) count them with addWorkingDays.
  *
  * Calendar rules (Russian Federation):
  * - `holiday`: a non-working day (public holiday or a day off moved by decree); calendar-observing
@@ -69,6 +70,13 @@ export function isWorkingDay(calendar: ProductionCalendar, date: string): boolea
 export function nextWorkingDay(calendar: ProductionCalendar, date: string): string {
   let day = addDays(date, 1);
   for (let i = 0; i < SEARCH_DAYS && !isWorkingDay(calendar, day); i++) day = addDays(day, 1);
+  return day;
+}
+
+/** The `count`-th working day after `date` by the production calendar (`date` itself for 0). */
+export function addWorkingDays(calendar: ProductionCalendar, date: string, count: number): string {
+  let day = date;
+  for (let i = 0; i < count; i++) day = nextWorkingDay(calendar, day);
   return day;
 }
 
@@ -147,40 +155,4 @@ export function isOpen(schedule: Schedule, calendar: ProductionCalendar, at: Dat
     }
   }
   return { open: false, nextChange: null };
-}
-
-/** The agency's daily cut-off: questions after it count from the next working day. */
-const CUTOFF_MS = 16 * HOUR_MS;
-const MAX_WORKING_DAYS = 5;
-
-export interface DeadlineOptions {
-  /** Working days the agency has to answer; 1 by default, never more than 5. */
-  workingDays?: number;
-}
-
-/**
- * When a responsible agency must answer a question passed on by the line.
- * - Received on a working day before 16:00: by the same time of day, `workingDays` working days later.
- * - Received after 16:00, or on a non-working day: by 16:00 of the `workingDays`-th next working day.
- * The term is at least 1 and never more than 5 working days. Times are in `timezone` (the region's).
- */
-export function agencyAnswerDeadline(
-  receivedAt: Date,
-  calendar: ProductionCalendar,
-  timezone: string,
-  opts: DeadlineOptions = {},
-): Date {
-  const term = Math.min(MAX_WORKING_DAYS, Math.max(1, Math.floor(opts.workingDays ?? 1)));
-  const local = zonedParts(receivedAt, timezone);
-  const inTime = isWorkingDay(calendar, local.date) && local.timeOfDayMs < CUTOFF_MS;
-  let day = local.date;
-  for (let i = 0; i < term; i++) day = nextWorkingDay(calendar, day);
-  return zonedInstant(day, inTime ? local.timeOfDayMs : CUTOFF_MS, timezone);
-}
-
-/** The line passes a registered inquiry to the agency within 15 minutes. */
-export const INQUIRY_DISPATCH_MS = 15 * 60_000;
-
-export function inquiryDispatchDeadline(receivedAt: Date): Date {
-  return new Date(receivedAt.getTime() + INQUIRY_DISPATCH_MS);
 }

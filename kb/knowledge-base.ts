@@ -1,5 +1,5 @@
 import type { Sql } from '../store/sql.js';
-import { agencyAnswerDeadline, isOpen, type ProductionCalendar, type Schedule, toCalendar } from './hours.js';
+import { isOpen, type ProductionCalendar, type Schedule, toCalendar } from './hours.js';
 import { actionFromRow } from './store-io.js';
 import type {
   Agency,
@@ -26,8 +26,6 @@ export interface KnowledgeBaseReader extends KnowledgeBase {
   schedule(id: string): Promise<Schedule | null>;
   topics(): Promise<Topic[]>;
   agencies(): Promise<Agency[]>;
-  /** When a responsible agency must answer a question received at `receivedAt` (kb/hours.ts rules). */
-  answerDeadline(receivedAt: Date): Promise<Date>;
 }
 
 type Row = Record<string, unknown>;
@@ -223,8 +221,5 @@ export function openKnowledgeBase(sql: Sql): KnowledgeBaseReader {
     timezone,
     calendar,
     schedule,
-    async answerDeadline(receivedAt) {
-      return agencyAnswerDeadline(receivedAt, await calendar(), await timezone());
-    },
   };
 }

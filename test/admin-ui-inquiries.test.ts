@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { callsPlugin } from '../admin/plugins/calls.js';
+import { inquiriesPlugin } from '../admin/plugins/inquiries.js';
 import { build } from '../admin/server.js';
 import type { TypedApp } from '../admin/typed.js';
 import { addUser } from '../admin/users.js';
@@ -36,7 +37,10 @@ describe('staff choose the agency of an inquiry in «Обращения» (real 
     app = await build({
       sql: db.sql,
       log: silentLogger,
-      plugins: [{ plugin: callsPlugin, opts: { sql: db.sql, queue, health, timezone: 'Europe/Moscow' } }],
+      plugins: [
+        { plugin: callsPlugin, opts: { sql: db.sql, queue, health, timezone: 'Europe/Moscow' } },
+        { plugin: inquiriesPlugin, opts: { sql: db.sql } },
+      ],
     });
     base = await app.listen({ host: '127.0.0.1', port: 0 });
     browser = await launchBrowser();

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { callsPlugin } from '../admin/plugins/calls.js';
 import { incidentsPlugin } from '../admin/plugins/incidents.js';
+import { inquiriesPlugin } from '../admin/plugins/inquiries.js';
 import { kbPlugin } from '../admin/plugins/kb.js';
 import { recordingsPlugin } from '../admin/plugins/recordings.js';
 import { reportsPlugin } from '../admin/plugins/reports.js';
@@ -140,6 +141,10 @@ describe('staff web UI in a real browser', { skip: browserMissing }, () => {
             timezone: 'Europe/Moscow',
             now: clockFrom(`${CALL_DAY}T12:00:00+03:00`),
           },
+        },
+        {
+          plugin: inquiriesPlugin,
+          opts: { sql: db.sql, now: clockFrom(`${CALL_DAY}T12:00:00+03:00`) },
         },
         { plugin: recordingsPlugin, opts: { sql: db.sql } },
         { plugin: reportsPlugin, opts: { sql: db.sql, timezone: 'Europe/Moscow' } },

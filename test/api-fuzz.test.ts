@@ -13,6 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import type { RouteOptions } from 'fastify';
 import { callsPlugin } from '../admin/plugins/calls.js';
 import { incidentsPlugin } from '../admin/plugins/incidents.js';
+import { inquiriesPlugin } from '../admin/plugins/inquiries.js';
 import { kbPlugin } from '../admin/plugins/kb.js';
 import { recordingsPlugin } from '../admin/plugins/recordings.js';
 import { reportsPlugin } from '../admin/plugins/reports.js';
@@ -157,6 +158,7 @@ describe('API fuzz: bad input on every route gets a clear 4xx, never a 500', () 
             timezone: 'Europe/Moscow',
           },
         },
+        { plugin: inquiriesPlugin, opts: { sql } },
         { plugin: recordingsPlugin, opts: { sql } },
         { plugin: reportsPlugin, opts: { sql, timezone: 'Europe/Moscow' } },
         testChatPlugin({ kb: engine.kb, nlu: engine.nlu, sql }),

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { callsPlugin } from '../admin/plugins/calls.js';
 import { incidentsPlugin } from '../admin/plugins/incidents.js';
+import { inquiriesPlugin } from '../admin/plugins/inquiries.js';
 import { kbPlugin } from '../admin/plugins/kb.js';
 import { recordingsPlugin } from '../admin/plugins/recordings.js';
 import { reportsPlugin } from '../admin/plugins/reports.js';
@@ -126,6 +127,7 @@ describe('who may do what, route by route', () => {
           plugin: callsPlugin,
           opts: { sql: db.sql, queue, health: async () => ({}), timezone: 'Europe/Moscow' },
         },
+        { plugin: inquiriesPlugin, opts: { sql: db.sql } },
         { plugin: recordingsPlugin, opts: { sql: db.sql } },
         { plugin: reportsPlugin, opts: { sql: db.sql, timezone: 'Europe/Moscow' } },
       ],

@@ -8,11 +8,12 @@ import type { Sql } from '../../store/sql.js';
 import type { ComponentHealth } from '../server.js';
 
 /**
- * BullMQ wiring of the back-office jobs. A repeating sweep finds inquiries not yet sent to their agency and
- * queues one dispatch job each (job id = inquiry id, so a sweep never queues one twice); the sweep interval
- * (default one minute) keeps the 15-minute dispatch norm with a wide margin. With a way to place calls
- * (telephony up), the sweep also calls citizens back with their agencies' answers (relay.ts); without one,
- * answered inquiries wait for operators.
+ * BullMQ wiring of the back-office jobs. The jobs are the inquiries part's plain async functions
+ * (inquiries/dispatch.ts, inquiries/relay.ts); this file only schedules them and holds no inquiry SQL.
+ * A repeating sweep finds inquiries not yet sent to their agency and queues one dispatch job each (job id =
+ * inquiry id, so a sweep never queues one twice); the sweep interval (default one minute) keeps the 15-minute
+ * dispatch norm with a wide margin. With a way to place calls (telephony up), the sweep also calls citizens
+ * back with their agencies' answers (relayAnswers); without one, answered inquiries wait for operators.
  *
  * The store, not Redis, says what is still to send: a dispatch job that used up its attempts is removed, so
  * the next sweep queues that inquiry afresh and a long mail outage only delays it; a permanent rejection is

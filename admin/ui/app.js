@@ -51,7 +51,7 @@ function agencyCell(i, agencies) {
   return `<form class="choose-agency" data-id="${esc(i.id)}"><p class="warn">Не выбрано: обращение не отправлено</p><label>Уполномоченное лицо <select name="agencyId" required><option value="">— выберите —</option>${options}</select></label><button type="submit">Передать</button></form>`;
 }
 
-/** An inquiry that did not reach its agency (inquiries/dispatch.ts dispatchStuckSql): a supervisor acts. */
+/** An inquiry that did not reach its agency (inquiries/figures.ts dispatchStuckSql): a supervisor acts. */
 function dispatchStuckText(i) {
   if (!i.dispatchStuck) return '';
   const why = i.dispatchError

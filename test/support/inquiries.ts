@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createCall } from '../../calls/records.js';
-import { recordAgencyAnswer } from '../../inquiries/dispatch.js';
+import { recordAgencyAnswer } from '../../inquiries/answer.js';
 import { registerInquiry } from '../../inquiries/register.js';
 import type { Sql } from '../../store/sql.js';
 

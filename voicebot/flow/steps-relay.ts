@@ -1,23 +1,13 @@
 /**
  * relay_answer: the last leg of an inquiry (regional rules). The line registered the caller's question, the
- * agency answered it (inquiries/dispatch.ts recordAgencyAnswer), and the line calls the citizen back
+ * agency answered it (inquiries/answer.ts recordAgencyAnswer), and the line calls the citizen back
  * (inquiries/relay.ts) with the inquiry id in the call's metadata. This step says the answer through the
  * dialog, so that it is in the call record like every other bot turn, and only then closes the inquiry:
  * a caller who hung up before hearing it is called again.
  */
+import { answerToRelay, closeRelayed } from '../../inquiries/answer.js';
 import { fillPrompt } from './prompts.js';
-import { follow, type StepEnv, type StepHandler } from './runner.js';
-
-interface InquiryToRelay {
-  id: number;
-  status: string;
-  answer_text: string | null;
-  received_at: Date;
-  relayed_at: Date | null;
-  topic_id: string | null;
-  agency_name: string | null;
-  timezone: string | null;
-}
+import { follow, type StepHandler } from './runner.js';
 
 /** The inquiry id of the call's metadata: a number, or digits (fork metadata may carry strings). */
 export function inquiryIdOf(extra: Record<string, unknown> | undefined): number | null {
@@ -25,19 +15,6 @@ export function inquiryIdOf(extra: Record<string, unknown> | undefined): number 
   if (typeof raw === 'number' && Number.isSafeInteger(raw) && raw > 0) return raw;
   if (typeof raw === 'string' && /^\d{1,15}$/.test(raw.trim())) return Number(raw.trim());
   return null;
-}
-
-async function loadInquiry(env: StepEnv, id: number): Promise<InquiryToRelay | null> {
-  const [row] = await env.sql.query<InquiryToRelay>(
-    `SELECT i.id, i.status, i.answer_text, i.received_at, i.relayed_at, i.topic_id, a.name AS agency_name,
-            (SELECT timezone FROM kb_meta WHERE id = 1) AS timezone
-       FROM inquiries i
-       LEFT JOIN topics t ON t.id = i.topic_id
-       LEFT JOIN agencies a ON a.id = COALESCE(i.agency_id, t.agency_id)
-      WHERE i.id = $1`,
-    [id],
-  );
-  return row ?? null;
 }
 
 /** «12 ноября» in the region's time zone: the day the caller asked, so that they recognize the question. */
@@ -48,11 +25,11 @@ function spokenDate(at: Date, timeZone: string): string {
 export const relayAnswerStep: StepHandler<'relay_answer'> = async (step, env) => {
   const { dialog, sql, leg, log } = env;
   const id = inquiryIdOf(leg.meta.extra);
-  const inquiry = id === null ? null : await loadInquiry(env, id);
-  const answer = inquiry?.answer_text?.trim() ?? '';
+  const inquiry = id === null ? null : await answerToRelay(sql, id);
+  const answer = inquiry?.answerText?.trim() ?? '';
   // «Нажмите один» repeats an answer: this call closed it, so it was relayed after the call began.
   const closedByThisCall =
-    inquiry?.status === 'closed' && inquiry.relayed_at !== null && inquiry.relayed_at >= leg.meta.startedAt;
+    inquiry?.status === 'closed' && inquiry.relayedAt !== null && inquiry.relayedAt >= leg.meta.startedAt;
   const relayable = inquiry !== null && answer !== '' && (inquiry.status === 'answered' || closedByThisCall);
   if (!inquiry || !relayable) {
     // Never read out something that is not the agency's answer to this caller's inquiry.
@@ -63,23 +40,19 @@ export const relayAnswerStep: StepHandler<'relay_answer'> = async (step, env) =>
     await dialog.sayPrompt(step.missingPrompt);
     return follow(step, 'missing');
   }
-  if (inquiry.topic_id) dialog.topicId = inquiry.topic_id;
+  if (inquiry.topicId) dialog.topicId = inquiry.topicId;
   const intro = await dialog.promptText(step.prompt);
   const text = `${fillPrompt(intro, {
     id: String(inquiry.id),
-    date: spokenDate(inquiry.received_at, inquiry.timezone ?? 'Europe/Moscow'),
-    agency: inquiry.agency_name ?? '',
+    date: spokenDate(inquiry.receivedAt, inquiry.timezone),
+    agency: inquiry.agencyName ?? '',
   })} ${answer}`;
   // One turn with the introduction and the answer: the record shows exactly what the caller heard.
   await dialog.say(text);
   if (inquiry.status === 'answered') {
     // Closed only once the answer was said in full (say() throws CallEnded when the caller hung up
-    // during it); the status guard keeps a second session from closing it twice.
-    await sql.query(
-      `UPDATE inquiries SET relayed_at = $2, status = 'closed'
-        WHERE id = $1 AND status = 'answered' AND relayed_at IS NULL`,
-      [inquiry.id, dialog.deps.wallClock()],
-    );
+    // during it); closeRelayed's status guard keeps a second session from closing it twice.
+    await closeRelayed(sql, inquiry.id, dialog.deps.wallClock());
     log.info({ inquiryId: inquiry.id }, 'agency answer relayed to the caller');
   }
   return follow(step, 'relayed');

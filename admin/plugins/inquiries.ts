@@ -1,0 +1,82 @@
+import { Type } from 'typebox';
+import { markRelayedByOperator, recordAgencyAnswer } from '../../inquiries/answer.js';
+import { assignAgency } from '../../inquiries/dispatch.js';
+import { listInquiries } from '../../inquiries/list.js';
+import { openKnowledgeBase } from '../../kb/knowledge-base.js';
+import type { Sql } from '../../store/sql.js';
+import { RowId, type TypedApp } from '../typed.js';
+import { audit } from '../users.js';
+import { requireRole } from './auth.js';
+
+export interface InquiriesPluginOptions {
+  sql: Sql;
+  /** The clock that says which inquiries are stuck; tests set it. */
+  now?: () => Date;
+}
+
+/**
+ * «Обращения» for supervisors and operators: the inquiry list, choosing the agency of an inquiry no topic
+ * fitted, recording the agency's answer, and closing one an operator relayed by phone. The lifecycle itself
+ * is the inquiries part's (inquiries/); every change here is audited.
+ */
+export async function inquiriesPlugin(app: TypedApp, opts: InquiriesPluginOptions): Promise<void> {
+  const { sql } = opts;
+  const now = opts.now ?? (() => new Date());
+
+  app.get('/api/inquiries', { preHandler: requireRole('supervisor', 'operator') }, async () => ({
+    inquiries: await listInquiries(sql, now()),
+  }));
+
+  /** The agencies staff may pass an inquiry to (an inquiry no topic fitted waits for this choice). */
+  app.get('/api/agencies', { preHandler: requireRole('supervisor', 'operator') }, async () => ({
+    agencies: (await openKnowledgeBase(sql).agencies())
+      .map((a) => ({ id: a.id, name: a.name }))
+      .sort((a, b) => a.name.localeCompare(b.name, 'ru')),
+  }));
+
+  app.post(
+    '/api/inquiries/:id/agency',
+    {
+      preHandler: requireRole('supervisor', 'operator'),
+      schema: {
+        params: Type.Object({ id: Type.Integer() }),
+        body: Type.Object({ agencyId: Type.String({ minLength: 1, maxLength: 100 }) }),
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      const assigned = await assignAgency(sql, id, request.body.agencyId);
+      await audit(sql, request.staff!.login, 'inquiry.agency', String(id), { agencyId: assigned.agencyId });
+      return { ok: true, ...assigned };
+    },
+  );
+
+  app.post(
+    '/api/inquiries/:id/answer',
+    {
+      preHandler: requireRole('supervisor', 'operator'),
+      schema: {
+        params: Type.Object({ id: RowId }),
+        body: Type.Object({ text: Type.String({ minLength: 1 }) }),
+      },
+    },
+    async (request) => {
+      await recordAgencyAnswer(sql, request.params.id, { text: request.body.text, by: request.staff!.login });
+      await audit(sql, request.staff!.login, 'inquiry.answer', String(request.params.id));
+      return { ok: true };
+    },
+  );
+
+  app.post(
+    '/api/inquiries/:id/relayed',
+    {
+      preHandler: requireRole('supervisor', 'operator'),
+      schema: { params: Type.Object({ id: RowId }) },
+    },
+    async (request) => {
+      await markRelayedByOperator(sql, request.params.id, request.staff!.login);
+      await audit(sql, request.staff!.login, 'inquiry.relayed', String(request.params.id));
+      return { ok: true };
+    },
+  );
+}
