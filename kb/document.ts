@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { flowShapeIssues } from './flow-check.js';
 import { contractIntentIds, topicIds } from './intent-ids.js';
 import { isValidTimeZone, parseClock, weekdays } from './zoned-time.js';
 
@@ -144,8 +145,14 @@ const incident = z.strictObject({
   topic: topicId.nullish(),
 });
 
-/** Call flows are the voice bot's documents: only the id is checked here, the rest is kept as written. */
-const flow = z.looseObject({ id });
+/**
+ * A call flow (flow-schema.ts): checked in full, kept as written (the defaults are the voice bot's to fill),
+ * so that export gives back the author's document. Links and references: references.ts.
+ */
+const flow = z.looseObject({ id }).superRefine((doc, ctx) => {
+  for (const issue of flowShapeIssues(doc).issues)
+    ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+});
 
 export const kbDocumentSchema = z.strictObject({
   format: z.literal(KB_FORMAT).default(KB_FORMAT),

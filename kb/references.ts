@@ -1,9 +1,11 @@
 import type { KbDocument } from './document.js';
+import { checkFlow, type FlowReferences } from './flow-check.js';
 import { weekdayOf } from './zoned-time.js';
 
 /**
  * Checks that go beyond the shape of each item: unique ids, references between sections, calendar and
- * approval consistency. Each problem names the field by its path in the document.
+ * approval consistency, the links of call flows and what they name. Each problem names the field by its path
+ * in the document.
  */
 export interface DocumentIssue {
   path: (string | number)[];
@@ -98,6 +100,11 @@ export function checkReferences(doc: KbDocument): DocumentIssue[] {
       if (a.kind === 'message') ref(prompts, a.prompt, [...at, 'action', 'prompt'], 'prompt');
       if (a.kind === 'submenu') ref(menus, a.menu, [...at, 'action', 'menu'], 'menu');
     });
+  });
+  // A flow's shape was checked with the document's; here its steps' links and what it names in the KB.
+  const flowRefs: FlowReferences = { prompts, intents, menus: new Map(doc.menus.map((m) => [m.id, m])) };
+  doc.flows.forEach((flow, i) => {
+    for (const issue of checkFlow(flow, flowRefs).issues) add(['flows', i, ...issue.path], issue.message);
   });
   doc.incidents.forEach((inc, i) => {
     ref(topics, inc.topic, ['incidents', i, 'topic'], 'topic');

@@ -27,7 +27,7 @@ const contentTables = [
   'vocabulary',
 ];
 
-async function insertRows(
+export async function insertRows(
   tx: Sql,
   table: string,
   columns: Record<string, string>,
@@ -144,30 +144,7 @@ export async function writeKbDocument(tx: Sql, doc: KbDocument): Promise<void> {
     { id: 'text', prompt_id: 'text' },
     doc.menus.map((m) => ({ id: m.id, prompt_id: m.prompt })),
   );
-  await insertRows(
-    tx,
-    'menu_items',
-    {
-      menu_id: 'text',
-      digit: 'text',
-      position: 'integer',
-      label: 'text',
-      keywords: 'jsonb',
-      action_kind: 'text',
-      action_target: 'text',
-    },
-    doc.menus.flatMap((m) =>
-      m.items.map((item, position) => ({
-        menu_id: m.id,
-        digit: item.digit,
-        position,
-        label: item.label,
-        keywords: item.keywords,
-        action_kind: item.action.kind,
-        action_target: actionTarget(item.action),
-      })),
-    ),
-  );
+  await insertRows(tx, 'menu_items', menuItemColumns, menuItemRows(doc.menus));
   await insertRows(
     tx,
     'incidents',
@@ -202,6 +179,31 @@ export async function writeKbDocument(tx: Sql, doc: KbDocument): Promise<void> {
 }
 
 type MenuActionDoc = KbDocument['menus'][number]['items'][number]['action'];
+
+export const menuItemColumns = {
+  menu_id: 'text',
+  digit: 'text',
+  position: 'integer',
+  label: 'text',
+  keywords: 'jsonb',
+  action_kind: 'text',
+  action_target: 'text',
+};
+
+/** The menu_items rows of some menus (items keep their order). */
+export function menuItemRows(menus: KbDocument['menus']): object[] {
+  return menus.flatMap((m) =>
+    m.items.map((item, position) => ({
+      menu_id: m.id,
+      digit: item.digit,
+      position,
+      label: item.label,
+      keywords: item.keywords,
+      action_kind: item.action.kind,
+      action_target: actionTarget(item.action),
+    })),
+  );
+}
 
 function actionTarget(a: MenuActionDoc): string {
   switch (a.kind) {
@@ -252,37 +254,23 @@ export async function readKbDocument(sql: Sql): Promise<KbDocument> {
   const tz = meta?.timezone ?? 'Europe/Moscow';
   const at = (v: unknown): string | null => (v instanceof Date ? formatZoned(v, tz) : null);
   const q = (text: string) => sql.query<Row>(text);
-  const [
-    calendar,
-    schedules,
-    participants,
-    agencies,
-    topics,
-    intents,
-    phrases,
-    versions,
-    prompts,
-    menus,
-    items,
-    incidents,
-    flows,
-    vocabulary,
-  ] = await Promise.all([
-    q('SELECT day, kind, title, works_as FROM calendar_days ORDER BY day'),
-    q('SELECT * FROM schedules ORDER BY id COLLATE "C"'),
-    q('SELECT * FROM participants ORDER BY id COLLATE "C"'),
-    q('SELECT * FROM agencies ORDER BY id COLLATE "C"'),
-    q('SELECT * FROM topics ORDER BY id COLLATE "C"'),
-    q('SELECT * FROM intents ORDER BY id COLLATE "C"'),
-    q('SELECT intent_id, text FROM intent_phrases ORDER BY intent_id COLLATE "C", position'),
-    q('SELECT * FROM answer_versions ORDER BY intent_id COLLATE "C", version'),
-    q('SELECT * FROM prompts ORDER BY id COLLATE "C"'),
-    q('SELECT * FROM menus ORDER BY id COLLATE "C"'),
-    q('SELECT * FROM menu_items ORDER BY menu_id COLLATE "C", position'),
-    q('SELECT * FROM incidents ORDER BY starts_at, id COLLATE "C"'),
-    q('SELECT id, document FROM flows ORDER BY id COLLATE "C"'),
-    q('SELECT term FROM vocabulary ORDER BY term COLLATE "C"'),
-  ]);
+  // One after another: inside a transaction (a KB edit) the queries share one connection.
+  const calendar = await q('SELECT day, kind, title, works_as FROM calendar_days ORDER BY day');
+  const schedules = await q('SELECT * FROM schedules ORDER BY id COLLATE "C"');
+  const participants = await q('SELECT * FROM participants ORDER BY id COLLATE "C"');
+  const agencies = await q('SELECT * FROM agencies ORDER BY id COLLATE "C"');
+  const topics = await q('SELECT * FROM topics ORDER BY id COLLATE "C"');
+  const intents = await q('SELECT * FROM intents ORDER BY id COLLATE "C"');
+  const phrases = await q(
+    'SELECT intent_id, text FROM intent_phrases ORDER BY intent_id COLLATE "C", position',
+  );
+  const versions = await q('SELECT * FROM answer_versions ORDER BY intent_id COLLATE "C", version');
+  const prompts = await q('SELECT * FROM prompts ORDER BY id COLLATE "C"');
+  const menus = await q('SELECT * FROM menus ORDER BY id COLLATE "C"');
+  const items = await q('SELECT * FROM menu_items ORDER BY menu_id COLLATE "C", position');
+  const incidents = await q('SELECT * FROM incidents ORDER BY starts_at, id COLLATE "C"');
+  const flows = await q('SELECT id, document FROM flows ORDER BY id COLLATE "C"');
+  const vocabulary = await q('SELECT term FROM vocabulary ORDER BY term COLLATE "C"');
   const group = (rows: Row[], key: string) => {
     const map = new Map<string, Row[]>();
     for (const r of rows) {

@@ -38,7 +38,7 @@ describe('import validation names the file, line and field', () => {
     ]);
   });
 
-  it('rejects a digit used twice and a menu action pointing nowhere', () => {
+  it('rejects a digit used twice and a menu action pointing nowhere or where the flow has no step', () => {
     const src = editedFixture('digit: "0"', 'digit: "1"');
     const src2 = {
       ...src,
@@ -47,6 +47,8 @@ describe('import validation names the file, line and field', () => {
     assert.deepEqual(problems([src2]), [
       `small.yaml:${lineOf(text, 'kind: topic, topic: health')} menus[0].items[0].action.agency: unknown agency "minfin"`,
       `small.yaml:${lineOf(text, 'digit: "0"')} menus[0].items[1].digit: digit "1" is used twice in menu "main"`,
+      // The flow's menu step has no branch for what the item now does.
+      `small.yaml:${lineOf(text, 'on: { topic: ask')} flows[0].steps[1].on: flow "default", step "menu": menu "main" item "1" leads to "forward", but the step has no on.forward`,
     ]);
   });
 
@@ -90,6 +92,35 @@ describe('import validation names the file, line and field', () => {
     assert.match(lines[1]!, /^small\.yaml:\d+ schedules\[1\]\.timezone: unknown IANA time zone$/);
     const weekday = editedFixture('date: 2027-01-09', 'date: 2027-01-11');
     assert.match(problems([weekday])[0]!, /^small\.yaml:\d+ calendar\[3\]\.kind: 2027-01-11 is a weekday/);
+  });
+
+  it('rejects a flow step that leads to a missing step or names an unknown prompt, naming flow and step', () => {
+    const src = editedFixture(
+      '{ id: greeting, type: say, prompt: greeting, next: menu }',
+      '{ id: greeting, type: say, prompt: greting, next: menu }',
+    );
+    const src2 = {
+      ...src,
+      text: src.text.replace('no_input: goodbye, no_match', 'no_input: goodby, no_match'),
+    };
+    assert.deepEqual(problems([src2]), [
+      `small.yaml:${lineOf(text, 'prompt: greeting, next: menu')} flows[0].steps[0].prompt: flow "default", step "greeting": unknown prompt "greting"`,
+      `small.yaml:${lineOf(text, 'no_input: goodbye, no_match')} flows[0].steps[2].on.no_input: flow "default", step "ask": leads to unknown step "goodby"`,
+    ]);
+  });
+
+  it('rejects a flow step of an unknown type or with a misspelt field, naming flow and step', () => {
+    const src = editedFixture(
+      '{ id: goodbye, type: hangup }',
+      '{ id: goodbye, type: hangup, promt: goodbye }',
+    );
+    assert.deepEqual(problems([src]), [
+      `small.yaml:${lineOf(text, '{ id: goodbye, type: hangup }')} flows[0].steps[6].promt: flow "default", step "goodbye": unknown field "promt"`,
+    ]);
+    const type = editedFixture('{ id: goodbye, type: hangup }', '{ id: goodbye, type: hang_up }');
+    assert.deepEqual(problems([type]), [
+      `small.yaml:${lineOf(text, '{ id: goodbye, type: hangup }')} flows[0].steps[6].type: flow "default", step "goodbye": unknown step type "hang_up"`,
+    ]);
   });
 
   it('reports YAML syntax errors with their line', () => {
@@ -144,6 +175,18 @@ for (const backend of backends) {
       await assert.rejects(
         importKb(db.sql, [editedFixture('  - id: health.appointment\n', '  - id: health.apointment\n')]),
         (err) => isOtklikError(err, 'VALIDATION_FAILED'),
+      );
+      assert.equal(await exportKb(db.sql), before);
+      assert.equal(await kb.version(), version);
+      const brokenFlow = editedFixture(
+        'cases: { service.operator: operator }',
+        'cases: { service.operator: operatr }',
+      );
+      await assert.rejects(
+        importKb(db.sql, [brokenFlow]),
+        (err) =>
+          isOtklikError(err, 'VALIDATION_FAILED') &&
+          err.message.includes('flow "default", step "route": leads to unknown step "operatr"'),
       );
       assert.equal(await exportKb(db.sql), before);
       assert.equal(await kb.version(), version);

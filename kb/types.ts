@@ -113,7 +113,7 @@ export interface KnowledgeBase {
   activeIncidents(at: Date): Promise<Incident[]>;
   /** Whether an agency (by its schedule and the production calendar) is working at `at`. */
   agencyOpen(agencyId: string, at: Date): Promise<OpenState>;
-  /** A call flow definition (JSON document validated by the voice bot), by id; 'default' always exists. */
+  /** A call flow document (kb/flow-schema.ts, checked when it entered the KB), as written, by id, or null. */
   flow(id: string): Promise<unknown | null>;
   /** Vocabulary for ASR hints: clinic and district names, topic words. */
   vocabulary(): Promise<string[]>;

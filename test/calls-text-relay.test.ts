@@ -2,7 +2,7 @@
  * The callback that relays an agency's answer, through the text channel on the shipped KB, the real NLU and
  * PostgreSQL: the session runs the flow named in the leg's metadata (as telephony's placeOutbound sends
  * it), the `inquiry-answer` flow says the answer, records it and closes the inquiry; a call that has no
- * answer to give tells the caller an operator will call.
+ * answer to give tells the caller an operator will call; a call naming a flow the KB lacks goes to an operator.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { getTurns } from '../calls/records.js';
 import { silentLogger } from '../core/log.js';
 import { TextLeg } from '../voicebot/channels/text/text-leg.js';
+import { escalationsOfCall } from '../voicebot/records/escalations.js';
 import type { SessionDeps } from '../voicebot/session.js';
 import { type CallTestEnv, openCallTestEnv, runTextLeg } from './calls-text-support.js';
 import { seedInquiry } from './support/inquiries.js';
@@ -143,7 +144,7 @@ describe('relaying the agency answer on a callback, text channel (PostgreSQL)', 
     assert.equal(state.relayed_at, null);
   });
 
-  it('the session runs the flow the leg metadata names; an unknown one runs the default flow', async () => {
+  it('the session runs the flow the leg metadata names; an unknown one goes to an operator, never to another flow', async () => {
     const flowOf = async (callId: string) =>
       (await env.db.sql.query<{ flow_id: string }>('SELECT flow_id FROM calls WHERE id = $1', [callId]))[0]
         ?.flow_id;
@@ -151,13 +152,32 @@ describe('relaying the agency answer on a callback, text channel (PostgreSQL)', 
     const named = callbackLeg({ flowId: 'inquiry-answer', inquiryId: 1 });
     assert.equal(await flowOf((await runTextLeg(named, deps)).callId), 'inquiry-answer');
 
+    // The flow the call asked for is not in the KB: the caller hears the technical-problem message and is
+    // put in the operator queue; the default flow (its greeting, its menu) does not run in its place.
     const unknown = callbackLeg({ flowId: 'no-such-flow' });
-    const fallback = await runTextLeg(unknown, deps, [{ hangup: true }]);
-    assert.equal(await flowOf(fallback.callId), 'default');
-    assert.match(unknown.messages[0]!.text, /^Здравствуйте! Вы позвонили на единую линию/);
+    const handedOver = await runTextLeg(unknown, deps);
+    assert.equal(await flowOf(handedOver.callId), 'no-such-flow');
+    assert.equal(handedOver.outcome, 'escalated');
+    assert.deepEqual(
+      unknown.messages.map((m) => m.text),
+      ['Извините, произошла техническая ошибка. Сейчас я соединю вас с оператором.'],
+    );
+    const [escalation] = await escalationsOfCall(env.db.sql, handedOver.callId);
+    assert.equal(escalation?.reason, 'technical');
 
+    // A flow stored before flows were checked on entry, and broken: not replaced by the default either.
+    await env.db.sql.query(
+      `INSERT INTO flows (id, document) VALUES ('broken-callback', '{"id": "broken-callback", "steps": [{"say": "greeting"}]}')`,
+    );
+    const broken = await runTextLeg(callbackLeg({ flowId: 'broken-callback' }), deps);
+    assert.equal(broken.outcome, 'escalated');
+    assert.equal(await flowOf(broken.callId), 'broken-callback');
+    assert.ok(!broken.transcript.some((t) => t.text.startsWith('Здравствуйте!')));
+
+    // No flow asked for (an id that is not a string is none): the default flow, greeting first.
     const notAString = callbackLeg({ flowId: 42 });
     assert.equal(await flowOf((await runTextLeg(notAString, deps, [{ hangup: true }])).callId), 'default');
+    assert.match(notAString.messages[0]!.text, /^Здравствуйте! Вы позвонили на единую линию/);
 
     // A flow the session is given (CLI, chat) wins over the metadata.
     const given = callbackLeg({ flowId: 'inquiry-answer' });

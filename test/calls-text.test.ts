@@ -207,7 +207,7 @@ describe('scripted calls, text channel (PostgreSQL; PGlite runs the kill -9 test
     assert.deepEqual(call.answers, []);
   });
 
-  it('a broken flow in the KB falls back to the built-in default flow', async () => {
+  it('a default flow stored broken (by an older version) runs as its built-in copy', async () => {
     await env.db.sql.query(
       `UPDATE flows SET document = '{"id": "default", "steps": [{"id": "x", "type": "nope"}]}' WHERE id = 'default'`,
     );

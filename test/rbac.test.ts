@@ -201,6 +201,27 @@ describe('who may do what, route by route', () => {
         path: '/api/kb/answers/health.checkup/versions/999/retire',
         allowed: ['admin', 'approver'],
       },
+      { method: 'GET', path: '/api/kb/flows', allowed: ['admin', 'supervisor', 'editor', 'approver'] },
+      {
+        method: 'GET',
+        path: '/api/kb/flows/default',
+        allowed: ['admin', 'supervisor', 'editor', 'approver'],
+      },
+      // Edits that fail validation (400) or name a missing prompt (404): nothing changes.
+      { method: 'POST', path: '/api/kb/flows/rbac-flow', body: { steps: [] }, allowed: ['admin', 'editor'] },
+      {
+        method: 'POST',
+        path: '/api/kb/prompts/rbac-prompt',
+        body: { text: ' ' },
+        allowed: ['admin', 'editor'],
+      },
+      { method: 'POST', path: '/api/kb/prompts/no-such-prompt/delete', allowed: ['admin', 'editor'] },
+      {
+        method: 'POST',
+        path: '/api/kb/menus/rbac-menu',
+        body: { prompt: 'no-such-prompt', items: [] },
+        allowed: ['admin', 'editor'],
+      },
       { method: 'GET', path: '/api/calls/call-rbac-1/recordings', allowed: ['admin', 'supervisor'] },
       { method: 'GET', path: `/api/recordings/${recordingId}/audio`, allowed: ['admin', 'supervisor'] },
       {

@@ -23,7 +23,16 @@ import { NluProcessor } from './engine/nlu-processor.js';
 import { type FrameProcessor, Pipeline } from './engine/pipeline.js';
 import { PolicyProcessor } from './engine/policy.js';
 import { TextOutputProcessor } from './engine/text-output.js';
-import { type Flow, loadFlow, runFlow, type StepEnv, stepHandlers } from './flow/index.js';
+import {
+  DEFAULT_FLOW_ID,
+  defaultFlow,
+  type Flow,
+  FlowError,
+  loadFlow,
+  runFlow,
+  type StepEnv,
+  stepHandlers,
+} from './flow/index.js';
 import { abandonQueue, escalate } from './flow/steps-handoff.js';
 import { setEscalationStatus } from './records/escalations.js';
 
@@ -129,7 +138,11 @@ export class CallSession {
   async run(): Promise<CallResult> {
     const { deps, leg } = this;
     const log = deps.log.child({ callId: this.callId });
-    this.flow = await loadFlow(deps.kb, await this.flowId(log), log);
+    const flowId = this.flowId();
+    const flow = await loadFlow(deps.kb, flowId, log);
+    // A flow the KB cannot give is never replaced by another: the session keeps the default flow's settings
+    // (silence, greeting) only to hand the caller to a person (below).
+    this.flow = flow ?? defaultFlow;
     const voice = (deps.mode ?? (deps.speech && leg.meta.channel !== 'text' ? 'voice' : 'text')) === 'voice';
     await createCall(deps.sql, {
       id: this.callId,
@@ -137,7 +150,7 @@ export class CallSession {
       callerNumber: leg.meta.from || null,
       dialledNumber: leg.meta.to || '122',
       startedAt: this.now(),
-      flowId: this.flow.id,
+      flowId,
       ...(deps.instanceId ? { instanceId: deps.instanceId } : {}),
     });
     this.dialog = new Dialog({
@@ -189,7 +202,8 @@ export class CallSession {
       ...(deps.emergencyTransferUri ? { emergencyTransferUri: deps.emergencyTransferUri } : {}),
     };
     try {
-      await runFlow(this.flow, env, stepHandlers);
+      if (!flow) throw new FlowError(`the knowledge base has no usable call flow "${flowId}"`);
+      await runFlow(flow, env, stepHandlers);
     } catch (err) {
       if (!(err instanceof CallEnded)) await this.technicalFallback(env, err, log);
     }
@@ -198,25 +212,14 @@ export class CallSession {
 
   /**
    * The session's own flow (CLI, tests), else the one the call's metadata names: telephony's outbound calls
-   * (placeOutbound) carry the flow they were placed for, e.g. `inquiry-answer`. A flow id the knowledge base
-   * does not have runs 'default' with a warning: a call is never dropped over a wrong id.
+   * (placeOutbound) carry the flow they were placed for, e.g. `inquiry-answer`; else 'default'. A flow the
+   * knowledge base does not have is not swapped for the default one: loadFlow logs it, run() hands the caller
+   * to an operator with the technical-problem message.
    */
-  private async flowId(log: Logger): Promise<string> {
+  private flowId(): string {
     if (this.deps.flowId) return this.deps.flowId;
     const wanted = this.leg.meta.extra?.flowId;
-    if (typeof wanted !== 'string' || wanted === '' || wanted === 'default') return 'default';
-    try {
-      if ((await this.deps.kb.flow(wanted)) != null) return wanted;
-    } catch (err) {
-      // loadFlow reads the store again for 'default' and falls back to the built-in copy if it must.
-      log.warn({ err, flow: wanted }, 'cannot read the flow the call asks for; running the default flow');
-      return 'default';
-    }
-    log.warn(
-      { flow: wanted },
-      'the call asks for a flow the knowledge base does not have; running the default flow',
-    );
-    return 'default';
+    return typeof wanted === 'string' && wanted !== '' ? wanted : DEFAULT_FLOW_ID;
   }
 
   private processors(voice: boolean, log: Logger): FrameProcessor[] {

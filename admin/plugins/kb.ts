@@ -1,14 +1,18 @@
 import { Type } from 'typebox';
+import { OtklikError } from '../../core/errors.js';
+import { createContentEditor } from '../../kb/content-editor.js';
 import { createKbEditor } from '../../kb/editor.js';
 import type { Sql } from '../../store/sql.js';
-import type { TypedApp } from '../typed.js';
+import { TextId, type TypedApp } from '../typed.js';
 import { audit, type StaffUser } from '../users.js';
 import { requireRole } from './auth.js';
 
 /**
  * Answer scripts and their approval, for knowledge editors and approvers. An editor writes drafts and sends
  * them for approval; only an approver of the responsible agency who did not write or submit the draft
- * approves (the admin too is held to that), and only then is the script served to callers.
+ * approves (the admin too is held to that), and only then is the script served to callers. Editors also
+ * edit the call flows, menus and prompts; each edit is checked against the whole KB as an import is
+ * (kb/content-editor.ts), and one that would break it is refused (VALIDATION_FAILED, every problem named).
  */
 export async function kbPlugin(app: TypedApp, opts: { sql: Sql }): Promise<void> {
   const { sql } = opts;
@@ -79,4 +83,80 @@ export async function kbPlugin(app: TypedApp, opts: { sql: Sql }): Promise<void>
     editor.reject(intent, version, staff, reason || 'без комментария'),
   );
   transition('retire', ['approver'], (intent, version) => editor.retire(intent, version));
+
+  const content = createContentEditor(sql);
+  const byId = Type.Object({ id: TextId });
+  const readers = requireRole('editor', 'approver', 'supervisor');
+
+  app.get('/api/kb/flows', { preHandler: readers }, async () => ({ flows: await content.flows() }));
+
+  app.get('/api/kb/flows/:id', { preHandler: readers, schema: { params: byId } }, async (request) => {
+    const flow = await content.flow(request.params.id);
+    if (flow === null)
+      throw new OtklikError('NOT_FOUND', `Сценария «${request.params.id}» нет в базе знаний`);
+    return { flow };
+  });
+
+  // The body is the flow document itself, as in the KB YAML's `flows:` section (its schema: kb/flow-schema.ts).
+  app.post(
+    '/api/kb/flows/:id',
+    {
+      preHandler: requireRole('editor'),
+      schema: { params: byId, body: Type.Object({}, { additionalProperties: true, maxProperties: 50 }) },
+    },
+    async (request) => {
+      const { id } = request.params;
+      await content.saveFlow(id, request.body);
+      await audit(sql, request.staff!.login, 'flow.save', id);
+      return { flow: await content.flow(id) };
+    },
+  );
+
+  app.post(
+    '/api/kb/prompts/:id',
+    {
+      preHandler: requireRole('editor'),
+      schema: {
+        params: byId,
+        body: Type.Object({
+          text: Type.String(),
+          chat: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+        }),
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      await content.savePrompt(id, request.body);
+      await audit(sql, request.staff!.login, 'prompt.save', id);
+      return { id };
+    },
+  );
+
+  app.post(
+    '/api/kb/prompts/:id/delete',
+    { preHandler: requireRole('editor'), schema: { params: byId } },
+    async (request) => {
+      const { id } = request.params;
+      await content.deletePrompt(id);
+      await audit(sql, request.staff!.login, 'prompt.delete', id);
+      return { id };
+    },
+  );
+
+  app.post(
+    '/api/kb/menus/:id',
+    {
+      preHandler: requireRole('editor'),
+      schema: {
+        params: byId,
+        body: Type.Object({ prompt: Type.String(), items: Type.Array(Type.Unknown(), { maxItems: 12 }) }),
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      await content.saveMenu(id, request.body);
+      await audit(sql, request.staff!.login, 'menu.save', id);
+      return { id };
+    },
+  );
 }

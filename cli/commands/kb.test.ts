@@ -111,6 +111,21 @@ describe('otklik kb commands', () => {
     );
     assert.match(res.stderr, /\[VALIDATION_FAILED\]/);
     assert.equal(otklik('export').stdout, before);
+    // A flow whose step leads to a step the flow lacks: named by flow and step, nothing stored.
+    const flow = join(dataDir, 'broken-flow.yaml');
+    writeFileSync(
+      flow,
+      text.replace('{ answered: goodbye, unavailable', '{ answered: good_bye, unavailable'),
+    );
+    const flowRes = otklik('import', flow);
+    assert.equal(flowRes.code, 1);
+    assert.ok(
+      flowRes.stderr.includes(
+        `${flow}:${lineOf(text, '{ answered: goodbye')} flows[0].steps[4].on.answered: flow "default", step "answer": leads to unknown step "good_bye"`,
+      ),
+      flowRes.stderr,
+    );
+    assert.equal(otklik('export').stdout, before);
     const missing = otklik('import', join(dataDir, 'absent.yaml'));
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /cannot read .*absent\.yaml/);

@@ -1,6 +1,7 @@
 /**
- * The built-in copy of the default call flow (kb/seed/flows.yaml, `default`). The bot falls back to it when
- * the flow stored in the knowledge base is missing or fails validation; a test keeps the two equal.
+ * The built-in copy of the default call flow (kb/seed/flows.yaml, `default`). The bot runs it when the
+ * knowledge base cannot give its `default` flow (unreadable, missing, or stored broken by an older version);
+ * a test keeps the two equal. Another flow the KB cannot give is never replaced by this one.
  */
 export const builtInDefaultFlow: unknown = {
   id: 'default',

@@ -5,12 +5,12 @@
  * answers it with the technical fallback (operator queue), never a dropped call.
  */
 import type { Logger } from '../../core/log.js';
+import type { Flow, Step, StepOf, StepType } from '../../kb/flow-schema.js';
 import type { KnowledgeBase } from '../../kb/types.js';
 import type { CallLeg } from '../../media/call-leg.js';
 import type { Classification } from '../../nlu/types.js';
 import type { Sql } from '../../store/sql.js';
 import type { Dialog, Heard } from '../engine/dialog.js';
-import type { Flow, Step, StepOf, StepType } from './schema.js';
 
 export interface StepEnv {
   flow: Flow;

@@ -1,21 +1,22 @@
 /**
- * Call flows as data: a flow is a list of steps; each step does one thing (say a prompt, play the menu,
+ * The schema of call flows, the knowledge base's documents that the voice bot runs (voicebot/flow). A flow is
+ * a list of steps; each step does one thing (say a prompt, play the menu,
  * listen, answer, confirm, enqueue, forward, register an inquiry, survey, hang up) and names the step that
  * follows for each outcome it can have (`next`, or `on: { outcome: stepId }`). `branch` steps choose by
  * the recognized intent, the intent's handling, whether confirmation is needed, whether operators or the
  * agency are open, or whether an answer was given. `relay_answer` reads an agency's answer to a registered
  * inquiry back to the caller on the line's callback. Flows live in the KB (section `flows:`) so that they can
- * be edited without code; `parseFlow` validates one fully (every referenced step exists).
+ * be edited without code. Every object is strict, as everywhere in the KB: a misspelt field is an error, not
+ * a setting silently ignored. flow-check.ts checks what the shape cannot (steps and prompts that exist).
  */
 import { z } from 'zod';
-import { OtklikError } from '../../core/errors.js';
 
 const stepId = z.string().regex(/^[a-z0-9_.-]+$/, 'step ids are lower-case ASCII: [a-z0-9_.-]');
 const outcomes = (keys: readonly [string, ...string[]]) => z.partialRecord(z.enum(keys), stepId);
 
 const base = { id: stepId };
 
-const sayStep = z.object({
+const sayStep = z.strictObject({
   ...base,
   type: z.literal('say'),
   /** A prompt id of the KB. */
@@ -25,7 +26,7 @@ const sayStep = z.object({
   next: stepId,
 });
 
-const menuStep = z.object({
+const menuStep = z.strictObject({
   ...base,
   type: z.literal('menu'),
   menu: z.string().default('main'),
@@ -36,7 +37,7 @@ const menuStep = z.object({
   on: outcomes(['topic', 'intent', 'queue', 'forward', 'message', 'no_input', 'no_match']),
 });
 
-const listenStep = z.object({
+const listenStep = z.strictObject({
   ...base,
   type: z.literal('listen'),
   prompt: z.string().optional(),
@@ -49,7 +50,7 @@ const listenStep = z.object({
   on: outcomes(['intent', 'no_input', 'no_match']),
 });
 
-const branchStep = z.object({
+const branchStep = z.strictObject({
   ...base,
   type: z.literal('branch'),
   by: z.enum(['intent', 'handling', 'confirmation', 'operators_open', 'agency_open', 'answered']),
@@ -59,20 +60,20 @@ const branchStep = z.object({
   default: stepId,
 });
 
-const answerStep = z.object({
+const answerStep = z.strictObject({
   ...base,
   type: z.literal('answer'),
   on: outcomes(['answered', 'unavailable']),
 });
 
-const confirmStep = z.object({
+const confirmStep = z.strictObject({
   ...base,
   type: z.literal('confirm'),
   prompt: z.string().default('confirm'),
   on: outcomes(['yes', 'no', 'no_input']),
 });
 
-const enqueueStep = z.object({
+const enqueueStep = z.strictObject({
   ...base,
   type: z.literal('enqueue'),
   reason: z.string().default('caller_request'),
@@ -81,13 +82,13 @@ const enqueueStep = z.object({
   on: outcomes(['closed', 'failed', 'unserved']),
 });
 
-const forwardStep = z.object({
+const forwardStep = z.strictObject({
   ...base,
   type: z.literal('forward'),
   on: outcomes(['closed', 'failed', 'no_agency']),
 });
 
-const inquiryStep = z.object({
+const inquiryStep = z.strictObject({
   ...base,
   type: z.literal('inquiry'),
   /** Ask «register an inquiry?» first (false when the caller asked for a callback). */
@@ -95,14 +96,14 @@ const inquiryStep = z.object({
   on: outcomes(['registered', 'declined']),
 });
 
-const surveyStep = z.object({ ...base, type: z.literal('survey'), next: stepId });
+const surveyStep = z.strictObject({ ...base, type: z.literal('survey'), next: stepId });
 
 /**
  * Danger to life: the 112/103 message, a transfer to the emergency service where one is configured
  * (EMERGENCY_TRANSFER_URI), else `next` (the operator queue in the shipped flow). The conversation is never
  * ended here. A suspected emergency is asked about first with `confirmPrompt`; «нет» says `declinedPrompt`.
  */
-const emergencyStep = z.object({
+const emergencyStep = z.strictObject({
   ...base,
   type: z.literal('emergency'),
   prompt: z.string().default('emergency'),
@@ -112,14 +113,14 @@ const emergencyStep = z.object({
   next: stepId,
 });
 
-const hangupStep = z.object({ ...base, type: z.literal('hangup'), prompt: z.string().optional() });
+const hangupStep = z.strictObject({ ...base, type: z.literal('hangup'), prompt: z.string().optional() });
 
 /**
  * Relays the agency's answer to an inquiry on a callback the line placed (the inquiry id comes with the
  * call's metadata). `relayed`: the answer was said and the inquiry closed; `missing`: no answer to give
  * (unknown inquiry, not answered yet), the caller is told an operator will call.
  */
-const relayAnswerStep = z.object({
+const relayAnswerStep = z.strictObject({
   ...base,
   type: z.literal('relay_answer'),
   /** Introduces the answer: «Здравствуйте! Это линия сто двадцать два… ответ уполномоченного лица:». */
@@ -145,7 +146,7 @@ export const stepSchema = z.discriminatedUnion('type', [
   relayAnswerStep,
 ]);
 
-export const flowSchema = z.object({
+export const flowSchema = z.strictObject({
   id: stepId,
   title: z.string().default(''),
   /** The first step; the first in the list when omitted. */
@@ -172,42 +173,5 @@ export type Step = z.infer<typeof stepSchema>;
 export type StepType = Step['type'];
 export type StepOf<T extends StepType> = Extract<Step, { type: T }>;
 export type Flow = z.infer<typeof flowSchema> & { start: string };
-
-/** Every step id a step may lead to. */
-function targets(step: Step): string[] {
-  const out: string[] = [];
-  if ('next' in step) out.push(step.next);
-  if ('on' in step) out.push(...(Object.values(step.on).filter(Boolean) as string[]));
-  if (step.type === 'listen') out.push(...Object.values(step.digits));
-  if (step.type === 'branch') out.push(...Object.values(step.cases), step.default);
-  return out;
-}
-
-/** Validates a flow document; throws VALIDATION_FAILED naming the step and field. */
-export function parseFlow(doc: unknown): Flow {
-  const parsed = flowSchema.safeParse(doc);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(flow)'}: ${i.message}`);
-    throw new OtklikError('VALIDATION_FAILED', `invalid call flow:\n${lines.join('\n')}`);
-  }
-  const flow = parsed.data;
-  const ids = new Set<string>();
-  const problems: string[] = [];
-  for (const step of flow.steps) {
-    if (ids.has(step.id)) problems.push(`  steps.${step.id}: duplicate step id`);
-    ids.add(step.id);
-  }
-  for (const step of flow.steps) {
-    for (const t of targets(step))
-      if (!ids.has(t)) problems.push(`  steps.${step.id}: leads to unknown step "${t}"`);
-  }
-  const start = flow.start ?? flow.steps[0]!.id;
-  if (!ids.has(start)) problems.push(`  start: unknown step "${start}"`);
-  for (const field of ['emergency', 'operator', 'goodbye', 'escalation'] as const) {
-    const to = flow[field];
-    if (to && !ids.has(to)) problems.push(`  ${field}: unknown step "${to}"`);
-  }
-  if (problems.length > 0)
-    throw new OtklikError('VALIDATION_FAILED', `invalid call flow "${flow.id}":\n${problems.join('\n')}`);
-  return { ...flow, start };
-}
+/** A flow as written, before defaults are filled. */
+export type FlowInput = z.input<typeof flowSchema>;

@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { silentLogger } from '../../core/log.js';
+import { ensureSeeded } from '../../kb/seed.js';
+import { exportKb } from '../../kb/transfer.js';
+import { openTestDb, type TestDb } from '../../test/support/db.js';
+import { build } from '../server.js';
+import type { TypedApp } from '../typed.js';
+import { addUser } from '../users.js';
+import { kbPlugin } from './kb.js';
+
+/**
+ * The knowledge editor's edits of flows and prompts through the HTTP API, on the shipped KB: an edit that
+ * would break a flow is refused with every problem named (flow, step, field) and changes nothing.
+ */
+const password = 'пароль-для-редактора';
+
+describe('editing call flows and prompts through the admin API', () => {
+  let db: TestDb;
+  let app: TypedApp;
+  let base: string;
+  const tokens = new Map<string, string>();
+
+  const request = async (method: string, path: string, login: string, body?: unknown) => {
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${tokens.get(login)}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+
+  before(async () => {
+    db = await openTestDb('postgres');
+    await ensureSeeded(db.sql);
+    await addUser(db.sql, { login: 'petrova', role: 'editor', name: 'Петрова Е. Н.', password });
+    await addUser(db.sql, { login: 'kuznetsov', role: 'operator', name: 'Кузнецов Д. А.', password });
+    app = await build({
+      sql: db.sql,
+      log: silentLogger,
+      plugins: [{ plugin: kbPlugin, opts: { sql: db.sql } }],
+    });
+    base = await app.listen({ host: '127.0.0.1', port: 0 });
+    for (const login of ['petrova', 'kuznetsov']) {
+      const res = await fetch(`${base}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ login, password }),
+      });
+      tokens.set(login, String(((await res.json()) as { token: string }).token));
+    }
+  });
+  after(async () => {
+    await app?.close();
+    await db?.drop();
+  });
+
+  const audited = async (action: string) =>
+    (
+      await db.sql.query<{ login: string; object: string }>(
+        'SELECT login, object FROM audit_log WHERE action = $1 ORDER BY id',
+        [action],
+      )
+    ).map((r) => `${r.login} ${r.object}`);
+
+  it('refuses a flow edit whose step leads to a missing step or an unknown prompt, storing nothing', async () => {
+    const before = await exportKb(db.sql);
+    const { body: got } = await request('GET', '/api/kb/flows/default', 'petrova');
+    const flow = structuredClone(got.flow) as { steps: Array<Record<string, unknown>> };
+    const ask = flow.steps.findIndex((s) => s.id === 'ask');
+    flow.steps[ask]!.prompt = 'ask_questoin';
+    (flow.steps[ask]!.on as Record<string, string>).no_input = 'finsh';
+
+    const res = await request('POST', '/api/kb/flows/default', 'petrova', flow);
+    assert.equal(res.status, 400);
+    assert.equal(res.body.code, 'VALIDATION_FAILED');
+    assert.equal(res.body.message, 'Неверные данные запроса');
+    assert.deepEqual((res.body.details as { issues: unknown[] }).issues, [
+      {
+        field: `flows["default"].steps[${ask}].on.no_input`,
+        message: 'flow "default", step "ask": leads to unknown step "finsh"',
+      },
+      {
+        field: `flows["default"].steps[${ask}].prompt`,
+        message: 'flow "default", step "ask": unknown prompt "ask_questoin"',
+      },
+    ]);
+    assert.match(String(res.body.detail), /^flow "default" is not saved \(2 problems\):/);
+    assert.equal(await exportKb(db.sql), before);
+    assert.deepEqual(await audited('flow.save'), []);
+  });
+
+  it('stores a valid flow, audited, and refuses the operator role', async () => {
+    const flow = {
+      title: 'Короткий сценарий',
+      steps: [
+        { id: 'hello', type: 'say', prompt: 'greeting', next: 'bye' },
+        { id: 'bye', type: 'hangup', prompt: 'goodbye' },
+      ],
+    };
+    const res = await request('POST', '/api/kb/flows/short', 'petrova', flow);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.deepEqual(res.body.flow, { id: 'short', ...flow });
+    assert.deepEqual(await audited('flow.save'), ['petrova short']);
+    const list = await request('GET', '/api/kb/flows', 'petrova');
+    assert.ok((list.body.flows as Array<{ id: string }>).some((f) => f.id === 'short'));
+    const operator = await request('POST', '/api/kb/flows/short', 'kuznetsov', flow);
+    assert.equal(operator.status, 403);
+    assert.equal((await request('GET', '/api/kb/flows/absent', 'petrova')).status, 404);
+  });
+
+  it('refuses to delete a prompt that a flow uses', async () => {
+    const res = await request('POST', '/api/kb/prompts/goodbye/delete', 'petrova');
+    assert.equal(res.status, 400);
+    assert.equal(res.body.code, 'VALIDATION_FAILED');
+    const fields = (res.body.details as { issues: Array<{ field: string; message: string }> }).issues;
+    assert.ok(
+      fields.some((i) => i.message === 'flow "short", step "bye": unknown prompt "goodbye"'),
+      JSON.stringify(fields),
+    );
+    assert.match(String(res.body.detail), /^prompt "goodbye" is not deleted: it is still used/);
+    assert.deepEqual(await audited('prompt.delete'), []);
+    const saved = await request('POST', '/api/kb/prompts/goodbye', 'petrova', { text: 'До свидания!' });
+    assert.equal(saved.status, 200);
+  });
+});
