@@ -16,7 +16,6 @@ import type { IntentClassifier } from '../nlu/types.js';
 import type { SpeechServices } from '../speech/types.js';
 import type { Sql } from '../store/sql.js';
 import { createVoiceProcessors } from './engine/audio/index.js';
-import type { TtsCache } from './engine/audio/tts-cache.js';
 import { CallEnded, Dialog } from './engine/dialog.js';
 import { type Frame, makeFrame } from './engine/frames.js';
 import { NluProcessor } from './engine/nlu-processor.js';
@@ -59,7 +58,6 @@ export interface SessionDeps {
   /** Real-time reprompt timer (web chat has none; voice measures silence in audio). */
   realTimeNoInput?: boolean;
   voice?: {
-    ttsCache?: TtsCache;
     voice?: string;
     hangoverMs?: number;
     onFirstAudio?: (utteranceId: string) => void;
@@ -230,7 +228,6 @@ export class CallSession {
       speech: this.deps.speech,
       sampleRate: 8000,
       noInputMs: this.flow.noInputMs,
-      ...(v.ttsCache ? { ttsCache: v.ttsCache } : {}),
       ...(v.voice ? { voice: v.voice } : {}),
       ...(v.hangoverMs ? { hangoverMs: v.hangoverMs } : {}),
       ...(v.onFirstAudio ? { onFirstAudio: v.onFirstAudio } : {}),
