@@ -165,7 +165,8 @@ export class CallSession {
           ),
         ),
     });
-    this.pipeline = new Pipeline(this.processors(voice, log), {
+    const asrHints = voice ? await this.asrHints(log) : [];
+    this.pipeline = new Pipeline(this.processors(voice, log, asrHints), {
       now: this.clock,
       log,
       onOutput: (f) => this.onOutput(f, log),
@@ -217,7 +218,20 @@ export class CallSession {
     return 'default';
   }
 
-  private processors(voice: boolean, log: Logger): FrameProcessor[] {
+  /**
+   * The knowledge base's vocabulary (place, clinic and topic names) as hints for the recognizer: words to
+   * favour, never a closed list. A vocabulary that cannot be read costs only the hints, not the call.
+   */
+  private async asrHints(log: Logger): Promise<string[]> {
+    try {
+      return await this.deps.kb.vocabulary();
+    } catch (err) {
+      log.warn({ err }, 'cannot read the KB vocabulary; speech is recognized without hints');
+      return [];
+    }
+  }
+
+  private processors(voice: boolean, log: Logger, asrHints: string[]): FrameProcessor[] {
     const nlu = new NluProcessor(this.deps.nlu, this.now);
     const policy = new PolicyProcessor(this.dialog);
     if (!voice) return [nlu, policy, new TextOutputProcessor(this.leg)];
@@ -228,6 +242,7 @@ export class CallSession {
       speech: this.deps.speech,
       sampleRate: 8000,
       noInputMs: this.flow.noInputMs,
+      ...(asrHints.length > 0 ? { asrHints } : {}),
       ...(v.voice ? { voice: v.voice } : {}),
       ...(v.hangoverMs ? { hangoverMs: v.hangoverMs } : {}),
       ...(v.onFirstAudio ? { onFirstAudio: v.onFirstAudio } : {}),

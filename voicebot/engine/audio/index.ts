@@ -37,6 +37,7 @@ export interface VoiceProcessorsOptions {
    * flow's noInputMs. Omit it when the session runs its own no-input timer instead.
    */
   noInputMs?: number;
+  /** Words the recognizer should favour (the KB vocabulary), never a closed list. */
   asrHints?: string[];
   onFirstAudio?: (utteranceId: string) => void;
 }
