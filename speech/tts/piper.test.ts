@@ -12,7 +12,7 @@ import { PiperTtsEngine } from './piper.js';
 import { synthesizeAll } from './streaming.js';
 import { FAKE_SAMPLES_PER_ID, fakePiperVoiceModel } from './testing/fake-piper-voice.js';
 
-const configDir = resolve(dirname(fileURLToPath(import.meta.url)), '../../../models/piper-ru');
+const configDir = resolve(dirname(fileURLToPath(import.meta.url)), '../../models/piper-ru');
 const configs = existsSync(configDir) ? readdirSync(configDir).filter((f) => f.endsWith('.onnx.json')) : [];
 
 const SENTENCES = [

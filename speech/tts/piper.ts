@@ -21,7 +21,7 @@ export interface PiperOptions {
   log?: Logger;
 }
 
-const REPO_CONFIG_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../models/piper-ru');
+const REPO_CONFIG_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../models/piper-ru');
 
 export function piperConfigPathFor(modelPath: string): string {
   const beside = `${modelPath}.json`;
