@@ -5,7 +5,8 @@
  * installed here, so the final transcript is injected over the socket (protocol extension
  * `{"type":"transcript"}`) instead of being recognized; everything after recognition is real.
  *
- * 1. One call, cached vs uncached TTS (a shared warm TtsCache vs none): p50/p95/p99 side by side.
+ * 1. One call, cached vs uncached TTS (the engine `otklik serve` builds, its TTS cache warm, vs bare
+ *    espeak-ng): p50/p95/p99 side by side.
  * 2. Barge-in: a key or the caller's speech while the bot answers, until killAudio reaches the client.
  * 3. A bounded ramp of concurrent calls: each streams the caller's audio in real time (50 frames/s, all
  *    through Silero VAD) and asks a question whenever the bot waits; the bot's play-out is paced 50×
@@ -15,7 +16,7 @@
  * Bounded to about a minute.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -25,14 +26,14 @@ import { percentile } from '../core/stats.js';
 import { rms } from '../media/audio/pcm.js';
 import { createAsrEngine } from '../speech/asr/index.js';
 import { EspeakTtsEngine } from '../speech/tts/espeak.js';
+import { createTtsEngine } from '../speech/tts/index.js';
 import { synthesizeAll } from '../speech/tts/streaming.js';
-import type { SpeechServices } from '../speech/types.js';
+import type { SpeechServices, TtsEngine } from '../speech/types.js';
 import { createVadEngine } from '../speech/vad/index.js';
 import { openTestDb } from '../test/support/db.js';
 import { FsClient } from '../voicebot/channels/media/fs-client.js';
 import type { MediaLeg } from '../voicebot/channels/media/media-leg.js';
 import { startMediaSocket } from '../voicebot/channels/media/server.js';
-import { TtsCache } from '../voicebot/engine/audio/tts-cache.js';
 import { DEFAULT_MIN_SPEECH_MS } from '../voicebot/engine/audio/vad-processor.js';
 import { openEngineDeps } from '../voicebot/engine-deps.js';
 import { CallSession } from '../voicebot/session.js';
@@ -77,23 +78,25 @@ const speech: SpeechServices = {
   tts: new EspeakTtsEngine(),
   close: async () => asr.close(),
 };
-const sharedCache = new TtsCache();
-let cacheForNextCall: TtsCache | undefined = sharedCache;
+/** As in `otklik serve`: espeak-ng behind the TTS cache (memory tier first, disk in a fresh folder). */
+const servedTts = createTtsEngine(config.speech, silentLogger, {
+  dataDir: mkdtempSync(join(tmpdir(), 'otklik-bench-voice-')),
+});
+let ttsForNextCall: TtsEngine = servedTts;
 const sessions = new Map<string, CallSession>();
 
 function startSession(leg: MediaLeg, speed: number): void {
   const started = performance.now();
-  const cache = cacheForNextCall;
+  const tts = ttsForNextCall;
   const session = new CallSession(leg, {
     kb: engine.kb,
     nlu: engine.nlu,
     sql: db.sql,
     queueWaitNormMs: 60_000,
     log: silentLogger,
-    speech,
+    speech: { ...speech, tts },
     mode: 'voice',
     now: () => new Date(AT.getTime() + (performance.now() - started) * speed),
-    voice: cache ? { ttsCache: cache } : {},
   });
   sessions.set(leg.meta.callId, session);
   void session.run().catch(() => undefined);
@@ -163,8 +166,8 @@ async function turn(call: Call, question: string): Promise<number | null> {
   return performance.now() - sentAt;
 }
 
-async function singleCall(cache: TtsCache | undefined, turns: number, budgetMs: number): Promise<number[]> {
-  cacheForNextCall = cache;
+async function singleCall(tts: TtsEngine, turns: number, budgetMs: number): Promise<number[]> {
+  ttsForNextCall = tts;
   const latencies: number[] = [];
   const until = performance.now() + budgetMs;
   let call = await openCall({ streamAudio: false });
@@ -182,9 +185,9 @@ async function singleCall(cache: TtsCache | undefined, turns: number, budgetMs: 
 }
 
 // ---- 1. one call: cached vs uncached TTS ----
-await singleCall(sharedCache, questions.length, SECTION_MS); // warms the shared cache with prompts and answers
-const cached = stats(await singleCall(sharedCache, SINGLE_TURNS, SECTION_MS));
-const uncached = stats(await singleCall(undefined, SINGLE_TURNS, SECTION_MS));
+await singleCall(servedTts, questions.length, SECTION_MS); // warms the cache with prompts and answers
+const cached = stats(await singleCall(servedTts, SINGLE_TURNS, SECTION_MS));
+const uncached = stats(await singleCall(speech.tts, SINGLE_TURNS, SECTION_MS));
 
 // ---- 2. barge-in: a key / caller speech while the bot answers → killAudio at the client ----
 const callerSpeech = (
@@ -200,7 +203,7 @@ const callerSpeechOnsetMs = (() => {
 
 /** A key pressed while the bot answers a question (play-out 50×). */
 async function keyBargeIns(count: number, budgetMs: number): Promise<number[]> {
-  cacheForNextCall = sharedCache;
+  ttsForNextCall = servedTts;
   const latencies: number[] = [];
   const until = performance.now() + budgetMs;
   let call = await openCall({ streamAudio: false });
@@ -222,7 +225,7 @@ async function keyBargeIns(count: number, budgetMs: number): Promise<number[]> {
 
 /** The caller speaks over the greeting, in real time: from the first speech frame sent to killAudio. */
 async function speechBargeIns(count: number, budgetMs: number): Promise<number[]> {
-  cacheForNextCall = sharedCache;
+  ttsForNextCall = servedTts;
   const latencies: number[] = [];
   const until = performance.now() + budgetMs;
   while (latencies.length < count && performance.now() < until) {
@@ -248,7 +251,7 @@ const dtmfBargeIn = stats(await keyBargeIns(10, SECTION_MS / 2));
 const speechBargeIn = stats(await speechBargeIns(8, SECTION_MS));
 
 // ---- 3. concurrent calls, bounded ramp ----
-cacheForNextCall = sharedCache;
+ttsForNextCall = servedTts;
 const live: Call[] = [];
 const ramp: Array<{ calls: number } & ReturnType<typeof stats> & { cpu: number }> = [];
 let held = 0;
@@ -341,6 +344,7 @@ await sleep(300);
 await socket.close();
 await realTimeSocket.close();
 await speech.close();
+await servedTts.close();
 await engine.close();
 await db.drop();
 process.exit(0);

@@ -19,8 +19,8 @@ import type { PlaceCall } from '../inquiries/relay.js';
 import { openKnowledgeBase } from '../kb/knowledge-base.js';
 import { ensureSeeded } from '../kb/seed.js';
 import { createNluService, type NluService } from '../nlu/service.js';
-import { createSpeechServices } from '../speech/services.js';
-import type { EngineState, SpeechServices } from '../speech/types.js';
+import { type AssembledSpeechServices, createSpeechServices } from '../speech/services.js';
+import type { EngineState } from '../speech/types.js';
 import { openStore } from '../store/open.js';
 import type { Sql } from '../store/sql.js';
 import { startTelephony, type TelephonyApp } from '../telephony/app.js';
@@ -38,6 +38,8 @@ export interface RunningServices {
   http: TypedApp;
   httpUrl: string;
   media: MediaSocket;
+  /** The speech engines every voice call uses, with the TTS cache; null when they did not start. */
+  speech: AssembledSpeechServices | null;
   stop(): Promise<void>;
 }
 
@@ -96,7 +98,7 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
     }, NLU_RECHECK_MS);
     stops.push(async () => clearInterval(retrain));
 
-    let speech: SpeechServices | undefined;
+    let speech: AssembledSpeechServices | undefined;
     try {
       speech = await createSpeechServices(config, log);
       stops.push(() => speech!.close());
@@ -266,7 +268,7 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
       },
       'Otklik is up',
     );
-    return { http, httpUrl, media, stop: stopAll };
+    return { http, httpUrl, media, speech: speech ?? null, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

@@ -67,12 +67,15 @@ export const configSchema = z.object({
       piperVoicePath: z.string().optional(),
       voskModelPath: z.string().default('./models/vosk-model-small-ru-0.22'),
       cacheDir: z.string().optional(),
+      /** Memory tier of the TTS cache, MiB of synthesized audio (~65 s each at 8 kHz); 0 turns it off. */
+      memoryCacheMb: wholeNumber('a size in MiB').pipe(z.number().min(0)).default(32),
       requestTimeoutMs: ms.default(10000),
     })
     .default({
       listen: '127.0.0.1:50122',
       tts: 'espeak',
       voskModelPath: './models/vosk-model-small-ru-0.22',
+      memoryCacheMb: 32,
       requestTimeoutMs: 10000,
     }),
   mail: z
@@ -164,6 +167,7 @@ export const envMap: Record<string, string> = {
   PIPER_VOICE_PATH: 'speech.piperVoicePath',
   VOSK_MODEL_PATH: 'speech.voskModelPath',
   SPEECH_CACHE_DIR: 'speech.cacheDir',
+  SPEECH_MEMORY_CACHE_MB: 'speech.memoryCacheMb',
   SPEECH_TIMEOUT_MS: 'speech.requestTimeoutMs',
   NLU_MODEL_DIR: 'nlu.modelDir',
   SMTP_URL: 'mail.smtpUrl',

@@ -78,8 +78,18 @@ export interface AsrStream {
 
 export interface AsrOptions {
   sampleRate: number;
-  /** Phrases/words to favour, where the engine supports it. */
+  /**
+   * Words and phrases likely in this call (the knowledge base's place, clinic and topic names): an engine
+   * that can bias its recognition favours them. Recognition stays open: a caller who says anything else is
+   * still recognized. Engines without biasing ignore them.
+   */
   hints?: string[];
+  /**
+   * A closed set of phrases, for a step whose answers are closed choices (yes/no, a short menu): an engine
+   * with grammars recognizes only these, and anything else comes out as no text. Engines without grammars
+   * recognize openly.
+   */
+  grammar?: string[];
 }
 
 export interface AsrEngine {

@@ -18,7 +18,7 @@ import { rms } from '../media/audio/pcm.js';
 import { createAsrEngine } from '../speech/asr/index.js';
 import { EspeakTtsEngine } from '../speech/tts/espeak.js';
 import { synthesizeAll } from '../speech/tts/streaming.js';
-import type { SpeechServices } from '../speech/types.js';
+import type { AsrEngine, AsrOptions, SpeechServices } from '../speech/types.js';
 import { createVadEngine } from '../speech/vad/index.js';
 import { FsClient } from '../voicebot/channels/media/fs-client.js';
 import { type MediaLeg, malformedTotal } from '../voicebot/channels/media/media-leg.js';
@@ -75,6 +75,8 @@ interface VoiceLine {
     speed?: number;
     beforeMetadata?: Array<string | Buffer>;
     transferReply?: 'answered' | 'none';
+    /** Other speech engines than the line's for this call. */
+    speech?: SpeechServices;
   }): Promise<{
     callId: string;
     client: FsClient;
@@ -116,6 +118,7 @@ async function openVoiceLine(backend: Backend): Promise<VoiceLine> {
       speed?: number;
       beforeMetadata?: Array<string | Buffer>;
       transferReply?: 'answered' | 'none';
+      speech?: SpeechServices;
     } = {},
   ) {
     const speed = opts.speed ?? FAST;
@@ -140,7 +143,7 @@ async function openVoiceLine(backend: Backend): Promise<VoiceLine> {
       sql: db.sql,
       queueWaitNormMs: 60_000,
       log: silentLogger,
-      speech,
+      speech: opts.speech ?? speech,
       mode: 'voice',
       clock: () => (Date.now() - t0) * speed,
       now: () => new Date(startedAt + (Date.now() - t0) * speed),
@@ -369,6 +372,44 @@ describe('calls through the voice channel (media socket, PGlite)', { skip: noTts
       }),
       (err: Error & { code?: string }) => err.code === 'MODEL_MISSING' && /ASR model/.test(err.message),
     );
+  });
+
+  test('the recognizer is given the KB vocabulary as hints, open: the caller is heard', async () => {
+    // A recognizer stand-in: it records what each turn's stream was opened with and hears the question.
+    const opened: AsrOptions[] = [];
+    const recognizer: AsrEngine = {
+      name: 'stand-in',
+      state: () => ({ status: 'ready' }),
+      async createStream(opts) {
+        opened.push(opts);
+        return {
+          push: async () => null,
+          finish: async () => ({
+            text: 'хочу записаться к терапевту',
+            final: true,
+            confidence: 0.9,
+            words: [],
+          }),
+          close: () => {},
+        };
+      },
+    };
+    const call = await startCall({ speech: { ...speech, asr: recognizer } });
+    await call.botFinished();
+    await call.client.sendAudio(await speak('Хочу записаться к терапевту.'));
+    await call.client.sendSilence(1200);
+    for (let i = 0; i < 500 && call.session.dialog.intents.length === 0; i++) await sleep(10);
+    assert.equal(call.session.dialog.intents[0]?.intent, 'health.appointment', 'the caller was understood');
+    await call.client.hangup();
+    await call.result;
+
+    const vocabulary = await engine.kb.vocabulary();
+    assert.ok(vocabulary.includes('заречный район'), 'the sample KB has place names');
+    assert.ok(opened.length > 0, 'the caller’s turn opened a recognition stream');
+    for (const o of opened) {
+      assert.deepEqual(o.hints, vocabulary);
+      assert.equal(o.grammar, undefined, 'the vocabulary is not a closed grammar');
+    }
   });
 
   test('a spoken question is recognized and answered', {

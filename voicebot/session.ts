@@ -16,7 +16,6 @@ import type { IntentClassifier } from '../nlu/types.js';
 import type { SpeechServices } from '../speech/types.js';
 import type { Sql } from '../store/sql.js';
 import { createVoiceProcessors } from './engine/audio/index.js';
-import type { TtsCache } from './engine/audio/tts-cache.js';
 import { CallEnded, Dialog } from './engine/dialog.js';
 import { type Frame, makeFrame } from './engine/frames.js';
 import { NluProcessor } from './engine/nlu-processor.js';
@@ -68,7 +67,6 @@ export interface SessionDeps {
   /** Real-time reprompt timer (web chat has none; voice measures silence in audio). */
   realTimeNoInput?: boolean;
   voice?: {
-    ttsCache?: TtsCache;
     voice?: string;
     hangoverMs?: number;
     onFirstAudio?: (utteranceId: string) => void;
@@ -180,7 +178,8 @@ export class CallSession {
           ),
         ),
     });
-    this.pipeline = new Pipeline(this.processors(voice, log), {
+    const asrHints = voice ? await this.asrHints(log) : [];
+    this.pipeline = new Pipeline(this.processors(voice, log, asrHints), {
       now: this.clock,
       log,
       onOutput: (f) => this.onOutput(f, log),
@@ -222,7 +221,20 @@ export class CallSession {
     return typeof wanted === 'string' && wanted !== '' ? wanted : DEFAULT_FLOW_ID;
   }
 
-  private processors(voice: boolean, log: Logger): FrameProcessor[] {
+  /**
+   * The knowledge base's vocabulary (place, clinic and topic names) as hints for the recognizer: words to
+   * favour, never a closed list. A vocabulary that cannot be read costs only the hints, not the call.
+   */
+  private async asrHints(log: Logger): Promise<string[]> {
+    try {
+      return await this.deps.kb.vocabulary();
+    } catch (err) {
+      log.warn({ err }, 'cannot read the KB vocabulary; speech is recognized without hints');
+      return [];
+    }
+  }
+
+  private processors(voice: boolean, log: Logger, asrHints: string[]): FrameProcessor[] {
     const nlu = new NluProcessor(this.deps.nlu, this.now);
     const policy = new PolicyProcessor(this.dialog);
     if (!voice) return [nlu, policy, new TextOutputProcessor(this.leg)];
@@ -233,7 +245,7 @@ export class CallSession {
       speech: this.deps.speech,
       sampleRate: 8000,
       noInputMs: this.flow.noInputMs,
-      ...(v.ttsCache ? { ttsCache: v.ttsCache } : {}),
+      ...(asrHints.length > 0 ? { asrHints } : {}),
       ...(v.voice ? { voice: v.voice } : {}),
       ...(v.hangoverMs ? { hangoverMs: v.hangoverMs } : {}),
       ...(v.onFirstAudio ? { onFirstAudio: v.onFirstAudio } : {}),

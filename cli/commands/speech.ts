@@ -85,7 +85,18 @@ async function say(text: string, opts: { out: string; rate?: number; voice?: str
   }
 }
 
-async function transcribe(file: string, opts: { json?: boolean; hints?: string }): Promise<void> {
+/** A comma-separated option as its phrases. */
+function phrases(list: string | undefined): string[] {
+  return (list ?? '')
+    .split(',')
+    .map((h) => h.trim())
+    .filter(Boolean);
+}
+
+async function transcribe(
+  file: string,
+  opts: { json?: boolean; hints?: string; grammar?: string },
+): Promise<void> {
   const ctx = createCliContext();
   const { createSpeechServices } = await engines();
   const { readWavFile, resample } = await audioIo();
@@ -104,13 +115,12 @@ async function transcribe(file: string, opts: { json?: boolean; hints?: string }
       wav.sampleRate >= 8000 && wav.sampleRate <= 48000
         ? wav
         : { sampleRate: 16000, samples: resample(wav.samples, wav.sampleRate, 16000) };
-    const hints = opts.hints
-      ? opts.hints
-          .split(',')
-          .map((h) => h.trim())
-          .filter(Boolean)
-      : [];
-    const stream = await services.asr.createStream({ sampleRate: audio.sampleRate, hints });
+    const grammar = phrases(opts.grammar);
+    const stream = await services.asr.createStream({
+      sampleRate: audio.sampleRate,
+      hints: phrases(opts.hints),
+      ...(grammar.length ? { grammar } : {}),
+    });
     const finals: AsrResult[] = [];
     try {
       const step = Math.round(audio.sampleRate / 10);
@@ -168,6 +178,10 @@ export function register(program: Command): void {
     .description('print the text recognized in a WAV file (PCM16 mono)')
     .argument('<file>', 'WAV file')
     .option('--json', 'print {"text","confidence","words"} as JSON')
-    .option('--hints <phrases>', 'comma-separated phrases to restrict recognition to')
+    .option(
+      '--hints <phrases>',
+      'comma-separated words to favour; recognition stays open (Vosk ignores them)',
+    )
+    .option('--grammar <phrases>', 'comma-separated phrases to restrict recognition to (closed choices)')
     .action(guarded(transcribe));
 }

@@ -6,8 +6,10 @@ import { createVoskEngine, type VoskAsrEngine } from './vosk-engine.js';
 export {
   createVoskEngine,
   parseVoskResult,
+  recognizerGrammar,
   type VoskAsrEngine,
   type VoskEngineOptions,
+  voskGrammar,
 } from './vosk-engine.js';
 export { loadVoskLibrary, voskLibraryPath } from './vosk-library.js';
 export { checkVoskModelDir, VOSK_FETCH_HINT, type VoskModelDirState } from './vosk-model-dir.js';

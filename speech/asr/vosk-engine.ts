@@ -78,6 +78,42 @@ export function parseVoskResult(json: string, final: boolean): AsrResult {
   return { text, final, confidence: final ? confidence : 0, words };
 }
 
+/**
+ * The grammar a stream's recognizer is restricted to, or null for open recognition. Vosk cannot bias an
+ * open recognizer towards words: its only tool is a closed grammar, in which speech outside the phrases
+ * comes out as [unk] (no text). So `hints` (the KB vocabulary, words to favour) are not used: as a grammar
+ * they would make every other question of a caller unrecognizable. Only an explicit `grammar` (closed
+ * choices) restricts the recognizer, and only on a model with a dynamic graph (the small models).
+ */
+export function recognizerGrammar(
+  opts: Pick<AsrOptions, 'hints' | 'grammar'>,
+  model: { dynamicGraph: boolean; known: (word: string) => boolean },
+): string | null {
+  if (!opts.grammar?.length || !model.dynamicGraph) return null;
+  return voskGrammar(opts.grammar, model.known);
+}
+
+/**
+ * The JSON grammar Vosk takes for a closed set of phrases: lower-case words the model knows (ё written as
+ * е where the model only has that), phrases with an unknown word left out; null when none is left.
+ */
+export function voskGrammar(phrases: string[], known: (word: string) => boolean): string | null {
+  const out: string[] = [];
+  for (const phrase of phrases) {
+    const words = phrase
+      .toLowerCase()
+      .split(/[^\p{L}\p{N}-]+/u)
+      .filter(Boolean);
+    const mapped = words.map((w) =>
+      known(w) ? w : known(w.replace(/ё/g, 'е')) ? w.replace(/ё/g, 'е') : null,
+    );
+    if (mapped.length > 0 && mapped.every((w) => w !== null)) out.push(mapped.join(' '));
+  }
+  if (out.length === 0) return null;
+  // [unk] lets speech outside the phrases come out as unknown instead of being forced onto one of them.
+  return JSON.stringify([...new Set(out), UNKNOWN_WORD]);
+}
+
 function stateOf(dir: VoskModelDirState): EngineState {
   if (dir.status === 'missing') return { status: 'model_missing', message: dir.message };
   if (dir.status === 'broken') return { status: 'failed', message: dir.message };
@@ -135,25 +171,6 @@ export function createVoskEngine(opts: VoskEngineOptions): VoskAsrEngine {
     return model;
   }
 
-  function grammarFor(l: VoskLibrary, handle: VoskModelHandle, hints: string[]): string | null {
-    if (hints.length === 0 || dir.status !== 'ok' || !dir.dynamicGraph) return null;
-    const known = (word: string) => l.modelFindWord(handle, word) >= 0;
-    const phrases: string[] = [];
-    for (const hint of hints) {
-      const words = hint
-        .toLowerCase()
-        .split(/[^\p{L}\p{N}-]+/u)
-        .filter(Boolean);
-      const mapped = words.map((w) =>
-        known(w) ? w : known(w.replace(/ё/g, 'е')) ? w.replace(/ё/g, 'е') : null,
-      );
-      if (mapped.length > 0 && mapped.every((w) => w !== null)) phrases.push(mapped.join(' '));
-    }
-    if (phrases.length === 0) return null;
-    // [unk] lets speech outside the hints come out as unknown instead of being forced onto a hint.
-    return JSON.stringify([...new Set(phrases), UNKNOWN_WORD]);
-  }
-
   async function createStream(streamOpts: AsrOptions): Promise<AsrStream> {
     const rate = streamOpts.sampleRate;
     if (!Number.isInteger(rate) || rate < MIN_RATE || rate > MAX_RATE) {
@@ -164,7 +181,10 @@ export function createVoskEngine(opts: VoskEngineOptions): VoskAsrEngine {
     }
     const handle = await loadModel();
     const l = lib!;
-    const grammar = grammarFor(l, handle, streamOpts.hints ?? []);
+    const grammar = recognizerGrammar(streamOpts, {
+      dynamicGraph: dir.status === 'ok' && dir.dynamicGraph,
+      known: (word) => l.modelFindWord(handle, word) >= 0,
+    });
     const rec = grammar ? l.recognizerNewGrm(handle, rate, grammar) : l.recognizerNew(handle, rate);
     if (!rec) throw new OtklikError('ENGINE_FAILED', 'vosk could not create a recognizer');
     l.recognizerSetWords(rec, 1);

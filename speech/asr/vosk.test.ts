@@ -15,7 +15,9 @@ import {
   createVoskEngine,
   loadVoskLibrary,
   parseVoskResult,
+  recognizerGrammar,
   type VoskAsrEngine,
+  voskGrammar,
 } from './index.js';
 
 const modelPath = process.env.VOSK_MODEL_PATH ?? '';
@@ -61,6 +63,38 @@ describe('libvosk through koffi', () => {
     assert.deepEqual(unknown.words, []);
     const partial = parseVoskResult('{"partial":"запи"}', false);
     assert.deepEqual(partial, { text: 'запи', final: false, confidence: 0, words: [] });
+  });
+});
+
+describe('Vosk recognizer: hints stay open, only a grammar closes', () => {
+  /** A model vocabulary of a few words (the real one is the model's word list). */
+  const words = new Set(['да', 'нет', 'заречный', 'район', 'поликлиника', 'номер', 'один', 'зеленый']);
+  const model = { dynamicGraph: true, known: (w: string) => words.has(w) };
+  const vocabulary = ['Заречный район', 'городская поликлиника номер один', 'да', 'нет'];
+
+  test('the knowledge base vocabulary as hints leaves the recognizer open', () => {
+    // A grammar of these would turn every other question of a caller into [unk], i.e. no text at all.
+    assert.equal(recognizerGrammar({ hints: vocabulary }, model), null);
+    assert.equal(recognizerGrammar({ hints: ['да', 'нет'] }, model), null);
+  });
+
+  test('an explicit grammar restricts the recognizer to its phrases (and [unk])', () => {
+    assert.deepEqual(JSON.parse(recognizerGrammar({ grammar: ['Да', 'нет'], hints: vocabulary }, model)!), [
+      'да',
+      'нет',
+      '[unk]',
+    ]);
+    // Phrases with a word the model does not know are left out; ё falls back to е where the model has only that.
+    assert.deepEqual(JSON.parse(voskGrammar(vocabulary.concat('Зелёный'), model.known)!), [
+      'заречный район',
+      'да',
+      'нет',
+      'зеленый',
+      '[unk]',
+    ]);
+    assert.equal(voskGrammar(['городская больница'], model.known), null);
+    // A large model (static graph) cannot take a grammar: it recognizes openly.
+    assert.equal(recognizerGrammar({ grammar: ['да', 'нет'] }, { ...model, dynamicGraph: false }), null);
   });
 });
 
@@ -156,13 +190,25 @@ describe('Vosk recognition with an installed model', { skip: modelSkip }, () => 
     assert.ok(result.confidence > 0 && result.confidence <= 1);
   });
 
-  test('phrase hints restrict a recognizer to the given phrases', async () => {
+  test('a grammar restricts a recognizer to the given phrases', async () => {
     const audio = await espeak16k('да');
-    const stream = await engine.createStream({ sampleRate: 16000, hints: ['да', 'нет'] });
+    const stream = await engine.createStream({ sampleRate: 16000, grammar: ['да', 'нет'] });
     await stream.push(audio);
     const result = await stream.finish();
     stream.close();
     assert.ok(['да', 'нет', ''].includes(result.text), result.text);
+  });
+
+  test('hints do not close the recognizer: speech outside them is still recognized', async () => {
+    const audio = await espeak16k('запись к врачу');
+    const stream = await engine.createStream({ sampleRate: 16000, hints: ['да', 'нет', 'заречный район'] });
+    await stream.push(audio);
+    const result = await stream.finish();
+    stream.close();
+    assert.ok(
+      result.text.split(' ').some((w) => !['да', 'нет', 'заречный', 'район'].includes(w)),
+      result.text,
+    );
   });
 
   test('closing a stream frees its recognizer even while audio is being decoded', async () => {

@@ -205,7 +205,12 @@ export async function connectSpeechClient(opts: SpeechClientOptions): Promise<Sp
     state: state('asr'),
     async createStream(asrOpts) {
       const call = openRecognize();
-      await call.start({ sampleRate: asrOpts.sampleRate, enableAsr: true, hints: asrOpts.hints ?? [] });
+      await call.start({
+        sampleRate: asrOpts.sampleRate,
+        enableAsr: true,
+        hints: asrOpts.hints ?? [],
+        grammar: asrOpts.grammar ?? [],
+      });
       const stream: AsrStream = {
         async push(audio) {
           return toResult((await call.audio(toPcmBytes(audio))).result);

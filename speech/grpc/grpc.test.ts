@@ -13,7 +13,7 @@ import { silentLogger } from '../../core/log.js';
 import { concatPcm, dbfs, silence } from '../../media/audio/pcm.js';
 import { checkVoskModelDir } from '../asr/index.js';
 import { createSpeechServices } from '../services.js';
-import type { PcmAudio, SpeechServices, TtsChunk, VadEvent } from '../types.js';
+import type { AsrEngine, AsrOptions, PcmAudio, SpeechServices, TtsChunk, VadEvent } from '../types.js';
 import { connectSpeechClient, type SpeechClient } from './client.js';
 import { PROTO_PATH, speechServiceClient } from './proto.js';
 import { type SpeechServer, startSpeechServer } from './server.js';
@@ -299,5 +299,49 @@ describe('speech gRPC service on loopback', () => {
       (err) => isOtklikError(err, 'UNAVAILABLE') && err.retryable,
     );
     await remote.close();
+  });
+
+  test('StreamingRecognize carries the hints and the grammar to the server’s recognizer', async () => {
+    // A recognizer that only records what each stream was opened with (no model is needed for that).
+    const opened: AsrOptions[] = [];
+    const recording: AsrEngine = {
+      name: 'recording',
+      state: () => ({ status: 'ready' }),
+      async createStream(opts) {
+        opened.push(opts);
+        return {
+          push: async () => null,
+          finish: async () => ({ text: '', final: true, confidence: 0, words: [] }),
+          close: () => {},
+        };
+      },
+    };
+    const server2 = await startSpeechServer({
+      services: { ...services, asr: recording },
+      listen: '127.0.0.1:0',
+      log: silentLogger,
+    });
+    const remote = await connectSpeechClient({
+      url: server2.address,
+      log: silentLogger,
+      timeoutMs: 5000,
+      healthIntervalMs: 0,
+    });
+    try {
+      const open = await remote.asr.createStream({ sampleRate: 8000, hints: ['заречный район'] });
+      open.close();
+      const closed = await remote.asr.createStream({ sampleRate: 8000, grammar: ['да', 'нет'] });
+      closed.close();
+      assert.deepEqual(
+        opened.map((o) => [o.hints, o.grammar]),
+        [
+          [['заречный район'], undefined],
+          [[], ['да', 'нет']],
+        ],
+      );
+    } finally {
+      await remote.close();
+      await server2.close(100);
+    }
   });
 });

@@ -19,6 +19,7 @@ export interface RecognizeConfigMsg {
   minSpeechMs: number;
   hangoverMs: number;
   preRollMs: number;
+  grammar: string[];
 }
 
 export interface RecognizeRequestMsg {

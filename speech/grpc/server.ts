@@ -140,7 +140,11 @@ export async function startSpeechServer(opts: SpeechServerOptions): Promise<Spee
         });
       }
       if (c.enableAsr) {
-        const stream = await services.asr.createStream({ sampleRate: c.sampleRate, hints: c.hints });
+        const stream = await services.asr.createStream({
+          sampleRate: c.sampleRate,
+          hints: c.hints,
+          ...(c.grammar?.length ? { grammar: c.grammar } : {}),
+        });
         // The client may have gone while the model loaded.
         if (done) stream.close();
         else asr = stream;

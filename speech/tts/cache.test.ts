@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { TtsChunk, TtsEngine, TtsOptions } from '../types.js';
-import { CachedTtsEngine } from './cache.js';
+import { CachedTtsEngine, TtsMemoryCache } from './cache.js';
 import { EspeakTtsEngine } from './espeak.js';
 
 /** The real espeak-ng engine, counting how often it is asked to speak. */
@@ -37,6 +37,57 @@ function filesUnder(dir: string): string[] {
     .filter((d) => d.isFile())
     .map((d) => join(d.parentPath ?? (d as unknown as { path: string }).path, d.name));
 }
+
+describe('TTS cache in memory', () => {
+  const text = 'Остались ли у вас вопросы?';
+
+  it('answers a repeated text from memory without the engine or a disk', async () => {
+    const engine = new CountingEngine(new EspeakTtsEngine());
+    const memory = new TtsMemoryCache(8 * 1024 * 1024);
+    const cache = new CachedTtsEngine(engine, { memory });
+    const first = await collect(cache.synthesize(text, { sampleRate: 8000 }));
+    assert.deepEqual([memory.hits, memory.misses, engine.calls], [0, 1, 1]);
+    const second = await collect(cache.synthesize(text, { sampleRate: 8000 }));
+    assert.deepEqual([memory.hits, memory.misses, engine.calls], [1, 1, 1]);
+    assert.deepEqual(
+      second.map((c) => [c.text, c.last, c.audio.samples]),
+      first.map((c) => [c.text, c.last, c.audio.samples]),
+    );
+    assert.equal(memory.size, 1);
+    assert.equal(cache.stats.writes, 0, 'no disk tier, nothing written');
+  });
+
+  it('fills from disk after a restart, and keeps an interrupted utterance out', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'otklik-tts-cache-'));
+    await collect(new CachedTtsEngine(new EspeakTtsEngine(), { dir }).synthesize(text));
+    const engine = new CountingEngine(new EspeakTtsEngine());
+    const memory = new TtsMemoryCache(8 * 1024 * 1024);
+    const restarted = new CachedTtsEngine(engine, { dir, memory });
+    await collect(restarted.synthesize(text));
+    await collect(restarted.synthesize(text));
+    assert.equal(engine.calls, 0);
+    assert.deepEqual([memory.hits, memory.misses, memory.size], [1, 1, 1]);
+
+    for await (const _ of restarted.synthesize('Первое. Второе. Третье.')) break;
+    assert.equal(memory.size, 1, 'half an answer is not kept');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('lets the least recently used utterance go when full', async () => {
+    const engine = new EspeakTtsEngine();
+    const one = await collect(engine.synthesize('Один.', { sampleRate: 8000 }));
+    const bytes = one.reduce((n, c) => n + c.audio.samples.byteLength, 0);
+    const memory = new TtsMemoryCache(Math.round(bytes * 2.5));
+    const cache = new CachedTtsEngine(engine, { memory });
+    for (const t of ['Один.', 'Один!', 'Один?']) await collect(cache.synthesize(t, { sampleRate: 8000 }));
+    assert.equal(memory.size, 2);
+    assert.ok(memory.bytes <= memory.maxBytes);
+    const misses = memory.misses;
+    await collect(cache.synthesize('Один?', { sampleRate: 8000 }));
+    await collect(cache.synthesize('Один.', { sampleRate: 8000 }));
+    assert.equal(memory.misses, misses + 1, 'the newest is kept, the oldest went');
+  });
+});
 
 describe('TTS disk cache', () => {
   const dir = mkdtempSync(join(tmpdir(), 'otklik-tts-cache-'));

@@ -5,18 +5,24 @@ import type { Logger } from '../../core/log.js';
 import type { EngineState, TtsChunk, TtsEngine, TtsOptions, TtsVoice } from '../types.js';
 
 /**
- * A disk cache around any TTS engine: approved answers and prompts are said again and again, so each
- * (text, voice, engine, settings) is synthesized once and afterwards read from disk. Entries are written
- * atomically (temporary file, then rename) only after the engine finished the whole text, so an
- * interrupted synthesis (barge-in) never leaves half an answer in the cache. A cache that cannot be read
- * or written only costs speed: the engine is asked instead.
+ * The one cache of synthesized speech, around any TTS engine: approved answers and prompts are said again
+ * and again, so each (text, voice, engine, settings) is synthesized once. Two tiers, either optional:
+ * - memory (TtsMemoryCache, one per process, shared by the engines that speak): a repeated answer's first
+ *   frame goes out without waiting for the synthesizer or the disk;
+ * - disk (`dir`): survives restarts and is shared by processes on one host.
+ * Entries are stored only after the engine finished the whole text, so an interrupted synthesis (barge-in)
+ * never leaves half an answer in the cache. A disk cache that cannot be read or written only costs speed:
+ * the engine is asked instead.
  */
 
 const MAGIC = Buffer.from('OTKLIK-TTS1\n', 'latin1');
 const FORMAT_VERSION = 1;
 
 export interface TtsCacheOptions {
-  dir: string;
+  /** Disk tier; unset: memory only (e.g. in front of the remote speech service, which has its own disk). */
+  dir?: string;
+  /** Memory tier, shared by every cached engine of the process. */
+  memory?: TtsMemoryCache;
   /** Engine settings that change the audio (configured voice, model file...), part of the key. */
   settings?: Record<string, unknown>;
   log?: Logger;
@@ -89,9 +95,67 @@ function decodeEntry(buf: Buffer): TtsChunk[] | null {
   return offset === buf.length ? chunks : null;
 }
 
+/**
+ * Synthesized utterances kept in memory by cache key, least recently used first out once `maxBytes` of
+ * audio is held (PCM16: two bytes a sample). Counts its hits and misses for health and tests.
+ */
+export class TtsMemoryCache {
+  hits = 0;
+  misses = 0;
+  private readonly entries = new Map<string, TtsChunk[]>();
+  private held = 0;
+
+  constructor(readonly maxBytes: number) {}
+
+  get(key: string): TtsChunk[] | undefined {
+    const found = this.entries.get(key);
+    if (!found) {
+      this.misses++;
+      return undefined;
+    }
+    this.hits++;
+    // Re-inserted: a Map iterates in insertion order, so the first entry is the least recently used.
+    this.entries.delete(key);
+    this.entries.set(key, found);
+    return found;
+  }
+
+  set(key: string, chunks: TtsChunk[]): void {
+    const size = bytesOf(chunks);
+    if (size > this.maxBytes) return;
+    const old = this.entries.get(key);
+    if (old) {
+      this.held -= bytesOf(old);
+      this.entries.delete(key);
+    }
+    this.entries.set(key, chunks);
+    this.held += size;
+    for (const [oldest, value] of this.entries) {
+      if (this.held <= this.maxBytes) break;
+      this.entries.delete(oldest);
+      this.held -= bytesOf(value);
+    }
+  }
+
+  /** Utterances held. */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Bytes of audio held. */
+  get bytes(): number {
+    return this.held;
+  }
+}
+
+function bytesOf(chunks: TtsChunk[]): number {
+  return chunks.reduce((n, c) => n + c.audio.samples.byteLength, 0);
+}
+
 export class CachedTtsEngine implements TtsEngine {
   readonly inner: TtsEngine;
-  readonly dir: string;
+  readonly dir: string | undefined;
+  readonly memory: TtsMemoryCache | undefined;
   readonly stats: TtsCacheStats = { hits: 0, misses: 0, writes: 0, errors: 0 };
   private readonly settings: Record<string, unknown>;
   private readonly log: Logger | undefined;
@@ -99,6 +163,7 @@ export class CachedTtsEngine implements TtsEngine {
   constructor(inner: TtsEngine, opts: TtsCacheOptions) {
     this.inner = inner;
     this.dir = opts.dir;
+    this.memory = opts.memory;
     this.settings = opts.settings ?? {};
     this.log = opts.log;
   }
@@ -115,15 +180,19 @@ export class CachedTtsEngine implements TtsEngine {
     return this.inner.voices();
   }
 
-  /** Where the entry for this text and these options lives. */
+  /** Where the entry for this text and these options lives on disk (the disk tier's directory, or '.'). */
   pathFor(text: string, opts: TtsOptions = {}): string {
-    const key = ttsCacheKey(this.inner.name, text, opts, this.settings);
-    return join(this.dir, key.slice(0, 2), `${key}.tts`);
+    return this.diskPath(this.keyFor(text, opts), this.dir ?? '.');
   }
 
   async *synthesize(text: string, opts: TtsOptions = {}): AsyncIterable<TtsChunk> {
-    const path = this.pathFor(text, opts);
-    const cached = await this.read(path);
+    const key = this.keyFor(text, opts);
+    const path = this.dir ? this.diskPath(key, this.dir) : null;
+    let cached = this.memory?.get(key);
+    if (!cached && path) {
+      cached = (await this.read(path)) ?? undefined;
+      if (cached) this.memory?.set(key, cached);
+    }
     if (cached) {
       this.stats.hits++;
       yield* cached;
@@ -135,7 +204,18 @@ export class CachedTtsEngine implements TtsEngine {
       chunks.push(chunk);
       yield chunk;
     }
-    if (chunks.length > 0 && !opts.signal?.aborted) await this.write(path, chunks);
+    // A consumer that stops early (barge-in) never gets here: the generator is closed at its yield.
+    if (chunks.length === 0 || opts.signal?.aborted) return;
+    this.memory?.set(key, chunks);
+    if (path) await this.write(path, chunks);
+  }
+
+  private keyFor(text: string, opts: TtsOptions): string {
+    return ttsCacheKey(this.inner.name, text, opts, this.settings);
+  }
+
+  private diskPath(key: string, dir: string): string {
+    return join(dir, key.slice(0, 2), `${key}.tts`);
   }
 
   private async read(path: string): Promise<TtsChunk[] | null> {

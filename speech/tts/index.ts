@@ -2,13 +2,13 @@ import { basename, join } from 'node:path';
 import type { Config } from '../../core/config.js';
 import type { Logger } from '../../core/log.js';
 import type { TtsEngine } from '../types.js';
-import { CachedTtsEngine } from './cache.js';
+import { CachedTtsEngine, TtsMemoryCache } from './cache.js';
 import { EspeakTtsEngine } from './espeak.js';
 import { FallbackTtsEngine } from './fallback.js';
 import { FestivalTtsEngine } from './festival.js';
 import { PiperTtsEngine } from './piper.js';
 
-export { CachedTtsEngine, type TtsCacheStats, ttsCacheKey } from './cache.js';
+export { CachedTtsEngine, type TtsCacheStats, TtsMemoryCache, ttsCacheKey } from './cache.js';
 export { EspeakTtsEngine } from './espeak.js';
 export { FallbackTtsEngine } from './fallback.js';
 export { FestivalTtsEngine, prepareFestivalText } from './festival.js';
@@ -23,14 +23,21 @@ export type SpeechConfig = Config['speech'];
 
 /** What createTtsEngine returns: a TtsEngine that can also stop the helper processes it started. */
 export interface ManagedTtsEngine extends TtsEngine {
+  /** The memory tier of its cache (null when config.speech.memoryCacheMb is 0). */
+  readonly memoryCache: TtsMemoryCache | null;
   close(): Promise<void>;
 }
 
+/** The process's memory tier of the TTS cache, config.speech.memoryCacheMb (SPEECH_MEMORY_CACHE_MB) big. */
+export function createTtsMemoryCache(speech: SpeechConfig): TtsMemoryCache | null {
+  return speech.memoryCacheMb > 0 ? new TtsMemoryCache(Math.round(speech.memoryCacheMb * 1024 * 1024)) : null;
+}
+
 /**
- * The TTS engine named by config.speech.tts (espeak | festival | piper), with a disk cache
- * (config.speech.cacheDir, or <dataDir>/tts-cache) and espeak-ng as the fallback: if the chosen engine is
- * not installed, its voice is missing, or it fails on a request, espeak-ng speaks and state().message and
- * the log say so.
+ * The TTS engine named by config.speech.tts (espeak | festival | piper), with the TTS cache in memory
+ * (config.speech.memoryCacheMb) and on disk (config.speech.cacheDir, or <dataDir>/tts-cache), and
+ * espeak-ng as the fallback: if the chosen engine is not installed, its voice is missing, or it fails on a
+ * request, espeak-ng speaks and state().message and the log say so.
  */
 export function createTtsEngine(
   speech: SpeechConfig,
@@ -39,8 +46,11 @@ export function createTtsEngine(
 ): ManagedTtsEngine {
   const cacheDir = speech.cacheDir ?? join(opts.dataDir ?? './data', 'tts-cache');
   const timeoutMs = speech.requestTimeoutMs;
+  // One memory tier for both engines: the key names the engine, so the fallback's audio never stands in
+  // for the primary's once the primary is back.
+  const memory = createTtsMemoryCache(speech);
   const cached = (engine: TtsEngine, settings: Record<string, unknown>) =>
-    new CachedTtsEngine(engine, { dir: cacheDir, settings, log });
+    new CachedTtsEngine(engine, { dir: cacheDir, settings, log, ...(memory ? { memory } : {}) });
   const closers: (() => Promise<void>)[] = [];
 
   const espeakVoice = speech.tts === 'espeak' ? speech.voice : undefined;
@@ -82,6 +92,7 @@ export function createTtsEngine(
   else log?.info({ engine: engine.name, cacheDir }, 'TTS engine ready');
 
   return Object.assign(engine, {
+    memoryCache: memory,
     async close() {
       await Promise.all(closers.map((c) => c()));
     },

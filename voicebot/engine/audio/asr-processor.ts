@@ -18,6 +18,7 @@ export interface AsrProcessorOptions {
   asr: AsrEngine;
   /** Audio kept from before SpeechStarted. */
   preRollMs?: number;
+  /** Words to favour in every turn (the KB vocabulary); recognition stays open (see AsrOptions.hints). */
   hints?: string[];
 }
 

@@ -13,7 +13,6 @@ import { BargeInProcessor } from './barge-in.js';
 import { MediaOutProcessor } from './media-out.js';
 import { PlaybackTracker } from './playback-tracker.js';
 import { SilenceProcessor } from './silence.js';
-import type { TtsCache } from './tts-cache.js';
 import { TtsProcessor } from './tts-processor.js';
 import { VadProcessor } from './vad-processor.js';
 
@@ -22,7 +21,6 @@ export { BargeInProcessor } from './barge-in.js';
 export { MediaOutProcessor } from './media-out.js';
 export { type InterruptReason, PlaybackTracker } from './playback-tracker.js';
 export { SilenceProcessor } from './silence.js';
-export { TtsCache } from './tts-cache.js';
 export { TtsProcessor } from './tts-processor.js';
 export { VadProcessor } from './vad-processor.js';
 
@@ -31,7 +29,6 @@ export interface VoiceProcessorsOptions {
   speech: { vad: VadEngine; asr: AsrEngine; tts: TtsEngine };
   /** The rate the leg plays (8000 for telephony). */
   sampleRate: number;
-  ttsCache?: TtsCache;
   voice?: string;
   /** Endpointing: caller silence that ends a turn. */
   hangoverMs?: number;
@@ -40,6 +37,7 @@ export interface VoiceProcessorsOptions {
    * flow's noInputMs. Omit it when the session runs its own no-input timer instead.
    */
   noInputMs?: number;
+  /** Words the recognizer should favour (the KB vocabulary), never a closed list. */
   asrHints?: string[];
   onFirstAudio?: (utteranceId: string) => void;
 }
@@ -70,7 +68,6 @@ export function createVoiceProcessors(opts: VoiceProcessorsOptions): VoiceProces
       tracker,
       sampleRate: opts.sampleRate,
       ...(opts.voice ? { voice: opts.voice } : {}),
-      ...(opts.ttsCache ? { cache: opts.ttsCache } : {}),
     }),
     new MediaOutProcessor({
       leg: opts.leg,

@@ -3,15 +3,16 @@
  * sentence plays while the rest is synthesized. Every BotSay ends in an AudioOut with last=true (empty if
  * synthesis failed, after a recoverable Error frame), so the media output always reports BotSayDone.
  * An Interrupt aborts the synthesis in progress unless the utterance forbids barge-in.
+ * Repeated texts are the engine's business: the speech services' TtsEngine is the TTS cache
+ * (speech/tts/cache.ts), whose memory tier replays a known answer without waiting for the synthesizer.
  */
 import { OtklikError } from '../../../core/errors.js';
 import { resample } from '../../../media/audio/resample.js';
-import type { PcmAudio, TtsEngine } from '../../../speech/types.js';
+import type { TtsEngine } from '../../../speech/types.js';
 import type { BotSayFrame, Frame } from '../frames.js';
 import { makeFrame } from '../frames.js';
 import type { FrameProcessor, ProcessContext } from '../pipeline.js';
 import type { PlaybackTracker } from './playback-tracker.js';
-import { TtsCache } from './tts-cache.js';
 
 export interface TtsProcessorOptions {
   tts: TtsEngine;
@@ -19,7 +20,6 @@ export interface TtsProcessorOptions {
   /** Sample rate the caller's leg plays (8000 for telephony). */
   sampleRate: number;
   voice?: string;
-  cache?: TtsCache;
 }
 
 export class TtsProcessor implements FrameProcessor {
@@ -45,17 +45,9 @@ export class TtsProcessor implements FrameProcessor {
     const out = (samples: Int16Array, last: boolean) =>
       push(makeFrame('AudioOut', { samples, sampleRate, utteranceId: frame.utteranceId, last }, ctx.now()));
     try {
-      const key = TtsCache.key(frame.text, sampleRate, this.opts.voice);
-      const cached = this.opts.cache?.get(key);
-      if (cached) {
-        for (let i = 0; i < cached.length; i++) out(cached[i]!.samples, i === cached.length - 1);
-        if (cached.length === 0) out(new Int16Array(0), true);
-        return;
-      }
-      const chunks = await this.synthesize(frame.text, abort.signal, (samples) => out(samples, false));
+      await this.synthesize(frame.text, abort.signal, (samples) => out(samples, false));
       if (abort.signal.aborted) return;
       out(new Int16Array(0), true);
-      this.opts.cache?.set(key, [...chunks, { samples: new Int16Array(0), sampleRate }]);
     } catch (err) {
       if (abort.signal.aborted) return;
       const error = new OtklikError('ENGINE_FAILED', `speech synthesis failed: ${(err as Error).message}`, {
@@ -73,19 +65,16 @@ export class TtsProcessor implements FrameProcessor {
     text: string,
     signal: AbortSignal,
     emit: (samples: Int16Array) => void,
-  ): Promise<PcmAudio[]> {
-    const chunks: PcmAudio[] = [];
+  ): Promise<void> {
     const { tts, sampleRate, voice } = this.opts;
     for await (const chunk of tts.synthesize(text, { sampleRate, signal, ...(voice ? { voice } : {}) })) {
       if (signal.aborted) break;
       // Engines resample to the asked rate; a remote one that did not is converted here.
-      const audio =
+      emit(
         chunk.audio.sampleRate === sampleRate
-          ? chunk.audio
-          : { sampleRate, samples: resample(chunk.audio.samples, chunk.audio.sampleRate, sampleRate) };
-      chunks.push(audio);
-      emit(audio.samples);
+          ? chunk.audio.samples
+          : resample(chunk.audio.samples, chunk.audio.sampleRate, sampleRate),
+      );
     }
-    return chunks;
   }
 }

@@ -9,6 +9,7 @@ import { loadConfig } from '../../../core/config.js';
 import { silentLogger } from '../../../core/log.js';
 import { rms } from '../../../media/audio/pcm.js';
 import { createAsrEngine } from '../../../speech/asr/index.js';
+import { CachedTtsEngine, TtsMemoryCache } from '../../../speech/tts/cache.js';
 import { EspeakTtsEngine } from '../../../speech/tts/espeak.js';
 import { synthesizeAll } from '../../../speech/tts/streaming.js';
 import type { TtsEngine } from '../../../speech/types.js';
@@ -18,7 +19,7 @@ import type { MediaLeg } from '../../channels/media/media-leg.js';
 import { type MediaSocket, startMediaSocket } from '../../channels/media/server.js';
 import { type Frame, makeFrame } from '../frames.js';
 import { type FrameProcessor, Pipeline, type ProcessContext } from '../pipeline.js';
-import { createVoiceProcessors, TtsCache } from './index.js';
+import { createVoiceProcessors } from './index.js';
 
 const SPEED = 4;
 const GREETING =
@@ -72,7 +73,9 @@ describe('voice processors over the media socket', { skip: ttsMissing }, () => {
   const SECRET = 'media-socket-test-secret';
   const vad = createVadEngine();
   const asr = createAsrEngine(config.speech, silentLogger);
-  const cache = new TtsCache();
+  /** The bot speaks through the TTS cache's memory tier, as in `otklik serve`. */
+  const cache = new TtsMemoryCache(8 * 1024 * 1024);
+  const botTts = new CachedTtsEngine(tts, { memory: cache });
 
   before(async () => {
     socket = await startMediaSocket({
@@ -100,9 +103,8 @@ describe('voice processors over the media socket', { skip: ttsMissing }, () => {
     const leg = await legPromise;
     const voice = createVoiceProcessors({
       leg,
-      speech: { vad, asr, tts },
+      speech: { vad, asr, tts: botTts },
       sampleRate: 8000,
-      ttsCache: cache,
       noInputMs: 3000,
     });
     const script = new ScriptProcessor();
@@ -210,9 +212,11 @@ describe('voice processors over the media socket', { skip: ttsMissing }, () => {
     const hitsBefore = cache.hits;
     const a = script.say('Остались ли у вас вопросы?');
     await script.waitFor((f) => f.kind === 'BotSayDone' && f.utteranceId === a);
+    const first = client.receivedAudio().length;
     const b = script.say('Остались ли у вас вопросы?');
     await script.waitFor((f) => f.kind === 'BotSayDone' && f.utteranceId === b);
     assert.equal(cache.hits, hitsBefore + 1);
+    assert.equal(client.receivedAudio().length, 2 * first, 'the caller gets the same answer again, as long');
     await client.hangup();
     await pipeline.stop();
   });
