@@ -7,6 +7,11 @@ import { pcm16FromBytes, pcm16ToBytes } from './pcm.js';
  * RIFF/WAVE files holding PCM16: mono for speech (readWav), any channel count for call recordings
  * (readWavInfo, encodeWav with channels). Anything else (8/24/32-bit, float, compressed) is rejected with an AUDIO_MALFORMED error that names what was found, so
  * that a bad upload fails loudly instead of playing noise to a caller.
+ *
+ * Own code rather than the wavefile package, on purpose: two kinds of WAV this project reads every day are not
+ * well-formed RIFF. espeak-ng streaming to a pipe writes a placeholder size (0x7fffffff), and a FreeSWITCH
+ * recording cut by a crash or still being written has a data chunk longer than the file. wavefile rejects or
+ * misreads both; this reader accepts exactly those two cases, and nothing else that is malformed.
  */
 
 const WAVE_FORMAT_PCM = 1;
