@@ -7,8 +7,9 @@ import type { Sql } from '../store/sql.js';
 /**
  * Call-detail records and recordings of the telephony part. A CDR row is written when the call starts and
  * updated as it goes, so a crash loses only the end time. Recordings live on disk under the configured
- * directory; their metadata (call, legs, duration, sha256) lives here, and reading one goes through
- * `readRecording`, which checks the role and writes every attempt to the access audit.
+ * directory; their metadata (call, legs, duration, sha256) lives here, and `readRecording` gives a recording's
+ * audio only while the file still matches its checksum. Who may listen, and the audit of every attempt, are
+ * the admin part's (its recordings plugin).
  */
 export interface CdrLeg {
   kind: 'bot' | 'agency' | 'operator' | 'outbound' | 'message';
@@ -178,48 +179,34 @@ export async function recordingsOfCall(sql: Sql, callId: string): Promise<Record
   return rows.map(toRecording);
 }
 
-/** Roles that may listen to recordings (quality control, complaints); everybody else is refused. */
-export const RECORDING_ROLES: readonly string[] = ['supervisor', 'admin'];
-
-export interface Reader {
-  userId: string;
-  role: string;
-}
-
 /**
- * Returns a recording's audio for an authorized role only. Every attempt, refused or granted, is written to
- * telephony_recording_access first; a file whose checksum no longer matches is refused as tampered.
+ * A recording's audio, refused when it cannot be trusted: NOT_FOUND for an unknown recording (details.reason
+ * 'unknown') or a file gone from disk ('missing'), CONFLICT for a file whose checksum no longer matches, as
+ * tampered ('checksum'). The caller decides who may ask, and audits the attempt with the reason.
  */
-export async function readRecording(
-  sql: Sql,
-  id: string,
-  reader: Reader,
-  allowedRoles: readonly string[] = RECORDING_ROLES,
-): Promise<{ meta: RecordingMeta; audio: Buffer }> {
-  const audit = (granted: boolean, reason: string | null) =>
-    sql.query(
-      `INSERT INTO telephony_recording_access (recording_id, user_id, role, granted, reason) VALUES ($1, $2, $3, $4, $5)`,
-      [id, reader.userId, reader.role, granted, reason],
-    );
-  if (!reader.userId || !allowedRoles.includes(reader.role)) {
-    await audit(false, 'role');
-    throw new OtklikError(
-      'FORBIDDEN',
-      'Недостаточно прав для этого действия: записи разговоров слушают старшие смены',
-    );
+export async function readRecording(sql: Sql, id: string): Promise<{ meta: RecordingMeta; audio: Buffer }> {
+  let meta: RecordingMeta;
+  try {
+    meta = await getRecordingMeta(sql, id);
+  } catch (err) {
+    if (err instanceof OtklikError && err.code === 'NOT_FOUND')
+      throw new OtklikError('NOT_FOUND', err.message, { details: { reason: 'unknown' } });
+    throw err;
   }
-  const meta = await getRecordingMeta(sql, id);
   let audio: Buffer;
   try {
     audio = await readFile(meta.path);
   } catch {
-    await audit(false, 'missing');
-    throw new OtklikError('NOT_FOUND', `recording ${id} is not on disk`);
+    throw new OtklikError('NOT_FOUND', `recording ${id} is not on disk`, { details: { reason: 'missing' } });
   }
   if (meta.sha256 && createHash('sha256').update(audio).digest('hex') !== meta.sha256) {
-    await audit(false, 'checksum');
-    throw new OtklikError('CONFLICT', `Запись ${id} изменена или повреждена: контрольная сумма не совпадает`);
+    throw new OtklikError(
+      'CONFLICT',
+      `Запись ${id} изменена или повреждена: контрольная сумма не совпадает`,
+      {
+        details: { reason: 'checksum' },
+      },
+    );
   }
-  await audit(true, null);
   return { meta, audio };
 }

@@ -9,8 +9,8 @@ import {
 } from '../../inquiries/dispatch.js';
 import { zonedInstant, zonedParts } from '../../kb/zoned-time.js';
 import type { Sql } from '../../store/sql.js';
+import { writeAudit } from '../audit.js';
 import { RowId, TextId, type TypedApp } from '../typed.js';
-import { audit } from '../users.js';
 import { requireRole } from './auth.js';
 import { dailyReport } from './reports.js';
 
@@ -145,7 +145,7 @@ export async function callsPlugin(app: TypedApp, opts: CallsPluginOptions): Prom
         'SELECT seq, who, text, at_ms, intent, confidence, answer_version, dtmf FROM call_turns WHERE call_id = $1 ORDER BY seq',
         [request.params.id],
       );
-      await audit(sql, request.staff!.login, 'call.view', request.params.id);
+      await writeAudit(sql, request.staff!.login, 'call.view', request.params.id);
       return {
         call,
         turns: turns.map((t) => ({
@@ -220,7 +220,7 @@ export async function callsPlugin(app: TypedApp, opts: CallsPluginOptions): Prom
         throw new OtklikError('CONFLICT', 'Обращение не найдено или уже передано уполномоченному лицу', {
           retryable: false,
         });
-      await audit(sql, request.staff!.login, 'inquiry.agency', String(id), { agencyId });
+      await writeAudit(sql, request.staff!.login, 'inquiry.agency', String(id), { agencyId });
       return { ok: true, agencyId, agencyName: agency.name };
     },
   );
@@ -236,7 +236,7 @@ export async function callsPlugin(app: TypedApp, opts: CallsPluginOptions): Prom
     },
     async (request) => {
       await recordAgencyAnswer(sql, request.params.id, { text: request.body.text, by: request.staff!.login });
-      await audit(sql, request.staff!.login, 'inquiry.answer', String(request.params.id));
+      await writeAudit(sql, request.staff!.login, 'inquiry.answer', String(request.params.id));
       return { ok: true };
     },
   );
@@ -249,7 +249,7 @@ export async function callsPlugin(app: TypedApp, opts: CallsPluginOptions): Prom
     },
     async (request) => {
       await markRelayedByOperator(sql, request.params.id, request.staff!.login);
-      await audit(sql, request.staff!.login, 'inquiry.relayed', String(request.params.id));
+      await writeAudit(sql, request.staff!.login, 'inquiry.relayed', String(request.params.id));
       return { ok: true };
     },
   );

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Type } from 'typebox';
 import { OtklikError } from '../../core/errors.js';
 import type { Sql } from '../../store/sql.js';
+import { writeAudit } from '../audit.js';
 import { TextId, type TypedApp } from '../typed.js';
-import { audit } from '../users.js';
 import { requireRole } from './auth.js';
 
 /**
@@ -62,7 +62,7 @@ export async function incidentsPlugin(app: TypedApp, opts: { sql: Sql; now?: () 
         'INSERT INTO incidents (id, level, title, announcement, starts_at, ends_at, topic_id) VALUES ($1, $2, $3, $4, $5, $6, $7)',
         [id, body.level, body.title, body.announcement, startsAt, endsAt, body.topicId ?? null],
       );
-      await audit(sql, request.staff!.login, 'incident.start', id);
+      await writeAudit(sql, request.staff!.login, 'incident.start', id);
       return reply.code(201).send({ id, startsAt, endsAt });
     },
   );
@@ -76,7 +76,7 @@ export async function incidentsPlugin(app: TypedApp, opts: { sql: Sql; now?: () 
         [request.params.id, now()],
       );
       if (rows.length === 0) throw new OtklikError('NOT_FOUND', 'Инцидент не найден или уже завершён');
-      await audit(sql, request.staff!.login, 'incident.end', request.params.id);
+      await writeAudit(sql, request.staff!.login, 'incident.end', request.params.id);
       return { ok: true };
     },
   );

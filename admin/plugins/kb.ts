@@ -1,8 +1,9 @@
 import { Type } from 'typebox';
 import { createKbEditor } from '../../kb/editor.js';
 import type { Sql } from '../../store/sql.js';
+import { writeAudit } from '../audit.js';
 import type { TypedApp } from '../typed.js';
-import { audit, type StaffUser } from '../users.js';
+import type { StaffUser } from '../users.js';
 import { requireRole } from './auth.js';
 
 /**
@@ -48,7 +49,7 @@ export async function kbPlugin(app: TypedApp, opts: { sql: Sql }): Promise<void>
     async (request, reply) => {
       const { intentId } = request.params;
       const draft = await editor.createDraft(intentId, { ...request.body, author: request.staff!.login });
-      await audit(sql, request.staff!.login, 'answer.draft', `${intentId}@v${draft.version}`);
+      await writeAudit(sql, request.staff!.login, 'answer.draft', `${intentId}@v${draft.version}`);
       return reply.code(201).send(draft);
     },
   );
@@ -67,7 +68,7 @@ export async function kbPlugin(app: TypedApp, opts: { sql: Sql }): Promise<void>
       async (request) => {
         const { intentId, version } = request.params;
         const result = await run(intentId, version, request.staff!, request.body?.reason ?? '');
-        await audit(sql, request.staff!.login, `answer.${action}`, `${intentId}@v${version}`);
+        await writeAudit(sql, request.staff!.login, `answer.${action}`, `${intentId}@v${version}`);
         return result;
       },
     );
