@@ -2,8 +2,9 @@ import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'no
 import { promisify } from 'node:util';
 import { OtklikError } from '../core/errors.js';
 import type { Sql } from '../store/sql.js';
+import { writeAudit } from './audit.js';
 
-/** Staff accounts, sessions and the audit log (152-FZ: who saw which personal data, and when). */
+/** Staff accounts and their sessions; what they do is written to the audit log (audit.ts). */
 export const roles = ['admin', 'supervisor', 'editor', 'approver', 'operator'] as const;
 export type Role = (typeof roles)[number];
 
@@ -101,7 +102,7 @@ export async function login(
     row.login,
     new Date(Date.now() + SESSION_TTL_MS),
   ]);
-  await audit(sql, row.login, 'login');
+  await writeAudit(sql, row.login, 'login');
   return { token, user: { login: row.login, name: row.name, role: row.role, agency: row.agency } };
 }
 
@@ -117,19 +118,4 @@ export async function userByToken(sql: Sql, token: string): Promise<StaffUser | 
 
 export async function logout(sql: Sql, token: string): Promise<void> {
   await sql.query('DELETE FROM admin_sessions WHERE token_hash = $1', [tokenHash(token)]);
-}
-
-export async function audit(
-  sql: Sql,
-  loginName: string,
-  action: string,
-  object?: string,
-  details: Record<string, unknown> = {},
-): Promise<void> {
-  await sql.query('INSERT INTO audit_log (login, action, object, details) VALUES ($1, $2, $3, $4)', [
-    loginName,
-    action,
-    object ?? null,
-    details,
-  ]);
 }

@@ -1,8 +1,14 @@
 /**
  * Call records: the call row, its turns (each INSERTed the moment it happens, so a crash loses nothing
  * that was said), survey scores, and the start-up sweep that marks calls a crash left active.
+ *
+ * One row per call, whoever saw it: the voice bot writes the dialog (`createCall`, `endCall`, turns), and for a
+ * phone call telephony writes the SIP facts onto the same row (`sip.ts`). Both writes are upserts on the call
+ * id that leave the other side's columns alone, so either may come first.
  */
+import { OtklikError } from '../core/errors.js';
 import type { Sql } from '../store/sql.js';
+import { type SipFacts, sipFacts } from './sip.js';
 
 export type CallChannel = 'sip' | 'media' | 'text' | 'simulator';
 export type CallOutcome =
@@ -22,8 +28,12 @@ export interface NewCall {
   callerNumber: string | null;
   dialledNumber: string;
   startedAt: Date;
+  /** The flow the dialog runs (the voice bot always gives it: on telephony's row it marks the dialog begun). */
   flowId?: string;
-  /** The instance serving the call (OTKLIK_INSTANCE_ID): its restart closes the call if it is left active. */
+  /**
+   * The instance serving the call (OTKLIK_INSTANCE_ID): its restart closes the call if it is left active. On a
+   * phone call the instance holding the SIP leg (written by telephony) owns the call instead.
+   */
   instanceId?: string;
 }
 
@@ -51,12 +61,31 @@ export interface CallRow {
   outcome: CallOutcome | null;
   status: CallStatus;
   topicId: string | null;
+  flowId: string | null;
+  /** The instance whose restart closes the call if it is left active (null: any instance's). */
+  instanceId: string | null;
+  /** What telephony recorded of the call's SIP leg; null for a call that had none (chat, simulation). */
+  sip: SipFacts | null;
 }
 
+/**
+ * The dialog begins. On a phone call telephony has usually written the row at INVITE already: then the
+ * channel, the numbers and the owning instance stay telephony's (the call lives as long as its SIP leg, on
+ * the instance that holds it), the start is the earlier of the two, and the flow is the dialog's. A call has
+ * one dialog: a second one on the same call id (a second media socket for it) is refused with CONFLICT.
+ */
 export async function createCall(sql: Sql, call: NewCall): Promise<void> {
-  await sql.query(
+  const rows = await sql.query(
     `INSERT INTO calls (id, channel, caller_number, dialled_number, started_at, flow_id, instance_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+     VALUES ($1, $2, $3, $4, $5, $6, $7)
+     ON CONFLICT (id) DO UPDATE SET
+       caller_number = COALESCE(calls.caller_number, EXCLUDED.caller_number),
+       started_at = LEAST(calls.started_at, EXCLUDED.started_at),
+       flow_id = EXCLUDED.flow_id,
+       instance_id = COALESCE(calls.instance_id, EXCLUDED.instance_id)
+     -- Only onto telephony's row of a call whose dialog has not begun.
+     WHERE calls.direction IS NOT NULL AND calls.flow_id IS NULL
+     RETURNING id`,
     [
       call.id,
       call.channel,
@@ -67,6 +96,7 @@ export async function createCall(sql: Sql, call: NewCall): Promise<void> {
       call.instanceId ?? null,
     ],
   );
+  if (rows.length === 0) throw new OtklikError('CONFLICT', `call ${call.id} already has its dialog`);
 }
 
 export async function addTurn(sql: Sql, callId: string, seq: number, turn: Turn): Promise<void> {
@@ -91,11 +121,27 @@ export async function setCallTopic(sql: Sql, callId: string, topicId: string): P
   await sql.query('UPDATE calls SET topic_id = $2 WHERE id = $1', [callId, topicId]);
 }
 
+/**
+ * The dialog ends with its outcome. The first end wins, and a call a restart marked interrupted stays so; a
+ * call telephony already closed at hang-up (the caller hung up mid-dialog) still gets the dialog's outcome.
+ */
 export async function endCall(sql: Sql, callId: string, outcome: CallOutcome, endedAt: Date): Promise<void> {
   await sql.query(
-    `UPDATE calls SET ended_at = $2, outcome = $3, status = 'completed' WHERE id = $1 AND status = 'active'`,
+    `UPDATE calls SET ended_at = $2, outcome = $3, status = 'completed'
+      WHERE id = $1 AND outcome IS NULL AND status <> 'interrupted'`,
     [callId, endedAt, outcome],
   );
+}
+
+/**
+ * Whether the voice bot closed the dialog of this call with an outcome (it does before it hangs up), as
+ * opposed to its socket dropping mid-dialog: telephony's question when the audio fork disconnects.
+ */
+export async function dialogEnded(sql: Sql, callId: string): Promise<boolean> {
+  const rows = await sql.query<{ outcome: string | null }>('SELECT outcome FROM calls WHERE id = $1', [
+    callId,
+  ]);
+  return rows[0]?.outcome != null;
 }
 
 export async function saveSurvey(sql: Sql, callId: string, score: number, at: Date): Promise<void> {
@@ -122,31 +168,46 @@ export async function markInterruptedCalls(sql: Sql, instanceId: string): Promis
   return rows.length;
 }
 
+type CallDbRow = Record<string, unknown> & {
+  id: string;
+  channel: CallChannel;
+  caller_number: string | null;
+  dialled_number: string;
+  started_at: Date;
+  ended_at: Date | null;
+  outcome: CallOutcome | null;
+  status: CallStatus;
+  topic_id: string | null;
+  flow_id: string | null;
+  instance_id: string | null;
+};
+
+const toCall = (r: CallDbRow): CallRow => ({
+  id: r.id,
+  channel: r.channel,
+  callerNumber: r.caller_number,
+  dialledNumber: r.dialled_number,
+  startedAt: r.started_at,
+  endedAt: r.ended_at,
+  outcome: r.outcome,
+  status: r.status,
+  topicId: r.topic_id,
+  flowId: r.flow_id,
+  instanceId: r.instance_id,
+  sip: sipFacts(r),
+});
+
 export async function getCall(sql: Sql, callId: string): Promise<CallRow | null> {
-  const rows = await sql.query<{
-    id: string;
-    channel: CallChannel;
-    caller_number: string | null;
-    dialled_number: string;
-    started_at: Date;
-    ended_at: Date | null;
-    outcome: CallOutcome | null;
-    status: CallStatus;
-    topic_id: string | null;
-  }>('SELECT * FROM calls WHERE id = $1', [callId]);
-  const r = rows[0];
-  if (!r) return null;
-  return {
-    id: r.id,
-    channel: r.channel,
-    callerNumber: r.caller_number,
-    dialledNumber: r.dialled_number,
-    startedAt: r.started_at,
-    endedAt: r.ended_at,
-    outcome: r.outcome,
-    status: r.status,
-    topicId: r.topic_id,
-  };
+  const rows = await sql.query<CallDbRow>('SELECT * FROM calls WHERE id = $1', [callId]);
+  return rows[0] ? toCall(rows[0]) : null;
+}
+
+/** The latest calls, newest first (the staff's call list). */
+export async function listCalls(sql: Sql, limit: number): Promise<CallRow[]> {
+  const rows = await sql.query<CallDbRow>('SELECT * FROM calls ORDER BY started_at DESC, id LIMIT $1', [
+    limit,
+  ]);
+  return rows.map(toCall);
 }
 
 export async function getTurns(sql: Sql, callId: string): Promise<StoredTurn[]> {

@@ -149,6 +149,7 @@ export async function startTelephony(config: Config, deps: TelephonyDeps): Promi
   }
   const calls = new CallControl({
     sql: deps.sql,
+    instanceId: config.instanceId,
     control,
     queue,
     log,

@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { createCall, endCall, getCall } from '../calls/records.js';
 import { silentLogger } from '../core/log.js';
 import type { CallMetadata } from '../media/call-leg.js';
 import { isOutboundFork, verifyForkMetadata } from '../media/fork-auth.js';
@@ -11,7 +12,7 @@ import { backends, openTestDb, type TestDb } from '../test/support/db.js';
 import { CallControl } from './call-control.js';
 import { FreeswitchControl } from './fsmrf.js';
 import { OperatorQueue } from './queue.js';
-import { getCallRecord, recordingsOfCall } from './records.js';
+import { recordingsOfCall } from './records.js';
 import { BotSocket, eventually } from './testing/bot-socket.js';
 import { FakeFreeswitch, silentPromptFiles } from './testing/fake-freeswitch.js';
 
@@ -73,6 +74,7 @@ for (const backend of backends.filter((b) => b === 'postgres')) {
         audioDir: join(dir, 'audio'),
         mediaSocketUrl,
         mediaSocketSecret: SECRET,
+        instanceId: 'telephony-test',
         trunk: 'sofia/gateway/carrier',
         forwardTimeoutMs: 20_000,
         prompts,
@@ -82,8 +84,8 @@ for (const backend of backends.filter((b) => b === 'postgres')) {
 
     async function closedCdr(callId: string) {
       return eventually(async () => {
-        const cdr = await getCallRecord(db.sql, callId);
-        return cdr?.endedAt ? cdr : undefined;
+        const sip = (await getCall(db.sql, callId))?.sip;
+        return sip?.endedAt ? sip : undefined;
       }, 'call-detail record closed');
     }
 
@@ -241,15 +243,28 @@ for (const backend of backends.filter((b) => b === 'postgres')) {
     it('hangs up when the bot ends the call itself (its call record closed first)', async () => {
       const { uuid, callId } = await incoming();
       const conn = await eventually(() => bot.byCall(callId), 'bot receives the call');
-      await db.sql.query(
-        `INSERT INTO calls (id, channel, started_at, ended_at, outcome, status) VALUES ($1, 'media', $2, $2, 'answered', 'completed')`,
-        [callId, now()],
-      );
+      // What the voice bot writes: its dialog on the call's row, closed with the outcome before it hangs up.
+      await createCall(db.sql, {
+        id: callId,
+        channel: 'media',
+        callerNumber: '+79001234567',
+        dialledNumber: '122',
+        startedAt: now(),
+        flowId: 'default',
+        instanceId: 'voicebot-elsewhere',
+      });
+      await endCall(db.sql, callId, 'answered', now());
       conn.send({ type: 'disconnect' });
       conn.ws.close();
       await eventually(() => fs.commands.includes(`uuid_kill ${uuid} NORMAL_CLEARING`), 'caller hung up');
       const cdr = await closedCdr(callId);
       assert.equal(cdr.outcome, 'bot');
+      // One record: the line's facts and the dialog's outcome on the same row, owned by this telephony.
+      const call = await getCall(db.sql, callId);
+      assert.deepEqual(
+        [call?.channel, call?.outcome, call?.flowId, call?.status, call?.instanceId],
+        ['sip', 'answered', 'default', 'completed', 'telephony-test'],
+      );
       assert.equal(await queue.callState(callId), null, 'nobody queued');
       assert.ok(!fs.played.some((p) => p.uuid === uuid && p.file === prompts.technical_fallback));
     });
@@ -306,7 +321,7 @@ for (const backend of backends.filter((b) => b === 'postgres')) {
       fs.dialOutcomes.set('sofia/gateway/carrier/+79001110000', 'USER_BUSY');
       const busy = await calls.placeOutbound({ target: '+79001110000', from: '122', flowId: 'callback' });
       assert.deepEqual(busy.result, { status: 'busy' });
-      assert.equal((await getCallRecord(db.sql, busy.callId))!.outcome, 'not_reached');
+      assert.equal((await getCall(db.sql, busy.callId))?.sip?.outcome, 'not_reached');
 
       fs.dialOutcomes.set('sofia/gateway/carrier/+79001112233', 'answer');
       const ok = await calls.placeOutbound({
@@ -324,7 +339,7 @@ for (const backend of backends.filter((b) => b === 'postgres')) {
       const verdict = verifyForkMetadata(conn.metadata, SECRET);
       assert.ok(verdict.ok && isOutboundFork(verdict.metadata), 'the outbound fork is signed');
       assert.equal(verifyForkMetadata({ ...conn.metadata, direction: 'inbound' }, SECRET).ok, false);
-      assert.equal((await getCallRecord(db.sql, ok.callId))!.direction, 'outbound');
+      assert.equal((await getCall(db.sql, ok.callId))?.sip?.direction, 'outbound');
       fs.hangup(ok.leg!.uuid);
     });
 

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { dialogEnded } from '../calls/records.js';
+import { cdrAddLeg, cdrEnd, cdrStart } from '../calls/sip.js';
 import type { Logger } from '../core/log.js';
 import type { KnowledgeBase } from '../kb/types.js';
 import type { CallMetadata, ForwardResult } from '../media/call-leg.js';
@@ -10,19 +12,12 @@ import { type ActiveCall, activeCall } from './active-call.js';
 import { dialString, type FreeswitchControl, fsCommands, parseOriginateResult } from './fsmrf.js';
 import type { PromptFiles } from './prompts.js';
 import { type Assignment, enqueueCall, type OperatorQueue } from './queue.js';
-import {
-  cdrAddLeg,
-  cdrEnd,
-  cdrStart,
-  recordingAddLeg,
-  recordingFinished,
-  recordingStarted,
-} from './records.js';
+import { recordingAddLeg, recordingFinished, recordingStarted } from './records.js';
 import { type ForkEvent, SipCallLeg } from './sip-leg.js';
 
 /**
  * Call control above the FreeSWITCH channel: what happens to a call from answer to hang-up.
- * - Answer: call-detail record, stereo recording, audio fork to the voice bot with the call's metadata.
+ * - Answer: call-detail record (the SIP facts on the call's row of the calls part), stereo recording, audio fork to the voice bot with the call's metadata.
  * - The bot speaks through mod_audio_fork (play_audio → play the file; kill_audio → stop), asks for a
  *   transfer (forward to a number or an agency from the KB, result sent back), hangs up; DTMF is relayed to it.
  * - If the bot's socket drops while the caller is with it, the caller hears a recorded apology and goes to the
@@ -32,6 +27,11 @@ import { type ForkEvent, SipCallLeg } from './sip-leg.js';
  */
 export interface CallControlOptions {
   sql: Sql;
+  /**
+   * This instance (OTKLIK_INSTANCE_ID), written on the record of every call it holds: the call lives as long as
+   * its SIP leg here, so only this instance's restart marks it interrupted, wherever the voice bot runs.
+   */
+  instanceId: string;
   control: FreeswitchControl;
   queue: OperatorQueue;
   log: Logger;
@@ -127,6 +127,8 @@ export class CallControl {
         from: req.from,
         to: req.target,
         startedAt,
+        answeredAt: null,
+        instanceId: this.o.instanceId,
       });
       await cdrAddLeg(
         this.o.sql,
@@ -227,6 +229,10 @@ export class CallControl {
         from: meta.from,
         to: meta.to,
         startedAt: meta.startedAt,
+        // attach runs on an answered channel: an inbound one we answered at once, an outbound one the far end
+        // picked up just now (its start is when the dial began).
+        answeredAt: direction === 'inbound' ? meta.startedAt : this.now(),
+        instanceId: this.o.instanceId,
       }),
     );
     leg.on((e) => {
@@ -316,13 +322,10 @@ export class CallControl {
     }
   }
 
-  /** A dropped socket is a crash unless the bot closed its call record first (it does before hanging up). */
+  /** A dropped socket is a crash unless the bot closed its dialog first (it does before hanging up). */
   private async botEndedCall(callId: string): Promise<boolean> {
     try {
-      const rows = await this.o.sql.query<{ status: string }>('SELECT status FROM calls WHERE id = $1', [
-        callId,
-      ]);
-      return rows[0] !== undefined && rows[0].status !== 'active';
+      return await dialogEnded(this.o.sql, callId);
     } catch {
       return false;
     }

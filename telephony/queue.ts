@@ -346,3 +346,50 @@ export async function enqueueCall(sql: Sql, req: EnqueueRequest, at: Date = new 
     [req.callId, req.topicId, JSON.stringify(req.context ?? {}), at],
   );
 }
+
+export interface QueueDayFigures {
+  /** YYYY-MM-DD, the region's local day. */
+  day: string;
+  offered: number;
+  answered: number;
+  /** Abandoned after waiting longer than the norm ("потерянные вызовы"). */
+  lost: number;
+  avgWaitMs: number;
+  p90WaitMs: number;
+}
+
+/**
+ * The queue's service level per local day (time zone `timezone`) from `from` to `to` (YYYY-MM-DD, inclusive),
+ * for the daily report; a day nobody was queued on is absent.
+ */
+export async function queueFiguresByDay(
+  sql: Sql,
+  timezone: string,
+  from: string,
+  to: string,
+): Promise<QueueDayFigures[]> {
+  const rows = await sql.query<Record<string, unknown>>(
+    `SELECT to_char((enqueued_at AT TIME ZONE $1)::date, 'YYYY-MM-DD') AS day,
+            count(*)::int8 AS offered,
+            (count(*) FILTER (WHERE state = 'answered'))::int8 AS answered,
+            (count(*) FILTER (WHERE state = 'abandoned' AND past_norm))::int8 AS lost,
+            COALESCE(round(avg(wait_ms)), 0)::int8 AS avg_wait,
+            -- percentile_disc is the nearest-rank definition of core/stats.ts percentile(), which the live
+            -- figures (stats) use: the report's p90 and the overview's are the same number.
+            COALESCE(percentile_disc(0.9) WITHIN GROUP (ORDER BY wait_ms), 0)::int8 AS p90_wait
+       FROM telephony_queue_calls
+      WHERE enqueued_at >= ($2::date::timestamp AT TIME ZONE $1)
+        AND enqueued_at < (($3::date + 1)::timestamp AT TIME ZONE $1)
+      GROUP BY 1
+      ORDER BY 1`,
+    [timezone, from, to],
+  );
+  return rows.map((r) => ({
+    day: r.day as string,
+    offered: Number(r.offered),
+    answered: Number(r.answered),
+    lost: Number(r.lost),
+    avgWaitMs: Number(r.avg_wait),
+    p90WaitMs: Number(r.p90_wait),
+  }));
+}

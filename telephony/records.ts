@@ -5,95 +5,11 @@ import { readWavInfo } from '../media/audio/wav.js';
 import type { Sql } from '../store/sql.js';
 
 /**
- * Call-detail records and recordings of the telephony part. A CDR row is written when the call starts and
- * updated as it goes, so a crash loses only the end time. Recordings live on disk under the configured
- * directory; their metadata (call, legs, duration, sha256) lives here, and reading one goes through
- * `readRecording`, which checks the role and writes every attempt to the access audit.
+ * Recordings of the telephony part. Recordings live on disk under the configured directory; their metadata
+ * (call, legs, duration, sha256) lives here, and `readRecording` gives a recording's audio only while the file
+ * still matches its checksum. Who may listen, and the audit of every attempt, are the admin part's (its
+ * recordings plugin); the call-detail record is on the call's row in the calls part (calls/sip.ts).
  */
-export interface CdrLeg {
-  kind: 'bot' | 'agency' | 'operator' | 'outbound' | 'message';
-  target?: string;
-  status: string;
-  at: string;
-}
-
-export interface CdrStart {
-  callId: string;
-  channelUuid: string;
-  direction: 'inbound' | 'outbound';
-  from: string;
-  to: string;
-  startedAt: Date;
-}
-
-export async function cdrStart(sql: Sql, c: CdrStart): Promise<void> {
-  await sql.query(
-    `INSERT INTO telephony_calls (call_id, channel_uuid, direction, from_number, to_number, started_at, answered_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (call_id) DO NOTHING`,
-    [c.callId, c.channelUuid, c.direction, c.from, c.to, c.startedAt],
-  );
-}
-
-export async function cdrAddLeg(
-  sql: Sql,
-  callId: string,
-  leg: Omit<CdrLeg, 'at'>,
-  at = new Date(),
-): Promise<void> {
-  await sql.query(`UPDATE telephony_calls SET legs = legs || $2::jsonb WHERE call_id = $1`, [
-    callId,
-    JSON.stringify([{ ...leg, at: at.toISOString() }]),
-  ]);
-}
-
-export async function cdrEnd(
-  sql: Sql,
-  callId: string,
-  end: { endedAt: Date; outcome: string; endReason: string },
-): Promise<void> {
-  await sql.query(
-    `UPDATE telephony_calls SET ended_at = $2, outcome = $3, end_reason = $4,
-       duration_ms = GREATEST(0, (EXTRACT(EPOCH FROM ($2::timestamptz - started_at)) * 1000)::bigint)
-     WHERE call_id = $1 AND ended_at IS NULL`,
-    [callId, end.endedAt, end.outcome, end.endReason],
-  );
-}
-
-export interface CallRecord {
-  callId: string;
-  channelUuid: string | null;
-  direction: 'inbound' | 'outbound';
-  from: string;
-  to: string;
-  startedAt: Date;
-  endedAt: Date | null;
-  durationMs: number | null;
-  outcome: string | null;
-  endReason: string | null;
-  legs: CdrLeg[];
-}
-
-export async function getCallRecord(sql: Sql, callId: string): Promise<CallRecord | null> {
-  const rows = await sql.query<Record<string, unknown>>('SELECT * FROM telephony_calls WHERE call_id = $1', [
-    callId,
-  ]);
-  const r = rows[0];
-  if (!r) return null;
-  return {
-    callId: r.call_id as string,
-    channelUuid: r.channel_uuid as string | null,
-    direction: r.direction as 'inbound' | 'outbound',
-    from: r.from_number as string,
-    to: r.to_number as string,
-    startedAt: r.started_at as Date,
-    endedAt: r.ended_at as Date | null,
-    durationMs: r.duration_ms as number | null,
-    outcome: r.outcome as string | null,
-    endReason: r.end_reason as string | null,
-    legs: r.legs as CdrLeg[],
-  };
-}
-
 export interface RecordingMeta {
   id: string;
   callId: string;
@@ -178,48 +94,34 @@ export async function recordingsOfCall(sql: Sql, callId: string): Promise<Record
   return rows.map(toRecording);
 }
 
-/** Roles that may listen to recordings (quality control, complaints); everybody else is refused. */
-export const RECORDING_ROLES: readonly string[] = ['supervisor', 'admin'];
-
-export interface Reader {
-  userId: string;
-  role: string;
-}
-
 /**
- * Returns a recording's audio for an authorized role only. Every attempt, refused or granted, is written to
- * telephony_recording_access first; a file whose checksum no longer matches is refused as tampered.
+ * A recording's audio, refused when it cannot be trusted: NOT_FOUND for an unknown recording (details.reason
+ * 'unknown') or a file gone from disk ('missing'), CONFLICT for a file whose checksum no longer matches, as
+ * tampered ('checksum'). The caller decides who may ask, and audits the attempt with the reason.
  */
-export async function readRecording(
-  sql: Sql,
-  id: string,
-  reader: Reader,
-  allowedRoles: readonly string[] = RECORDING_ROLES,
-): Promise<{ meta: RecordingMeta; audio: Buffer }> {
-  const audit = (granted: boolean, reason: string | null) =>
-    sql.query(
-      `INSERT INTO telephony_recording_access (recording_id, user_id, role, granted, reason) VALUES ($1, $2, $3, $4, $5)`,
-      [id, reader.userId, reader.role, granted, reason],
-    );
-  if (!reader.userId || !allowedRoles.includes(reader.role)) {
-    await audit(false, 'role');
-    throw new OtklikError(
-      'FORBIDDEN',
-      'Недостаточно прав для этого действия: записи разговоров слушают старшие смены',
-    );
+export async function readRecording(sql: Sql, id: string): Promise<{ meta: RecordingMeta; audio: Buffer }> {
+  let meta: RecordingMeta;
+  try {
+    meta = await getRecordingMeta(sql, id);
+  } catch (err) {
+    if (err instanceof OtklikError && err.code === 'NOT_FOUND')
+      throw new OtklikError('NOT_FOUND', err.message, { details: { reason: 'unknown' } });
+    throw err;
   }
-  const meta = await getRecordingMeta(sql, id);
   let audio: Buffer;
   try {
     audio = await readFile(meta.path);
   } catch {
-    await audit(false, 'missing');
-    throw new OtklikError('NOT_FOUND', `recording ${id} is not on disk`);
+    throw new OtklikError('NOT_FOUND', `recording ${id} is not on disk`, { details: { reason: 'missing' } });
   }
   if (meta.sha256 && createHash('sha256').update(audio).digest('hex') !== meta.sha256) {
-    await audit(false, 'checksum');
-    throw new OtklikError('CONFLICT', `Запись ${id} изменена или повреждена: контрольная сумма не совпадает`);
+    throw new OtklikError(
+      'CONFLICT',
+      `Запись ${id} изменена или повреждена: контрольная сумма не совпадает`,
+      {
+        details: { reason: 'checksum' },
+      },
+    );
   }
-  await audit(true, null);
   return { meta, audio };
 }

@@ -5,6 +5,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
+import { getCall } from '../calls/records.js';
 import { silentLogger } from '../core/log.js';
 import type { CallMetadata } from '../media/call-leg.js';
 import { openSql, type Sql } from '../store/sql.js';
@@ -12,7 +13,6 @@ import { openTestDb, type TestDb, testDatabaseUrl } from '../test/support/db.js'
 import { CallControl } from './call-control.js';
 import { FreeswitchControl } from './fsmrf.js';
 import { OperatorQueue } from './queue.js';
-import { getCallRecord } from './records.js';
 import { BotSocket, eventually } from './testing/bot-socket.js';
 import { FakeFreeswitch, silentPromptFiles } from './testing/fake-freeswitch.js';
 
@@ -99,6 +99,7 @@ describe('call control during a database outage', () => {
     sql = await openSql({ url: server.toString(), ...(db.schema ? { schema: db.schema } : {}) });
     calls = new CallControl({
       sql,
+      instanceId: 'telephony-outage',
       control,
       queue: new OperatorQueue(sql, { waitNormMs: 60_000 }),
       log: silentLogger,
@@ -124,7 +125,7 @@ describe('call control during a database outage', () => {
     await calls.handleInbound(uuid, m);
     const conn = await eventually(() => bot.byCall(m.callId), 'the bot receives the call');
     assert.ok(
-      (await getCallRecord(db.sql, m.callId))?.startedAt,
+      (await getCall(db.sql, m.callId))?.sip?.answeredAt,
       'the CDR was written while the store was up',
     );
 

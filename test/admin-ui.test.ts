@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import { listAudit } from '../admin/audit.js';
 import { callsPlugin } from '../admin/plugins/calls.js';
 import { incidentsPlugin } from '../admin/plugins/incidents.js';
 import { inquiriesPlugin } from '../admin/plugins/inquiries.js';
@@ -351,19 +352,17 @@ describe('staff web UI in a real browser', { skip: browserMissing }, () => {
     assert.equal(tampered.status, 409);
     assert.match(((await tampered.json()) as { message: string }).message, /контрольная сумма не совпадает/);
 
-    const access = await db.sql.query<{ user_id: string; granted: boolean; reason: string | null }>(
-      'SELECT user_id, granted, reason FROM telephony_recording_access WHERE recording_id = $1 ORDER BY id',
-      [recordingId],
-    );
+    const access = await listAudit(db.sql, { action: 'recording.listen', object: recordingId });
     assert.deepEqual(
-      access.map((a) => [a.user_id, a.granted, a.reason]),
+      access.map((a) => [a.login, a.details.granted, a.details.reason, a.details.role]),
       [
-        ['sidorova', true, null],
-        ['kuznetsov', false, 'role'],
-        ['sidorova', true, null],
-        ['sidorova', false, 'checksum'],
+        ['sidorova', true, null, 'supervisor'],
+        ['kuznetsov', false, 'role', 'operator'],
+        ['sidorova', true, null, 'supervisor'],
+        ['sidorova', false, 'checksum', 'supervisor'],
       ],
     );
+    assert.equal(access[0]?.details.callId, 'call-ui-1');
   });
 
   it('an approver approves a script the editor sent, and only then it is served', async () => {

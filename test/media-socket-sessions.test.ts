@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
-import { getCall, getTurns } from '../calls/records.js';
+import { getCall, getTurns, listCalls } from '../calls/records.js';
 import { createLogger, type Logger, silentLogger } from '../core/log.js';
 import { CallControl } from '../telephony/call-control.js';
 import { FreeswitchControl } from '../telephony/fsmrf.js';
@@ -86,6 +86,7 @@ describe('voice-bot sessions on the media socket (PostgreSQL)', () => {
       queueWaitNormMs: 60_000,
       log: logged.log,
       now: () => new Date('2026-11-24T11:00:00+03:00'),
+      instanceId: 'voicebot-2',
     };
     media = await startMediaSocket({
       port: 0,
@@ -102,6 +103,7 @@ describe('voice-bot sessions on the media socket (PostgreSQL)', () => {
     queue = new OperatorQueue(db.sql, { waitNormMs: 60_000 });
     calls = new CallControl({
       sql: db.sql,
+      instanceId: 'telephony-1',
       control,
       queue,
       log: silentLogger,
@@ -199,6 +201,36 @@ describe('voice-bot sessions on the media socket (PostgreSQL)', () => {
     await first.hangup();
   });
 
+  it('a phone call telephony answers and the bot talks on is one call record: SIP facts and dialog outcome', async () => {
+    onCall = (leg, deps) => runCall(leg, deps);
+    const callId = randomUUID();
+    const uuid = await telephonyCall(callId, '+79001234567');
+    await eventually(
+      async () => (await getTurns(db.sql, callId)).some((t) => t.who === 'bot'),
+      'the bot greets the caller',
+    );
+    const live = await getCall(db.sql, callId);
+    assert.equal(live?.status, 'active');
+    assert.equal(live?.flowId, 'default', 'the dialog is on the row telephony wrote at INVITE');
+    assert.equal(live?.sip?.direction, 'inbound');
+    // The call lives as long as its SIP leg: the instance holding it owns it, not the bot's instance.
+    assert.equal(live?.instanceId, 'telephony-1');
+
+    fs.hangup(uuid);
+    const call = await eventually(async () => {
+      const c = await getCall(db.sql, callId);
+      return c?.outcome && c.sip?.endedAt && c;
+    }, 'telephony and the bot both closed their side of the record');
+    assert.equal(call.channel, 'sip');
+    assert.equal(call.callerNumber, '+79001234567');
+    assert.equal(call.status, 'completed');
+    assert.equal(call.outcome, 'hangup', "the dialog's outcome: the caller left before an answer");
+    assert.equal(call.sip?.channelUuid, uuid);
+    assert.equal(call.sip?.endReason, 'caller_hangup');
+    assert.ok(call.sip?.answeredAt, 'answered at INVITE');
+    assert.equal((await listCalls(db.sql, 500)).filter((c) => c.id === callId).length, 1);
+  });
+
   it('telephony takes the caller of a failed session to the queue with the apology, or to the recorded message', async () => {
     onCall = (leg, deps) => runCall(leg, deps);
     // A call id the bot already has an open record for: its session cannot start.
@@ -243,9 +275,7 @@ describe('voice-bot sessions on the media socket (PostgreSQL)', () => {
       });
     const inquiryStatus = async (id: number) =>
       (await db.sql.query<{ status: string }>('SELECT status FROM inquiries WHERE id = $1', [id]))[0]!.status;
-    const flowOf = async (callId: string) =>
-      (await db.sql.query<{ flow_id: string | null }>('SELECT flow_id FROM calls WHERE id = $1', [callId]))[0]
-        ?.flow_id;
+    const flowOf = async (callId: string) => (await getCall(db.sql, callId))?.flowId;
 
     it('a plain WebSocket asking for inquiry-answer is refused (1008, logged) and the inquiry stays open', async () => {
       onCall = (leg, deps) => runCall(leg, deps);

@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { listAudit } from '../admin/audit.js';
 import { callsPlugin } from '../admin/plugins/calls.js';
 import { incidentsPlugin } from '../admin/plugins/incidents.js';
 import { inquiriesPlugin } from '../admin/plugins/inquiries.js';
@@ -247,6 +248,18 @@ describe('who may do what, route by route', () => {
       }
     }
     assert.deepEqual(wrong, []);
+    // Every try at the recording is in the audit log, the refused ones with their reason.
+    const listens = await listAudit(db.sql, { action: 'recording.listen', object: recordingId });
+    assert.deepEqual(
+      listens.map((a) => [a.login, a.details.granted, a.details.reason]),
+      [
+        ['boss', true, null],
+        ['sidorova', true, null],
+        ['petrova', false, 'role'],
+        ['ivanov', false, 'role'],
+        ['kuznetsov', false, 'role'],
+      ],
+    );
     // Signing out needs no sign-in (it ends the session it names); asked with a role it would end that session.
     assert.equal((await request('POST', '/api/auth/logout', undefined, {})).status, 200);
   });

@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { getTurns } from '../calls/records.js';
+import { getCall, getTurns, listCalls } from '../calls/records.js';
 import { loadConfig } from '../core/config.js';
 import { createLogger, silentLogger } from '../core/log.js';
 import { relayAnswers } from '../inquiries/relay.js';
@@ -17,7 +17,7 @@ import { synthesizeAll } from '../speech/tts/streaming.js';
 import type { SpeechServices } from '../speech/types.js';
 import { createVadEngine } from '../speech/vad/index.js';
 import { startTelephony, type TelephonyApp } from '../telephony/app.js';
-import { getCallRecord, recordingsOfCall } from '../telephony/records.js';
+import { recordingsOfCall } from '../telephony/records.js';
 import { eventually } from '../telephony/testing/bot-socket.js';
 import { rtpPcap } from '../telephony/testing/rtp-pcap.js';
 import type { MediaLeg } from '../voicebot/channels/media/media-leg.js';
@@ -272,8 +272,8 @@ describe('live call through drachtio-server and FreeSWITCH', { skip }, () => {
   const closedCdr = (callId: string) =>
     eventually(
       async () => {
-        const rec = await getCallRecord(db.sql, callId);
-        return rec?.endedAt ? rec : undefined;
+        const sip = (await getCall(db.sql, callId))?.sip;
+        return sip?.endedAt ? sip : undefined;
       },
       `call-detail record of ${callId} closed`,
       15_000,
@@ -441,11 +441,10 @@ describe('live call through drachtio-server and FreeSWITCH', { skip }, () => {
   });
 
   it('left a closed call-detail record for every call', async () => {
-    const rows = await db.sql.query<{ direction: string; ended: boolean }>(
-      'SELECT direction, ended_at IS NOT NULL AS ended FROM telephony_calls ORDER BY started_at',
-    );
+    // One record per call: the SIP facts are on the call's row, oldest call first.
+    const rows = (await listCalls(db.sql, 100)).filter((c) => c.sip).reverse();
     assert.deepEqual(
-      rows.map((r) => [r.direction, r.ended]),
+      rows.map((r) => [r.sip?.direction, r.sip?.endedAt != null]),
       [
         ['inbound', true],
         ['outbound', true],

@@ -53,6 +53,7 @@ describe('telephony ↔ voice bot media socket', () => {
     queue = new OperatorQueue(db.sql, { waitNormMs: 60_000 });
     calls = new CallControl({
       sql: db.sql,
+      instanceId: 'telephony-media-test',
       control,
       queue,
       log: silentLogger,
@@ -132,6 +133,7 @@ describe('telephony ↔ voice bot media socket', () => {
   it('a fork telephony did not sign with the shared secret is refused, and the caller waits for an operator', async () => {
     const unsigned = new CallControl({
       sql: db.sql,
+      instanceId: 'telephony-media-test',
       control,
       queue,
       log: silentLogger,

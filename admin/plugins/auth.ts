@@ -5,8 +5,9 @@ import { Type } from 'typebox';
 import { OtklikError } from '../../core/errors.js';
 import { maskIp } from '../../core/log.js';
 import type { Sql } from '../../store/sql.js';
+import { writeAudit } from '../audit.js';
 import type { TypedApp } from '../typed.js';
-import { audit, listUsers, login, logout, type Role, type StaffUser, userByToken } from '../users.js';
+import { listUsers, login, logout, type Role, type StaffUser, userByToken } from '../users.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -86,7 +87,7 @@ async function auth(app: TypedApp, opts: AuthOptions): Promise<void> {
       const attempt = { pii: { ip: maskIp(request.ip) } };
       const before = await failures(request, { increment: false });
       if (!before.isAllowed && before.remaining === 0) {
-        await audit(sql, name, 'login.locked', undefined, attempt);
+        await writeAudit(sql, name, 'login.locked', undefined, attempt);
         reply.header('retry-after', before.ttlInSeconds);
         throw new OtklikError(
           'SIGN_IN_LOCKED',
@@ -97,7 +98,7 @@ async function auth(app: TypedApp, opts: AuthOptions): Promise<void> {
       const result = await login(sql, name, request.body.password);
       if (!result) {
         await failures(request);
-        await audit(sql, name, 'login.failed', undefined, attempt);
+        await writeAudit(sql, name, 'login.failed', undefined, attempt);
         throw new OtklikError('UNAUTHORIZED', 'Неверный логин или пароль');
       }
       return result;

@@ -1,11 +1,12 @@
 import { Type } from 'typebox';
+import { type CallRow, getCall, getTurns, listCalls } from '../../calls/records.js';
 import { OtklikError } from '../../core/errors.js';
 import { maskPhone } from '../../core/log.js';
 import { inquiryFigures } from '../../inquiries/figures.js';
 import { zonedInstant, zonedParts } from '../../kb/zoned-time.js';
 import type { Sql } from '../../store/sql.js';
+import { writeAudit } from '../audit.js';
 import { TextId, type TypedApp } from '../typed.js';
-import { audit } from '../users.js';
 import { requireRole } from './auth.js';
 import { dailyReport } from './reports.js';
 
@@ -28,6 +29,35 @@ export interface CallsPluginOptions {
   health: () => Promise<unknown>;
   now?: () => Date;
   timezone: string;
+}
+
+/**
+ * The call card's record, in the API's field names (the stored column names): the dialog's outcome in
+ * `outcome`, and for a phone call where the line took it (`sip_outcome`), its legs and hang-up.
+ */
+function callCard(call: CallRow, seesNumber: boolean): Record<string, unknown> {
+  const caller = call.callerNumber;
+  return {
+    id: call.id,
+    channel: call.channel,
+    caller_number: caller && !seesNumber ? maskPhone(caller) : caller,
+    dialled_number: call.dialledNumber,
+    started_at: call.startedAt,
+    ended_at: call.endedAt,
+    outcome: call.outcome,
+    status: call.status,
+    flow_id: call.flowId,
+    topic_id: call.topicId,
+    instance_id: call.instanceId,
+    channel_uuid: call.sip?.channelUuid ?? null,
+    direction: call.sip?.direction ?? null,
+    answered_at: call.sip?.answeredAt ?? null,
+    sip_ended_at: call.sip?.endedAt ?? null,
+    duration_ms: call.sip?.durationMs ?? null,
+    sip_outcome: call.sip?.outcome ?? null,
+    sip_end_reason: call.sip?.endReason ?? null,
+    legs: call.sip?.legs ?? [],
+  };
 }
 
 /**
@@ -81,25 +111,14 @@ export async function callsPlugin(app: TypedApp, opts: CallsPluginOptions): Prom
       },
     },
     async (request) => {
-      const rows = await sql.query<{
-        id: string;
-        channel: string;
-        caller_number: string | null;
-        started_at: Date;
-        ended_at: Date | null;
-        outcome: string | null;
-        status: string;
-      }>(
-        'SELECT id, channel, caller_number, started_at, ended_at, outcome, status FROM calls ORDER BY started_at DESC LIMIT $1',
-        [request.query.limit ?? 50],
-      );
+      const rows = await listCalls(sql, request.query.limit ?? 50);
       return {
         calls: rows.map((r) => ({
           id: r.id,
           channel: r.channel,
-          caller: r.caller_number ? maskPhone(r.caller_number) : '—',
-          startedAt: r.started_at,
-          endedAt: r.ended_at,
+          caller: r.callerNumber ? maskPhone(r.callerNumber) : '—',
+          startedAt: r.startedAt,
+          endedAt: r.endedAt,
           outcome: r.outcome,
           status: r.status,
         })),
@@ -114,32 +133,13 @@ export async function callsPlugin(app: TypedApp, opts: CallsPluginOptions): Prom
       schema: { params: Type.Object({ id: TextId }) },
     },
     async (request) => {
-      const [call] = await sql.query<Record<string, unknown>>('SELECT * FROM calls WHERE id = $1', [
-        request.params.id,
-      ]);
+      const call = await getCall(sql, request.params.id);
       if (!call) throw new OtklikError('NOT_FOUND', 'Звонок не найден');
       // An operator needs the conversation, not the number (152-FZ: least personal data); supervisors call back.
       const seesNumber = ['supervisor', 'admin'].includes(request.staff!.role);
-      if (!seesNumber && typeof call.caller_number === 'string')
-        call.caller_number = maskPhone(call.caller_number);
-      const turns = await sql.query<Record<string, unknown>>(
-        'SELECT seq, who, text, at_ms, intent, confidence, answer_version, dtmf FROM call_turns WHERE call_id = $1 ORDER BY seq',
-        [request.params.id],
-      );
-      await audit(sql, request.staff!.login, 'call.view', request.params.id);
-      return {
-        call,
-        turns: turns.map((t) => ({
-          seq: t.seq,
-          who: t.who,
-          text: t.text,
-          atMs: t.at_ms,
-          intent: t.intent,
-          confidence: t.confidence,
-          answerVersion: t.answer_version,
-          dtmf: t.dtmf,
-        })),
-      };
+      const turns = await getTurns(sql, request.params.id);
+      await writeAudit(sql, request.staff!.login, 'call.view', request.params.id);
+      return { call: callCard(call, seesNumber), turns };
     },
   );
 }

@@ -2,8 +2,8 @@ import { Type } from 'typebox';
 import { OtklikError } from '../../core/errors.js';
 import { endIncident, listIncidents, startIncident } from '../../kb/incidents.js';
 import type { Sql } from '../../store/sql.js';
+import { writeAudit } from '../audit.js';
 import { TextId, type TypedApp } from '../typed.js';
-import { audit } from '../users.js';
 import { requireRole } from './auth.js';
 
 /**
@@ -44,7 +44,7 @@ export async function incidentsPlugin(app: TypedApp, opts: { sql: Sql; now?: () 
         endsAt,
         topicId: body.topicId ?? null,
       });
-      await audit(sql, request.staff!.login, 'incident.start', id);
+      await writeAudit(sql, request.staff!.login, 'incident.start', id);
       return reply.code(201).send({ id, startsAt, endsAt });
     },
   );
@@ -55,7 +55,7 @@ export async function incidentsPlugin(app: TypedApp, opts: { sql: Sql; now?: () 
     async (request) => {
       if (!(await endIncident(sql, request.params.id, now())))
         throw new OtklikError('NOT_FOUND', 'Инцидент не найден или уже завершён');
-      await audit(sql, request.staff!.login, 'incident.end', request.params.id);
+      await writeAudit(sql, request.staff!.login, 'incident.end', request.params.id);
       return { ok: true };
     },
   );

@@ -4,8 +4,8 @@ import { assignAgency } from '../../inquiries/dispatch.js';
 import { listInquiries } from '../../inquiries/list.js';
 import { openKnowledgeBase } from '../../kb/knowledge-base.js';
 import type { Sql } from '../../store/sql.js';
+import { writeAudit } from '../audit.js';
 import { RowId, type TypedApp } from '../typed.js';
-import { audit } from '../users.js';
 import { requireRole } from './auth.js';
 
 export interface InquiriesPluginOptions {
@@ -46,7 +46,9 @@ export async function inquiriesPlugin(app: TypedApp, opts: InquiriesPluginOption
     async (request) => {
       const { id } = request.params;
       const assigned = await assignAgency(sql, id, request.body.agencyId);
-      await audit(sql, request.staff!.login, 'inquiry.agency', String(id), { agencyId: assigned.agencyId });
+      await writeAudit(sql, request.staff!.login, 'inquiry.agency', String(id), {
+        agencyId: assigned.agencyId,
+      });
       return { ok: true, ...assigned };
     },
   );
@@ -62,7 +64,7 @@ export async function inquiriesPlugin(app: TypedApp, opts: InquiriesPluginOption
     },
     async (request) => {
       await recordAgencyAnswer(sql, request.params.id, { text: request.body.text, by: request.staff!.login });
-      await audit(sql, request.staff!.login, 'inquiry.answer', String(request.params.id));
+      await writeAudit(sql, request.staff!.login, 'inquiry.answer', String(request.params.id));
       return { ok: true };
     },
   );
@@ -75,7 +77,7 @@ export async function inquiriesPlugin(app: TypedApp, opts: InquiriesPluginOption
     },
     async (request) => {
       await markRelayedByOperator(sql, request.params.id, request.staff!.login);
-      await audit(sql, request.staff!.login, 'inquiry.relayed', String(request.params.id));
+      await writeAudit(sql, request.staff!.login, 'inquiry.relayed', String(request.params.id));
       return { ok: true };
     },
   );

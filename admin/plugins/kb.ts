@@ -3,8 +3,9 @@ import { OtklikError } from '../../core/errors.js';
 import { createContentEditor } from '../../kb/content-editor.js';
 import { createKbEditor } from '../../kb/editor.js';
 import type { Sql } from '../../store/sql.js';
+import { writeAudit } from '../audit.js';
 import { TextId, type TypedApp } from '../typed.js';
-import { audit, type StaffUser } from '../users.js';
+import type { StaffUser } from '../users.js';
 import { requireRole } from './auth.js';
 
 /**
@@ -50,7 +51,7 @@ export async function kbPlugin(app: TypedApp, opts: { sql: Sql }): Promise<void>
     async (request, reply) => {
       const { intentId } = request.params;
       const draft = await editor.createDraft(intentId, { ...request.body, author: request.staff!.login });
-      await audit(sql, request.staff!.login, 'answer.draft', `${intentId}@v${draft.version}`);
+      await writeAudit(sql, request.staff!.login, 'answer.draft', `${intentId}@v${draft.version}`);
       return reply.code(201).send(draft);
     },
   );
@@ -69,7 +70,7 @@ export async function kbPlugin(app: TypedApp, opts: { sql: Sql }): Promise<void>
       async (request) => {
         const { intentId, version } = request.params;
         const result = await run(intentId, version, request.staff!, request.body?.reason ?? '');
-        await audit(sql, request.staff!.login, `answer.${action}`, `${intentId}@v${version}`);
+        await writeAudit(sql, request.staff!.login, `answer.${action}`, `${intentId}@v${version}`);
         return result;
       },
     );
@@ -107,7 +108,7 @@ export async function kbPlugin(app: TypedApp, opts: { sql: Sql }): Promise<void>
     async (request) => {
       const { id } = request.params;
       await content.saveFlow(id, request.body);
-      await audit(sql, request.staff!.login, 'flow.save', id);
+      await writeAudit(sql, request.staff!.login, 'flow.save', id);
       return { flow: await content.flow(id) };
     },
   );
@@ -127,7 +128,7 @@ export async function kbPlugin(app: TypedApp, opts: { sql: Sql }): Promise<void>
     async (request) => {
       const { id } = request.params;
       await content.savePrompt(id, request.body);
-      await audit(sql, request.staff!.login, 'prompt.save', id);
+      await writeAudit(sql, request.staff!.login, 'prompt.save', id);
       return { id };
     },
   );
@@ -138,7 +139,7 @@ export async function kbPlugin(app: TypedApp, opts: { sql: Sql }): Promise<void>
     async (request) => {
       const { id } = request.params;
       await content.deletePrompt(id);
-      await audit(sql, request.staff!.login, 'prompt.delete', id);
+      await writeAudit(sql, request.staff!.login, 'prompt.delete', id);
       return { id };
     },
   );
@@ -155,7 +156,7 @@ export async function kbPlugin(app: TypedApp, opts: { sql: Sql }): Promise<void>
     async (request) => {
       const { id } = request.params;
       await content.saveMenu(id, request.body);
-      await audit(sql, request.staff!.login, 'menu.save', id);
+      await writeAudit(sql, request.staff!.login, 'menu.save', id);
       return { id };
     },
   );

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createCall, endCall, saveSurvey } from '../../calls/records.js';
 import { silentLogger } from '../../core/log.js';
+import { OperatorQueue } from '../../telephony/queue.js';
 import { backends, openTestDb, type TestDb } from '../../test/support/db.js';
 import { build } from '../server.js';
 import type { TypedApp } from '../typed.js';
@@ -29,12 +30,23 @@ for (const backend of backends) {
       await endCall(db.sql, id, outcome, new Date(Date.parse(at) + 60_000));
     }
 
-    async function queued(callId: string, at: string, state: string, waitMs: number, pastNorm: boolean) {
-      await db.sql.query(
-        `INSERT INTO telephony_queue_calls (call_id, enqueued_at, state, ended_at, wait_ms, past_norm)
-         VALUES ($1, $2, $3, $2::timestamptz + $4 * interval '1 millisecond', $4, $5)`,
-        [callId, new Date(at), state, waitMs, pastNorm],
-      );
+    /** A caller queued at `at` who waited `waitMs` and then was answered or hung up, through the queue itself. */
+    async function queued(callId: string, at: string, end: 'answered' | 'abandoned', waitMs: number) {
+      let clock = Date.parse(at);
+      const queue = new OperatorQueue(db.sql, { waitNormMs: 60_000, now: () => new Date(clock) });
+      await queue.enqueueCall({ callId, topicId: null });
+      clock += waitMs;
+      if (end === 'abandoned') return queue.abandoned(callId);
+      await queue.upsertOperator({
+        id: 'ivanova',
+        name: 'Иванова',
+        sipUri: 'sip:ivanova@10.0.0.21',
+        skills: [],
+      });
+      await queue.setOperatorState('ivanova', 'available');
+      assert.equal((await queue.assignNext())[0]?.callId, callId);
+      await queue.answered(callId);
+      await queue.releaseOperator('ivanova');
     }
 
     async function login(name: string): Promise<string> {
@@ -56,9 +68,10 @@ for (const backend of backends) {
       await call('r-3', '2026-03-02T23:30:00+03:00', 'answered');
       await call('r-4', '2026-03-03T00:30:00+03:00', 'abandoned');
       await call('r-5', '2026-03-03T10:00:00+03:00', 'inquiry');
-      await queued('r-2', '2026-03-02T12:01:00+03:00', 'answered', 30_000, false);
-      await queued('r-4', '2026-03-03T00:31:00+03:00', 'abandoned', 90_000, true);
-      await queued('r-x', '2026-03-03T11:00:00+03:00', 'abandoned', 10_000, false);
+      // Past the 60 s norm only r-4's wait: a call lost past the norm.
+      await queued('r-2', '2026-03-02T12:01:00+03:00', 'answered', 30_000);
+      await queued('r-4', '2026-03-03T00:31:00+03:00', 'abandoned', 90_000);
+      await queued('r-x', '2026-03-03T11:00:00+03:00', 'abandoned', 10_000);
       await saveSurvey(db.sql, 'r-1', 5, new Date('2026-03-02T09:05:00+03:00'));
       await saveSurvey(db.sql, 'r-3', 4, new Date('2026-03-02T23:35:00+03:00'));
       app = await build({
@@ -129,6 +142,12 @@ for (const backend of backends) {
       assert.equal(long.status, 400);
       const malformed = await get('from=2 марта&to=2026-03-03');
       assert.equal(malformed.status, 400);
+      const noSuchDay = await get('from=2026-02-30&to=2026-03-03');
+      assert.equal(noSuchDay.status, 400);
+      assert.match(
+        ((await noSuchDay.json()) as { message: string }).message,
+        /Нет такой даты в календаре: 2026-02-30/,
+      );
       assert.equal((await get('from=2026-03-02&to=2026-03-03', operator)).status, 403);
       assert.equal((await fetch(`${base}/api/reports/daily?from=2026-03-02&to=2026-03-03`)).status, 401);
     });

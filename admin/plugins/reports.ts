@@ -1,7 +1,9 @@
 import { stringify } from 'csv-stringify/sync';
 import { Type } from 'typebox';
+import { callFiguresByDay } from '../../calls/figures.js';
 import { OtklikError } from '../../core/errors.js';
 import type { Sql } from '../../store/sql.js';
+import { queueFiguresByDay } from '../../telephony/queue.js';
 import type { TypedApp } from '../typed.js';
 import { requireRole } from './auth.js';
 
@@ -52,16 +54,22 @@ const columns: Array<[keyof DayReport, string]> = [
 const MAX_DAYS = 92;
 const isoDay = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' });
 
+/** Midnight UTC of a calendar day; a day the calendar has not (JavaScript reads 30 February as 2 March) is refused. */
+function dayStart(day: string): number {
+  const ms = Date.parse(`${day}T00:00:00Z`);
+  if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== day)
+    throw new OtklikError('VALIDATION_FAILED', `Нет такой даты в календаре: ${day}`);
+  return ms;
+}
+
 function dayCount(from: string, to: string): number {
-  const ms = Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`);
-  if (Number.isNaN(ms))
-    throw new OtklikError('VALIDATION_FAILED', `Нет такой даты в календаре: ${from} или ${to}`);
-  return ms / 86_400_000 + 1;
+  return (dayStart(to) - dayStart(from)) / 86_400_000 + 1;
 }
 
 /**
- * Per-day figures for a period, computed in SQL in the region's time zone: what the bot handled, what went
- * to people, and the queue's service level, including the calls lost after waiting past the norm.
+ * Per-day figures for a period in the region's time zone: what the bot handled, what went to people (from the
+ * calls part), and the queue's service level, including the calls lost after waiting past the norm (from
+ * telephony's queue). Days without any of it are rows of zeros.
  */
 export async function dailyReport(
   sql: Sql,
@@ -76,77 +84,35 @@ export async function dailyReport(
       `Отчёт строится за период от 1 до ${MAX_DAYS} дней; запрошено ${from} … ${to}`,
     );
   }
-  const rows = await sql.query<Record<string, unknown>>(
-    `WITH days AS (
-       SELECT d::date AS day FROM generate_series($2::date, $3::date, interval '1 day') AS d
-     ),
-     c AS (
-       SELECT (started_at AT TIME ZONE $1)::date AS day,
-              count(*) AS calls,
-              count(*) FILTER (WHERE outcome = 'answered') AS answered_by_bot,
-              count(*) FILTER (WHERE outcome = 'escalated') AS escalated,
-              count(*) FILTER (WHERE outcome = 'forwarded') AS forwarded,
-              count(*) FILTER (WHERE outcome = 'inquiry') AS inquiries,
-              count(*) FILTER (WHERE outcome = 'emergency') AS emergency,
-              count(*) FILTER (WHERE outcome = 'abandoned') AS abandoned
-         FROM calls
-        WHERE started_at >= ($2::date::timestamp AT TIME ZONE $1)
-          AND started_at < (($3::date + 1)::timestamp AT TIME ZONE $1)
-        GROUP BY 1
-     ),
-     q AS (
-       SELECT (enqueued_at AT TIME ZONE $1)::date AS day,
-              count(*) AS offered,
-              count(*) FILTER (WHERE state = 'answered') AS answered,
-              count(*) FILTER (WHERE state = 'abandoned' AND past_norm) AS lost,
-              round(avg(wait_ms)) AS avg_wait,
-              -- percentile_disc is the nearest-rank definition of core/stats.ts percentile(), which the
-              -- live queue figures use: the report's p90 and the overview's are the same number.
-              percentile_disc(0.9) WITHIN GROUP (ORDER BY wait_ms) AS p90_wait
-         FROM telephony_queue_calls
-        WHERE enqueued_at >= ($2::date::timestamp AT TIME ZONE $1)
-          AND enqueued_at < (($3::date + 1)::timestamp AT TIME ZONE $1)
-        GROUP BY 1
-     ),
-     s AS (
-       SELECT (at AT TIME ZONE $1)::date AS day, count(*) AS surveys, round(avg(score), 2) AS average
-         FROM survey_results
-        WHERE at >= ($2::date::timestamp AT TIME ZONE $1) AND at < (($3::date + 1)::timestamp AT TIME ZONE $1)
-        GROUP BY 1
-     )
-     SELECT to_char(days.day, 'YYYY-MM-DD') AS day,
-            COALESCE(c.calls, 0)::int8 AS calls, COALESCE(c.answered_by_bot, 0)::int8 AS answered_by_bot,
-            COALESCE(c.escalated, 0)::int8 AS escalated, COALESCE(c.forwarded, 0)::int8 AS forwarded,
-            COALESCE(c.inquiries, 0)::int8 AS inquiries, COALESCE(c.emergency, 0)::int8 AS emergency,
-            COALESCE(c.abandoned, 0)::int8 AS abandoned,
-            COALESCE(q.offered, 0)::int8 AS queue_offered, COALESCE(q.answered, 0)::int8 AS queue_answered,
-            COALESCE(q.lost, 0)::int8 AS lost, COALESCE(q.avg_wait, 0)::int8 AS avg_wait,
-            COALESCE(q.p90_wait, 0)::int8 AS p90_wait,
-            COALESCE(s.surveys, 0)::int8 AS surveys, s.average::float8 AS survey_average
-       FROM days
-       LEFT JOIN c ON c.day = days.day
-       LEFT JOIN q ON q.day = days.day
-       LEFT JOIN s ON s.day = days.day
-      ORDER BY days.day`,
-    [timezone, from, to],
-  );
-  return rows.map((r) => ({
-    day: r.day as string,
-    calls: Number(r.calls),
-    answeredByBot: Number(r.answered_by_bot),
-    escalated: Number(r.escalated),
-    forwarded: Number(r.forwarded),
-    inquiries: Number(r.inquiries),
-    emergency: Number(r.emergency),
-    abandoned: Number(r.abandoned),
-    queueOffered: Number(r.queue_offered),
-    queueAnswered: Number(r.queue_answered),
-    lostPastNorm: Number(r.lost),
-    avgWaitMs: Number(r.avg_wait),
-    p90WaitMs: Number(r.p90_wait),
-    surveys: Number(r.surveys),
-    surveyAverage: r.survey_average === null ? null : Number(r.survey_average),
-  }));
+  const [calls, queue] = await Promise.all([
+    callFiguresByDay(sql, timezone, from, to),
+    queueFiguresByDay(sql, timezone, from, to),
+  ]);
+  const callsOf = new Map(calls.map((c) => [c.day, c]));
+  const queueOf = new Map(queue.map((q) => [q.day, q]));
+  const start = dayStart(from);
+  return Array.from({ length: days }, (_, i) => {
+    const day = new Date(start + i * 86_400_000).toISOString().slice(0, 10);
+    const c = callsOf.get(day);
+    const q = queueOf.get(day);
+    return {
+      day,
+      calls: c?.calls ?? 0,
+      answeredByBot: c?.answeredByBot ?? 0,
+      escalated: c?.escalated ?? 0,
+      forwarded: c?.forwarded ?? 0,
+      inquiries: c?.inquiries ?? 0,
+      emergency: c?.emergency ?? 0,
+      abandoned: c?.abandoned ?? 0,
+      queueOffered: q?.offered ?? 0,
+      queueAnswered: q?.answered ?? 0,
+      lostPastNorm: q?.lost ?? 0,
+      avgWaitMs: q?.avgWaitMs ?? 0,
+      p90WaitMs: q?.p90WaitMs ?? 0,
+      surveys: c?.surveys ?? 0,
+      surveyAverage: c?.surveyAverage ?? null,
+    };
+  });
 }
 
 /**

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
-import { audit } from '../../admin/users.js';
+import { writeAudit } from '../../admin/audit.js';
 import { OtklikError } from '../../core/errors.js';
 import { ensureSeeded } from '../../kb/seed.js';
 import { approvalsOf, exportKb, importKb, readSourceFile } from '../../kb/transfer.js';
@@ -59,7 +59,7 @@ export function register(program: Command): void {
         const s = await importKb(await ctx.store(), [source], async (tx, doc) => {
           const approved = approvalsOf(doc);
           approvers = [...new Set(approved.map((a) => a.approvedBy))];
-          await audit(tx, cliActor(), 'kb.import', file, { approved });
+          await writeAudit(tx, cliActor(), 'kb.import', file, { approved });
         });
         process.stdout.write(
           `Импортировано: интентов ${s.intents}, фраз ${s.phrases}, версий ответов ${s.answerVersions}, ` +

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { markInterruptedCalls } from '../../calls/records.js';
 import { OtklikError } from '../../core/errors.js';
 import { openKnowledgeBase } from '../../kb/knowledge-base.js';
 import { createTtsEngine } from '../../speech/tts/index.js';
@@ -19,6 +20,13 @@ export function register(program: Command): void {
   cmd.action(async () => {
     const ctx = createCliContext();
     const sql = await ctx.store();
+    // The calls this instance held when it last stopped hard are over: their SIP legs died with it.
+    const interrupted = await markInterruptedCalls(sql, ctx.config.instanceId);
+    if (interrupted > 0)
+      ctx.log.warn(
+        { interrupted, instanceId: ctx.config.instanceId },
+        "this instance's calls left open by its last run are marked interrupted",
+      );
     const tts = createTtsEngine(ctx.config.speech, ctx.log, { dataDir: ctx.config.dataDir });
     let app: Awaited<ReturnType<typeof startTelephony>>;
     try {
