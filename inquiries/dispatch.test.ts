@@ -3,11 +3,12 @@ import { randomUUID } from 'node:crypto';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { type RunningWorker, startWorker, type WorkerOptions } from '../admin/jobs/worker.js';
 import { callsPlugin } from '../admin/plugins/calls.js';
-import { build } from '../admin/server.js';
+import { adminArea, build } from '../admin/server.js';
 import type { TypedApp } from '../admin/typed.js';
 import { addUser } from '../admin/users.js';
 import { createCall } from '../calls/records.js';
 import { silentLogger } from '../core/log.js';
+import { openKnowledgeBase } from '../kb/knowledge-base.js';
 import { ensureSeeded } from '../kb/seed.js';
 import { OperatorQueue } from '../telephony/queue.js';
 import { browserMissing, launchBrowser } from '../test/support/browser.js';
@@ -47,16 +48,13 @@ describe('inquiry dispatch that nothing loses', () => {
       sql: db.sql,
       log: silentLogger,
       plugins: [
-        {
-          plugin: callsPlugin,
-          opts: {
-            sql: db.sql,
-            queue: new OperatorQueue(db.sql, { waitNormMs: 60_000 }),
-            health: async () => ({ components: {} }),
-            timezone: 'Europe/Moscow',
-            now: () => overviewNow,
-          },
-        },
+        adminArea(callsPlugin, {
+          sql: db.sql,
+          queue: new OperatorQueue(db.sql, { waitNormMs: 60_000 }),
+          health: async () => ({ components: {} }),
+          timeZone: openKnowledgeBase(db.sql).timezone,
+          now: () => overviewNow,
+        }),
       ],
     });
     base = await app.listen({ host: '127.0.0.1', port: 0 });
