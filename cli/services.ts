@@ -205,7 +205,8 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
       placeCall = async (req) => {
         const placed = await calls.placeOutbound({
           target: req.target,
-          from: '122',
+          // The citizen sees the line's own number calling back (config telephony.numbers, the first).
+          from: config.telephony.numbers[0]!,
           flowId: req.flowId,
           metadata: req.metadata,
         });

@@ -30,6 +30,9 @@ export type LogLevel = (typeof logLevels)[number];
  */
 export const defaultLogLevel: { service: LogLevel; command: LogLevel } = { service: 'info', command: 'warn' };
 
+/** Sign-in limits when the configuration says nothing; also the admin app's own default (admin/plugins/auth.ts). */
+export const signInDefaults = { maxFailures: 5, lockoutMs: 900000 } as const;
+
 export const configSchema = z.object({
   dataDir: z.string().default('./data'),
   /**
@@ -113,10 +116,12 @@ export const configSchema = z.object({
   signIn: z
     .object({
       /** Failed sign-ins a login may have within lockoutMs; the next attempts are refused until it ends. */
-      maxFailures: wholeNumber('a whole number of attempts').pipe(z.number().min(1)).default(5),
-      lockoutMs: ms.default(900000),
+      maxFailures: wholeNumber('a whole number of attempts')
+        .pipe(z.number().min(1))
+        .default(signInDefaults.maxFailures),
+      lockoutMs: ms.default(signInDefaults.lockoutMs),
     })
-    .default({ maxFailures: 5, lockoutMs: 900000 }),
+    .default(signInDefaults),
   nlu: z.object({ modelDir: z.string().default('./models/nlu') }).default({ modelDir: './models/nlu' }),
   telephony: z
     .object({
@@ -127,7 +132,8 @@ export const configSchema = z.object({
       freeswitchHost: z.string().default('127.0.0.1'),
       freeswitchPort: port.default(8021),
       freeswitchSecret: z.string().default('ClueCon'),
-      numbers: z.array(z.string()).default(['122']),
+      /** The numbers the line answers; the first is the caller id of its own calls (callbacks). */
+      numbers: z.array(z.string()).min(1, 'at least one number the line answers').default(['122']),
       recordingsDir: z.string().default('./data/recordings'),
       /** ws:// URL at which FreeSWITCH reaches our media socket. */
       mediaSocketUrl: z.string().optional(),

@@ -214,6 +214,7 @@ export class CallControl {
       meta,
       audioDir: this.o.audioDir,
       trunk: this.o.trunk,
+      forwardTimeoutMs: this.o.forwardTimeoutMs,
       log,
       ...(onHangup ? { onHangup } : {}),
     });
@@ -509,6 +510,7 @@ export class CallControl {
       meta,
       audioDir: this.o.audioDir,
       trunk: this.o.trunk,
+      forwardTimeoutMs: this.o.forwardTimeoutMs,
       log: this.o.log,
     });
     const { call, markEnded: resolveEnded } = activeCall(leg, {
