@@ -2,7 +2,12 @@ import { fileURLToPath } from 'node:url';
 import helmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyPluginAsync, type RouteOptions } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyPluginAsync,
+  type RouteOptions,
+} from 'fastify';
 import type { Logger } from '../core/log.js';
 import type { Sql } from '../store/sql.js';
 import { frameworkErrors, installErrorHandling } from './http-errors.js';
@@ -15,15 +20,37 @@ export interface ComponentHealth {
   message?: string;
 }
 
+/**
+ * An area of the HTTP app (KB, calls, reports, text chat...): a fastify plugin registered with its options,
+ * in a context of its own. Made by `adminArea`, which checks the options against the plugin's own type.
+ */
+export interface AdminArea {
+  register(app: TypedApp): Promise<void>;
+}
+
+/** A plugin as the areas write them: on the typed app, or on a plain fastify (the text chat). */
+export type AreaPlugin<O> =
+  | ((app: TypedApp, opts: O) => Promise<void>)
+  | ((app: FastifyInstance, opts: O) => Promise<void>);
+
+/** `plugin` with `opts`; the options' type is the plugin's (NoInfer: a wrong or extra option is an error). */
+export function adminArea<O extends object>(plugin: AreaPlugin<O>, opts: NoInfer<O>): AdminArea {
+  return {
+    async register(app) {
+      await app.register(plugin as unknown as FastifyPluginAsync<O>, opts);
+    },
+  };
+}
+
 export interface AdminOptions {
   sql: Sql;
   log: Logger;
   /** Health of each part (speech engines, NLU model, telephony...), shown at /api/health and in the UI. */
   health?: () => Promise<Record<string, ComponentHealth>>;
-  /** Each admin area is a fastify plugin; serve passes the areas it runs (text chat, KB, calls, queue...). */
   /** Failed sign-ins allowed per login, and the lockout after them (config signIn). */
   signIn?: SignInLimits;
-  plugins?: Array<{ plugin: FastifyPluginAsync<never> | ((app: TypedApp) => Promise<void>); opts?: unknown }>;
+  /** The areas this app serves; serve passes every one, a test the ones it checks. */
+  plugins?: AdminArea[];
   /** Sees every route as it is registered, with its schemas (the API fuzz test walks them all). */
   onRoute?: (route: RouteOptions) => void;
 }
@@ -61,9 +88,7 @@ export async function build(opts: AdminOptions): Promise<TypedApp> {
     return request.staff ? { status, components } : { status };
   });
 
-  for (const { plugin, opts: pluginOpts } of opts.plugins ?? []) {
-    await app.register(plugin as FastifyPluginAsync, (pluginOpts ?? {}) as object);
-  }
+  for (const area of opts.plugins ?? []) await area.register(app);
 
   await app.register(fastifyStatic, { root: uiDir, prefix: '/', index: ['index.html'] });
   return app;

@@ -1,4 +1,4 @@
-import { type Config, loadConfig } from '../core/config.js';
+import { type Config, defaultLogLevel, loadConfig } from '../core/config.js';
 import { isOtklikError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/log.js';
 import { openStore } from '../store/open.js';
@@ -16,9 +16,20 @@ export interface CliContext {
   close(): Promise<void>;
 }
 
-export function createCliContext(env: NodeJS.ProcessEnv = process.env): CliContext {
-  const config = loadConfig(env);
-  const log = createLogger({ level: env.LOG_LEVEL ?? 'warn', pii: config.log.pii });
+export interface CliContextOptions {
+  /**
+   * A long-running command (`worker`, `speech`) logs its work like `serve`; a one-shot command only its
+   * problems. Either way LOG_LEVEL (config log.level) decides when it is set.
+   */
+  service?: boolean;
+}
+
+export function createCliContext(
+  env: NodeJS.ProcessEnv = process.env,
+  opts: CliContextOptions = {},
+): CliContext {
+  const config = loadConfig(env, {}, opts.service ? {} : { 'log.level': defaultLogLevel.command });
+  const log = createLogger({ level: config.log.level, pii: config.log.pii });
   let sql: Promise<Sql> | undefined;
   return {
     config,

@@ -41,8 +41,8 @@ export function register(program: Command): void {
     .command('worker')
     .description('фоновые задачи: передача обращений уполномоченным лицам (BullMQ, Redis)')
     .action(async () => {
-      const ctx = createCliContext();
-      const log = createLogger({ level: ctx.config.log.level, pii: ctx.config.log.pii });
+      const ctx = createCliContext(process.env, { service: true });
+      const log = ctx.log;
       const worker = await startWorker({
         redisUrl: ctx.config.redis.url,
         sql: await ctx.store(),
@@ -64,11 +64,11 @@ export function register(program: Command): void {
     .requiredOption('--name <name>', 'ФИО')
     .option('--agency <id>', 'ведомство (участник из базы знаний): согласующий согласует только его темы')
     .action(async (login: string, opts: { role: string; name: string; agency?: string }) => {
-      const password = process.env.OTKLIK_USER_PASSWORD;
-      if (!password)
-        throw new OtklikError('VALIDATION_FAILED', "set OTKLIK_USER_PASSWORD to the new user's password");
       const ctx = createCliContext();
       try {
+        const password = ctx.config.staff.newUserPassword;
+        if (!password)
+          throw new OtklikError('VALIDATION_FAILED', "set OTKLIK_USER_PASSWORD to the new user's password");
         await addUser(await ctx.store(), {
           login,
           name: opts.name,

@@ -8,7 +8,7 @@ import { inquiriesPlugin } from '../admin/plugins/inquiries.js';
 import { kbPlugin } from '../admin/plugins/kb.js';
 import { recordingsPlugin } from '../admin/plugins/recordings.js';
 import { reportsPlugin } from '../admin/plugins/reports.js';
-import { build, type ComponentHealth } from '../admin/server.js';
+import { adminArea, build, type ComponentHealth } from '../admin/server.js';
 import type { TypedApp } from '../admin/typed.js';
 import { addUser, countUsers } from '../admin/users.js';
 import { markInterruptedCalls } from '../calls/records.js';
@@ -57,9 +57,10 @@ function engineHealth(state: EngineState): ComponentHealth {
 /** The first start creates `admin` so that someone can sign in; its password goes to a file only root reads. */
 async function bootstrapAdmin(sql: Sql, config: Config, log: Logger): Promise<void> {
   if ((await countUsers(sql)) > 0) return;
-  const password = process.env.OTKLIK_ADMIN_PASSWORD || randomBytes(12).toString('base64url');
+  const chosen = config.staff.adminPassword;
+  const password = chosen ?? randomBytes(12).toString('base64url');
   await addUser(sql, { login: 'admin', name: 'Администратор', role: 'admin', password });
-  if (!process.env.OTKLIK_ADMIN_PASSWORD) {
+  if (!chosen) {
     mkdirSync(config.dataDir, { recursive: true });
     const file = join(config.dataDir, 'admin-password.txt');
     writeFileSync(file, `${password}\n`, { mode: 0o600 });
@@ -84,12 +85,7 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
     await bootstrapAdmin(sql, config, log);
 
     const kb = openKnowledgeBase(sql);
-    const nlu: NluService = await createNluService({
-      kb,
-      modelDir: config.nlu.modelDir,
-      log,
-      timeZone: config.timezone,
-    });
+    const nlu: NluService = await createNluService({ kb, modelDir: config.nlu.modelDir, log });
     stops.push(() => nlu.close());
     const retrain = setInterval(() => {
       nlu
@@ -152,21 +148,18 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
       health,
       signIn: config.signIn,
       plugins: [
-        { plugin: kbPlugin, opts: { sql } },
-        { plugin: incidentsPlugin, opts: { sql } },
-        {
-          plugin: callsPlugin,
-          opts: {
-            sql,
-            queue,
-            health: async () => ({ components: await health() }),
-            timezone: config.timezone,
-          },
-        },
-        { plugin: inquiriesPlugin, opts: { sql } },
-        { plugin: recordingsPlugin, opts: { sql } },
-        { plugin: reportsPlugin, opts: { sql, timezone: config.timezone } },
-        { plugin: textChatPlugin, opts: { deps: sessionDeps } },
+        adminArea(kbPlugin, { sql }),
+        adminArea(incidentsPlugin, { sql }),
+        adminArea(callsPlugin, {
+          sql,
+          queue,
+          health: async () => ({ components: await health() }),
+          timeZone: kb.timezone,
+        }),
+        adminArea(inquiriesPlugin, { sql }),
+        adminArea(recordingsPlugin, { sql }),
+        adminArea(reportsPlugin, { sql, timeZone: kb.timezone }),
+        adminArea(textChatPlugin, { deps: sessionDeps }),
       ],
     });
     const httpUrl = await http.listen({ host: config.http.host, port: config.http.port });
@@ -216,7 +209,8 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
       placeCall = async (req) => {
         const placed = await calls.placeOutbound({
           target: req.target,
-          from: '122',
+          // The citizen sees the line's own number calling back (config telephony.numbers, the first).
+          from: config.telephony.numbers[0]!,
           flowId: req.flowId,
           metadata: req.metadata,
         });

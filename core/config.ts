@@ -20,6 +20,19 @@ const wholeNumber = (what: string) =>
 const port = wholeNumber('a port number 0-65535').pipe(z.number().min(0).max(65535));
 const ms = wholeNumber('a duration in milliseconds').pipe(z.number().min(0));
 
+export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof logLevels)[number];
+
+/**
+ * The log level when LOG_LEVEL (or the file's log.level) is not set. A long-running service (`otklik serve`,
+ * `worker`, `speech`) logs its work; a one-shot command prints its result on stdout and only problems on
+ * stderr. The CLI picks the command default through loadConfig's `defaults`, so both live here.
+ */
+export const defaultLogLevel: { service: LogLevel; command: LogLevel } = { service: 'info', command: 'warn' };
+
+/** Sign-in limits when the configuration says nothing; also the admin app's own default (admin/plugins/auth.ts). */
+export const signInDefaults = { maxFailures: 5, lockoutMs: 900000 } as const;
+
 export const configSchema = z.object({
   dataDir: z.string().default('./data'),
   /**
@@ -27,13 +40,23 @@ export const configSchema = z.object({
    * calls. Must stay the same across restarts; default: host name, HTTP port and data directory.
    */
   instanceId: z.string().min(1).max(200).optional(),
-  timezone: z.string().default('Europe/Moscow'),
   log: z
     .object({
-      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      level: z.enum(logLevels).default(defaultLogLevel.service),
       pii: z.enum(['masked', 'clear']).default('masked'),
     })
-    .default({ level: 'info', pii: 'masked' }),
+    .default({ level: defaultLogLevel.service, pii: 'masked' }),
+  /**
+   * Staff accounts. The first start creates the user `admin` with adminPassword (unset: a random one, written
+   * to dataDir/admin-password.txt); `otklik admin user-add` gives the new user newUserPassword. The time zone
+   * is not here: it is the knowledge base's region (kb_meta.timezone), the one source for every part.
+   */
+  staff: z
+    .object({
+      adminPassword: z.string().min(1).optional(),
+      newUserPassword: z.string().min(1).optional(),
+    })
+    .default({}),
   database: z
     .object({
       /** postgres://... selects a PostgreSQL server; empty means embedded PGlite under dataDir/pg. */
@@ -66,6 +89,8 @@ export const configSchema = z.object({
       voice: z.string().optional(),
       piperVoicePath: z.string().optional(),
       voskModelPath: z.string().default('./models/vosk-model-small-ru-0.22'),
+      /** Another build of libvosk.so; unset: the one the npm `vosk` package ships. */
+      voskLibraryPath: z.string().min(1).optional(),
       cacheDir: z.string().optional(),
       /** Memory tier of the TTS cache, MiB of synthesized audio (~65 s each at 8 kHz); 0 turns it off. */
       memoryCacheMb: wholeNumber('a size in MiB').pipe(z.number().min(0)).default(32),
@@ -94,10 +119,12 @@ export const configSchema = z.object({
   signIn: z
     .object({
       /** Failed sign-ins a login may have within lockoutMs; the next attempts are refused until it ends. */
-      maxFailures: wholeNumber('a whole number of attempts').pipe(z.number().min(1)).default(5),
-      lockoutMs: ms.default(900000),
+      maxFailures: wholeNumber('a whole number of attempts')
+        .pipe(z.number().min(1))
+        .default(signInDefaults.maxFailures),
+      lockoutMs: ms.default(signInDefaults.lockoutMs),
     })
-    .default({ maxFailures: 5, lockoutMs: 900000 }),
+    .default(signInDefaults),
   nlu: z.object({ modelDir: z.string().default('./models/nlu') }).default({ modelDir: './models/nlu' }),
   telephony: z
     .object({
@@ -108,7 +135,8 @@ export const configSchema = z.object({
       freeswitchHost: z.string().default('127.0.0.1'),
       freeswitchPort: port.default(8021),
       freeswitchSecret: z.string().default('ClueCon'),
-      numbers: z.array(z.string()).default(['122']),
+      /** The numbers the line answers; the first is the caller id of its own calls (callbacks). */
+      numbers: z.array(z.string()).min(1, 'at least one number the line answers').default(['122']),
       recordingsDir: z.string().default('./data/recordings'),
       /** ws:// URL at which FreeSWITCH reaches our media socket. */
       mediaSocketUrl: z.string().optional(),
@@ -150,7 +178,8 @@ function defaultInstanceId(c: z.infer<typeof configSchema>): string {
 export const envMap: Record<string, string> = {
   OTKLIK_DATA_DIR: 'dataDir',
   OTKLIK_INSTANCE_ID: 'instanceId',
-  OTKLIK_TIMEZONE: 'timezone',
+  OTKLIK_ADMIN_PASSWORD: 'staff.adminPassword',
+  OTKLIK_USER_PASSWORD: 'staff.newUserPassword',
   LOG_LEVEL: 'log.level',
   LOG_PII: 'log.pii',
   DATABASE_URL: 'database.url',
@@ -166,6 +195,7 @@ export const envMap: Record<string, string> = {
   TTS_VOICE: 'speech.voice',
   PIPER_VOICE_PATH: 'speech.piperVoicePath',
   VOSK_MODEL_PATH: 'speech.voskModelPath',
+  VOSK_LIBRARY_PATH: 'speech.voskLibraryPath',
   SPEECH_CACHE_DIR: 'speech.cacheDir',
   SPEECH_MEMORY_CACHE_MB: 'speech.memoryCacheMb',
   SPEECH_TIMEOUT_MS: 'speech.requestTimeoutMs',
@@ -211,9 +241,34 @@ function envValue(path: string, raw: string): unknown {
     : raw;
 }
 
+/**
+ * Settings that are no longer read, and where their value lives now. Start-up stops on one rather than
+ * silently using another value than the operator set.
+ */
+const retired: Record<string, { path: string; now: string }> = {
+  OTKLIK_TIMEZONE: {
+    path: 'timezone',
+    now: "the time zone is the knowledge base's region: set `timezone:` in the KB YAML (otklik kb import)",
+  },
+};
+
+function isSet(input: Record<string, unknown>, path: string): boolean {
+  let node: unknown = input;
+  for (const key of path.split('.')) {
+    if (typeof node !== 'object' || node === null) return false;
+    node = (node as Record<string, unknown>)[key];
+  }
+  return node !== undefined;
+}
+
+/**
+ * The configuration: `defaults` (paths as in `overrides`) apply only where neither the file nor the
+ * environment sets the value; `overrides` win over both.
+ */
 export function loadConfig(
   env: NodeJS.ProcessEnv = process.env,
   overrides: Record<string, unknown> = {},
+  defaults: Record<string, unknown> = {},
 ): Config {
   let input: Record<string, unknown> = {};
   const file = env.OTKLIK_CONFIG;
@@ -227,11 +282,16 @@ export function loadConfig(
       );
     }
   }
+  for (const [name, { path, now }] of Object.entries(retired)) {
+    const where = env[name] ? name : isSet(input, path) ? `${file}: ${path}` : null;
+    if (where) throw new OtklikError('CONFIG_INVALID', `${where} is no longer read: ${now}`);
+  }
   for (const [name, path] of Object.entries(envMap)) {
     const raw = env[name];
     if (raw !== undefined && raw !== '') setPath(input, path, envValue(path, raw));
   }
   for (const [path, value] of Object.entries(overrides)) setPath(input, path, value);
+  for (const [path, value] of Object.entries(defaults)) if (!isSet(input, path)) setPath(input, path, value);
   const parsed = configSchema.safeParse(input);
   if (!parsed.success) {
     const byPath = Object.fromEntries(Object.entries(envMap).map(([k, v]) => [v, k]));

@@ -4,7 +4,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { loadConfig } from './config.js';
+import { defaultLogLevel, loadConfig } from './config.js';
 import { createLogger } from './log.js';
 
 describe('configuration', () => {
@@ -67,6 +67,42 @@ describe('configuration', () => {
     assert.equal(loadConfig(env).instanceId, loadConfig(env).instanceId);
     assert.notEqual(loadConfig({ ...env, HTTP_PORT: '8124' }).instanceId, loadConfig(env).instanceId);
     assert.equal(loadConfig({ ...env, OTKLIK_INSTANCE_ID: 'otklik-1' }).instanceId, 'otklik-1');
+  });
+
+  it('reads first-start passwords and the libvosk path like every other setting', () => {
+    const config = loadConfig({
+      OTKLIK_ADMIN_PASSWORD: 'admin-pass-122',
+      OTKLIK_USER_PASSWORD: 'operator-pass-1',
+      VOSK_LIBRARY_PATH: '/opt/vosk/libvosk.so',
+    });
+    assert.deepEqual(config.staff, { adminPassword: 'admin-pass-122', newUserPassword: 'operator-pass-1' });
+    assert.equal(config.speech.voskLibraryPath, '/opt/vosk/libvosk.so');
+    assert.deepEqual(loadConfig({}).staff, {});
+  });
+
+  it("takes a caller's default log level only where LOG_LEVEL and the file say nothing", () => {
+    const quiet = { 'log.level': defaultLogLevel.command };
+    assert.equal(loadConfig({}).log.level, 'info');
+    assert.equal(loadConfig({}, {}, quiet).log.level, 'warn');
+    assert.equal(loadConfig({ LOG_LEVEL: 'debug' }, {}, quiet).log.level, 'debug');
+  });
+
+  it('stops on OTKLIK_TIMEZONE: the time zone is the knowledge base region', () => {
+    assert.throws(() => loadConfig({ OTKLIK_TIMEZONE: 'Asia/Vladivostok' }), {
+      code: 'CONFIG_INVALID',
+      message: /OTKLIK_TIMEZONE is no longer read: .*`timezone:` in the KB YAML/,
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'otklik-config-'));
+    try {
+      const file = join(dir, 'otklik.yaml');
+      writeFileSync(file, 'timezone: Asia/Vladivostok\n');
+      assert.throws(() => loadConfig({ OTKLIK_CONFIG: file }), {
+        code: 'CONFIG_INVALID',
+        message: /otklik\.yaml: timezone is no longer read/,
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -11,8 +11,8 @@ import { envMap } from './config.js';
 const root = new URL('..', import.meta.url).pathname;
 const readme = readFileSync(join(root, 'README.md'), 'utf8');
 
-/** Settings read outside the configuration schema on purpose: first-start secrets and the config file itself. */
-const EXTRA_SETTINGS = ['OTKLIK_CONFIG', 'OTKLIK_ADMIN_PASSWORD', 'VOSK_LIBRARY_PATH'];
+/** The one setting read outside the configuration schema: the config file itself. */
+const EXTRA_SETTINGS = ['OTKLIK_CONFIG'];
 
 describe('README', () => {
   it('documents every setting the configuration reads', () => {

@@ -4,7 +4,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { type RunningWorker, startWorker, type WorkerOptions } from '../admin/jobs/worker.js';
 import { callsPlugin } from '../admin/plugins/calls.js';
 import { inquiriesPlugin } from '../admin/plugins/inquiries.js';
-import { build } from '../admin/server.js';
+import { adminArea, build } from '../admin/server.js';
 import type { TypedApp } from '../admin/typed.js';
 import { addUser } from '../admin/users.js';
 import { createCall } from '../calls/records.js';
@@ -47,17 +47,14 @@ describe('inquiry dispatch that nothing loses', () => {
       sql: db.sql,
       log: silentLogger,
       plugins: [
-        {
-          plugin: callsPlugin,
-          opts: {
-            sql: db.sql,
-            queue: new OperatorQueue(db.sql, { waitNormMs: 60_000 }),
-            health: async () => ({ components: {} }),
-            timezone: 'Europe/Moscow',
-            now: () => overviewNow,
-          },
-        },
-        { plugin: inquiriesPlugin, opts: { sql: db.sql, now: () => overviewNow } },
+        adminArea(callsPlugin, {
+          sql: db.sql,
+          queue: new OperatorQueue(db.sql, { waitNormMs: 60_000 }),
+          health: async () => ({ components: {} }),
+          timeZone: openKnowledgeBase(db.sql).timezone,
+          now: () => overviewNow,
+        }),
+        adminArea(inquiriesPlugin, { sql: db.sql, now: () => overviewNow }),
       ],
     });
     base = await app.listen({ host: '127.0.0.1', port: 0 });

@@ -31,6 +31,9 @@ const instant = z
 
 const timeZone = z.string().refine(isValidTimeZone, 'unknown IANA time zone');
 
+/** A KB document without `timezone` (and kb_meta's column default, migration 0001): the line's zone. */
+export const DEFAULT_REGION_TIMEZONE = 'Europe/Moscow';
+
 const interval = z.string().refine((s) => {
   const [from, to, ...rest] = s.split('-');
   if (rest.length > 0) return false;
@@ -157,7 +160,7 @@ const flow = z.looseObject({ id }).superRefine((doc, ctx) => {
 export const kbDocumentSchema = z.strictObject({
   format: z.literal(KB_FORMAT).default(KB_FORMAT),
   region: z.string().default(''),
-  timezone: timeZone.default('Europe/Moscow'),
+  timezone: timeZone.default(DEFAULT_REGION_TIMEZONE),
   calendar: z.array(calendarDay).default([]),
   schedules: z.array(schedule).default([]),
   participants: z.array(participant).default([]),

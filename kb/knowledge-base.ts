@@ -1,4 +1,5 @@
 import type { Sql } from '../store/sql.js';
+import { DEFAULT_REGION_TIMEZONE } from './document.js';
 import { isOpen, type ProductionCalendar, type Schedule, toCalendar } from './hours.js';
 import { actionFromRow } from './store-io.js';
 import type {
@@ -20,8 +21,6 @@ import type { Weekday } from './zoned-time.js';
  * an edit made by the admin UI or an import is seen at once by every process sharing the store.
  */
 export interface KnowledgeBaseReader extends KnowledgeBase {
-  /** The region's default IANA time zone. */
-  timezone(): Promise<string>;
   calendar(): Promise<ProductionCalendar>;
   schedule(id: string): Promise<Schedule | null>;
   topics(): Promise<Topic[]>;
@@ -69,7 +68,7 @@ export function openKnowledgeBase(sql: Sql): KnowledgeBaseReader {
   const one = async (text: string, params: unknown[]) => (await sql.query<Row>(text, params))[0] ?? null;
 
   const timezone = async () =>
-    String((await one('SELECT timezone FROM kb_meta WHERE id = 1', []))?.timezone ?? 'Europe/Moscow');
+    String((await one('SELECT timezone FROM kb_meta WHERE id = 1', []))?.timezone ?? DEFAULT_REGION_TIMEZONE);
 
   const calendar = async () => {
     const rows = await sql.query<Row>('SELECT day, kind, title, works_as FROM calendar_days');

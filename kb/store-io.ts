@@ -1,6 +1,6 @@
 import type { Sql } from '../store/sql.js';
 import type { KbDocument } from './document.js';
-import { KB_FORMAT } from './document.js';
+import { DEFAULT_REGION_TIMEZONE, KB_FORMAT } from './document.js';
 import { formatZoned, weekdays } from './zoned-time.js';
 
 /**
@@ -251,7 +251,7 @@ export async function readKbDocument(sql: Sql): Promise<KbDocument> {
   const [meta] = await sql.query<{ region: string; timezone: string }>(
     'SELECT region, timezone FROM kb_meta WHERE id = 1',
   );
-  const tz = meta?.timezone ?? 'Europe/Moscow';
+  const tz = meta?.timezone ?? DEFAULT_REGION_TIMEZONE;
   const at = (v: unknown): string | null => (v instanceof Date ? formatZoned(v, tz) : null);
   const q = (text: string) => sql.query<Row>(text);
   // One after another: inside a transaction (a KB edit) the queries share one connection.

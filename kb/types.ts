@@ -117,4 +117,9 @@ export interface KnowledgeBase {
   flow(id: string): Promise<unknown | null>;
   /** Vocabulary for ASR hints: clinic and district names, topic words. */
   vocabulary(): Promise<string[]>;
+  /**
+   * The region's IANA time zone (the KB's `timezone`): the line's one time zone, for hours, the calendar,
+   * reports' days, mail dates and the dates a caller says. Read it when needed: an import may change it.
+   */
+  timezone(): Promise<string>;
 }

@@ -1,8 +1,10 @@
+import { DateTime, IANAZone } from 'luxon';
 import { OtklikError } from '../core/errors.js';
 
 /**
- * Wall-clock arithmetic in an IANA time zone through Intl only (no tz library): the parts of an instant in
- * a zone, and the instant of a wall-clock time in a zone.
+ * Wall-clock arithmetic in an IANA time zone (luxon): the parts of an instant in a zone, and the instant of a
+ * wall-clock time in a zone. Dates are YYYY-MM-DD strings and times of day milliseconds since midnight, as
+ * the KB's schedules and calendar write them.
  */
 export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
 export const weekdays: readonly Weekday[] = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
@@ -10,79 +12,62 @@ export const weekdays: readonly Weekday[] = ['mon', 'tue', 'wed', 'thu', 'fri', 
 export interface ZonedParts {
   /** YYYY-MM-DD in the zone. */
   date: string;
-  /** Milliseconds since local midnight. */
+  /** Milliseconds since local midnight, as the zone's clocks show it. */
   timeOfDayMs: number;
   weekday: Weekday;
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
+const zones = new Map<string, IANAZone>();
 
-function formatter(timeZone: string): Intl.DateTimeFormat {
-  let f = formatters.get(timeZone);
-  if (!f) {
-    try {
-      f = new Intl.DateTimeFormat('en-US', {
-        timeZone,
-        hourCycle: 'h23',
-        year: 'numeric',
-        month: '2-digit',
-        day: '2-digit',
-        hour: '2-digit',
-        minute: '2-digit',
-        second: '2-digit',
-      });
-    } catch {
+/** The zone by name; an unknown one is refused (luxon would give invalid dates instead). */
+function zone(timeZone: string): IANAZone {
+  let z = zones.get(timeZone);
+  if (!z) {
+    if (!IANAZone.isValidZone(timeZone))
       throw new OtklikError('VALIDATION_FAILED', `unknown time zone "${timeZone}"`);
-    }
-    formatters.set(timeZone, f);
+    z = IANAZone.create(timeZone);
+    zones.set(timeZone, z);
   }
-  return f;
+  return z;
 }
 
 export function isValidTimeZone(timeZone: string): boolean {
-  try {
-    formatter(timeZone);
-    return true;
-  } catch {
-    return false;
-  }
+  return IANAZone.isValidZone(timeZone);
+}
+
+/** A calendar day with no zone: arithmetic on it never meets a DST change. */
+function day(date: string): DateTime {
+  const d = DateTime.fromISO(date, { zone: 'utc' });
+  if (!d.isValid) throw new OtklikError('VALIDATION_FAILED', `bad date "${date}"`);
+  return d;
 }
 
 /** The zone's offset from UTC at an instant, in milliseconds (east positive). */
 export function zoneOffsetMs(timeZone: string, at: Date): number {
-  const p: Record<string, number> = {};
-  for (const part of formatter(timeZone).formatToParts(at)) {
-    if (part.type !== 'literal') p[part.type] = Number(part.value);
-  }
-  const asUtc = Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!);
-  const wholeSeconds = Math.floor(at.getTime() / 1000) * 1000;
-  return asUtc - wholeSeconds;
+  return zone(timeZone).offset(at.getTime()) * 60_000;
 }
 
 export function zonedParts(at: Date, timeZone: string): ZonedParts {
-  const local = new Date(at.getTime() + zoneOffsetMs(timeZone, at));
-  const date = local.toISOString().slice(0, 10);
-  const timeOfDayMs =
-    local.getTime() - Date.UTC(local.getUTCFullYear(), local.getUTCMonth(), local.getUTCDate());
-  return { date, timeOfDayMs, weekday: weekdayOf(date) };
+  const local = DateTime.fromJSDate(at, { zone: zone(timeZone) });
+  const timeOfDayMs = ((local.hour * 60 + local.minute) * 60 + local.second) * 1000 + local.millisecond;
+  return { date: local.toISODate()!, timeOfDayMs, weekday: weekdays[local.weekday - 1]! };
 }
 
-/** The instant at which the zone's clocks show `date` + `timeOfDayMs` (24:00 is the next midnight). */
+/**
+ * The instant at which the zone's clocks show `date` + `timeOfDayMs` (24:00 is the next midnight). A time the
+ * clocks skip (spring forward) is the instant just after the gap, as luxon resolves it.
+ */
 export function zonedInstant(date: string, timeOfDayMs: number, timeZone: string): Date {
-  const wall = Date.parse(`${date}T00:00:00Z`) + timeOfDayMs;
-  // Two passes settle the offset even next to a DST change.
-  let guess = wall - zoneOffsetMs(timeZone, new Date(wall));
-  guess = wall - zoneOffsetMs(timeZone, new Date(guess));
-  return new Date(guess);
+  const wall = day(date).plus({ milliseconds: timeOfDayMs });
+  return wall.setZone(zone(timeZone), { keepLocalTime: true }).toJSDate();
 }
 
 export function weekdayOf(date: string): Weekday {
-  const day = new Date(`${date}T00:00:00Z`).getUTCDay();
-  return weekdays[(day + 6) % 7]!;
+  return weekdays[day(date).weekday - 1]!;
 }
 
 export function addDays(date: string, days: number): string {
-  return new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+  return day(date).plus({ days }).toISODate()!;
 }
 
 /** "HH:MM" → milliseconds since midnight; accepts 24:00. */
@@ -95,11 +80,5 @@ export function parseClock(clock: string): number {
 
 /** An instant as ISO 8601 with the zone's offset, to the second: 2026-12-30T17:55:00+03:00. */
 export function formatZoned(at: Date, timeZone: string): string {
-  const offset = zoneOffsetMs(timeZone, at);
-  const local = new Date(at.getTime() + offset).toISOString().slice(0, 19);
-  const sign = offset < 0 ? '-' : '+';
-  const abs = Math.abs(offset) / 60_000;
-  const hh = String(Math.floor(abs / 60)).padStart(2, '0');
-  const mm = String(abs % 60).padStart(2, '0');
-  return `${local}${sign}${hh}:${mm}`;
+  return DateTime.fromJSDate(at, { zone: zone(timeZone) }).toFormat("yyyy-MM-dd'T'HH:mm:ssZZ");
 }

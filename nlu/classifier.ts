@@ -51,6 +51,7 @@ export interface ClassifierOptions {
   /** Labels `intent` may take; anything else becomes out_of_scope (the contract's intent ids). */
   allowedIntents?: ReadonlySet<string>;
   gazetteer?: GazetteerEntry[];
+  /** The KB region's time zone (KnowledgeBase.timezone) for relative dates; the NLU service passes it. */
   timeZone?: string;
 }
 
@@ -238,7 +239,7 @@ export class NluClassifier implements IntentClassifier {
       .map((s) => ({ intent: s.intent, confidence: round(s.confidence) }));
     const entities = extractEntities(normalized, {
       now: context.now ?? new Date(),
-      timeZone: this.opts.timeZone ?? 'Europe/Moscow',
+      ...(this.opts.timeZone ? { timeZone: this.opts.timeZone } : {}),
       gazetteer: this.opts.gazetteer ?? [],
     });
     return {

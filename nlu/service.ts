@@ -28,8 +28,6 @@ export interface NluServiceOptions {
   kb: KnowledgeBase;
   modelDir: string;
   log: Logger;
-  /** Time zone for relative dates; defaults to Europe/Moscow. */
-  timeZone?: string;
 }
 
 /** The KB's training phrases as labeled texts (only intents of the contract). */
@@ -47,8 +45,10 @@ export async function gazetteerFromKb(kb: KnowledgeBase): Promise<GazetteerEntry
 export async function createNluService(opts: NluServiceOptions): Promise<NluService> {
   const { kb, modelDir, log } = opts;
   let gazetteer = await gazetteerFromKb(kb);
+  // Relative dates («завтра») are the region's days; the zone, like the names, is the KB's as last trained.
+  let timeZone = await kb.timezone();
   const build = (model: TrainedModel): NluClassifier =>
-    new NluClassifier(model, { allowedIntents: contractIntentIds, gazetteer, timeZone: opts.timeZone });
+    new NluClassifier(model, { allowedIntents: contractIntentIds, gazetteer, timeZone });
 
   let saved: TrainedModel | null = null;
   try {
@@ -67,6 +67,7 @@ export async function createNluService(opts: NluServiceOptions): Promise<NluServ
   async function retrain(version: string): Promise<boolean> {
     const examples = await trainingExamplesFromKb(kb);
     gazetteer = await gazetteerFromKb(kb);
+    timeZone = await kb.timezone();
     const started = Date.now();
     job = trainInWorker(examples, { rejectLabel: OUT_OF_SCOPE, kbVersion: version });
     try {

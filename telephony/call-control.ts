@@ -216,6 +216,7 @@ export class CallControl {
       meta,
       audioDir: this.o.audioDir,
       trunk: this.o.trunk,
+      forwardTimeoutMs: this.o.forwardTimeoutMs,
       log,
       ...(onHangup ? { onHangup } : {}),
     });
@@ -512,6 +513,7 @@ export class CallControl {
       meta,
       audioDir: this.o.audioDir,
       trunk: this.o.trunk,
+      forwardTimeoutMs: this.o.forwardTimeoutMs,
       log: this.o.log,
     });
     const { call, markEnded: resolveEnded } = activeCall(leg, {

@@ -40,6 +40,8 @@ export interface SipLegOptions {
   audioDir: string;
   /** FreeSWITCH dial-string prefix of the carrier trunk (e.g. sofia/gateway/carrier). */
   trunk?: string | undefined;
+  /** How long a forward rings when the caller of forward() gives no time (config telephony.forwardTimeoutMs). */
+  forwardTimeoutMs: number;
   /** Caller id presented on forwards; the caller's own number when unset. */
   callerIdNumber?: string | undefined;
   log: Logger;
@@ -146,7 +148,7 @@ export class SipCallLeg implements CallLeg {
       return { status: 'failed', reason: (err as Error).message };
     }
     const other = randomUUID();
-    const timeoutMs = opts.timeoutMs ?? 30_000;
+    const timeoutMs = opts.timeoutMs ?? this.opts.forwardTimeoutMs;
     let result: string;
     try {
       result = await this.opts.control.bgapi(

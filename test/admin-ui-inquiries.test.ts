@@ -7,11 +7,12 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { callsPlugin } from '../admin/plugins/calls.js';
 import { inquiriesPlugin } from '../admin/plugins/inquiries.js';
-import { build } from '../admin/server.js';
+import { adminArea, build } from '../admin/server.js';
 import type { TypedApp } from '../admin/typed.js';
 import { addUser } from '../admin/users.js';
 import { silentLogger } from '../core/log.js';
 import { dispatchInquiry, undispatchedInquiries } from '../inquiries/dispatch.js';
+import { openKnowledgeBase } from '../kb/knowledge-base.js';
 import { ensureSeeded } from '../kb/seed.js';
 import { OperatorQueue } from '../telephony/queue.js';
 import { browserMissing, launchBrowser } from './support/browser.js';
@@ -38,8 +39,8 @@ describe('staff choose the agency of an inquiry in «Обращения» (real 
       sql: db.sql,
       log: silentLogger,
       plugins: [
-        { plugin: callsPlugin, opts: { sql: db.sql, queue, health, timezone: 'Europe/Moscow' } },
-        { plugin: inquiriesPlugin, opts: { sql: db.sql } },
+        adminArea(callsPlugin, { sql: db.sql, queue, health, timeZone: openKnowledgeBase(db.sql).timezone }),
+        adminArea(inquiriesPlugin, { sql: db.sql }),
       ],
     });
     base = await app.listen({ host: '127.0.0.1', port: 0 });

@@ -11,7 +11,7 @@ import { inquiriesPlugin } from '../admin/plugins/inquiries.js';
 import { kbPlugin } from '../admin/plugins/kb.js';
 import { recordingsPlugin } from '../admin/plugins/recordings.js';
 import { reportsPlugin } from '../admin/plugins/reports.js';
-import { build } from '../admin/server.js';
+import { adminArea, build } from '../admin/server.js';
 import type { TypedApp } from '../admin/typed.js';
 import { addUser } from '../admin/users.js';
 import { addTurn, createCall, endCall } from '../calls/records.js';
@@ -130,25 +130,19 @@ describe('staff web UI in a real browser', { skip: browserMissing }, () => {
       sql: db.sql,
       log: silentLogger,
       plugins: [
-        { plugin: kbPlugin, opts: { sql: db.sql } },
-        { plugin: incidentsPlugin, opts: { sql: db.sql } },
-        {
-          plugin: callsPlugin,
-          // «Today» of the overview is the day of the test's calls, at noon.
-          opts: {
-            sql: db.sql,
-            queue,
-            health,
-            timezone: 'Europe/Moscow',
-            now: clockFrom(`${CALL_DAY}T12:00:00+03:00`),
-          },
-        },
-        {
-          plugin: inquiriesPlugin,
-          opts: { sql: db.sql, now: clockFrom(`${CALL_DAY}T12:00:00+03:00`) },
-        },
-        { plugin: recordingsPlugin, opts: { sql: db.sql } },
-        { plugin: reportsPlugin, opts: { sql: db.sql, timezone: 'Europe/Moscow' } },
+        adminArea(kbPlugin, { sql: db.sql }),
+        adminArea(incidentsPlugin, { sql: db.sql }),
+        // «Today» of the overview is the day of the test's calls, at noon.
+        adminArea(callsPlugin, {
+          sql: db.sql,
+          queue,
+          health,
+          timeZone: kb.timezone,
+          now: clockFrom(`${CALL_DAY}T12:00:00+03:00`),
+        }),
+        adminArea(inquiriesPlugin, { sql: db.sql, now: clockFrom(`${CALL_DAY}T12:00:00+03:00`) }),
+        adminArea(recordingsPlugin, { sql: db.sql }),
+        adminArea(reportsPlugin, { sql: db.sql, timeZone: kb.timezone }),
         testChatPlugin({ kb, nlu: () => nlu.classifier(), sql: db.sql }),
       ],
     });

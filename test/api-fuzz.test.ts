@@ -17,7 +17,7 @@ import { inquiriesPlugin } from '../admin/plugins/inquiries.js';
 import { kbPlugin } from '../admin/plugins/kb.js';
 import { recordingsPlugin } from '../admin/plugins/recordings.js';
 import { reportsPlugin } from '../admin/plugins/reports.js';
-import { build } from '../admin/server.js';
+import { adminArea, build } from '../admin/server.js';
 import type { TypedApp } from '../admin/typed.js';
 import { addUser, type Role, roles } from '../admin/users.js';
 import { silentLogger } from '../core/log.js';
@@ -147,20 +147,17 @@ describe('API fuzz: bad input on every route gets a clear 4xx, never a 500', () 
             routes.push({ method, url: r.url, schema: (r.schema ?? {}) as Route['schema'] });
       },
       plugins: [
-        { plugin: kbPlugin, opts: { sql } },
-        { plugin: incidentsPlugin, opts: { sql } },
-        {
-          plugin: callsPlugin,
-          opts: {
-            sql,
-            queue: new OperatorQueue(sql, { waitNormMs: 60_000 }),
-            health: async () => ({}),
-            timezone: 'Europe/Moscow',
-          },
-        },
-        { plugin: inquiriesPlugin, opts: { sql } },
-        { plugin: recordingsPlugin, opts: { sql } },
-        { plugin: reportsPlugin, opts: { sql, timezone: 'Europe/Moscow' } },
+        adminArea(kbPlugin, { sql }),
+        adminArea(incidentsPlugin, { sql }),
+        adminArea(callsPlugin, {
+          sql,
+          queue: new OperatorQueue(sql, { waitNormMs: 60_000 }),
+          health: async () => ({}),
+          timeZone: engine.kb.timezone,
+        }),
+        adminArea(inquiriesPlugin, { sql }),
+        adminArea(recordingsPlugin, { sql }),
+        adminArea(reportsPlugin, { sql, timeZone: engine.kb.timezone }),
         testChatPlugin({ kb: engine.kb, nlu: engine.nlu, sql }),
       ],
     });

@@ -6,8 +6,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
 import WebSocket from 'ws';
+import textChatPlugin from '../voicebot/channels/text/plugin.js';
 import { type CallTestEnv, openCallTestEnv } from './calls-text-support.js';
-import { testChatPlugin } from './support/chat.js';
+import { testChatOptions } from './support/chat.js';
 
 describe('text chat API (PostgreSQL)', () => {
   let env: CallTestEnv;
@@ -18,8 +19,10 @@ describe('text chat API (PostgreSQL)', () => {
     env = await openCallTestEnv('postgres');
     app = Fastify();
     // On a bare fastify, as a plugin of its own; the clock is set to a Tuesday morning (operators at work).
-    const chat = testChatPlugin({ kb: env.engine.kb, nlu: env.engine.nlu, sql: env.db.sql });
-    await app.register(chat.plugin, chat.opts);
+    await app.register(
+      textChatPlugin,
+      testChatOptions({ kb: env.engine.kb, nlu: env.engine.nlu, sql: env.db.sql }),
+    );
     base = await app.listen({ host: '127.0.0.1', port: 0 });
   });
   after(async () => {

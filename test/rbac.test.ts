@@ -10,7 +10,7 @@ import { inquiriesPlugin } from '../admin/plugins/inquiries.js';
 import { kbPlugin } from '../admin/plugins/kb.js';
 import { recordingsPlugin } from '../admin/plugins/recordings.js';
 import { reportsPlugin } from '../admin/plugins/reports.js';
-import { build } from '../admin/server.js';
+import { adminArea, build } from '../admin/server.js';
 import type { TypedApp } from '../admin/typed.js';
 import { addUser, type Role } from '../admin/users.js';
 import { createCall } from '../calls/records.js';
@@ -117,20 +117,18 @@ describe('who may do what, route by route', () => {
 
     const queue = new OperatorQueue(db.sql, { waitNormMs: 60_000 });
     const health = async () => ({ asr: { status: 'model_missing' as const, message: 'нет модели Vosk' } });
+    const kb = openKnowledgeBase(db.sql);
     app = await build({
       sql: db.sql,
       log: silentLogger,
       health,
       plugins: [
-        { plugin: kbPlugin, opts: { sql: db.sql } },
-        { plugin: incidentsPlugin, opts: { sql: db.sql } },
-        {
-          plugin: callsPlugin,
-          opts: { sql: db.sql, queue, health: async () => ({}), timezone: 'Europe/Moscow' },
-        },
-        { plugin: inquiriesPlugin, opts: { sql: db.sql } },
-        { plugin: recordingsPlugin, opts: { sql: db.sql } },
-        { plugin: reportsPlugin, opts: { sql: db.sql, timezone: 'Europe/Moscow' } },
+        adminArea(kbPlugin, { sql: db.sql }),
+        adminArea(incidentsPlugin, { sql: db.sql }),
+        adminArea(callsPlugin, { sql: db.sql, queue, health: async () => ({}), timeZone: kb.timezone }),
+        adminArea(inquiriesPlugin, { sql: db.sql }),
+        adminArea(recordingsPlugin, { sql: db.sql }),
+        adminArea(reportsPlugin, { sql: db.sql, timeZone: kb.timezone }),
       ],
     });
     base = await app.listen({ host: '127.0.0.1', port: 0 });

@@ -30,8 +30,6 @@ export interface WorkerOptions {
   prefix?: string;
   /** Places the callbacks that relay agencies' answers; without it no relay runs. */
   placeCall?: PlaceCall;
-  /** The region's time zone for calling hours and inquiry mails (read from the knowledge base when not given). */
-  timezone?: string;
   /** Tries of one dispatch job and the first backoff (doubling); the next sweep queues a new job after. */
   dispatchRetry?: { attempts: number; backoffMs: number };
   now?: () => Date;
@@ -95,7 +93,6 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     mailer: opts.mailer,
     log: opts.log,
     ...(opts.now ? { now: opts.now } : {}),
-    ...(opts.timezone ? { timezone: opts.timezone } : {}),
   };
   const retry = opts.dispatchRetry ?? DISPATCH_RETRY;
 
@@ -116,7 +113,6 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       log: opts.log,
       placeCall,
       ...(opts.now ? { now: opts.now } : {}),
-      ...(opts.timezone ? { timezone: opts.timezone } : {}),
     });
     try {
       await relaying;

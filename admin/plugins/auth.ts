@@ -2,6 +2,7 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { Type } from 'typebox';
+import { signInDefaults } from '../../core/config.js';
 import { OtklikError } from '../../core/errors.js';
 import { maskIp } from '../../core/log.js';
 import type { Sql } from '../../store/sql.js';
@@ -22,7 +23,8 @@ export interface SignInLimits {
   lockoutMs: number;
 }
 
-export const defaultSignInLimits: SignInLimits = { maxFailures: 5, lockoutMs: 15 * 60_000 };
+/** The configuration's defaults (SIGNIN_MAX_FAILURES, SIGNIN_LOCKOUT_MS) for an app built without them. */
+export const defaultSignInLimits: SignInLimits = signInDefaults;
 
 export interface AuthOptions {
   sql: Sql;

@@ -28,7 +28,8 @@ export interface CallsPluginOptions {
   queue: QueueFigures;
   health: () => Promise<unknown>;
   now?: () => Date;
-  timezone: string;
+  /** The region's time zone, the knowledge base's (KnowledgeBase.timezone): «today» is its calendar day. */
+  timeZone: () => Promise<string>;
 }
 
 /**
@@ -72,10 +73,11 @@ export async function callsPlugin(app: TypedApp, opts: CallsPluginOptions): Prom
 
   app.get('/api/overview', { preHandler: requireRole('supervisor', 'operator') }, async () => {
     // "Today" is the region's calendar day: from its local midnight.
-    const day = zonedParts(now(), opts.timezone).date;
-    const from = zonedInstant(day, 0, opts.timezone);
+    const timeZone = await opts.timeZone();
+    const day = zonedParts(now(), timeZone).date;
+    const from = zonedInstant(day, 0, timeZone);
     // Today's figures are the daily report's row for today: one definition of what is counted.
-    const [today] = await dailyReport(sql, opts.timezone, day, day);
+    const [today] = await dailyReport(sql, timeZone, day, day);
     const stats = await opts.queue.stats({ from });
     const operators = await opts.queue.operators();
     return {

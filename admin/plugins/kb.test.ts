@@ -4,7 +4,7 @@ import { silentLogger } from '../../core/log.js';
 import { ensureSeeded } from '../../kb/seed.js';
 import { exportKb } from '../../kb/transfer.js';
 import { openTestDb, type TestDb } from '../../test/support/db.js';
-import { build } from '../server.js';
+import { adminArea, build } from '../server.js';
 import type { TypedApp } from '../typed.js';
 import { addUser } from '../users.js';
 import { kbPlugin } from './kb.js';
@@ -41,7 +41,7 @@ describe('editing call flows and prompts through the admin API', () => {
     app = await build({
       sql: db.sql,
       log: silentLogger,
-      plugins: [{ plugin: kbPlugin, opts: { sql: db.sql } }],
+      plugins: [adminArea(kbPlugin, { sql: db.sql })],
     });
     base = await app.listen({ host: '127.0.0.1', port: 0 });
     for (const login of ['petrova', 'kuznetsov']) {

@@ -9,8 +9,11 @@ import { requireRole } from './auth.js';
 
 export interface ReportsPluginOptions {
   sql: Sql;
-  /** The region's time zone: a report's days are the line's local days. */
-  timezone: string;
+  /**
+   * The region's time zone, the knowledge base's (KnowledgeBase.timezone): a report's days are the line's
+   * local days. Asked per report, so a KB import that moves the region applies without a restart.
+   */
+  timeZone: () => Promise<string>;
 }
 
 /** One local day of the line's work, as the regional reporting asks for it. */
@@ -149,14 +152,15 @@ export async function reportsPlugin(app: TypedApp, opts: ReportsPluginOptions): 
     },
     async (request, reply) => {
       const { from, to, format } = request.query;
-      const days = await dailyReport(opts.sql, opts.timezone, from, to);
+      const timezone = await opts.timeZone();
+      const days = await dailyReport(opts.sql, timezone, from, to);
       if (format === 'csv') {
         return reply
           .header('content-type', 'text/csv; charset=utf-8')
           .header('content-disposition', `attachment; filename="otklik-122-${from}-${to}.csv"`)
           .send(reportCsv(days));
       }
-      return { from, to, timezone: opts.timezone, days };
+      return { from, to, timezone, days };
     },
   );
 }

@@ -6,7 +6,6 @@
 import type { Command } from 'commander';
 import { OtklikError } from '../../core/errors.js';
 import { createSpeechServices } from '../../speech/services.js';
-import { simulateVoiceCall } from '../../voicebot/simulator/voice.js';
 import { openEngineDeps } from '../../voicebot/engine-deps.js';
 import {
   checkExpectations,
@@ -14,6 +13,7 @@ import {
   type SimulationResult,
 } from '../../voicebot/simulator/script.js';
 import { type SimulatedCall, type SimulatorDeps, simulateTextCall } from '../../voicebot/simulator/text.js';
+import { simulateVoiceCall } from '../../voicebot/simulator/voice.js';
 import { createCliContext } from '../context.js';
 
 const whoLabel = { caller: 'абонент', bot: 'бот', operator: 'оператор' } as const;

@@ -48,12 +48,7 @@ export function register(program: Command): void {
         .filter(Boolean);
       try {
         const kb = await openKb(ctx);
-        const service = await createNluService({
-          kb,
-          modelDir: ctx.config.nlu.modelDir,
-          log: ctx.log,
-          timeZone: ctx.config.timezone,
-        });
+        const service = await createNluService({ kb, modelDir: ctx.config.nlu.modelDir, log: ctx.log });
         try {
           // The contract: the model of the *current* KB, so a stale saved model is retrained first.
           await service.retrainIfStale();

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { OtklikError } from '../../core/errors.js';
-import { createLogger } from '../../core/log.js';
 import type { AsrResult, PcmAudio, TtsChunk } from '../../speech/types.js';
 import { createCliContext, reportCliError } from '../context.js';
 
@@ -21,8 +20,8 @@ function parseRate(value: string): number {
 }
 
 async function serve(opts: { listen?: string }): Promise<void> {
-  const ctx = createCliContext();
-  const log = createLogger({ level: process.env.LOG_LEVEL ?? ctx.config.log.level, pii: ctx.config.log.pii });
+  const ctx = createCliContext(process.env, { service: true });
+  const log = ctx.log;
   // This process IS the speech service: its engines run here even if SPEECH_URL is set for the others.
   const config = { ...ctx.config, speech: { ...ctx.config.speech, url: undefined } };
   const { createSpeechServices } = await engines();

@@ -1,3 +1,4 @@
+import { DEFAULT_REGION_TIMEZONE } from '../../kb/document.js';
 import { normalize } from '../normalize.js';
 import type { Entity } from '../types.js';
 import { findDates, findTimes } from './dates.js';
@@ -10,7 +11,7 @@ export { type GazetteerEntry, gazetteerFromVocabulary } from './gazetteer.js';
 export interface EntityOptions {
   /** Reference instant for relative dates; defaults to now. */
   now?: Date;
-  /** Time zone of the caller's calendar (relative dates); defaults to Europe/Moscow. */
+  /** Time zone of the caller's calendar (relative dates): the KB region's; the KB's own default when unset. */
   timeZone?: string;
   /** Clinic and district names from the KB (gazetteerFromVocabulary(kb.vocabulary())). */
   gazetteer?: GazetteerEntry[];
@@ -23,7 +24,7 @@ export interface EntityOptions {
 export function extractEntities(text: string, opts: EntityOptions = {}): Entity[] {
   const normalized = normalize(text);
   const now = opts.now ?? new Date();
-  const timeZone = opts.timeZone ?? 'Europe/Moscow';
+  const timeZone = opts.timeZone ?? DEFAULT_REGION_TIMEZONE;
   const spans: Array<[number, number]> = [];
   const taken = (start: number, end: number): boolean => spans.some(([s, e]) => start < e && s < end);
   const entities: Entity[] = [];

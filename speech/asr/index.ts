@@ -21,6 +21,7 @@ export { checkVoskModelDir, VOSK_FETCH_HINT, type VoskModelDirState } from './vo
 export function createAsrEngine(speech: Config['speech'], log: Logger): VoskAsrEngine {
   return createVoskEngine({
     modelPath: speech.voskModelPath,
+    ...(speech.voskLibraryPath ? { libraryPath: speech.voskLibraryPath } : {}),
     log,
     expectedSizes: expectedSizesFor(speech.voskModelPath),
   });

@@ -18,6 +18,8 @@ import { checkVoskModelDir, type VoskModelDirState } from './vosk-model-dir.js';
 
 export interface VoskEngineOptions {
   modelPath: string;
+  /** libvosk.so to load (config.speech.voskLibraryPath); unset: the npm `vosk` package's. */
+  libraryPath?: string;
   log: Logger;
   /** Byte sizes of the model's files when it is a manifest model (see models/manifest.json). */
   expectedSizes?: Record<string, number>;
@@ -125,7 +127,7 @@ export function createVoskEngine(opts: VoskEngineOptions): VoskAsrEngine {
   let lib: VoskLibrary | undefined;
   let libError: string | undefined;
   try {
-    lib = loadVoskLibrary();
+    lib = loadVoskLibrary(opts.libraryPath);
     lib.setLogLevel(-1);
   } catch (err) {
     libError = (err as Error).message;

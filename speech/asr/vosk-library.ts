@@ -42,18 +42,27 @@ export interface VoskLibrary {
 
 let cached: VoskLibrary | undefined;
 
-/** Where the npm `vosk` package keeps libvosk.so, resolved at run time (no hard-coded checkout path). */
-export function voskLibraryPath(): string {
-  if (process.env.VOSK_LIBRARY_PATH) return process.env.VOSK_LIBRARY_PATH;
+/**
+ * The libvosk.so to load: the configured one (config.speech.voskLibraryPath, VOSK_LIBRARY_PATH), else the
+ * one the npm `vosk` package ships, resolved at run time (no hard-coded checkout path).
+ */
+export function voskLibraryPath(configured?: string): string {
+  if (configured) return configured;
   const require = createRequire(import.meta.url);
   const pkgDir = dirname(require.resolve('vosk/package.json'));
   return join(pkgDir, 'lib', 'linux-x86_64', 'libvosk.so');
 }
 
-/** Loads libvosk.so once per process. Throws ENGINE_FAILED when the library cannot be loaded. */
-export function loadVoskLibrary(): VoskLibrary {
-  if (cached) return cached;
-  const path = voskLibraryPath();
+/**
+ * Loads libvosk.so once per process (its C types are declared once). Throws ENGINE_FAILED when the library
+ * cannot be loaded, or when another one is already loaded.
+ */
+export function loadVoskLibrary(libraryPath?: string): VoskLibrary {
+  const path = voskLibraryPath(libraryPath);
+  if (cached) {
+    if (cached.path === path) return cached;
+    throw new OtklikError('ENGINE_FAILED', `libvosk is already loaded from ${cached.path}, not ${path}`);
+  }
   if (process.platform !== 'linux' || process.arch !== 'x64') {
     throw new OtklikError(
       'ENGINE_FAILED',

@@ -4,7 +4,11 @@ import { delimiter, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { OtklikError } from '../../core/errors.js';
 
-/** The full path of an executable on PATH, or null: engines report a missing binary without spawning it. */
+/**
+ * The full path of an executable on PATH, or null: engines report a missing binary without spawning it.
+ * PATH is not an Otklik setting but the process's own search path, the one `spawn` would use: looking it up
+ * here keeps the binary found and the binary run the same (tests pass their own).
+ */
 export function findExecutable(name: string, pathEnv = process.env.PATH ?? ''): string | null {
   if (name.includes('/')) {
     try {

@@ -1,3 +1,4 @@
+import { type AdminArea, adminArea } from '../../admin/server.js';
 import { silentLogger } from '../../core/log.js';
 import type { ChatDeps } from '../../voicebot/channels/text/chat-sessions.js';
 import textChatPlugin, { type TextChatOptions } from '../../voicebot/channels/text/plugin.js';
@@ -16,15 +17,16 @@ export function clockFrom(start: string = OFFICE_HOURS): () => Date {
 }
 
 /**
- * The citizens' chat plugin as `otklik serve` registers it, with a test line's settings: a queue norm of
- * 60 s and the office-hours clock, unless the test gives its own.
+ * The citizens' chat plugin's options as `otklik serve` gives them, with a test line's settings: a queue norm
+ * of 60 s and the office-hours clock, unless the test gives its own.
  */
-export function testChatPlugin(deps: Pick<ChatDeps, 'kb' | 'nlu' | 'sql'> & Partial<ChatDeps>): {
-  plugin: typeof textChatPlugin;
-  opts: TextChatOptions;
-} {
-  return {
-    plugin: textChatPlugin,
-    opts: { deps: { log: silentLogger, queueWaitNormMs: 60_000, now: clockFrom(), ...deps } },
-  };
+export function testChatOptions(
+  deps: Pick<ChatDeps, 'kb' | 'nlu' | 'sql'> & Partial<ChatDeps>,
+): TextChatOptions {
+  return { deps: { log: silentLogger, queueWaitNormMs: 60_000, now: clockFrom(), ...deps } };
+}
+
+/** The citizens' chat as an area of the admin app, as `otklik serve` registers it (testChatOptions). */
+export function testChatPlugin(deps: Pick<ChatDeps, 'kb' | 'nlu' | 'sql'> & Partial<ChatDeps>): AdminArea {
+  return adminArea(textChatPlugin, testChatOptions(deps));
 }

@@ -14,13 +14,13 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { OtklikError } from '../../core/errors.js';
 import { synthesizeAll } from '../../speech/tts/streaming.js';
 import type { TtsEngine } from '../../speech/types.js';
-import { CallSession, startSession } from '../session.js';
-import { type CallerScript, defaultCaller } from './script.js';
-import type { SimulatedCall, SimulatorDeps } from './text.js';
 import { FsClient } from '../channels/media/fs-client.js';
 import type { MediaLeg } from '../channels/media/media-leg.js';
 import { malformedTotal } from '../channels/media/media-leg.js';
 import { startMediaSocket } from '../channels/media/server.js';
+import { CallSession, startSession } from '../session.js';
+import { type CallerScript, defaultCaller } from './script.js';
+import type { SimulatedCall, SimulatorDeps } from './text.js';
 
 export interface VoiceSimulationOptions {
   /** Play-out and caller audio speed; 1 is real time. */
