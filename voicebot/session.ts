@@ -143,7 +143,7 @@ export class CallSession {
     this.dialog = new Dialog({
       callId: this.callId,
       meta: leg.meta,
-      flow: this.flow,
+      noInputMs: this.flow.noInputMs,
       kb: deps.kb,
       nlu: deps.nlu,
       sql: deps.sql,

@@ -12,7 +12,7 @@ import { dictatedDigit } from '../../nlu/numbers.js';
 import { enqueueCall, OperatorQueue } from '../../telephony/queue.js';
 import type { Heard } from '../engine/dialog.js';
 import { createEscalation, type EscalationContext } from '../records/escalations.js';
-import { formatPhone, normalizePhone } from './prompts.js';
+import { formatPhone, normalizePhone } from './phone.js';
 import { ask, askYesNo, follow, hear, type StepEnv, type StepHandler } from './runner.js';
 import { isQuestionIntent, operatorsOpen, responsibleAgency } from './steps-consult.js';
 

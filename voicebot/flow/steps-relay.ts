@@ -5,7 +5,7 @@
  * dialog, so that it is in the call record like every other bot turn, and only then closes the inquiry:
  * a caller who hung up before hearing it is called again.
  */
-import { fillPrompt } from './prompts.js';
+import { fillPrompt } from '../engine/prompts.js';
 import { follow, type StepEnv, type StepHandler } from './runner.js';
 
 interface InquiryToRelay {
