@@ -29,7 +29,6 @@ describe('relaying the agency answer on a callback, text channel (PostgreSQL)', 
       sql: env.db.sql,
       log: silentLogger,
       now: () => at,
-      queueWaitNormMs: 60_000,
     };
   });
   after(async () => env?.close());

@@ -1,4 +1,5 @@
 import { silentLogger } from '../../core/log.js';
+import { OperatorQueue } from '../../telephony/queue.js';
 import type { ChatDeps } from '../../voicebot/channels/text/chat-sessions.js';
 import textChatPlugin, { type TextChatOptions } from '../../voicebot/channels/text/plugin.js';
 
@@ -16,8 +17,9 @@ export function clockFrom(start: string = OFFICE_HOURS): () => Date {
 }
 
 /**
- * The citizens' chat plugin as `otklik serve` registers it, with a test line's settings: a queue norm of
- * 60 s and the office-hours clock, unless the test gives its own.
+ * The citizens' chat plugin as `otklik serve` registers it, with a test line's settings: the operator queue
+ * (norm 60 s) as the hand-off, which tells a chat it is unserved, and the office-hours clock, unless the test
+ * gives its own.
  */
 export function testChatPlugin(deps: Pick<ChatDeps, 'kb' | 'nlu' | 'sql'> & Partial<ChatDeps>): {
   plugin: typeof textChatPlugin;
@@ -25,6 +27,13 @@ export function testChatPlugin(deps: Pick<ChatDeps, 'kb' | 'nlu' | 'sql'> & Part
 } {
   return {
     plugin: textChatPlugin,
-    opts: { deps: { log: silentLogger, queueWaitNormMs: 60_000, now: clockFrom(), ...deps } },
+    opts: {
+      deps: {
+        log: silentLogger,
+        handOff: new OperatorQueue(deps.sql, { waitNormMs: 60_000 }),
+        now: clockFrom(),
+        ...deps,
+      },
+    },
   };
 }

@@ -77,7 +77,8 @@ export class Dialog {
   agencyId: string | null = null;
   noMatchCount = 0;
   outcome: CallOutcome | null = null;
-  escalationId: number | null = null;
+  /** The call waits in the operator queue (the hand-off took it): a hang-up now abandons it there. */
+  queued = false;
   /** The call was put through to another line (emergency service): telephony's leg ends as transferred. */
   transferred = false;
   lastBotText = '';

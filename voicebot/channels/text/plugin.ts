@@ -68,10 +68,6 @@ function parseFrame(data: unknown, isBinary: boolean): ClientMessage | string {
 }
 
 async function textChatPlugin(app: FastifyInstance, opts: TextChatOptions): Promise<void> {
-  // Registered through a list of plugins whose options the compiler cannot see: check the one setting a
-  // session cannot do without, at start-up rather than in the middle of a citizen's chat.
-  if (!(opts.deps.queueWaitNormMs > 0))
-    throw new OtklikError('CONFIG_INVALID', 'the text chat needs deps.queueWaitNormMs (QUEUE_WAIT_NORM_MS)');
   const chats = new ChatSessions(opts.deps, opts);
   if (!app.hasDecorator('websocketServer'))
     await app.register(websocket, { options: { maxPayload: MAX_FRAME_BYTES } });
