@@ -51,7 +51,6 @@ async function chat(engine: EngineDeps, turns: number): Promise<number[]> {
     kb: engine.kb,
     nlu: engine.nlu,
     sql: engine.sql,
-    queueWaitNormMs: 60_000,
     log: silentLogger,
     mode: 'text',
     now: () => new Date('2026-11-24T11:00:00+03:00'),

@@ -92,7 +92,6 @@ function startSession(leg: MediaLeg, speed: number): void {
     kb: engine.kb,
     nlu: engine.nlu,
     sql: db.sql,
-    queueWaitNormMs: 60_000,
     log: silentLogger,
     speech: { ...speech, tts },
     mode: 'voice',

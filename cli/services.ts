@@ -108,7 +108,8 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
       nlu: () => nlu.classifier(),
       sql,
       log,
-      queueWaitNormMs: config.telephony.queueWaitNormMs,
+      // The operator queue is the sessions' hand-off (with its wait norm); it tells a web chat it is unserved.
+      handOff: queue,
       instanceId: config.instanceId,
       ...(speech ? { speech } : {}),
       ...(config.telephony.emergencyTransferUri

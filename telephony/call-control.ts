@@ -467,7 +467,7 @@ export class CallControl {
     let call = this.calls.get(a.callId);
     if (!call) call = await this.adopt(a);
     if (!call || call.leg.ended) {
-      await this.o.queue.abandoned(a.callId);
+      await this.o.queue.abandon(a.callId);
       return;
     }
     const { leg } = call;
@@ -481,7 +481,7 @@ export class CallControl {
     await cdrAddLeg(this.o.sql, a.callId, { kind: 'operator', target: a.operator.id, status: result.status });
     if (result.status !== 'answered') {
       call.bridging = false;
-      if (leg.ended) await this.o.queue.abandoned(a.callId);
+      if (leg.ended) await this.o.queue.abandon(a.callId);
       else {
         await this.o.queue.declined(a.callId);
         this.hold(call);
@@ -545,7 +545,7 @@ export class CallControl {
     if (call.holdTimer) clearTimeout(call.holdTimer);
     this.calls.delete(callId);
     try {
-      if (call.phase === 'queued') await this.o.queue.abandoned(callId);
+      if (call.phase === 'queued') await this.o.queue.abandon(callId);
       if (call.operatorId) await this.o.queue.releaseOperator(call.operatorId);
       const outcome = call.outcome ?? (call.phase === 'queued' ? 'abandoned' : reason);
       await cdrEnd(this.o.sql, callId, { endedAt: this.now(), outcome, endReason: reason });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { backends, openTestDb, type TestDb } from '../test/support/db.js';
-import { enqueueCall, OperatorQueue } from './queue.js';
+import { enqueueCall, OperatorQueue, queuedCall } from './queue.js';
 
 /** A clock the test moves by hand, so waits are exact without sleeping. */
 function manualClock(start = '2026-03-02T09:00:00Z') {
@@ -142,12 +142,12 @@ for (const backend of backends) {
       await queue.assignNext();
       await queue.answered('a1');
       clock.advance(20_000);
-      await queue.abandoned('x1'); // 30 s: within the norm
+      await queue.abandon('x1'); // 30 s: within the norm
       await queue.releaseOperator('ivanova');
       await queue.assignNext();
       await queue.answered('a2'); // 30 s
       clock.advance(50_000);
-      await queue.abandoned('x2'); // 80 s: past the norm, a lost call
+      await queue.abandon('x2'); // 80 s: past the norm, a lost call
       const stats = await queue.stats();
       assert.deepEqual(
         { ...stats },
@@ -172,6 +172,35 @@ for (const backend of backends) {
       const other = new OperatorQueue(db.sql, { waitNormMs: 60_000, now: clock.now });
       const [a, b] = await Promise.all([queue.assignNext(), other.assignNext()]);
       assert.equal(a.length + b.length, 1);
+    });
+
+    it("is the voice bot's hand-off: one record with the context, the wait on the call's own clock", async () => {
+      const context = {
+        reason: 'caller_request',
+        callerNumber: '+79991234567',
+        topic: 'health',
+        intents: [
+          { intent: 'service.operator', confidence: 0.93, atMs: 4200, text: 'соедините с оператором' },
+        ],
+        entities: [],
+        transcript: [{ who: 'caller' as const, text: 'соедините с оператором', atMs: 4200 }],
+        answers: [],
+      };
+      // A simulated call queued an hour before the queue's own clock: the wait is the call's.
+      const at = new Date(clock.now().getTime() - 3_600_000);
+      const call = { callId: 'h1', channel: 'simulator' as const, topicId: 'health', context, at };
+      assert.equal(await queue.enqueue(call), 'queued');
+      assert.equal(await queue.enqueue(call), 'queued', 'enqueuing again changes nothing');
+      const queued = await queuedCall(db.sql, 'h1');
+      assert.equal(queued?.state, 'waiting');
+      assert.equal(queued?.topicId, 'health');
+      assert.deepEqual(queued?.context, context);
+      await queue.abandon('h1', new Date(at.getTime() + 30_000));
+      assert.equal((await queuedCall(db.sql, 'h1'))?.state, 'abandoned');
+      assert.equal((await queue.stats()).lost, 0, "30 s on the call's clock: within the norm");
+      // Operators take calls on phones: a web chat is told it is unserved and never waits in the queue.
+      assert.equal(await queue.enqueue({ ...call, callId: 'chat1', channel: 'text' }), 'unserved');
+      assert.equal(await queuedCall(db.sql, 'chat1'), null);
     });
 
     it('rejects an operator without a SIP URI', async () => {

@@ -1,5 +1,6 @@
 import { OtklikError } from '../core/errors.js';
 import { percentile } from '../core/stats.js';
+import type { EnqueueOutcome, HandOff, HandOffContext, QueuedCall } from '../media/handoff.js';
 import type { Sql } from '../store/sql.js';
 
 /**
@@ -11,6 +12,8 @@ import type { Sql } from '../store/sql.js';
  *   separately as lost calls, average and p90 wait.
  * Every state change is a conditional UPDATE (…WHERE state = expected), so two dispatchers never hand the same
  * call or operator out twice, on PGlite and PostgreSQL alike.
+ * It is the voice bot's hand-off (media/handoff.ts): a queued call's `context` is everything the bot learned,
+ * the one record of the escalation that the operator desk reads.
  */
 export type OperatorState = 'available' | 'busy' | 'offline';
 export type QueueCallState = 'waiting' | 'offered' | 'answered' | 'abandoned' | 'callback';
@@ -93,7 +96,18 @@ const toOperator = (r: OperatorRow): Operator => ({
   idleSince: r.idle_since,
 });
 
-export class OperatorQueue {
+/** A call in the queue as the operator side reads it. */
+export interface QueueRecord {
+  callId: string;
+  topicId: string | null;
+  state: QueueCallState;
+  operatorId: string | null;
+  enqueuedAt: Date;
+  /** The bot's package (media/handoff.ts), or what telephony knew of a call the bot never had. */
+  context: Partial<HandOffContext> & Record<string, unknown>;
+}
+
+export class OperatorQueue implements HandOff {
   readonly waitNormMs: number;
   readonly callbackAfterMs: number;
   private readonly now: () => Date;
@@ -144,6 +158,20 @@ export class OperatorQueue {
   /** Puts a call in the queue; enqueuing the same call again changes nothing. */
   async enqueueCall(req: EnqueueRequest): Promise<void> {
     await enqueueCall(this.sql, req, this.now());
+  }
+
+  /**
+   * The voice bot's hand-off. Operators take calls on phones (a SIP bridge), and the desk has no chat yet:
+   * a web chat is unserved, so the bot offers the citizen an inquiry instead of a wait nobody ends.
+   */
+  async enqueue(call: QueuedCall): Promise<EnqueueOutcome> {
+    if (call.channel === 'text') return 'unserved';
+    await enqueueCall(
+      this.sql,
+      { callId: call.callId, topicId: call.topicId, context: { ...call.context } },
+      call.at,
+    );
+    return 'queued';
   }
 
   /** Hands waiting calls to available operators; returns what it assigned, oldest call first. */
@@ -228,24 +256,27 @@ export class OperatorQueue {
     });
   }
 
-  /** The caller hung up while waiting (or while an operator's phone was ringing). */
-  async abandoned(callId: string): Promise<void> {
+  /**
+   * The caller hung up while waiting (or while an operator's phone was ringing). `at` is the call's own
+   * clock, the one it was queued on (the voice bot's simulated calls), so the wait is measured on it.
+   */
+  async abandon(callId: string, at: Date = this.now()): Promise<void> {
     const rows = await this.sql.query<{ operator_id: string | null; state: QueueCallState }>(
       'SELECT operator_id, state FROM telephony_queue_calls WHERE call_id = $1',
       [callId],
     );
     const row = rows[0];
     if (!row || (row.state !== 'waiting' && row.state !== 'offered')) return;
-    await this.finish(callId, 'abandoned', ['waiting', 'offered']);
-    if (row.state === 'offered' && row.operator_id) await this.releaseOperator(row.operator_id);
+    await this.finish(callId, 'abandoned', ['waiting', 'offered'], this.sql, at);
+    if (row.state === 'offered' && row.operator_id) await this.releaseOperator(row.operator_id, at);
   }
 
   /** The operator finished a call and takes the next one. */
-  async releaseOperator(operatorId: string): Promise<void> {
+  async releaseOperator(operatorId: string, at: Date = this.now()): Promise<void> {
     await this.sql.query(
       `UPDATE telephony_operators SET state = 'available', idle_since = $2, updated_at = $2
        WHERE id = $1 AND state = 'busy'`,
-      [operatorId, this.now()],
+      [operatorId, at],
     );
   }
 
@@ -283,10 +314,8 @@ export class OperatorQueue {
   }
 
   async callState(callId: string): Promise<{ state: QueueCallState; operatorId: string | null } | null> {
-    const rows = await this.sql.query<QueueRow>('SELECT * FROM telephony_queue_calls WHERE call_id = $1', [
-      callId,
-    ]);
-    return rows[0] ? { state: rows[0].state, operatorId: rows[0].operator_id } : null;
+    const call = await queuedCall(this.sql, callId);
+    return call ? { state: call.state, operatorId: call.operatorId } : null;
   }
 
   /** Statistics over calls enqueued in [from, to). */
@@ -316,8 +345,8 @@ export class OperatorQueue {
     state: QueueCallState,
     from: QueueCallState[],
     sql: Sql = this.sql,
+    now: Date = this.now(),
   ): Promise<boolean> {
-    const now = this.now();
     const rows = await sql.query(
       `UPDATE telephony_queue_calls SET state = $2, ended_at = $3,
          wait_ms = GREATEST(0, (EXTRACT(EPOCH FROM ($3::timestamptz - enqueued_at)) * 1000)::bigint),
@@ -335,8 +364,8 @@ function defaultPhone(_callId: string, context: Record<string, unknown>): string
 }
 
 /**
- * What the voice bot calls to escalate: puts the call in the operator queue with its context package.
- * Idempotent per call id.
+ * Puts the call in the operator queue with its context package (the voice bot's hand-off, telephony's own
+ * calls the bot could not take). Idempotent per call id.
  */
 export async function enqueueCall(sql: Sql, req: EnqueueRequest, at: Date = new Date()): Promise<void> {
   if (!req.callId) throw new OtklikError('VALIDATION_FAILED', 'enqueueCall needs a callId');
@@ -392,4 +421,19 @@ export async function queueFiguresByDay(
     avgWaitMs: Number(r.avg_wait),
     p90WaitMs: Number(r.p90_wait),
   }));
+}
+
+/** A call's queue record with its context package (the operator desk's view of it); null if never queued. */
+export async function queuedCall(sql: Sql, callId: string): Promise<QueueRecord | null> {
+  const rows = await sql.query<QueueRow>('SELECT * FROM telephony_queue_calls WHERE call_id = $1', [callId]);
+  const r = rows[0];
+  if (!r) return null;
+  return {
+    callId: r.call_id,
+    topicId: r.topic_id,
+    state: r.state,
+    operatorId: r.operator_id,
+    enqueuedAt: r.enqueued_at,
+    context: r.context,
+  };
 }

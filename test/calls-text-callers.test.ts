@@ -8,8 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { getCall } from '../calls/records.js';
 import { silentLogger } from '../core/log.js';
+import { queuedCall } from '../telephony/queue.js';
 import { TextLeg } from '../voicebot/channels/text/text-leg.js';
-import { escalationsOfCall } from '../voicebot/records/escalations.js';
 import { type CallTestEnv, openCallTestEnv, runTextLeg } from './calls-text-support.js';
 
 type Transcript = Array<{ who: string; text: string }>;
@@ -53,8 +53,7 @@ describe('caller scripts: greetings, «помогите», emergencies', () => {
     assert.deepEqual(problems, []);
     assert.equal(said(call, 'Вам нужна экстренная помощь?'), 1);
     assert.ok(said(call, 'сто двенадцать или сто три') > 0);
-    const [esc] = await escalationsOfCall(env.db.sql, call.callId);
-    assert.equal(esc?.reason, 'emergency');
+    assert.equal((await queuedCall(env.db.sql, call.callId))?.context.reason, 'emergency');
   });
 
   it('an emergency keeps the line: 112/103, then the operator queue; the outcome stays «emergency»', async () => {
@@ -67,14 +66,9 @@ describe('caller scripts: greetings, «помогите», emergencies', () => {
       texts.slice(message + 1).some((t) => t.includes('переведу ваш звонок на оператора')),
       texts.join('\n'),
     );
-    const [esc] = await escalationsOfCall(env.db.sql, call.callId);
-    assert.equal(esc?.reason, 'emergency');
-    assert.equal(esc?.status, 'queued');
-    const queued = await env.db.sql.query<{ state: string }>(
-      'SELECT state FROM telephony_queue_calls WHERE call_id = $1',
-      [call.callId],
-    );
-    assert.equal(queued[0]?.state, 'waiting');
+    const queued = await queuedCall(env.db.sql, call.callId);
+    assert.equal(queued?.context.reason, 'emergency');
+    assert.equal(queued?.state, 'waiting');
     assert.equal((await getCall(env.db.sql, call.callId))?.outcome, 'emergency');
   });
 
@@ -105,7 +99,6 @@ describe('caller scripts: greetings, «помогите», emergencies', () => {
         sql: env.db.sql,
         log: silentLogger,
         now: () => at,
-        queueWaitNormMs: 60_000,
         emergencyTransferUri: 'sip:112@127.0.0.1',
       },
       [{ say: 'человеку плохо с сердцем он не дышит' }],
@@ -114,6 +107,6 @@ describe('caller scripts: greetings, «помогите», emergencies', () => {
     assert.equal(leg.forwardedTo, 'sip:112@127.0.0.1');
     assert.equal(leg.endReason, 'transferred');
     assert.ok(said(result, 'Соединяю вас с экстренной службой') > 0);
-    assert.deepEqual(await escalationsOfCall(env.db.sql, result.callId), []);
+    assert.equal(await queuedCall(env.db.sql, result.callId), null);
   });
 });

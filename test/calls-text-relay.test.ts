@@ -9,8 +9,8 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { getTurns } from '../calls/records.js';
 import { silentLogger } from '../core/log.js';
+import { queuedCall } from '../telephony/queue.js';
 import { TextLeg } from '../voicebot/channels/text/text-leg.js';
-import { escalationsOfCall } from '../voicebot/records/escalations.js';
 import type { SessionDeps } from '../voicebot/session.js';
 import { type CallTestEnv, openCallTestEnv, runTextLeg } from './calls-text-support.js';
 import { seedInquiry } from './support/inquiries.js';
@@ -30,7 +30,6 @@ describe('relaying the agency answer on a callback, text channel (PostgreSQL)', 
       sql: env.db.sql,
       log: silentLogger,
       now: () => at,
-      queueWaitNormMs: 60_000,
     };
   });
   after(async () => env?.close());
@@ -162,8 +161,8 @@ describe('relaying the agency answer on a callback, text channel (PostgreSQL)', 
       unknown.messages.map((m) => m.text),
       ['Извините, произошла техническая ошибка. Сейчас я соединю вас с оператором.'],
     );
-    const [escalation] = await escalationsOfCall(env.db.sql, handedOver.callId);
-    assert.equal(escalation?.reason, 'technical');
+    const queued = await queuedCall(env.db.sql, handedOver.callId);
+    assert.equal(queued?.context.reason, 'technical');
 
     // A flow stored before flows were checked on entry, and broken: not replaced by the default either.
     await env.db.sql.query(

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { inquiriesOfCall } from '../inquiries/register.js';
-import { escalationsOfCall } from '../voicebot/records/escalations.js';
+import { queuedCall } from '../telephony/queue.js';
 import { type CallTestEnv, openCallTestEnv } from './calls-text-support.js';
 
 type Said = { transcript: Array<{ who: string; text: string }> };
@@ -37,8 +37,7 @@ describe('requests at every step, two askings at most, inquiries (PostgreSQL)', 
     assert.deepEqual(problems, [], dump(call));
     assert.equal(times(call, CONFIRM), 1, dump(call));
     assert.ok(botTexts(call).some((t) => t.includes('оставайтесь на линии')));
-    const [esc] = await escalationsOfCall(env.db.sql, call.callId);
-    assert.equal(esc?.reason, 'caller_request');
+    assert.equal((await queuedCall(env.db.sql, call.callId))?.context.reason, 'caller_request');
     assert.deepEqual(await queued(call.callId), ['waiting']);
   });
 
@@ -87,8 +86,7 @@ describe('requests at every step, two askings at most, inquiries (PostgreSQL)', 
     const { call, problems } = await env.run('asked-twice');
     assert.deepEqual(problems, [], dump(call));
     assert.equal(times(call, CONFIRM), 2, dump(call));
-    const [esc] = await escalationsOfCall(env.db.sql, call.callId);
-    assert.equal(esc?.reason, 'repeated_question');
+    assert.equal((await queuedCall(env.db.sql, call.callId))?.context.reason, 'repeated_question');
     assert.deepEqual(await queued(call.callId), ['waiting']);
   });
 

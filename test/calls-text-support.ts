@@ -6,6 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../core/log.js';
+import type { Sql } from '../store/sql.js';
+import { OperatorQueue } from '../telephony/queue.js';
 import type { TextLeg } from '../voicebot/channels/text/text-leg.js';
 import { type EngineDeps, openEngineDeps } from '../voicebot/engine-deps.js';
 import { type CallResult, CallSession, type SessionDeps, startSession } from '../voicebot/session.js';
@@ -15,13 +17,29 @@ import { type Backend, openTestDb, type TestDb } from './support/db.js';
 
 export const scriptsDir = new URL('./scripts/', import.meta.url).pathname;
 
+/** A test line's setting: the operator queue's wait norm (QUEUE_WAIT_NORM_MS); default 60 s. */
+export interface LineSettings {
+  queueWaitNormMs?: number;
+}
+
+/**
+ * The session deps of a test line: the operator queue as the hand-off, as `otklik serve` wires it (with the
+ * line's wait norm), unless the test gives a hand-off of its own.
+ */
+export function onTestLine<T extends { sql: Sql }>({
+  queueWaitNormMs = 60_000,
+  ...deps
+}: T & LineSettings): Omit<T, keyof LineSettings> & { handOff: NonNullable<SessionDeps['handOff']> } {
+  return { handOff: new OperatorQueue(deps.sql, { waitNormMs: queueWaitNormMs }), ...deps };
+}
+
 export interface CallTestEnv {
   db: TestDb;
   engine: EngineDeps;
   run(
     name: string,
     patch?: Partial<CallerScript>,
-    deps?: Partial<SimulatorDeps> & { channel?: 'simulator' | 'text' },
+    deps?: Partial<SimulatorDeps> & LineSettings & { channel?: 'simulator' | 'text' },
   ): Promise<{ script: CallerScript; call: SimulatedCall; problems: string[] }>;
   close(): Promise<void>;
 }
@@ -35,14 +53,10 @@ export async function openCallTestEnv(backend: Backend): Promise<CallTestEnv> {
     engine,
     async run(name, patch = {}, deps = {}) {
       const script = { ...readCallerScript(join(scriptsDir, `${name}.yaml`)), ...patch };
-      const call = await simulateTextCall(script, {
-        kb: engine.kb,
-        nlu: engine.nlu,
-        sql: db.sql,
-        queueWaitNormMs: 60_000,
-        log: silentLogger,
-        ...deps,
-      });
+      const call = await simulateTextCall(
+        script,
+        onTestLine({ kb: engine.kb, nlu: engine.nlu, sql: db.sql, log: silentLogger, ...deps }),
+      );
       return { script, call, problems: checkExpectations(script, call) };
     },
     async close() {
@@ -62,10 +76,10 @@ export type CallerInput = { say: string } | { dtmf: string } | { silence_ms: num
  */
 export async function runTextLeg(
   leg: TextLeg,
-  deps: SessionDeps,
+  deps: SessionDeps & LineSettings,
   inputs: CallerInput[] = [],
 ): Promise<CallResult> {
-  const session = new CallSession(leg, { ...deps, mode: 'text' });
+  const session = new CallSession(leg, { ...onTestLine(deps), mode: 'text' });
   const running = startSession(session);
   const ended = () => running.finished || leg.ended || Boolean(session.dialog?.ended);
   for (const input of inputs) {

@@ -1,12 +1,12 @@
 /**
  * Scripted calls through the text channel, one per outcome, on the shipped KB and the real NLU:
- * what the caller hears, and what the records (turns, escalations, inquiries, survey) hold afterwards.
+ * what the caller hears, and what the records (turns, the operator queue, inquiries, survey) hold afterwards.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { getCall, getTurns } from '../calls/records.js';
 import { inquiriesOfCall } from '../inquiries/register.js';
-import { escalationsOfCall } from '../voicebot/records/escalations.js';
+import { queuedCall } from '../telephony/queue.js';
 import { type CallTestEnv, openCallTestEnv } from './calls-text-support.js';
 
 const botSaid = (call: { transcript: Array<{ who: string; text: string }> }, fragment: string) =>
@@ -78,18 +78,16 @@ describe('scripted calls, text channel (PostgreSQL; PGlite runs the kill -9 test
   it('escalated on request: queued with the context package', async () => {
     const { call, problems } = await env.run('escalated-request');
     assert.deepEqual(problems, []);
-    const [esc] = await escalationsOfCall(env.db.sql, call.callId);
-    assert.equal(esc?.status, 'queued');
-    assert.equal(esc?.context.callerNumber, '+79991234567');
-    assert.equal(esc?.context.intents[0]?.intent, 'service.operator');
-    assert.ok(esc!.context.intents[0]!.confidence > 0);
-    assert.ok(esc?.context.transcript.some((t) => t.who === 'caller' && t.text.includes('оператором')));
-    assert.ok(esc?.context.transcript.every((t) => typeof t.atMs === 'number'));
-    const queued = await env.db.sql.query<{ state: string }>(
-      'SELECT state FROM telephony_queue_calls WHERE call_id = $1',
-      [call.callId],
-    );
-    assert.equal(queued[0]?.state, 'waiting');
+    // One record: the queued call carries what the operator sees.
+    const queued = await queuedCall(env.db.sql, call.callId);
+    assert.equal(queued?.state, 'waiting');
+    const context = queued!.context;
+    assert.equal(context.reason, 'caller_request');
+    assert.equal(context.callerNumber, '+79991234567');
+    assert.equal(context.intents?.[0]?.intent, 'service.operator');
+    assert.ok(context.intents![0]!.confidence > 0);
+    assert.ok(context.transcript?.some((t) => t.who === 'caller' && t.text.includes('оператором')));
+    assert.ok(context.transcript?.every((t) => typeof t.atMs === 'number'));
     assert.ok(botSaid(call, 'оставайтесь на линии'));
   });
 
@@ -97,20 +95,13 @@ describe('scripted calls, text channel (PostgreSQL; PGlite runs the kill -9 test
     const { call, problems } = await env.run('escalated-misunderstood');
     assert.deepEqual(problems, []);
     assert.ok(botSaid(call, 'не совсем поняла'));
-    const [esc] = await escalationsOfCall(env.db.sql, call.callId);
-    assert.equal(esc?.reason, 'misunderstood');
+    assert.equal((await queuedCall(env.db.sql, call.callId))?.context.reason, 'misunderstood');
   });
 
   it('abandoned: the caller hangs up while waiting for an operator', async () => {
     const { call, problems } = await env.run('abandoned');
     assert.deepEqual(problems, []);
-    const [esc] = await escalationsOfCall(env.db.sql, call.callId);
-    assert.equal(esc?.status, 'abandoned');
-    const queued = await env.db.sql.query<{ state: string }>(
-      'SELECT state FROM telephony_queue_calls WHERE call_id = $1',
-      [call.callId],
-    );
-    assert.equal(queued[0]?.state, 'abandoned');
+    assert.equal((await queuedCall(env.db.sql, call.callId))?.state, 'abandoned');
   });
 
   it('a caller who hangs up in the queue is lost past the configured wait norm, not a fixed one', async () => {
@@ -227,7 +218,6 @@ describe('scripted calls, text channel (PostgreSQL; PGlite runs the kill -9 test
     const { call } = await env.run('caller-hangup');
     assert.equal(call.outcome, 'escalated');
     assert.ok(botSaid(call, 'техническая ошибка'));
-    const [esc] = await escalationsOfCall(env.db.sql, call.callId);
-    assert.equal(esc?.reason, 'technical');
+    assert.equal((await queuedCall(env.db.sql, call.callId))?.context.reason, 'technical');
   });
 });

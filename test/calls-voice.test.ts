@@ -20,11 +20,11 @@ import { EspeakTtsEngine } from '../speech/tts/espeak.js';
 import { synthesizeAll } from '../speech/tts/streaming.js';
 import type { AsrEngine, AsrOptions, SpeechServices } from '../speech/types.js';
 import { createVadEngine } from '../speech/vad/index.js';
+import { OperatorQueue, queuedCall } from '../telephony/queue.js';
 import { FsClient } from '../voicebot/channels/media/fs-client.js';
 import { type MediaLeg, malformedTotal } from '../voicebot/channels/media/media-leg.js';
 import { type MediaSocket, startMediaSocket } from '../voicebot/channels/media/server.js';
 import { type EngineDeps, openEngineDeps } from '../voicebot/engine-deps.js';
-import { escalationsOfCall } from '../voicebot/records/escalations.js';
 import { type CallResult, CallSession } from '../voicebot/session.js';
 import { parseCallerScript } from '../voicebot/simulator/script.js';
 import { simulateVoiceCall } from '../voicebot/simulator/voice.js';
@@ -141,7 +141,7 @@ async function openVoiceLine(backend: Backend): Promise<VoiceLine> {
       kb: engine.kb,
       nlu: engine.nlu,
       sql: db.sql,
-      queueWaitNormMs: 60_000,
+      handOff: new OperatorQueue(db.sql, { waitNormMs: 60_000 }),
       log: silentLogger,
       speech: opts.speech ?? speech,
       mode: 'voice',
@@ -200,9 +200,9 @@ async function escalateByKey(line: VoiceLine): Promise<void> {
   await call.client.hangup();
   const result = await call.result;
   assert.equal(result.outcome, 'abandoned', 'the caller hung up while waiting in the queue');
-  const escalations = await escalationsOfCall(line.db.sql, call.callId);
-  assert.equal(escalations.length, 1);
-  assert.ok(escalations[0]!.context, 'the escalation carries its context package');
+  const queued = await queuedCall(line.db.sql, call.callId);
+  assert.equal(queued?.state, 'abandoned');
+  assert.ok(queued?.context.transcript?.length, 'the queued call carries its context package');
 }
 
 describe('calls through the voice channel (media socket, PGlite)', { skip: noTts }, () => {
@@ -345,7 +345,7 @@ describe('calls through the voice channel (media socket, PGlite)', { skip: noTts
     );
     const result = await simulateVoiceCall(
       script,
-      { kb: engine.kb, nlu: engine.nlu, sql: db.sql, log: silentLogger, speech, queueWaitNormMs: 60_000 },
+      { kb: engine.kb, nlu: engine.nlu, sql: db.sql, log: silentLogger, speech },
       { speed: FAST },
     );
     assert.equal(result.outcome, 'hangup');
@@ -368,7 +368,6 @@ describe('calls through the voice channel (media socket, PGlite)', { skip: noTts
         sql: db.sql,
         log: silentLogger,
         speech,
-        queueWaitNormMs: 60_000,
       }),
       (err: Error & { code?: string }) => err.code === 'MODEL_MISSING' && /ASR model/.test(err.message),
     );
@@ -421,7 +420,7 @@ describe('calls through the voice channel (media socket, PGlite)', { skip: noTts
     );
     const result = await simulateVoiceCall(
       script,
-      { kb: engine.kb, nlu: engine.nlu, sql: db.sql, log: silentLogger, speech, queueWaitNormMs: 60_000 },
+      { kb: engine.kb, nlu: engine.nlu, sql: db.sql, log: silentLogger, speech },
       { speed: 2 },
     );
     assert.equal(result.intents[0], 'health.appointment');

@@ -32,7 +32,6 @@ const session = new CallSession(leg, {
   kb: engine.kb,
   nlu: engine.nlu,
   sql,
-  queueWaitNormMs: 60_000,
   log: silentLogger,
   mode: 'text',
 });

@@ -83,7 +83,7 @@ describe('voice-bot sessions on the media socket (PostgreSQL)', () => {
       kb: engine.kb,
       nlu: engine.nlu,
       sql: db.sql,
-      queueWaitNormMs: 60_000,
+      handOff: new OperatorQueue(db.sql, { waitNormMs: 60_000 }),
       log: logged.log,
       now: () => new Date('2026-11-24T11:00:00+03:00'),
       instanceId: 'voicebot-2',

@@ -217,7 +217,6 @@ describe('live call through drachtio-server and FreeSWITCH', { skip }, () => {
             ...engine,
             speech: speechEngines,
             mode: 'voice',
-            queueWaitNormMs: 60_000,
           });
           return;
         }

@@ -12,6 +12,7 @@ import { type CallChannel, type CallOutcome, createCall, endCall, type Speaker }
 import type { Logger } from '../core/log.js';
 import type { KnowledgeBase } from '../kb/types.js';
 import type { CallLeg, CallLegEvent, LegEndReason } from '../media/call-leg.js';
+import type { HandOff } from '../media/handoff.js';
 import type { IntentClassifier } from '../nlu/types.js';
 import type { SpeechServices } from '../speech/types.js';
 import type { Sql } from '../store/sql.js';
@@ -33,7 +34,6 @@ import {
   stepHandlers,
 } from './flow/index.js';
 import { abandonQueue, escalate } from './flow/steps-handoff.js';
-import { setEscalationStatus } from './records/escalations.js';
 
 export interface SessionDeps {
   kb: KnowledgeBase;
@@ -43,10 +43,11 @@ export interface SessionDeps {
   /** Speech engines; required for voice legs. */
   speech?: SpeechServices;
   /**
-   * The operator queue's wait norm (configuration QUEUE_WAIT_NORM_MS): a caller who hangs up in the queue after
-   * it counts as lost past the norm. Given by the composition root, the same value telephony's queue uses.
+   * The operators: the hand-off the composition root gives (telephony's operator queue, with its wait norm).
+   * None: nobody takes calls, and a call bound for an operator is offered an inquiry (the flow's `unserved`
+   * branch, else its after-hours one) or hears the after-hours message: never a wait without end.
    */
-  queueWaitNormMs: number;
+  handOff?: HandOff;
   /** 'voice' when speech is given and the leg is not a text leg. */
   mode?: 'text' | 'voice';
   /** Wall-clock time of the call now (the caller script's `at` in simulations). */
@@ -59,11 +60,6 @@ export interface SessionDeps {
   instanceId?: string;
   /** Record channel; defaults to the leg's. */
   channel?: CallChannel;
-  /**
-   * Whether anybody serves the operator queue for this call. Default: yes, except on the web chat
-   * (channel `text`), which has no operator desk yet: an escalated chat is offered an inquiry instead.
-   */
-  operatorQueue?: boolean;
   /** Real-time reprompt timer (web chat has none; voice measures silence in audio). */
   realTimeNoInput?: boolean;
   voice?: {
@@ -154,7 +150,7 @@ export class CallSession {
     this.dialog = new Dialog({
       callId: this.callId,
       meta: leg.meta,
-      flow: this.flow,
+      noInputMs: this.flow.noInputMs,
       kb: deps.kb,
       nlu: deps.nlu,
       sql: deps.sql,
@@ -195,8 +191,8 @@ export class CallSession {
       sql: deps.sql,
       leg,
       log,
-      queueWaitNormMs: deps.queueWaitNormMs,
-      operatorQueue: deps.operatorQueue ?? (deps.channel ?? leg.meta.channel) !== 'text',
+      ...(deps.handOff ? { handOff: deps.handOff } : {}),
+      channel: deps.channel ?? leg.meta.channel,
       onEscalate: (reason) => this.pipeline.pushTo('policy', makeFrame('Escalate', { reason }, this.clock())),
       ...(deps.emergencyTransferUri ? { emergencyTransferUri: deps.emergencyTransferUri } : {}),
     };
@@ -292,12 +288,20 @@ export class CallSession {
     }
   }
 
-  /** Something broke under the call: apologise and hand the caller to a person. */
+  /**
+   * Something broke under the call: hand the caller to a person and apologise. The queue is asked first, so
+   * that nobody is promised an operator the line cannot give (the web chat, the queue itself down).
+   */
   private async technicalFallback(env: StepEnv, err: unknown, log: Logger): Promise<void> {
     log.error({ err }, 'call flow failed; technical fallback to the operator queue');
     try {
-      await this.dialog.sayPrompt('technical_fallback', {}, { bargeIn: false });
-      if (!this.dialog.outcome) await escalate(env, 'technical');
+      const handed =
+        this.dialog.queued || (!this.dialog.outcome && (await escalate(env, 'technical')) === 'queued');
+      await this.dialog.sayPrompt(
+        handed ? 'technical_fallback' : 'technical_no_operator',
+        {},
+        { bargeIn: false },
+      );
     } catch (fallbackErr) {
       if (!(fallbackErr instanceof CallEnded)) log.error({ err: fallbackErr }, 'technical fallback failed');
     }
@@ -315,15 +319,8 @@ export class CallSession {
     this.dialog.finished();
     await this.dialog.flushed();
     // The caller left the operator queue: an emergency put in the queue is abandoned there too.
-    const leftQueue = this.endReason === 'caller' && this.dialog.escalationId !== null;
-    if (outcome === 'abandoned' || (outcome === 'emergency' && leftQueue)) {
-      await abandonQueue(env, this.callId);
-      const id = this.dialog.escalationId;
-      if (id !== null)
-        await setEscalationStatus(this.deps.sql, id, 'abandoned').catch((err) =>
-          log.error({ err }, 'cannot update the escalation'),
-        );
-    }
+    const leftQueue = this.endReason === 'caller' && this.dialog.queued;
+    if (outcome === 'abandoned' || (outcome === 'emergency' && leftQueue)) await abandonQueue(env);
     try {
       await endCall(this.deps.sql, this.callId, outcome, this.now());
     } catch (err) {

@@ -37,7 +37,7 @@ for (const backend of backends) {
       const queue = new OperatorQueue(db.sql, { waitNormMs: 60_000, now: () => new Date(clock) });
       await queue.enqueueCall({ callId, topicId: null });
       clock += waitMs;
-      if (end === 'abandoned') return queue.abandoned(callId);
+      if (end === 'abandoned') return queue.abandon(callId);
       await queue.upsertOperator({
         id: 'ivanova',
         name: 'Иванова',

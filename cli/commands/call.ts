@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { OtklikError } from '../../core/errors.js';
 import { createSpeechServices } from '../../speech/services.js';
+import { OperatorQueue } from '../../telephony/queue.js';
 import { openEngineDeps } from '../../voicebot/engine-deps.js';
 import {
   checkExpectations,
@@ -57,7 +58,8 @@ export function register(program: Command): void {
             nlu: engine.nlu,
             sql,
             log: ctx.log,
-            queueWaitNormMs: ctx.config.telephony.queueWaitNormMs,
+            // An escalated simulation waits in the operator queue as a real call would.
+            handOff: new OperatorQueue(sql, { waitNormMs: ctx.config.telephony.queueWaitNormMs }),
           };
           let result: SimulatedCall;
           if (opts.channel === 'voice') {

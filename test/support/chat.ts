@@ -1,5 +1,6 @@
 import { type AdminArea, adminArea } from '../../admin/server.js';
 import { silentLogger } from '../../core/log.js';
+import { OperatorQueue } from '../../telephony/queue.js';
 import type { ChatDeps } from '../../voicebot/channels/text/chat-sessions.js';
 import textChatPlugin, { type TextChatOptions } from '../../voicebot/channels/text/plugin.js';
 
@@ -17,13 +18,21 @@ export function clockFrom(start: string = OFFICE_HOURS): () => Date {
 }
 
 /**
- * The citizens' chat plugin's options as `otklik serve` gives them, with a test line's settings: a queue norm
- * of 60 s and the office-hours clock, unless the test gives its own.
+ * The citizens' chat plugin's options as `otklik serve` gives them, with a test line's settings: the operator
+ * queue (norm 60 s) as the hand-off, which tells a chat it is unserved, and the office-hours clock, unless the
+ * test gives its own.
  */
 export function testChatOptions(
   deps: Pick<ChatDeps, 'kb' | 'nlu' | 'sql'> & Partial<ChatDeps>,
 ): TextChatOptions {
-  return { deps: { log: silentLogger, queueWaitNormMs: 60_000, now: clockFrom(), ...deps } };
+  return {
+    deps: {
+      log: silentLogger,
+      handOff: new OperatorQueue(deps.sql, { waitNormMs: 60_000 }),
+      now: clockFrom(),
+      ...deps,
+    },
+  };
 }
 
 /** The citizens' chat as an area of the admin app, as `otklik serve` registers it (testChatOptions). */

@@ -15,7 +15,7 @@ import type { KnowledgeBase, PromptForm } from '../../kb/types.js';
 import type { CallMetadata } from '../../media/call-leg.js';
 import type { Classification, Entity, IntentClassifier } from '../../nlu/types.js';
 import type { Sql } from '../../store/sql.js';
-import { fallbackPrompt, fillPrompt } from '../flow/prompts.js';
+import { fallbackPrompt, fillPrompt } from './prompts.js';
 
 export type Heard =
   | { kind: 'speech'; text: string; classification: Classification }
@@ -44,7 +44,8 @@ export interface SayOptions {
 export interface DialogDeps {
   callId: string;
   meta: CallMetadata;
-  flow: Flow;
+  /** Silence shorter than this is not a no-input (the flow's `noInputMs`). */
+  noInputMs: number;
   kb: KnowledgeBase;
   nlu: () => IntentClassifier;
   sql: Sql;
@@ -77,7 +78,8 @@ export class Dialog {
   agencyId: string | null = null;
   noMatchCount = 0;
   outcome: CallOutcome | null = null;
-  escalationId: number | null = null;
+  /** The call waits in the operator queue (the hand-off took it): a hang-up now abandons it there. */
+  queued = false;
   /** The call was put through to another line (emergency service): telephony's leg ends as transferred. */
   transferred = false;
   lastBotText = '';
@@ -242,7 +244,7 @@ export class Dialog {
     } else if (input.kind === 'dtmf') {
       void this.record('caller', input.digit, { dtmf: input.digit });
     }
-    if (input.kind === 'silence' && input.silenceMs < this.deps.flow.noInputMs) {
+    if (input.kind === 'silence' && input.silenceMs < this.deps.noInputMs) {
       this.notifyWaiting();
       return;
     }
@@ -316,7 +318,7 @@ export class Dialog {
   private startNoInputTimer(): void {
     if (!this.deps.realTimeNoInput) return;
     this.clearNoInputTimer();
-    const ms = this.deps.flow.noInputMs;
+    const ms = this.deps.noInputMs;
     this.noInputTimer = setTimeout(() => {
       this.noInputTimer = null;
       // Only while nobody is speaking: the caller's speech in progress is not silence.

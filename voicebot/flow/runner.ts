@@ -8,6 +8,7 @@ import type { Logger } from '../../core/log.js';
 import type { Flow, Step, StepOf, StepType } from '../../kb/flow-schema.js';
 import type { KnowledgeBase } from '../../kb/types.js';
 import type { CallLeg } from '../../media/call-leg.js';
+import type { HandOff, QueuedCall } from '../../media/handoff.js';
 import type { Classification } from '../../nlu/types.js';
 import type { Sql } from '../../store/sql.js';
 import type { Dialog, Heard } from '../engine/dialog.js';
@@ -19,11 +20,10 @@ export interface StepEnv {
   sql: Sql;
   leg: CallLeg;
   log: Logger;
-  /** The operator queue's wait norm, from the configuration (SessionDeps.queueWaitNormMs). */
-  queueWaitNormMs: number;
-  /** Whether anybody serves the operator queue on this call's channel (false: the web chat, which has no
-   *  operator desk yet; enqueue then leads to `unserved` instead of a wait nobody ends). Default true. */
-  operatorQueue?: boolean;
+  /** The operators (SessionDeps.handOff); none: nobody takes calls, enqueue leads to `unserved`. */
+  handOff?: HandOff;
+  /** The channel of the call's record: who can serve the call depends on it. */
+  channel: QueuedCall['channel'];
   /** Tells the pipeline an escalation happened (Escalate frame). */
   onEscalate?: (reason: string) => void;
   /** Where an emergency call is transferred (EMERGENCY_TRANSFER_URI); unset: the operator queue. */

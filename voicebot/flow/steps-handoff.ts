@@ -1,18 +1,17 @@
 /**
- * Steps that end the bot's part of a call: enqueue (operator queue with the context package), forward
- * (to the responsible agency within its hours), inquiry (registered for a callback, number confirmed by
- * voice or keys), survey (score 1-5), emergency (112/103 at once, then a transfer or the operators) and
- * hangup (goodbye).
+ * Steps that end the bot's part of a call: enqueue (to the operators through the injected hand-off, with the
+ * context package), forward (to the responsible agency within its hours, on the call's leg), inquiry
+ * (registered for a callback, number confirmed by voice or keys), survey (score 1-5), emergency (112/103 at
+ * once, then a transfer or the operators) and hangup (goodbye).
  */
 
 import { saveSurvey } from '../../calls/records.js';
 import { UNITS_NOM } from '../../core/russian.js';
 import { registerInquiry } from '../../inquiries/register.js';
+import type { EnqueueOutcome, HandOffContext } from '../../media/handoff.js';
 import { dictatedDigit } from '../../nlu/numbers.js';
-import { enqueueCall, OperatorQueue } from '../../telephony/queue.js';
 import type { Heard } from '../engine/dialog.js';
-import { createEscalation, type EscalationContext } from '../records/escalations.js';
-import { formatPhone, normalizePhone } from './prompts.js';
+import { formatPhone, normalizePhone } from './phone.js';
 import { ask, askYesNo, follow, hear, type StepEnv, type StepHandler } from './runner.js';
 import { isQuestionIntent, operatorsOpen, responsibleAgency } from './steps-consult.js';
 
@@ -29,53 +28,55 @@ export function spokenDigits(heard: Heard): string {
     .join('');
 }
 
-export function escalationContext(env: StepEnv, reason: string): EscalationContext {
+/** What the bot learned in the call, for the operator who takes it. */
+export function handOffContext(env: StepEnv, reason: string): HandOffContext {
   const { dialog } = env;
   return {
-    callId: dialog.deps.callId,
+    reason,
     callerNumber: dialog.deps.meta.from || null,
     topic: dialog.topicId,
-    reason,
     intents: dialog.intents.map((i) => ({ ...i })),
-    entities: [...dialog.entities],
+    entities: dialog.entities.map((e) => ({ type: e.type, text: e.text, value: e.value })),
     transcript: dialog.transcript.map((t) => ({ ...t })),
     answers: [...dialog.answers],
   };
 }
 
-/** Stores the escalation and puts the call in telephony's operator queue; the dialog's outcome is escalated. */
-export async function escalate(env: StepEnv, reason: string): Promise<void> {
-  const { dialog, sql, log } = env;
-  const context = escalationContext(env, reason);
-  const at = dialog.deps.wallClock();
-  dialog.escalationId = await createEscalation(sql, context, at);
+/**
+ * Hands the call to the operators with everything the bot learned; once queued, the dialog's outcome is
+ * escalated. `unserved`: nobody takes calls here (no hand-off, or the web chat); `failed`: the queue cannot
+ * take it now (store down). Either way the caller is not left waiting for nobody.
+ */
+export async function escalate(env: StepEnv, reason: string): Promise<EnqueueOutcome | 'failed'> {
+  const { dialog, handOff, log } = env;
+  if (!handOff) return 'unserved';
+  let outcome: EnqueueOutcome;
   try {
-    await enqueueCall(
-      sql,
-      { callId: dialog.deps.callId, topicId: dialog.topicId, context: { ...context } },
-      at,
-    );
+    outcome = await handOff.enqueue({
+      callId: dialog.deps.callId,
+      channel: env.channel,
+      topicId: dialog.topicId,
+      context: handOffContext(env, reason),
+      at: dialog.deps.wallClock(),
+    });
   } catch (err) {
-    // The escalations row is itself a queue entry the operator side can read; the call is not lost.
     log.error({ err, callId: dialog.deps.callId }, 'cannot put the call in the operator queue');
+    return 'failed';
   }
+  if (outcome !== 'queued') return outcome;
+  dialog.queued = true;
   // An emergency put through to an operator is still reported as an emergency.
   if (dialog.outcome !== 'emergency') dialog.outcome = 'escalated';
   env.onEscalate?.(reason);
+  return 'queued';
 }
 
 /** The caller hung up while waiting for an operator. */
-export async function abandonQueue(
-  env: Pick<StepEnv, 'sql' | 'log' | 'queueWaitNormMs' | 'dialog'>,
-  callId: string,
-): Promise<void> {
+export async function abandonQueue(env: Pick<StepEnv, 'handOff' | 'log' | 'dialog'>): Promise<void> {
+  const callId = env.dialog.deps.callId;
   try {
     // The wait is measured on the call's own clock, the one it was queued on (a simulated call's `at`).
-    const queue = new OperatorQueue(env.sql, {
-      waitNormMs: env.queueWaitNormMs,
-      now: env.dialog.deps.wallClock,
-    });
-    await queue.abandoned(callId);
+    await env.handOff?.abandon(callId, env.dialog.deps.wallClock());
   } catch (err) {
     env.log.error({ err, callId }, 'cannot mark the queued call abandoned');
   }
@@ -84,13 +85,13 @@ export async function abandonQueue(
 export const enqueueStep: StepHandler<'enqueue'> = async (step, env) => {
   const { dialog } = env;
   if (!(await operatorsOpen(env))) return follow(step, 'closed');
-  // Nobody could take the call off this queue (the web chat has no operator desk yet): telling the caller
-  // to stay on the line would be a wait without end. The flow offers another way (an inquiry); a flow
-  // without an `unserved` branch takes its after-hours branch.
-  if (env.operatorQueue === false) return follow(step, step.on.unserved ? 'unserved' : 'closed');
-  await dialog.sayPrompt('escalate');
   const reason = dialog.escalationReason ?? (dialog.noMatchCount >= 2 ? 'misunderstood' : step.reason);
-  await escalate(env, reason);
+  const outcome = await escalate(env, reason);
+  // Nobody could take the call off the queue (the web chat has no operator desk yet), or the queue is out of
+  // order: telling the caller to stay on the line would be a wait without end. The flow offers another way
+  // (an inquiry); a flow without that branch takes its after-hours branch.
+  if (outcome !== 'queued') return follow(step, step.on[outcome] ? outcome : 'closed');
+  await dialog.sayPrompt('escalate');
   await dialog.sayPrompt('queue_wait');
   // Waiting for an operator: the caller stays with the bot's hold messages until telephony bridges the
   // call or the caller hangs up (hear() then ends with CallEnded).

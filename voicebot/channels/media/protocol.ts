@@ -1,5 +1,6 @@
 /**
- * The wire protocol of FreeSWITCH's mod_audio_fork (drachtio/jambonz flavour), as the media socket speaks it.
+ * The wire protocol of FreeSWITCH's mod_audio_fork (drachtio/jambonz flavour), as the media socket speaks it:
+ * this is the bot's side of the protocol; telephony's side starts the fork and answers its requests.
  *
  * From FreeSWITCH to us:
  * - first a JSON text frame: whatever `uuid_audio_fork <uuid> start <url> mono 8k <metadata>` was given.

@@ -1,7 +1,10 @@
 /**
- * The media socket: FreeSWITCH's mod_audio_fork connects here once per call (subprotocol
- * audio.drachtio.org). The first text frame is the call's metadata; a MediaLeg is made from it and handed
- * to `onCall`, which runs the voice-bot session on it. Anything malformed before the metadata is counted
+ * The media socket is the voice bot's side of the mod_audio_fork protocol (protocol.ts); telephony holds the
+ * other side (it starts the fork on FreeSWITCH). The two meet only on the wire and in media/, never by import.
+ *
+ * FreeSWITCH's mod_audio_fork connects here once per call (subprotocol audio.drachtio.org). The first text
+ * frame is the call's metadata; a MediaLeg is made from it and handed to `onCall`, which runs the voice-bot
+ * session on it. Anything malformed before the metadata is counted
  * (and carried into the leg's stats) and ignored; a connection that never sends metadata is closed.
  * FreeSWITCH is authenticated by the signature telephony puts into the fork's metadata (MEDIA_SOCKET_SECRET,
  * see media/fork-auth.ts): an unsigned or badly signed connection is closed with 1008 and logged, and a
