@@ -1,4 +1,4 @@
 import { migrationSet } from '../store/migrate.js';
 
-/** The tables of admin (staff accounts, sessions and the audit log): its migrations, numbered 300-399. */
-export const adminSchema = migrationSet('admin', import.meta.url, [300, 399]);
+/** The tables of admin (staff accounts, sessions and the audit log): its migrations. */
+export const adminSchema = migrationSet('admin', import.meta.url);

@@ -1,6 +1,7 @@
 import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import { OtklikError } from '../core/errors.js';
+import { openKnowledgeBase } from '../kb/knowledge-base.js';
 import type { Sql } from '../store/sql.js';
 import { writeAudit } from './audit.js';
 
@@ -48,7 +49,7 @@ export async function addUser(sql: Sql, user: NewUser): Promise<void> {
     throw new OtklikError('VALIDATION_FAILED', 'password must have at least 8 characters');
   const agency = user.agency?.trim() || null;
   if (agency) {
-    const known = await sql.query<{ id: string }>('SELECT id FROM participants ORDER BY id');
+    const known = await openKnowledgeBase(sql).participants();
     if (!known.some((p) => p.id === agency)) {
       throw new OtklikError(
         'VALIDATION_FAILED',
@@ -73,10 +74,14 @@ export async function countUsers(sql: Sql): Promise<number> {
 export async function listUsers(
   sql: Sql,
 ): Promise<Array<StaffUser & { disabled: boolean; agencyName: string | null }>> {
-  return sql.query(
-    `SELECT u.login, u.name, u.role, u.agency, p.name AS "agencyName", u.disabled
-       FROM admin_users u LEFT JOIN participants p ON p.id = u.agency ORDER BY u.login`,
-  );
+  const [users, participants] = await Promise.all([
+    sql.query<StaffUser & { disabled: boolean }>(
+      'SELECT login, name, role, agency, disabled FROM admin_users ORDER BY login',
+    ),
+    openKnowledgeBase(sql).participants(),
+  ]);
+  const names = new Map(participants.map((p) => [p.id, p.name]));
+  return users.map((u) => ({ ...u, agencyName: (u.agency && names.get(u.agency)) || null }));
 }
 
 /**

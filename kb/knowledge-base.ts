@@ -25,6 +25,8 @@ export interface KnowledgeBaseReader extends KnowledgeBase {
   schedule(id: string): Promise<Schedule | null>;
   topics(): Promise<Topic[]>;
   agencies(): Promise<Agency[]>;
+  /** The organisations of the KB (agencies and the line's own operator), whose staff accounts may belong to one. */
+  participants(): Promise<Array<{ id: string; name: string }>>;
 }
 
 type Row = Record<string, unknown>;
@@ -136,6 +138,11 @@ export function openKnowledgeBase(sql: Sql): KnowledgeBaseReader {
     },
     async agencies() {
       return (await sql.query<Row>('SELECT * FROM agencies ORDER BY id COLLATE "C"')).map(toAgency);
+    },
+    async participants() {
+      return sql.query<{ id: string; name: string }>(
+        'SELECT id, name FROM participants ORDER BY id COLLATE "C"',
+      );
     },
     async approvedAnswer(intentId): Promise<ServedAnswer | null> {
       // Only the approved version: drafts, pending and retired scripts are never served.

@@ -5,22 +5,21 @@ import type { Sql } from './sql.js';
 
 /**
  * Versioned SQL migrations, run at start-up. The store knows no part: each part that owns tables exports a
- * `MigrationSet` (its own folder and number range, so that parts never edit each other's files) and the
- * composition root hands the list to `migrate`. A file is applied once, in global number order, all pending
- * files in one transaction.
+ * `MigrationSet` (its own folder: the folder says who owns a file) and the composition root hands the list to
+ * `migrate`. The number of a file is its place in one sequence across all parts, so that a hand-over between
+ * two parts runs in order (admin 0305 takes the rows of a table before telephony 0306 drops it). A file is
+ * applied once, in that order, all pending files in one transaction; two files of the same name are refused.
  */
 export interface MigrationSet {
   /** The owning part, as named in ARCHITECTURE.md. */
   part: string;
   /** Absolute path of the part's migrations folder. */
   dir: string;
-  /** The numbers this part's files may use, inclusive: a file outside them is a mistake caught at start. */
-  range: [number, number];
 }
 
-/** A part's migration set from its module URL: `migrationSet('kb', import.meta.url, [1, 99])`. */
-export function migrationSet(part: string, moduleUrl: string, range: [number, number]): MigrationSet {
-  return { part, dir: fileURLToPath(new URL('./migrations/', moduleUrl)), range };
+/** A part's migration set, its `migrations/` folder beside the module: `migrationSet('kb', import.meta.url)`. */
+export function migrationSet(part: string, moduleUrl: string): MigrationSet {
+  return { part, dir: fileURLToPath(new URL('./migrations/', moduleUrl)) };
 }
 
 export interface Migration {
@@ -34,9 +33,8 @@ export function listMigrations(sets: readonly MigrationSet[]): Migration[] {
   for (const set of sets) {
     for (const name of readdirSync(set.dir)) {
       if (!/^\d{4}_[a-z0-9_]+\.sql$/.test(name)) continue;
-      const n = Number(name.slice(0, 4));
-      if (n < set.range[0] || n > set.range[1])
-        throw new Error(`migration ${name} of ${set.part} is outside its range ${set.range.join('-')}`);
+      const twin = all.find((m) => m.id === name.replace(/\.sql$/, ''));
+      if (twin) throw new Error(`migration ${name} exists in both ${twin.part} and ${set.part}`);
       all.push({ id: name.replace(/\.sql$/, ''), part: set.part, path: join(set.dir, name) });
     }
   }

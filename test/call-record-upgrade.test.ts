@@ -14,7 +14,7 @@ import { allSchemas } from '../cli/schema.js';
 import { type MigrationSet, migrate } from '../store/migrate.js';
 import { backends, openTestDb, type TestDb } from './support/db.js';
 
-/** The migrations every part had shipped before calls took the SIP facts over (0103) and telephony let go (0201). */
+/** The migrations every part had shipped before calls took the SIP facts over (0103) and admin the access audit (0305). */
 const shippedBefore = new Set([
   '0001_knowledge_base',
   '0002_answer_submitted_by',
