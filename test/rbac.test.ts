@@ -338,9 +338,9 @@ describe('who may do what, route by route', () => {
 
   it('masks the caller number in the call card for operators, not for supervisors', async () => {
     const operator = await request('GET', '/api/calls/call-rbac-1', 'kuznetsov');
-    assert.equal((operator.body.call as Record<string, unknown>).caller_number, '*********67');
+    assert.equal((operator.body.call as Record<string, unknown>).callerNumber, '*********67');
     const supervisor = await request('GET', '/api/calls/call-rbac-1', 'sidorova');
-    assert.equal((supervisor.body.call as Record<string, unknown>).caller_number, '+79991234567');
+    assert.equal((supervisor.body.call as Record<string, unknown>).callerNumber, '+79991234567');
     const list = await request('GET', '/api/calls', 'sidorova');
     assert.equal((list.body.calls as Array<{ caller: string }>)[0]?.caller, '*********67');
   });

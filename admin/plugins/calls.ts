@@ -33,31 +33,24 @@ export interface CallsPluginOptions {
 }
 
 /**
- * The call card's record, in the API's field names (the stored column names): the dialog's outcome in
- * `outcome`, and for a phone call where the line took it (`sip_outcome`), its legs and hang-up.
+ * The call card's record in the API's camelCase: the dialog's outcome in `outcome`, and for a phone call the
+ * SIP side under `sip` (where the line took it, its legs, answer and hang-up).
  */
 function callCard(call: CallRow, seesNumber: boolean): Record<string, unknown> {
   const caller = call.callerNumber;
   return {
     id: call.id,
     channel: call.channel,
-    caller_number: caller && !seesNumber ? maskPhone(caller) : caller,
-    dialled_number: call.dialledNumber,
-    started_at: call.startedAt,
-    ended_at: call.endedAt,
+    callerNumber: caller && !seesNumber ? maskPhone(caller) : caller,
+    dialledNumber: call.dialledNumber,
+    startedAt: call.startedAt,
+    endedAt: call.endedAt,
     outcome: call.outcome,
     status: call.status,
-    flow_id: call.flowId,
-    topic_id: call.topicId,
-    instance_id: call.instanceId,
-    channel_uuid: call.sip?.channelUuid ?? null,
-    direction: call.sip?.direction ?? null,
-    answered_at: call.sip?.answeredAt ?? null,
-    sip_ended_at: call.sip?.endedAt ?? null,
-    duration_ms: call.sip?.durationMs ?? null,
-    sip_outcome: call.sip?.outcome ?? null,
-    sip_end_reason: call.sip?.endReason ?? null,
-    legs: call.sip?.legs ?? [],
+    flowId: call.flowId,
+    topicId: call.topicId,
+    instanceId: call.instanceId,
+    sip: call.sip ?? null,
   };
 }
 

@@ -316,7 +316,7 @@ const pages = {
 async function showCall(id) {
   const { call, turns } = await api(`/api/calls/${encodeURIComponent(id)}`);
   $('#call-detail').innerHTML =
-    `<h3>Звонок ${esc(call.id)}</h3><p class="caller">Абонент: <b>${esc(call.caller_number ?? '—')}</b></p><div class="transcript">${turns
+    `<h3>Звонок ${esc(call.id)}</h3><p class="caller">Абонент: <b>${esc(call.callerNumber ?? '—')}</b></p><div class="transcript">${turns
       .map(
         (t) =>
           `<p class="who-${esc(t.who)}"><b>${t.who === 'bot' ? 'Бот' : t.who === 'operator' ? 'Оператор' : 'Абонент'}:</b> ${esc(t.text)}${t.intent ? ` <small>[${esc(t.intent)}${t.answerVersion ? `, ${esc(t.answerVersion)}` : ''}]</small>` : ''}</p>`,
