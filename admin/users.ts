@@ -1,7 +1,7 @@
 import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import { OtklikError } from '../core/errors.js';
-import { openKnowledgeBase } from '../kb/knowledge-base.js';
+import { createKnowledgeBase } from '../kb/knowledge-base.js';
 import type { Sql } from '../store/sql.js';
 import { writeAudit } from './audit.js';
 
@@ -49,7 +49,7 @@ export async function addUser(sql: Sql, user: NewUser): Promise<void> {
     throw new OtklikError('VALIDATION_FAILED', 'password must have at least 8 characters');
   const agency = user.agency?.trim() || null;
   if (agency) {
-    const known = await openKnowledgeBase(sql).participants();
+    const known = await createKnowledgeBase(sql).participants();
     if (!known.some((p) => p.id === agency)) {
       throw new OtklikError(
         'VALIDATION_FAILED',
@@ -78,7 +78,7 @@ export async function listUsers(
     sql.query<StaffUser & { disabled: boolean }>(
       'SELECT login, name, role, agency, disabled FROM admin_users ORDER BY login',
     ),
-    openKnowledgeBase(sql).participants(),
+    createKnowledgeBase(sql).participants(),
   ]);
   const names = new Map(participants.map((p) => [p.id, p.name]));
   return users.map((u) => ({ ...u, agencyName: (u.agency && names.get(u.agency)) || null }));

@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { percentile } from '../core/stats.js';
 import type { KbDocument } from '../kb/document.js';
-import { openKnowledgeBase } from '../kb/knowledge-base.js';
+import { createKnowledgeBase } from '../kb/knowledge-base.js';
 import { seedSources } from '../kb/seed.js';
 import { exportKb, importKb } from '../kb/transfer.js';
 import { kbDocumentToYaml } from '../kb/yaml-export.js';
@@ -78,7 +78,7 @@ async function measure(backend: Backend, size: string, doc: KbDocument): Promise
       await exportKb(db.sql);
       exportMs.push(performance.now() - t);
     }
-    const kb = openKnowledgeBase(db.sql);
+    const kb = createKnowledgeBase(db.sql);
     const answered = doc.answers.map((a) => a.intent);
     const agencies = doc.agencies.map((a) => a.id);
     const answer: number[] = [];

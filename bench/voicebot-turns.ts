@@ -14,7 +14,7 @@ import { silentLogger } from '../core/log.js';
 import { percentile } from '../core/stats.js';
 import { type Backend, openTestDb } from '../test/support/db.js';
 import { TextLeg } from '../voicebot/channels/text/text-leg.js';
-import { type EngineDeps, openEngineDeps } from '../voicebot/engine-deps.js';
+import { type DialogKnowledge, openDialogKnowledge } from '../voicebot/dialog-knowledge.js';
 import { CallSession } from '../voicebot/session.js';
 
 const args = process.argv.slice(2);
@@ -39,7 +39,7 @@ const questions = [
 ];
 
 /** One chat that asks `turns` questions; returns each turn's latency in ms. */
-async function chat(engine: EngineDeps, turns: number): Promise<number[]> {
+async function chat(engine: DialogKnowledge, turns: number): Promise<number[]> {
   const leg = new TextLeg({
     callId: '',
     from: '+79990000000',
@@ -86,7 +86,7 @@ function row(label: string, ms: number[]): string {
 async function benchBackend(backend: Backend): Promise<string[]> {
   const db = await openTestDb(backend);
   const modelDir = mkdtempSync(join(tmpdir(), 'otklik-bench-nlu-'));
-  const engine = await openEngineDeps(db.sql, silentLogger, { modelDir });
+  const engine = await openDialogKnowledge(db.sql, silentLogger, { modelDir });
   try {
     const classifier = engine.nlu();
     const nluMs: number[] = [];

@@ -34,8 +34,8 @@ import { openTestDb } from '../test/support/db.js';
 import { FsClient } from '../voicebot/channels/media/fs-client.js';
 import type { MediaLeg } from '../voicebot/channels/media/media-leg.js';
 import { startMediaSocket } from '../voicebot/channels/media/server.js';
-import { DEFAULT_MIN_SPEECH_MS } from '../voicebot/engine/audio/vad-processor.js';
-import { openEngineDeps } from '../voicebot/engine-deps.js';
+import { openDialogKnowledge } from '../voicebot/dialog-knowledge.js';
+import { DEFAULT_MIN_SPEECH_MS } from '../voicebot/pipeline/audio/vad-processor.js';
 import { CallSession } from '../voicebot/session.js';
 
 const PLAYOUT_SPEED = 50;
@@ -70,7 +70,7 @@ const config = loadConfig({ VOSK_MODEL_PATH: process.env.VOSK_MODEL_PATH ?? '/no
 const db = await openTestDb('pglite');
 const modelDir = join(tmpdir(), 'otklik-bench-voice-nlu');
 mkdirSync(modelDir, { recursive: true });
-const engine = await openEngineDeps(db.sql, silentLogger, { modelDir });
+const engine = await openDialogKnowledge(db.sql, silentLogger, { modelDir });
 const asr = createAsrEngine(config.speech, silentLogger);
 const speech: SpeechServices = {
   vad: createVadEngine(),

@@ -16,7 +16,7 @@ import type { Config } from '../core/config.js';
 import type { Logger } from '../core/log.js';
 import { configuredMailer } from '../inquiries/dispatch.js';
 import type { PlaceCall } from '../inquiries/relay.js';
-import { openKnowledgeBase } from '../kb/knowledge-base.js';
+import { createKnowledgeBase } from '../kb/knowledge-base.js';
 import { ensureSeeded } from '../kb/seed.js';
 import { createNluService, type NluService } from '../nlu/service.js';
 import { type AssembledSpeechServices, createSpeechServices } from '../speech/services.js';
@@ -84,7 +84,7 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
       );
     await bootstrapAdmin(sql, config, log);
 
-    const kb = openKnowledgeBase(sql);
+    const kb = createKnowledgeBase(sql);
     const nlu: NluService = await createNluService({ kb, modelDir: config.nlu.modelDir, log });
     stops.push(() => nlu.close());
     const retrain = setInterval(() => {

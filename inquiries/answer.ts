@@ -5,7 +5,7 @@
  * citizen by phone and closes it by hand.
  */
 import { OtklikError } from '../core/errors.js';
-import { openKnowledgeBase } from '../kb/knowledge-base.js';
+import { createKnowledgeBase } from '../kb/knowledge-base.js';
 import type { Sql } from '../store/sql.js';
 import { responsibleAgencyId } from './register.js';
 
@@ -55,7 +55,7 @@ export async function answerToRelay(sql: Sql, inquiryId: number): Promise<Answer
     [inquiryId],
   );
   if (!row) return null;
-  const kb = openKnowledgeBase(sql);
+  const kb = createKnowledgeBase(sql);
   const topic = row.topic_id ? await kb.topic(row.topic_id) : null;
   const agencyId = responsibleAgencyId({ agencyId: row.agency_id }, topic);
   const agency = agencyId ? await kb.agency(agencyId) : null;

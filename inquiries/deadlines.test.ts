@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { createCall } from '../calls/records.js';
 import type { ProductionCalendar } from '../kb/hours.js';
-import { openKnowledgeBase } from '../kb/knowledge-base.js';
+import { createKnowledgeBase } from '../kb/knowledge-base.js';
 import { ensureSeeded, seedSources } from '../kb/seed.js';
 import { importKb } from '../kb/transfer.js';
 import { openTestDb, type TestDb } from '../test/support/db.js';
@@ -23,7 +23,7 @@ describe('inquiry deadlines', () => {
   before(async () => {
     db = await openTestDb('pglite');
     await ensureSeeded(db.sql);
-    calendar = await openKnowledgeBase(db.sql).calendar();
+    calendar = await createKnowledgeBase(db.sql).calendar();
   });
   after(async () => db?.drop());
 

@@ -9,7 +9,7 @@ import type { TypedApp } from '../admin/typed.js';
 import { addUser } from '../admin/users.js';
 import { createCall } from '../calls/records.js';
 import { silentLogger } from '../core/log.js';
-import { openKnowledgeBase } from '../kb/knowledge-base.js';
+import { createKnowledgeBase } from '../kb/knowledge-base.js';
 import { ensureSeeded } from '../kb/seed.js';
 import { OperatorQueue } from '../telephony/queue.js';
 import { browserMissing, launchBrowser } from '../test/support/browser.js';
@@ -40,7 +40,7 @@ describe('inquiry dispatch that nothing loses', () => {
   before(async () => {
     db = await openTestDb('pglite');
     await ensureSeeded(db.sql);
-    const kb = openKnowledgeBase(db.sql);
+    const kb = createKnowledgeBase(db.sql);
     agencyEmail = (await kb.agency((await kb.topic('health'))!.agencyId!))!.email!;
     await addUser(db.sql, { login: 'smirnova', role: 'supervisor', name: 'Смирнова Е. П.', password });
     app = await build({
@@ -51,7 +51,7 @@ describe('inquiry dispatch that nothing loses', () => {
           sql: db.sql,
           queue: new OperatorQueue(db.sql, { waitNormMs: 60_000 }),
           health: async () => ({ components: {} }),
-          timeZone: openKnowledgeBase(db.sql).timezone,
+          timeZone: createKnowledgeBase(db.sql).timezone,
           now: () => overviewNow,
         }),
         adminArea(inquiriesPlugin, { sql: db.sql, now: () => overviewNow }),

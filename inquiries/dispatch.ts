@@ -7,7 +7,7 @@
 import nodemailer from 'nodemailer';
 import { isOtklikError, OtklikError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import { openKnowledgeBase } from '../kb/knowledge-base.js';
+import { createKnowledgeBase } from '../kb/knowledge-base.js';
 import { zoneOffsetMs } from '../kb/zoned-time.js';
 import type { Sql } from '../store/sql.js';
 import { responsibleAgencyId } from './register.js';
@@ -139,7 +139,7 @@ export async function dispatchInquiry(
   );
   if (!inquiry) throw new OtklikError('NOT_FOUND', `inquiry ${inquiryId} does not exist`);
   if (inquiry.dispatched_at) return 'already_sent';
-  const kb = openKnowledgeBase(deps.sql);
+  const kb = createKnowledgeBase(deps.sql);
   const topic = inquiry.topic_id ? await kb.topic(inquiry.topic_id) : null;
   const agencyId = responsibleAgencyId({ agencyId: inquiry.agency_id }, topic);
   const agency = agencyId ? await kb.agency(agencyId) : null;
@@ -200,7 +200,7 @@ export async function undispatchedInquiries(sql: Sql): Promise<number[]> {
   );
   // The topics only where a topic decides: most sweeps find nothing to send.
   if (rows.every((r) => r.agency_id !== null)) return rows.map((r) => r.id);
-  const topics = new Map((await openKnowledgeBase(sql).topics()).map((t) => [t.id as string, t]));
+  const topics = new Map((await createKnowledgeBase(sql).topics()).map((t) => [t.id as string, t]));
   return rows
     .filter(
       (r) => responsibleAgencyId({ agencyId: r.agency_id }, topics.get(r.topic_id ?? '') ?? null) !== null,
@@ -217,7 +217,7 @@ export async function assignAgency(
   inquiryId: number,
   agencyId: string,
 ): Promise<{ agencyId: string; agencyName: string }> {
-  const agency = await openKnowledgeBase(sql).agency(agencyId);
+  const agency = await createKnowledgeBase(sql).agency(agencyId);
   if (!agency)
     throw new OtklikError('VALIDATION_FAILED', 'Такого уполномоченного лица нет в базе знаний', {
       retryable: false,

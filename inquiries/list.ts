@@ -3,7 +3,7 @@
  * the agency's name taken from the knowledge base's functions (joined here in code: no SQL crosses into kb's
  * tables), whether the dispatch is stuck (figures.ts) and where the relay stands.
  */
-import { openKnowledgeBase } from '../kb/knowledge-base.js';
+import { createKnowledgeBase } from '../kb/knowledge-base.js';
 import type { Sql } from '../store/sql.js';
 import { dispatchStuckSql } from './figures.js';
 import { responsibleAgencyId } from './register.js';
@@ -82,7 +82,7 @@ export async function listInquiries(sql: Sql, now: Date, limit = 200): Promise<L
     [now, limit],
   );
   if (rows.length === 0) return [];
-  const kb = openKnowledgeBase(sql);
+  const kb = createKnowledgeBase(sql);
   const topics = new Map((await kb.topics()).map((t) => [t.id as string, t]));
   const agencies = new Map((await kb.agencies()).map((a) => [a.id, a]));
   return rows.map(({ ownAgencyId, ...r }) => {

@@ -5,7 +5,7 @@
  * is dispatch.ts (mail to the agency), answer.ts (the agency's answer and the close) and relay.ts (callbacks).
  */
 
-import { openKnowledgeBase } from '../kb/knowledge-base.js';
+import { createKnowledgeBase } from '../kb/knowledge-base.js';
 import type { Topic } from '../kb/types.js';
 import type { Sql } from '../store/sql.js';
 import { inquiryDeadlines } from './deadlines.js';
@@ -35,7 +35,7 @@ export interface RegisteredInquiry extends InquiryRow {
 
 export async function registerInquiry(sql: Sql, inquiry: NewInquiry): Promise<RegisteredInquiry> {
   const { dispatchDueAt, answerDueAt, timezone } = await inquiryDeadlines(
-    openKnowledgeBase(sql),
+    createKnowledgeBase(sql),
     inquiry.receivedAt,
   );
   const rows = await sql.query<{ id: number }>(

@@ -8,7 +8,7 @@
  */
 import { isOtklikError, OtklikError, toOtklikError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import { openKnowledgeBase } from '../kb/knowledge-base.js';
+import { createKnowledgeBase } from '../kb/knowledge-base.js';
 import { zonedParts } from '../kb/zoned-time.js';
 import type { Sql } from '../store/sql.js';
 
@@ -112,7 +112,7 @@ export async function relayAnswers(deps: RelayDeps): Promise<RelaySummary> {
   for (const { id } of exhausted)
     log.warn({ inquiryId: id }, 'agency answer not relayed in 3 calls; an operator must call');
 
-  const timeZone = deps.timezone ?? (await openKnowledgeBase(sql).timezone());
+  const timeZone = deps.timezone ?? (await createKnowledgeBase(sql).timezone());
   if (!withinCallingHours(now, timeZone)) {
     summary.callingHours = false;
     return summary;

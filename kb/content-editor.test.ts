@@ -4,7 +4,7 @@ import { isOtklikError } from '../core/errors.js';
 import { backends, openTestDb, type TestDb } from '../test/support/db.js';
 import { type ContentEditor, createContentEditor } from './content-editor.js';
 import { smallFixture } from './fixtures/index.js';
-import { openKnowledgeBase } from './knowledge-base.js';
+import { createKnowledgeBase } from './knowledge-base.js';
 import { exportKb, importKb } from './transfer.js';
 
 /** The problem lines of a refused edit (after its first line, which says what was refused). */
@@ -46,7 +46,7 @@ for (const backend of backends) {
         'second',
         flowWith(() => {}),
       );
-      const stored = (await openKnowledgeBase(db.sql).flow('second')) as { id: string; steps: unknown[] };
+      const stored = (await createKnowledgeBase(db.sql).flow('second')) as { id: string; steps: unknown[] };
       assert.equal(stored.id, 'second');
       assert.deepEqual(stored.steps[0], { id: 'greeting', type: 'say', prompt: 'greeting', next: 'menu' });
       assert.deepEqual(await editor.flows(), [
@@ -87,18 +87,18 @@ for (const backend of backends) {
         'flows["default"].steps[0].prompt: flow "default", step "greeting": unknown prompt "greeting"',
         'flows["second"].steps[0].prompt: flow "second", step "greeting": unknown prompt "greeting"',
       ]);
-      assert.equal(await openKnowledgeBase(db.sql).prompt('greeting'), 'Здравствуйте!');
+      assert.equal(await createKnowledgeBase(db.sql).prompt('greeting'), 'Здравствуйте!');
       const menu = await refused(editor.deletePrompt('menu'));
       assert.deepEqual(menu.lines, ['menus["main"].prompt: unknown prompt "menu"']);
       await assert.rejects(editor.deletePrompt('absent'), (err) => isOtklikError(err, 'NOT_FOUND'));
       await editor.savePrompt('unused', { text: 'Не нужна.' });
       await editor.deletePrompt('unused');
-      assert.equal(await openKnowledgeBase(db.sql).prompt('unused'), null);
+      assert.equal(await createKnowledgeBase(db.sql).prompt('unused'), null);
     });
 
     it('saves a prompt, and refuses an empty one', async () => {
       await editor.savePrompt('greeting', { text: 'Добрый день!', chat: 'Добрый день! Напишите вопрос.' });
-      const kb = openKnowledgeBase(db.sql);
+      const kb = createKnowledgeBase(db.sql);
       assert.equal(await kb.prompt('greeting'), 'Добрый день!');
       assert.equal(await kb.prompt('greeting', 'chat'), 'Добрый день! Напишите вопрос.');
       const { lines } = await refused(editor.savePrompt('greeting', { text: '  ' }));
@@ -130,7 +130,7 @@ for (const backend of backends) {
       assert.equal(await exportKb(db.sql), before);
       await editor.saveMenu('main', { prompt: 'menu', items: [items[0]!] });
       assert.deepEqual(
-        (await openKnowledgeBase(db.sql).menu('main'))?.items.map((i) => i.digit),
+        (await createKnowledgeBase(db.sql).menu('main'))?.items.map((i) => i.digit),
         ['1'],
       );
     });

@@ -4,7 +4,7 @@ import { isOtklikError } from '../core/errors.js';
 import { backends, openTestDb, type TestDb } from '../test/support/db.js';
 import { createKbEditor, type KbEditor } from './editor.js';
 import { smallFixture } from './fixtures/index.js';
-import { type KnowledgeBaseReader, openKnowledgeBase } from './knowledge-base.js';
+import { createKnowledgeBase, type KnowledgeBaseReader } from './knowledge-base.js';
 import { importKb } from './transfer.js';
 
 const rejectsWith = (code: string, p: Promise<unknown>) =>
@@ -31,7 +31,7 @@ for (const backend of backends) {
         `INSERT INTO participants (id, name) VALUES ('governor_office', 'Аппарат губернатора')`,
       );
       await db.sql.query(`UPDATE topics SET participant_id = 'governor_office' WHERE id = 'service'`);
-      kb = openKnowledgeBase(db.sql);
+      kb = createKnowledgeBase(db.sql);
       editor = createKbEditor(db.sql);
     });
     after(() => db.drop());

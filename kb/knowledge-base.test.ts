@@ -6,7 +6,7 @@ import { backends, openTestDb, type TestDb } from '../test/support/db.js';
 import { createKbEditor } from './editor.js';
 import { smallFixture } from './fixtures/index.js';
 import { addWorkingDays } from './hours.js';
-import { type KnowledgeBaseReader, openKnowledgeBase } from './knowledge-base.js';
+import { createKnowledgeBase, type KnowledgeBaseReader } from './knowledge-base.js';
 import { importKb } from './transfer.js';
 
 const msk = (local: string) => new Date(`${local}+03:00`);
@@ -19,7 +19,7 @@ for (const backend of backends) {
     before(async () => {
       db = await openTestDb(backend);
       await importKb(db.sql, [smallFixture()]);
-      kb = openKnowledgeBase(db.sql);
+      kb = createKnowledgeBase(db.sql);
     });
     after(() => db.drop());
 

@@ -66,7 +66,7 @@ function toIncident(r: Row): Incident {
   };
 }
 
-export function openKnowledgeBase(sql: Sql): KnowledgeBaseReader {
+export function createKnowledgeBase(sql: Sql): KnowledgeBaseReader {
   const one = async (text: string, params: unknown[]) => (await sql.query<Row>(text, params))[0] ?? null;
 
   const timezone = async () =>

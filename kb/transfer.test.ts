@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { isOtklikError } from '../core/errors.js';
 import { backends, openTestDb, type TestDb } from '../test/support/db.js';
 import { editedFixture, lineOf, smallFixture } from './fixtures/index.js';
-import { openKnowledgeBase } from './knowledge-base.js';
+import { createKnowledgeBase } from './knowledge-base.js';
 import { ensureSeeded, seedSources } from './seed.js';
 import { writeKbDocument } from './store-io.js';
 import { exportKb, importKb } from './transfer.js';
@@ -169,7 +169,7 @@ for (const backend of backends) {
     });
 
     it('changes nothing when an import is rejected', async () => {
-      const kb = openKnowledgeBase(db.sql);
+      const kb = createKnowledgeBase(db.sql);
       const before = await exportKb(db.sql);
       const version = await kb.version();
       await assert.rejects(
@@ -202,7 +202,7 @@ for (const backend of backends) {
     });
 
     it('seeds only an empty store', async () => {
-      const kb = openKnowledgeBase(db.sql);
+      const kb = createKnowledgeBase(db.sql);
       const loaded = await exportKb(db.sql);
       assert.equal(await ensureSeeded(db.sql, [smallFixture()]), false);
       // Importing an empty document empties the store.
@@ -220,7 +220,7 @@ for (const backend of backends) {
       if (problem) return t.skip(problem);
       await importKb(db.sql, [{ name: 'empty.yaml', text: 'format: otklik-kb/1\n' }]);
       assert.equal(await ensureSeeded(db.sql), true);
-      const kb = openKnowledgeBase(db.sql);
+      const kb = createKnowledgeBase(db.sql);
       assert.equal((await kb.menu())?.items.map((i) => i.digit).join(''), '1234509');
       assert.equal((await kb.agency('education_hotline'))?.scheduleId, 'office_yekaterinburg');
       assert.ok((await kb.intents()).length > 0);

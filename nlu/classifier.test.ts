@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { isOtklikError } from '../core/errors.js';
 import { contractIntentIds } from '../kb/intent-ids.js';
-import { openKnowledgeBase } from '../kb/knowledge-base.js';
+import { createKnowledgeBase } from '../kb/knowledge-base.js';
 import { ensureSeeded } from '../kb/seed.js';
 import { openTestDb, type TestDb } from '../test/support/db.js';
 import { NluClassifier, OUT_OF_SCOPE } from './classifier.js';
@@ -23,7 +23,7 @@ describe('classifier trained from the seed knowledge base', () => {
   before(async () => {
     db = await openTestDb('pglite');
     await ensureSeeded(db.sql);
-    const kb = openKnowledgeBase(db.sql);
+    const kb = createKnowledgeBase(db.sql);
     model = trainClassifier(await trainingExamplesFromKb(kb), {
       rejectLabel: OUT_OF_SCOPE,
       kbVersion: await kb.version(),
@@ -180,7 +180,7 @@ describe('classifier trained from the seed knowledge base', () => {
   });
 
   it('trains deterministically', async () => {
-    const kb = openKnowledgeBase(db.sql);
+    const kb = createKnowledgeBase(db.sql);
     // A third of the phrases is enough to show that the same data gives the same weights.
     const examples = (await trainingExamplesFromKb(kb)).filter((_, i) => i % 3 === 0);
     const twice = trainClassifier(examples, {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { silentLogger } from '../core/log.js';
 import { createKbEditor } from '../kb/editor.js';
-import { openKnowledgeBase } from '../kb/knowledge-base.js';
+import { createKnowledgeBase } from '../kb/knowledge-base.js';
 import { ensureSeeded } from '../kb/seed.js';
 import { openTestDb, type TestDb } from '../test/support/db.js';
 import { MODEL_FILE } from './model-io.js';
@@ -28,7 +28,7 @@ describe('NLU service over the knowledge base', () => {
   const savedKbVersion = async () => JSON.parse(await readFile(join(modelDir, MODEL_FILE), 'utf8')).kbVersion;
 
   it('trains when no model is saved, and saves it with the KB version', async () => {
-    const kb = openKnowledgeBase(db.sql);
+    const kb = createKnowledgeBase(db.sql);
     const service = await createNluService({ kb, modelDir, log: silentLogger });
     try {
       assert.equal(service.classifier().classify('хочу записаться к терапевту').intent, 'health.appointment');
@@ -39,7 +39,7 @@ describe('NLU service over the knowledge base', () => {
   });
 
   it('loads the saved model when the KB has not changed', async () => {
-    const kb = openKnowledgeBase(db.sql);
+    const kb = createKnowledgeBase(db.sql);
     const first = JSON.parse(await readFile(join(modelDir, MODEL_FILE), 'utf8')).modelVersion;
     const service = await createNluService({ kb, modelDir, log: silentLogger });
     try {
@@ -51,7 +51,7 @@ describe('NLU service over the knowledge base', () => {
   });
 
   it('retrains after a KB edit while the old model keeps serving', async () => {
-    const kb = openKnowledgeBase(db.sql);
+    const kb = createKnowledgeBase(db.sql);
     const service = await createNluService({ kb, modelDir, log: silentLogger });
     try {
       const classifier = service.classifier();
@@ -74,7 +74,7 @@ describe('NLU service over the knowledge base', () => {
 
   it('replaces an unreadable model file by training a new one', async () => {
     await writeFile(join(modelDir, MODEL_FILE), '{"format": "something else"}');
-    const kb = openKnowledgeBase(db.sql);
+    const kb = createKnowledgeBase(db.sql);
     const service = await createNluService({ kb, modelDir, log: silentLogger });
     try {
       assert.equal(service.classifier().classify('соедините с оператором').intent, 'service.operator');

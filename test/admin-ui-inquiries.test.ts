@@ -12,7 +12,7 @@ import type { TypedApp } from '../admin/typed.js';
 import { addUser } from '../admin/users.js';
 import { silentLogger } from '../core/log.js';
 import { dispatchInquiry, undispatchedInquiries } from '../inquiries/dispatch.js';
-import { openKnowledgeBase } from '../kb/knowledge-base.js';
+import { createKnowledgeBase } from '../kb/knowledge-base.js';
 import { ensureSeeded } from '../kb/seed.js';
 import { OperatorQueue } from '../telephony/queue.js';
 import { browserMissing, launchBrowser } from './support/browser.js';
@@ -39,7 +39,12 @@ describe('staff choose the agency of an inquiry in «Обращения» (real 
       sql: db.sql,
       log: silentLogger,
       plugins: [
-        adminArea(callsPlugin, { sql: db.sql, queue, health, timeZone: openKnowledgeBase(db.sql).timezone }),
+        adminArea(callsPlugin, {
+          sql: db.sql,
+          queue,
+          health,
+          timeZone: createKnowledgeBase(db.sql).timezone,
+        }),
         adminArea(inquiriesPlugin, { sql: db.sql }),
       ],
     });

@@ -17,7 +17,7 @@ import { addUser } from '../admin/users.js';
 import { addTurn, createCall, endCall } from '../calls/records.js';
 import { silentLogger } from '../core/log.js';
 import { createKbEditor } from '../kb/editor.js';
-import { openKnowledgeBase } from '../kb/knowledge-base.js';
+import { createKnowledgeBase } from '../kb/knowledge-base.js';
 import { ensureSeeded } from '../kb/seed.js';
 import { encodeWav } from '../media/audio/wav.js';
 import { createNluService, type NluService } from '../nlu/service.js';
@@ -120,7 +120,7 @@ describe('staff web UI in a real browser', { skip: browserMissing }, () => {
         asr: { status: 'model_missing', message: 'нет модели Vosk' },
       },
     });
-    const kb = openKnowledgeBase(db.sql);
+    const kb = createKnowledgeBase(db.sql);
     nlu = await createNluService({
       kb,
       modelDir: mkdtempSync(join(tmpdir(), 'otklik-nlu-')),
@@ -367,7 +367,7 @@ describe('staff web UI in a real browser', { skip: browserMissing }, () => {
       author: 'petrova',
     });
     await editor.submitForApproval('health.checkup', draft.version, 'petrova');
-    const kb = openKnowledgeBase(db.sql);
+    const kb = createKnowledgeBase(db.sql);
     assert.notEqual((await kb.approvedAnswer('health.checkup'))?.version, draft.version);
 
     // An approver of another agency is told why not, and nothing is served.
@@ -403,7 +403,7 @@ describe('staff web UI in a real browser', { skip: browserMissing }, () => {
       .fill('В Северном районе отключено отопление, аварийные бригады работают.');
     await page.getByRole('button', { name: 'Включить объявление' }).click();
     await page.locator('#incident-list').getByText('Отключение теплоснабжения').waitFor();
-    const active = await openKnowledgeBase(db.sql).activeIncidents(new Date());
+    const active = await createKnowledgeBase(db.sql).activeIncidents(new Date());
     assert.ok(active.some((i) => i.title === 'Отключение теплоснабжения'));
     await page.close();
   });

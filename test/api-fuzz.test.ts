@@ -22,7 +22,7 @@ import type { TypedApp } from '../admin/typed.js';
 import { addUser, type Role, roles } from '../admin/users.js';
 import { silentLogger } from '../core/log.js';
 import { OperatorQueue } from '../telephony/queue.js';
-import { type EngineDeps, openEngineDeps } from '../voicebot/engine-deps.js';
+import { type DialogKnowledge, openDialogKnowledge } from '../voicebot/dialog-knowledge.js';
 import { testChatPlugin } from './support/chat.js';
 import { openTestDb, type TestDb } from './support/db.js';
 import { seedInquiry } from './support/inquiries.js';
@@ -125,7 +125,7 @@ function probes(route: Route, known: Record<string, string>, values: typeof full
 
 describe('API fuzz: bad input on every route gets a clear 4xx, never a 500', () => {
   let db: TestDb;
-  let engine: EngineDeps;
+  let engine: DialogKnowledge;
   let modelDir: string;
   let app: TypedApp;
   let base: string;
@@ -135,7 +135,7 @@ describe('API fuzz: bad input on every route gets a clear 4xx, never a 500', () 
   before(async () => {
     db = await openTestDb('postgres');
     modelDir = mkdtempSync(join(tmpdir(), 'otklik-fuzz-nlu-'));
-    engine = await openEngineDeps(db.sql, silentLogger, { modelDir });
+    engine = await openDialogKnowledge(db.sql, silentLogger, { modelDir });
     for (const role of roles) await addUser(db.sql, { login: `fuzz-${role}`, role, name: role, password });
     const sql = db.sql;
     app = await build({

@@ -9,7 +9,7 @@ import { silentLogger } from '../core/log.js';
 import type { Sql } from '../store/sql.js';
 import { OperatorQueue } from '../telephony/queue.js';
 import type { TextLeg } from '../voicebot/channels/text/text-leg.js';
-import { type EngineDeps, openEngineDeps } from '../voicebot/engine-deps.js';
+import { type DialogKnowledge, openDialogKnowledge } from '../voicebot/dialog-knowledge.js';
 import { type CallResult, CallSession, type SessionDeps, startSession } from '../voicebot/session.js';
 import { type CallerScript, checkExpectations, readCallerScript } from '../voicebot/simulator/script.js';
 import { type SimulatedCall, type SimulatorDeps, simulateTextCall } from '../voicebot/simulator/text.js';
@@ -35,7 +35,7 @@ export function onTestLine<T extends { sql: Sql }>({
 
 export interface CallTestEnv {
   db: TestDb;
-  engine: EngineDeps;
+  engine: DialogKnowledge;
   run(
     name: string,
     patch?: Partial<CallerScript>,
@@ -47,7 +47,7 @@ export interface CallTestEnv {
 export async function openCallTestEnv(backend: Backend): Promise<CallTestEnv> {
   const db = await openTestDb(backend);
   const modelDir = mkdtempSync(join(tmpdir(), 'otklik-vb-nlu-'));
-  const engine = await openEngineDeps(db.sql, silentLogger, { modelDir });
+  const engine = await openDialogKnowledge(db.sql, silentLogger, { modelDir });
   return {
     db,
     engine,

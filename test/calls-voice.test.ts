@@ -24,7 +24,7 @@ import { OperatorQueue, queuedCall } from '../telephony/queue.js';
 import { FsClient } from '../voicebot/channels/media/fs-client.js';
 import { type MediaLeg, malformedTotal } from '../voicebot/channels/media/media-leg.js';
 import { type MediaSocket, startMediaSocket } from '../voicebot/channels/media/server.js';
-import { type EngineDeps, openEngineDeps } from '../voicebot/engine-deps.js';
+import { type DialogKnowledge, openDialogKnowledge } from '../voicebot/dialog-knowledge.js';
 import { type CallResult, CallSession } from '../voicebot/session.js';
 import { parseCallerScript } from '../voicebot/simulator/script.js';
 import { simulateVoiceCall } from '../voicebot/simulator/voice.js';
@@ -69,7 +69,7 @@ function sleep(ms: number): Promise<void> {
 
 interface VoiceLine {
   db: TestDb;
-  engine: EngineDeps;
+  engine: DialogKnowledge;
   speech: SpeechServices;
   startCall(opts?: {
     speed?: number;
@@ -94,7 +94,7 @@ async function openVoiceLine(backend: Backend): Promise<VoiceLine> {
   // A trained model is kept between runs (it is retrained whenever the seed's KB version changes).
   const modelDir = join(tmpdir(), 'otklik-test-calls-voice-nlu');
   mkdirSync(modelDir, { recursive: true });
-  const engine = await openEngineDeps(db.sql, silentLogger, { modelDir });
+  const engine = await openDialogKnowledge(db.sql, silentLogger, { modelDir });
   const asr = createAsrEngine(config.speech, silentLogger);
   const speech: SpeechServices = { vad: createVadEngine(), asr, tts, close: async () => asr.close() };
   const sockets = new Map<number, MediaSocket>();
@@ -207,7 +207,7 @@ async function escalateByKey(line: VoiceLine): Promise<void> {
 
 describe('calls through the voice channel (media socket, PGlite)', { skip: noTts }, () => {
   let line: VoiceLine;
-  let engine: EngineDeps;
+  let engine: DialogKnowledge;
   let speech: SpeechServices;
   let db: TestDb;
   let startCall: VoiceLine['startCall'];

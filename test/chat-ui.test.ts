@@ -13,7 +13,7 @@ import type { Browser, Page } from 'playwright-core';
 import { build } from '../admin/server.js';
 import type { TypedApp } from '../admin/typed.js';
 import { silentLogger } from '../core/log.js';
-import { openKnowledgeBase } from '../kb/knowledge-base.js';
+import { createKnowledgeBase } from '../kb/knowledge-base.js';
 import { ensureSeeded } from '../kb/seed.js';
 import { createNluService, type NluService } from '../nlu/service.js';
 import { browserMissing, launchBrowser } from './support/browser.js';
@@ -33,7 +33,7 @@ describe('citizen chat page in a real browser', { skip: browserMissing }, () => 
   before(async () => {
     db = await openTestDb('pglite');
     await ensureSeeded(db.sql);
-    const kb = openKnowledgeBase(db.sql);
+    const kb = createKnowledgeBase(db.sql);
     nlu = await createNluService({
       kb,
       modelDir: mkdtempSync(join(tmpdir(), 'otklik-nlu-')),

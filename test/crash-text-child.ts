@@ -10,7 +10,7 @@ import { silentLogger } from '../core/log.js';
 import { migrate } from '../store/migrate.js';
 import { openSql } from '../store/sql.js';
 import { TextLeg } from '../voicebot/channels/text/text-leg.js';
-import { openEngineDeps } from '../voicebot/engine-deps.js';
+import { openDialogKnowledge } from '../voicebot/dialog-knowledge.js';
 import { CallSession } from '../voicebot/session.js';
 
 const [where, schema, modelDir] = process.argv.slice(2);
@@ -20,7 +20,7 @@ const sql = where.startsWith('postgres')
   ? await openSql({ url: where, ...(schema !== '-' ? { schema } : {}) })
   : await openSql({ dataDir: where });
 await migrate(sql, allSchemas);
-const engine = await openEngineDeps(sql, silentLogger, { modelDir });
+const engine = await openDialogKnowledge(sql, silentLogger, { modelDir });
 const leg = new TextLeg({
   callId: '',
   from: '+79991234567',

@@ -22,7 +22,7 @@ import { FakeFreeswitch, silentPromptFiles } from '../telephony/testing/fake-fre
 import { FsClient } from '../voicebot/channels/media/fs-client.js';
 import type { MediaLeg } from '../voicebot/channels/media/media-leg.js';
 import { type MediaSocket, startMediaSocket } from '../voicebot/channels/media/server.js';
-import { type EngineDeps, openEngineDeps } from '../voicebot/engine-deps.js';
+import { type DialogKnowledge, openDialogKnowledge } from '../voicebot/dialog-knowledge.js';
 import { runCall, type SessionDeps } from '../voicebot/session.js';
 import { openTestDb, type TestDb } from './support/db.js';
 import { seedInquiry } from './support/inquiries.js';
@@ -58,7 +58,7 @@ async function eventually<T>(
 
 describe('voice-bot sessions on the media socket (PostgreSQL)', () => {
   let db: TestDb;
-  let engine: EngineDeps;
+  let engine: DialogKnowledge;
   let media: MediaSocket;
   let url: string;
   const logged = capturingLogger();
@@ -78,7 +78,7 @@ describe('voice-bot sessions on the media socket (PostgreSQL)', () => {
     dir = mkdtempSync(join(tmpdir(), 'otklik-media-sessions-'));
     const modelDir = join(tmpdir(), 'otklik-test-media-sessions-nlu');
     mkdirSync(modelDir, { recursive: true });
-    engine = await openEngineDeps(db.sql, logged.log, { modelDir });
+    engine = await openDialogKnowledge(db.sql, logged.log, { modelDir });
     const deps: SessionDeps = {
       kb: engine.kb,
       nlu: engine.nlu,

@@ -16,7 +16,7 @@ import { addUser, type Role } from '../admin/users.js';
 import { createCall } from '../calls/records.js';
 import { silentLogger } from '../core/log.js';
 import { createKbEditor } from '../kb/editor.js';
-import { openKnowledgeBase } from '../kb/knowledge-base.js';
+import { createKnowledgeBase } from '../kb/knowledge-base.js';
 import { ensureSeeded } from '../kb/seed.js';
 import { encodeWav } from '../media/audio/wav.js';
 import { OperatorQueue } from '../telephony/queue.js';
@@ -117,7 +117,7 @@ describe('who may do what, route by route', () => {
 
     const queue = new OperatorQueue(db.sql, { waitNormMs: 60_000 });
     const health = async () => ({ asr: { status: 'model_missing' as const, message: 'нет модели Vosk' } });
-    const kb = openKnowledgeBase(db.sql);
+    const kb = createKnowledgeBase(db.sql);
     app = await build({
       sql: db.sql,
       log: silentLogger,
@@ -284,13 +284,13 @@ describe('who may do what, route by route', () => {
     assert.equal(noAgency.body.error, 'APPROVER_WITHOUT_AGENCY');
     assert.match(String(noAgency.body.message), /не привязана к ведомству/);
     assert.notEqual(
-      (await openKnowledgeBase(db.sql).approvedAnswer('health.checkup'))?.version,
+      (await createKnowledgeBase(db.sql).approvedAnswer('health.checkup'))?.version,
       draft.version,
     );
 
     const own = await request('POST', at, 'ivanov', {});
     assert.equal(own.status, 200, JSON.stringify(own.body));
-    assert.equal((await openKnowledgeBase(db.sql).approvedAnswer('health.checkup'))?.approvedBy, 'ivanov');
+    assert.equal((await createKnowledgeBase(db.sql).approvedAnswer('health.checkup'))?.approvedBy, 'ivanov');
   });
 
   it('never lets the author (or the submitter) approve their own draft, even an admin', async () => {

@@ -22,7 +22,7 @@ import { eventually } from '../telephony/testing/bot-socket.js';
 import { rtpPcap } from '../telephony/testing/rtp-pcap.js';
 import type { MediaLeg } from '../voicebot/channels/media/media-leg.js';
 import { type MediaSocket, startMediaSocket } from '../voicebot/channels/media/server.js';
-import { type EngineDeps, openEngineDeps } from '../voicebot/engine-deps.js';
+import { type DialogKnowledge, openDialogKnowledge } from '../voicebot/dialog-knowledge.js';
 import { type CallResult, runCall } from '../voicebot/session.js';
 import { openTestDb, type TestDb } from './support/db.js';
 import { seedInquiry } from './support/inquiries.js';
@@ -184,7 +184,7 @@ describe('live call through drachtio-server and FreeSWITCH', { skip }, () => {
   const legs = new Map<string, { leg: MediaLeg; events: CallLegEvent[]; at: number }>();
   let crashedAt = 0;
   /** The real voice bot (dialog engine, KB, NLU, espeak-ng, Silero VAD) for the 'relay' mode. */
-  let engine: EngineDeps;
+  let engine: DialogKnowledge;
   let speechEngines: SpeechServices;
   let botSession: Promise<CallResult> | null = null;
   const children: ChildProcess[] = [];
@@ -248,7 +248,7 @@ describe('live call through drachtio-server and FreeSWITCH', { skip }, () => {
       tts,
       mediaSocketSecret: config.mediaSocket.secret,
     });
-    engine = await openEngineDeps(db.sql, log, { modelDir: join(dir, 'nlu') });
+    engine = await openDialogKnowledge(db.sql, log, { modelDir: join(dir, 'nlu') });
     const asr = createAsrEngine(config.speech, silentLogger);
     speechEngines = {
       vad: createVadEngine(),

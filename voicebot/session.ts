@@ -16,13 +16,6 @@ import type { HandOff } from '../media/handoff.js';
 import type { IntentClassifier } from '../nlu/types.js';
 import type { SpeechServices } from '../speech/types.js';
 import type { Sql } from '../store/sql.js';
-import { createVoiceProcessors } from './engine/audio/index.js';
-import { CallEnded, Dialog } from './engine/dialog.js';
-import { type Frame, makeFrame } from './engine/frames.js';
-import { NluProcessor } from './engine/nlu-processor.js';
-import { type FrameProcessor, Pipeline } from './engine/pipeline.js';
-import { PolicyProcessor } from './engine/policy.js';
-import { TextOutputProcessor } from './engine/text-output.js';
 import {
   DEFAULT_FLOW_ID,
   defaultFlow,
@@ -34,6 +27,13 @@ import {
   stepHandlers,
 } from './flow/index.js';
 import { abandonQueue, escalate } from './flow/steps-handoff.js';
+import { createVoiceProcessors } from './pipeline/audio/index.js';
+import { CallEnded, Dialog } from './pipeline/dialog.js';
+import { type Frame, makeFrame } from './pipeline/frames.js';
+import { NluProcessor } from './pipeline/nlu-processor.js';
+import { type FrameProcessor, Pipeline } from './pipeline/pipeline.js';
+import { PolicyProcessor } from './pipeline/policy.js';
+import { TextOutputProcessor } from './pipeline/text-output.js';
 
 export interface SessionDeps {
   kb: KnowledgeBase;

@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import { markRelayedByOperator, recordAgencyAnswer } from '../../inquiries/answer.js';
 import { assignAgency } from '../../inquiries/dispatch.js';
 import { listInquiries } from '../../inquiries/list.js';
-import { openKnowledgeBase } from '../../kb/knowledge-base.js';
+import { createKnowledgeBase } from '../../kb/knowledge-base.js';
 import type { Sql } from '../../store/sql.js';
 import { writeAudit } from '../audit.js';
 import { RowId, type TypedApp } from '../typed.js';
@@ -29,7 +29,7 @@ export async function inquiriesPlugin(app: TypedApp, opts: InquiriesPluginOption
 
   /** The agencies staff may pass an inquiry to (an inquiry no topic fitted waits for this choice). */
   app.get('/api/agencies', { preHandler: requireRole('supervisor', 'operator') }, async () => ({
-    agencies: (await openKnowledgeBase(sql).agencies())
+    agencies: (await createKnowledgeBase(sql).agencies())
       .map((a) => ({ id: a.id, name: a.name }))
       .sort((a, b) => a.name.localeCompare(b.name, 'ru')),
   }));

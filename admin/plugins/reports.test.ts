@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createCall, endCall, saveSurvey } from '../../calls/records.js';
 import { silentLogger } from '../../core/log.js';
-import { openKnowledgeBase } from '../../kb/knowledge-base.js';
+import { createKnowledgeBase } from '../../kb/knowledge-base.js';
 import { OperatorQueue } from '../../telephony/queue.js';
 import { backends, openTestDb, type TestDb } from '../../test/support/db.js';
 import { adminArea, build } from '../server.js';
@@ -78,7 +78,7 @@ for (const backend of backends) {
       app = await build({
         sql: db.sql,
         log: silentLogger,
-        plugins: [adminArea(reportsPlugin, { sql: db.sql, timeZone: openKnowledgeBase(db.sql).timezone })],
+        plugins: [adminArea(reportsPlugin, { sql: db.sql, timeZone: createKnowledgeBase(db.sql).timezone })],
       });
       base = await app.listen({ host: '127.0.0.1', port: 0 });
       supervisor = await login('sidorova');

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { OtklikError } from '../../core/errors.js';
 import { createSpeechServices } from '../../speech/services.js';
 import { OperatorQueue } from '../../telephony/queue.js';
-import { openEngineDeps } from '../../voicebot/engine-deps.js';
+import { openDialogKnowledge } from '../../voicebot/dialog-knowledge.js';
 import {
   checkExpectations,
   readCallerScript,
@@ -51,7 +51,7 @@ export function register(program: Command): void {
       const ctx = createCliContext();
       try {
         const sql = await ctx.store();
-        const engine = await openEngineDeps(sql, ctx.log, { modelDir: ctx.config.nlu.modelDir });
+        const engine = await openDialogKnowledge(sql, ctx.log, { modelDir: ctx.config.nlu.modelDir });
         try {
           const deps: SimulatorDeps = {
             kb: engine.kb,

@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { OtklikError } from '../../core/errors.js';
-import { openKnowledgeBase } from '../../kb/knowledge-base.js';
+import { createKnowledgeBase } from '../../kb/knowledge-base.js';
 import { ensureSeeded } from '../../kb/seed.js';
 import type { KnowledgeBase } from '../../kb/types.js';
 import { OUT_OF_SCOPE } from '../../nlu/classifier.js';
@@ -18,7 +18,7 @@ import { type CliContext, createCliContext } from '../context.js';
 async function openKb(ctx: CliContext): Promise<KnowledgeBase> {
   const sql = await ctx.store();
   await ensureSeeded(sql);
-  return openKnowledgeBase(sql);
+  return createKnowledgeBase(sql);
 }
 
 function positiveInt(value: string): number {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { markInterruptedCalls } from '../../calls/records.js';
 import { OtklikError } from '../../core/errors.js';
-import { openKnowledgeBase } from '../../kb/knowledge-base.js';
+import { createKnowledgeBase } from '../../kb/knowledge-base.js';
 import { createTtsEngine } from '../../speech/tts/index.js';
 import { startTelephony } from '../../telephony/app.js';
 import { OperatorQueue, type OperatorState } from '../../telephony/queue.js';
@@ -33,7 +33,7 @@ export function register(program: Command): void {
       app = await startTelephony(ctx.config, {
         sql,
         log: ctx.log,
-        kb: openKnowledgeBase(sql),
+        kb: createKnowledgeBase(sql),
         tts,
         mediaSocketSecret: ctx.config.mediaSocket.secret,
       });

@@ -11,7 +11,7 @@ import type { CallLeg } from '../../media/call-leg.js';
 import type { HandOff, QueuedCall } from '../../media/handoff.js';
 import type { Classification } from '../../nlu/types.js';
 import type { Sql } from '../../store/sql.js';
-import type { Dialog, Heard } from '../engine/dialog.js';
+import type { Dialog, Heard } from '../pipeline/dialog.js';
 
 export interface StepEnv {
   flow: Flow;

@@ -5,7 +5,7 @@
  * reprompts on silence, and a count of misunderstandings that leads to a person.
  */
 import type { Menu, MenuItem } from '../../kb/types.js';
-import type { Heard } from '../engine/dialog.js';
+import type { Heard } from '../pipeline/dialog.js';
 import { ask, FlowError, follow, hear, type StepEnv, type StepHandler, YES_NO, yesNo } from './runner.js';
 
 /** Is this an intent that names a question of the line (not dialog control or out of scope)? */

@@ -10,7 +10,7 @@ import { UNITS_NOM } from '../../core/russian.js';
 import { registerInquiry } from '../../inquiries/register.js';
 import type { EnqueueOutcome, HandOffContext } from '../../media/handoff.js';
 import { dictatedDigit } from '../../nlu/numbers.js';
-import type { Heard } from '../engine/dialog.js';
+import type { Heard } from '../pipeline/dialog.js';
 import { formatPhone, normalizePhone } from './phone.js';
 import { ask, askYesNo, follow, hear, type StepEnv, type StepHandler } from './runner.js';
 import { isQuestionIntent, operatorsOpen, responsibleAgency } from './steps-consult.js';

@@ -6,7 +6,7 @@
  * a caller who hung up before hearing it is called again.
  */
 import { answerToRelay, closeRelayed } from '../../inquiries/answer.js';
-import { fillPrompt } from '../engine/prompts.js';
+import { fillPrompt } from '../pipeline/prompts.js';
 import { follow, type StepHandler } from './runner.js';
 
 /** The inquiry id of the call's metadata: a number, or digits (fork metadata may carry strings). */
