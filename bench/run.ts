@@ -6,7 +6,8 @@
  * the single results file never drifts from the parts. `npm run bench -- --assemble` only assembles.
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 const dir = fileURLToPath(new URL('.', import.meta.url));
@@ -24,6 +25,22 @@ function nestHeadings(markdown: string): string {
       return !fenced && /^#+ /.test(line) ? `#${line}` : line;
     })
     .join('\n');
+}
+
+/** A results page from a script's printed output: its headings kept, everything else as printed. */
+function printedResults(script: string, stdout: string): string {
+  const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
+  const header = [
+    `# bench/${script}`,
+    '',
+    `\`node --import tsx bench/${script}\` — ${new Date().toISOString()}, ${cpus().length} CPUs (${cpu}), load average ${loadavg()[0]?.toFixed(1)} at the end. Its output as printed:`,
+    '',
+  ];
+  const body = stdout
+    .trimEnd()
+    .split('\n')
+    .map((line) => (/^#+ /.test(line) ? `#${line}` : `    ${line}`));
+  return `${[...header, ...body].join('\n')}\n`;
 }
 
 function assembleResults(): void {
@@ -51,7 +68,19 @@ const scripts = readdirSync(dir)
 let failed = 0;
 for (const script of scripts) {
   process.stdout.write(`\n=== bench/${script}\n`);
-  const result = spawnSync(process.execPath, ['--import', 'tsx', `${dir}${script}`], { stdio: 'inherit' });
+  const resultsFile = `${dir}results-${script.replace(/\.ts$/, '')}.md`;
+  const before = existsSync(resultsFile) ? statSync(resultsFile).mtimeMs : 0;
+  const result = spawnSync(process.execPath, ['--import', 'tsx', `${dir}${script}`], {
+    stdio: ['inherit', 'pipe', 'inherit'],
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  process.stdout.write(result.stdout ?? '');
+  // A script that prints its tables but keeps no results file of its own gets one from exactly what it printed
+  // on this run, so no figure in RESULTS.md is ever copied by hand.
+  const wroteItsOwn = existsSync(resultsFile) && statSync(resultsFile).mtimeMs > before;
+  if (result.status === 0 && !wroteItsOwn)
+    writeFileSync(resultsFile, printedResults(script, result.stdout ?? ''));
   if (result.status !== 0) {
     failed += 1;
     process.stdout.write(`bench/${script} exited with ${result.status}\n`);
