@@ -1,6 +1,6 @@
 import { stringify } from 'csv-stringify/sync';
 import { Type } from 'typebox';
-import { callFiguresByDay } from '../../calls/figures.js';
+import { type CallDayFigures, callFiguresByDay } from '../../calls/figures.js';
 import { OtklikError } from '../../core/errors.js';
 import type { Sql } from '../../store/sql.js';
 import { queueFiguresByDay } from '../../telephony/queue.js';
@@ -16,23 +16,13 @@ export interface ReportsPluginOptions {
   timeZone: () => Promise<string>;
 }
 
-/** One local day of the line's work, as the regional reporting asks for it. */
-export interface DayReport {
-  day: string;
-  calls: number;
-  answeredByBot: number;
-  escalated: number;
-  forwarded: number;
-  inquiries: number;
-  emergency: number;
-  abandoned: number;
+/** One local day of the line's work, as the regional reporting asks for it: the calls' figures and the queue's. */
+export interface DayReport extends CallDayFigures {
   queueOffered: number;
   queueAnswered: number;
   lostPastNorm: number;
   avgWaitMs: number;
   p90WaitMs: number;
-  surveys: number;
-  surveyAverage: number | null;
 }
 
 /** Column order and Russian headings of the CSV (what a supervisor opens in a spreadsheet). */
