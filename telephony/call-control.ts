@@ -165,7 +165,14 @@ export class CallControl {
 
   private async dispatch(): Promise<void> {
     const assignments = await this.o.queue.assignNext();
-    await Promise.all(assignments.map((a) => this.bridgeToOperator(a)));
+    // A phone call rides one leg: under ring-all only the first operator's phone rings, the other offers go
+    // back without counting against those operators (the desk's ring-all is the accept race, a later slice).
+    const first = new Map<string, Assignment>();
+    for (const a of assignments) {
+      if (!first.has(a.callId)) first.set(a.callId, a);
+      else await this.o.queue.withdrawOffer(a.callId, a.operator.id);
+    }
+    await Promise.all([...first.values()].map((a) => this.bridgeToOperator(a)));
     const moved = await this.o.queue.moveOverdueToCallback();
     await Promise.all(moved.map((callId) => this.toCallback(callId)));
   }
@@ -488,7 +495,7 @@ export class CallControl {
       }
       return;
     }
-    await this.o.queue.answered(a.callId);
+    await this.o.queue.accept(a.callId, a.operator.id);
     call.phase = 'operator';
     call.operatorId = a.operator.id;
     call.outcome = 'operator';

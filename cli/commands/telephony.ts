@@ -4,7 +4,7 @@ import { OtklikError } from '../../core/errors.js';
 import { createKnowledgeBase } from '../../kb/knowledge-base.js';
 import { createTtsEngine } from '../../speech/tts/index.js';
 import { startTelephony } from '../../telephony/app.js';
-import { OperatorQueue, type OperatorState } from '../../telephony/queue.js';
+import { OperatorQueue, type Presence } from '../../telephony/queue.js';
 import { createCliContext } from '../context.js';
 
 /**
@@ -67,36 +67,62 @@ export function register(program: Command): void {
     .option('--name <name>', 'имя оператора')
     .option('--uri <sip-uri>', 'SIP URI софтфона оператора')
     .option('--skills <topics>', 'темы через запятую (health,military,...)')
-    .option('--state <state>', 'available | busy | offline')
-    .action(async (id: string, opts: { name?: string; uri?: string; skills?: string; state?: string }) => {
-      const ctx = createCliContext();
-      try {
-        const queue = new OperatorQueue(await ctx.store(), {
-          waitNormMs: ctx.config.telephony.queueWaitNormMs,
-        });
-        if (opts.uri) {
-          const skills = (opts.skills ?? '')
-            .split(',')
-            .map((s) => s.trim())
-            .filter(Boolean);
-          await queue.upsertOperator({ id, name: opts.name ?? id, sipUri: opts.uri, skills });
-        }
-        if (opts.state) {
-          if (!['available', 'busy', 'offline'].includes(opts.state)) {
-            throw new OtklikError(
-              'VALIDATION_FAILED',
-              `--state must be available, busy or offline, not ${opts.state}`,
-            );
+    .option('--state <state>', 'available | break | offline (busy: перерыв с причиной busy)')
+    .option('--reason <reason>', 'причина перерыва (для --state break)')
+    .option('--queue <queue-id>', 'включить оператора в очередь (тема или default)')
+    .option('--level <n>', 'уровень в очереди (top-down: меньший первым)', '1')
+    .option('--position <n>', 'место в уровне', '1')
+    .action(
+      async (
+        id: string,
+        opts: {
+          name?: string;
+          uri?: string;
+          skills?: string;
+          state?: string;
+          reason?: string;
+          queue?: string;
+          level: string;
+          position: string;
+        },
+      ) => {
+        const ctx = createCliContext();
+        try {
+          const queue = new OperatorQueue(await ctx.store(), {
+            waitNormMs: ctx.config.telephony.queueWaitNormMs,
+          });
+          if (opts.uri) {
+            const skills = (opts.skills ?? '')
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean);
+            await queue.upsertOperator({ id, name: opts.name ?? id, sipUri: opts.uri, skills });
           }
-          await queue.setOperatorState(id, opts.state as OperatorState);
+          if (opts.state) {
+            if (!['available', 'break', 'busy', 'offline'].includes(opts.state)) {
+              throw new OtklikError(
+                'VALIDATION_FAILED',
+                `--state must be available, break or offline, not ${opts.state}`,
+              );
+            }
+            await queue.setOperatorState(id, opts.state as Presence | 'busy', opts.reason ?? null);
+          }
+          if (opts.queue) {
+            const level = Number(opts.level);
+            const position = Number(opts.position);
+            if (!Number.isInteger(level) || !Number.isInteger(position))
+              throw new OtklikError('VALIDATION_FAILED', '--level and --position must be integers');
+            await queue.upsertQueue({ id: opts.queue });
+            await queue.setMember(opts.queue, id, { level, position });
+          }
+          const op = await queue.operator(id);
+          if (!op) throw new OtklikError('NOT_FOUND', `no operator ${id}: add one with --uri`);
+          process.stdout.write(`${JSON.stringify(op)}\n`);
+        } finally {
+          await ctx.close();
         }
-        const op = await queue.operator(id);
-        if (!op) throw new OtklikError('NOT_FOUND', `no operator ${id}: add one with --uri`);
-        process.stdout.write(`${JSON.stringify(op)}\n`);
-      } finally {
-        await ctx.close();
-      }
-    });
+      },
+    );
 
   cmd
     .command('queue-stats')
