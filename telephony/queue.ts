@@ -223,28 +223,20 @@ export class OperatorQueue implements HandOff {
   async assignNext(): Promise<Assignment[]> {
     const now = this.now();
     await sweep(this.sql, this.at(now));
-    const free = await this.sql.query<OperatorRow>(
-      `SELECT * FROM telephony_operators WHERE state = 'available'`,
-    );
-    let left = free.length;
-    if (left === 0) return [];
     const waiting = await this.sql.query<{ call_id: string }>(
-      `SELECT call_id FROM telephony_queue_calls WHERE state = 'waiting'
+      `SELECT call_id FROM telephony_queue_calls
+        WHERE state = 'waiting' AND EXISTS (SELECT 1 FROM telephony_operators WHERE state = 'available')
         ORDER BY priority DESC, enqueued_at, call_id`,
     );
     const out: Assignment[] = [];
     for (const { call_id } of waiting) {
-      if (left <= 0) break;
-      const offers = await offerCall(this.sql, call_id, {
+      const { offers, freeLeft } = await offerCall(this.sql, call_id, {
         ...this.at(now),
         ...(this.random ? { random: this.random } : {}),
       });
-      left -= offers.length;
-      for (const offer of offers) {
-        const row = free.find((f) => f.id === offer.operatorId);
-        const op = row ? toOperator(row) : await this.operator(offer.operatorId);
-        if (op) out.push({ ...offer, operator: { ...op, state: 'offered' } });
-      }
+      for (const { operator, ...offer } of offers) out.push({ ...offer, operator: toOperator(operator) });
+      // Nobody left to offer to (a call another dispatcher holds says nothing: -1).
+      if (freeLeft === 0) break;
     }
     return out;
   }

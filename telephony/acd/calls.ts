@@ -1,7 +1,7 @@
 import { OtklikError } from '../../core/errors.js';
 import type { HandOffContext } from '../../media/handoff.js';
 import type { Sql } from '../../store/sql.js';
-import { acdEvent, DEFAULT_QUEUE, type QueueCallRow, type QueueCallState } from './model.js';
+import { DEFAULT_QUEUE, type QueueCallRow, type QueueCallState } from './model.js';
 
 export interface EnqueueRequest {
   callId: string;
@@ -34,11 +34,13 @@ export interface QueueRecord {
  */
 export async function enqueueCall(sql: Sql, req: EnqueueRequest, at: Date = new Date()): Promise<void> {
   if (!req.callId) throw new OtklikError('VALIDATION_FAILED', 'enqueueCall needs a callId');
-  const rows = await sql.query<{ queue_id: string }>(
-    `INSERT INTO telephony_queue_calls (call_id, topic_id, context, enqueued_at, priority, channel, queue_id)
-     VALUES ($1, $2, $3::jsonb, $4, $5, $6,
-             COALESCE((SELECT id FROM telephony_acd_queues WHERE id = $2), $7))
-     ON CONFLICT (call_id) DO NOTHING RETURNING queue_id`,
+  await sql.query(
+    `WITH c AS (
+       INSERT INTO telephony_queue_calls (call_id, topic_id, context, enqueued_at, priority, channel, queue_id)
+       VALUES ($1, $2, $3::jsonb, $4, $5, $6, COALESCE((SELECT id FROM telephony_acd_queues WHERE id = $2), $7))
+       ON CONFLICT (call_id) DO NOTHING RETURNING call_id, queue_id, priority)
+     INSERT INTO telephony_acd_events (at, call_id, queue_id, event, details)
+     SELECT $4, call_id, queue_id, 'enqueued', jsonb_build_object('priority', priority) FROM c`,
     [
       req.callId,
       req.topicId,
@@ -49,13 +51,6 @@ export async function enqueueCall(sql: Sql, req: EnqueueRequest, at: Date = new 
       DEFAULT_QUEUE,
     ],
   );
-  if (rows[0])
-    await acdEvent(sql, at, {
-      event: 'enqueued',
-      callId: req.callId,
-      queueId: rows[0].queue_id,
-      details: { priority: req.priority ?? 0 },
-    });
 }
 
 /** A call's queue record with its context package (the operator desk's view of it); null if never queued. */

@@ -103,7 +103,10 @@ for (const backend of backends) {
       await queue.enqueueCall({ callId: 'x1', topicId: 'transport' });
       assert.deepEqual(
         await offeredTo(),
-        [['h1', 'boris'], ['x1', 'anna']],
+        [
+          ['h1', 'boris'],
+          ['x1', 'anna'],
+        ],
         'a member takes his queue; a topic without a queue goes to the default queue and its members',
       );
       assert.equal((await queue.queue('health')).wrapUpMs, 30_000);
@@ -202,7 +205,9 @@ for (const backend of backends) {
       assert.equal(anna?.state, 'offline');
       assert.equal(anna?.noAnswerCount, 0);
       assert.equal((await queue.callState('c1'))?.state, 'waiting');
-      await assert.rejects(queue.setPresence('anna', 'on_call' as 'available'), { code: 'VALIDATION_FAILED' });
+      await assert.rejects(queue.setPresence('anna', 'on_call' as 'available'), {
+        code: 'VALIDATION_FAILED',
+      });
       await assert.rejects(queue.setPresence('nobody', 'available'), { code: 'NOT_FOUND' });
     });
 

@@ -101,6 +101,17 @@ export interface QueueDefaults {
   ringTimeoutMs: number;
 }
 
+/** A queue row's settings columns (joined onto a call's row by the dispatcher). */
+export interface QueueColumns {
+  name: string | null;
+  strategy: string | null;
+  wait_norm_ms: number | null;
+  wrap_up_ms: number | null;
+  max_no_answer: number | null;
+  ring_timeout_ms: number | null;
+  rr_last_operator: string | null;
+}
+
 interface AcdQueueRow {
   id: string;
   name: string;
@@ -112,11 +123,11 @@ interface AcdQueueRow {
   rr_last_operator: string | null;
 }
 
-export function toQueue(r: AcdQueueRow | undefined, id: string, d: QueueDefaults): AcdQueue {
+export function toQueue(r: (AcdQueueRow | QueueColumns) | undefined, id: string, d: QueueDefaults): AcdQueue {
   return {
     id,
     name: r?.name ?? id,
-    strategy: r && isStrategy(r.strategy) ? r.strategy : DEFAULT_STRATEGY,
+    strategy: r?.strategy && isStrategy(r.strategy) ? r.strategy : DEFAULT_STRATEGY,
     waitNormMs: r?.wait_norm_ms != null ? Number(r.wait_norm_ms) : d.waitNormMs,
     wrapUpMs: r?.wrap_up_ms != null ? Number(r.wrap_up_ms) : d.wrapUpMs,
     maxNoAnswer: r?.max_no_answer ?? d.maxNoAnswer,

@@ -5,9 +5,11 @@ import {
   loadQueue,
   type OperatorRow,
   type QueueCallRow,
+  type QueueColumns,
   type QueueDefaults,
   skipLocked,
   toOperator,
+  toQueue,
 } from './model.js';
 import { type Candidate, type ChooseContext, choose } from './strategies.js';
 
@@ -44,19 +46,38 @@ export interface DispatchOptions {
 
 type CandidateRow = OperatorRow & { level: number | null; position: number | null };
 
+/** What one offering act did: the offers made, and how many available operators it saw left over. */
+export interface Offering {
+  offers: Array<Offer & { operator: OperatorRow }>;
+  freeLeft: number;
+}
+
 /**
  * Offers one waiting call to whom its queue's strategy picks among the available operators who may take it.
- * Returns the offers made (none when the call is gone, locked by another dispatcher, or nobody may take it).
+ * No offers when the call is gone, locked by another dispatcher, or nobody may take it.
  */
-export async function offerCall(sql: Sql, callId: string, o: DispatchOptions): Promise<Offer[]> {
+export async function offerCall(sql: Sql, callId: string, o: DispatchOptions): Promise<Offering> {
   return sql.transaction(async (tx) => {
-    const calls = await tx.query<QueueCallRow>(
-      `SELECT * FROM telephony_queue_calls WHERE call_id = $1 AND state = 'waiting'${skipLocked(tx)}`,
+    const calls = await tx.query<QueueCallRow & QueueColumns>(
+      `SELECT c.*, q.name, q.strategy, q.wait_norm_ms, q.wrap_up_ms, q.max_no_answer, q.ring_timeout_ms,
+              q.rr_last_operator
+         FROM telephony_queue_calls c LEFT JOIN telephony_acd_queues q ON q.id = c.queue_id
+        WHERE c.call_id = $1 AND c.state = 'waiting'${skipLocked(tx, 'c')}`,
       [callId],
     );
     const call = calls[0];
-    if (!call) return [];
-    const queue = await loadQueue(tx, call.queue_id, o.defaults, tx.backend === 'postgres');
+    if (!call) return { offers: [], freeLeft: -1 };
+    const queue = toQueue(call.name === null ? undefined : call, call.queue_id, o.defaults);
+    let rrLast = call.rr_last_operator;
+    // Round-robin's cursor is one row: dispatchers on several nodes take turns at it.
+    if (queue.strategy === 'round-robin' && tx.backend === 'postgres')
+      rrLast =
+        (
+          await tx.query<{ rr_last_operator: string | null }>(
+            'SELECT rr_last_operator FROM telephony_acd_queues WHERE id = $1 FOR UPDATE',
+            [call.queue_id],
+          )
+        )[0]?.rr_last_operator ?? null;
     const rows = await tx.query<CandidateRow>(
       `SELECT o.*, m.level, m.position FROM telephony_operators o
          LEFT JOIN telephony_acd_members m ON m.operator_id = o.id AND m.queue_id = $1
@@ -81,58 +102,60 @@ export async function offerCall(sql: Sql, callId: string, o: DispatchOptions): P
       callsAnswered: r.calls_answered,
       talkMs: Number(r.talk_ms),
     }));
-    const ctx: ChooseContext = { lastOperatorId: queue.rrLastOperator };
+    const ctx: ChooseContext = { lastOperatorId: rrLast };
     if (o.random) ctx.random = o.random;
     const chosen = choose(queue.strategy, candidates, ctx);
-    if (chosen.length === 0) return [];
-    const taken = await tx.query<{ id: string }>(
-      `UPDATE telephony_operators SET state = 'offered', state_since = $2, updated_at = $2
-        WHERE id = ANY($1::text[]) AND state = 'available' RETURNING id`,
-      [chosen, o.now],
-    );
-    const ids = chosen.filter((id) => taken.some((t) => t.id === id));
-    if (ids.length === 0) return [];
-    const moved = await tx.query(
-      `UPDATE telephony_queue_calls SET state = 'offered', operator_id = $2, offered_at = $3, any_operator = $4,
-         attempts = attempts + 1
-       WHERE call_id = $1 AND state = 'waiting' RETURNING call_id`,
-      [call.call_id, ids.length === 1 ? ids[0] : null, o.now, anyOperator],
-    );
-    if (moved.length === 0) throw new OtklikError('CONFLICT', `call ${call.call_id} is no longer waiting`);
+    if (chosen.length === 0) return { offers: [], freeLeft: rows.length };
     const expiresAt = new Date(o.now.getTime() + queue.ringTimeoutMs);
-    const offers: Offer[] = [];
-    for (const operatorId of ids) {
-      await tx.query(
-        `INSERT INTO telephony_acd_offers (call_id, operator_id, offered_at, expires_at) VALUES ($1, $2, $3, $4)`,
-        [call.call_id, operatorId, o.now, expiresAt],
-      );
-      await acdEvent(tx, o.now, {
-        event: 'offered',
-        callId: call.call_id,
-        operatorId,
-        queueId: call.queue_id,
-        details: { strategy: queue.strategy, waitedMs, anyOperator },
-      });
-      offers.push({
-        callId: call.call_id,
-        operatorId,
-        queueId: call.queue_id,
-        topicId: call.topic_id,
-        channel: call.channel,
-        context: call.context,
-        enqueuedAt: call.enqueued_at,
-        offeredAt: o.now,
+    // The operators, the call, the offers and their events in one statement (a dispatcher round is the hot
+    // path); the call moves only if some operator did, and each only from the state read above.
+    const taken = await tx.query<{ operator_id: string }>(
+      `WITH op AS (
+         UPDATE telephony_operators SET state = 'offered', state_since = $3, updated_at = $3
+          WHERE id = ANY($2::text[]) AND state = 'available' RETURNING id),
+       c AS (
+         UPDATE telephony_queue_calls SET state = 'offered', offered_at = $3, any_operator = $6,
+           attempts = attempts + 1,
+           operator_id = CASE WHEN (SELECT count(*) FROM op) = 1 THEN (SELECT id FROM op) END
+          WHERE call_id = $1 AND state = 'waiting' AND EXISTS (SELECT 1 FROM op) RETURNING call_id),
+       f AS (
+         INSERT INTO telephony_acd_offers (call_id, operator_id, offered_at, expires_at)
+         SELECT c.call_id, op.id, $3, $4 FROM c, op RETURNING operator_id)
+       INSERT INTO telephony_acd_events (at, call_id, operator_id, queue_id, event, details)
+       SELECT $3, $1, f.operator_id, $5, 'offered', $7::jsonb FROM f ORDER BY f.operator_id
+       RETURNING operator_id`,
+      [
+        call.call_id,
+        chosen,
+        o.now,
         expiresAt,
+        call.queue_id,
         anyOperator,
-        waitedMs,
-      });
-    }
+        JSON.stringify({ strategy: queue.strategy, waitedMs, anyOperator }),
+      ],
+    );
+    const ids = chosen.filter((id) => taken.some((t) => t.operator_id === id));
+    if (ids.length === 0) return { offers: [], freeLeft: rows.length };
     if (queue.strategy === 'round-robin')
       await tx.query('UPDATE telephony_acd_queues SET rr_last_operator = $2 WHERE id = $1', [
         call.queue_id,
         ids[ids.length - 1],
       ]);
-    return offers;
+    const offers = ids.map((operatorId) => ({
+      callId: call.call_id,
+      operatorId,
+      queueId: call.queue_id,
+      topicId: call.topic_id,
+      channel: call.channel,
+      context: call.context,
+      enqueuedAt: call.enqueued_at,
+      offeredAt: o.now,
+      expiresAt,
+      anyOperator,
+      waitedMs,
+      operator: { ...rows.find((r) => r.id === operatorId)!, state: 'offered' as const },
+    }));
+    return { offers, freeLeft: rows.length - ids.length };
   });
 }
 
@@ -219,13 +242,15 @@ export async function sweep(sql: Sql, o: { defaults: QueueDefaults; now: Date })
       if (locked.length > 0) await endOffer(tx, e.call_id, e.operator_id, 'no_answer', o);
     });
   }
-  const done = await sql.query<{ id: string; wrap_up_until: Date }>(
-    `UPDATE telephony_operators SET state = 'available', idle_since = wrap_up_until, state_since = wrap_up_until,
-       updated_at = $1
-      WHERE state = 'wrap_up' AND wrap_up_until <= $1 RETURNING id, wrap_up_until`,
+  await sql.query(
+    `WITH d AS (
+       UPDATE telephony_operators SET state = 'available', idle_since = wrap_up_until,
+         state_since = wrap_up_until, updated_at = $1
+        WHERE state = 'wrap_up' AND wrap_up_until <= $1 RETURNING id, wrap_up_until)
+     INSERT INTO telephony_acd_events (at, operator_id, event)
+     SELECT wrap_up_until, id, 'wrap_up_end' FROM d ORDER BY wrap_up_until, id`,
     [o.now],
   );
-  for (const d of done) await acdEvent(sql, d.wrap_up_until, { event: 'wrap_up_end', operatorId: d.id });
 }
 
 /** The operator takes the call: CONFLICT when it is no longer theirs to take (taken, gone, lapsed). */
@@ -236,40 +261,42 @@ export async function acceptOffer(
   o: { defaults: QueueDefaults; now: Date },
 ): Promise<void> {
   await sql.transaction(async (tx) => {
-    const mine = await tx.query<{ expires_at: Date }>(
-      `SELECT expires_at FROM telephony_acd_offers WHERE call_id = $1 AND operator_id = $2 FOR UPDATE`,
-      [callId, operatorId],
+    // Every offer of the call goes at once; the transaction puts them back if this accept fails.
+    const offers = await tx.query<{ operator_id: string; expires_at: Date }>(
+      'DELETE FROM telephony_acd_offers WHERE call_id = $1 RETURNING operator_id, expires_at',
+      [callId],
     );
-    if (mine.length === 0 || mine[0]!.expires_at.getTime() <= o.now.getTime())
+    const mine = offers.find((f) => f.operator_id === operatorId);
+    if (!mine || mine.expires_at.getTime() <= o.now.getTime())
       throw new OtklikError('CONFLICT', 'Вызов уже принят другим оператором или больше не ждёт', {
         details: { callId },
       });
-    const others = await tx.query<{ operator_id: string }>(
-      `SELECT operator_id FROM telephony_acd_offers WHERE call_id = $1 AND operator_id <> $2 ORDER BY operator_id
-       FOR UPDATE`,
-      [callId, operatorId],
+    const accepted = await tx.query<{ queue_id: string }>(
+      `WITH c AS (
+         UPDATE telephony_queue_calls c SET state = 'answered', operator_id = $2, answered_at = $3, ended_at = $3,
+           wait_ms = GREATEST(0, (EXTRACT(EPOCH FROM ($3::timestamptz - enqueued_at)) * 1000)::bigint),
+           past_norm = (EXTRACT(EPOCH FROM ($3::timestamptz - enqueued_at)) * 1000) >
+             COALESCE((SELECT q.wait_norm_ms FROM telephony_acd_queues q WHERE q.id = c.queue_id), $4)
+          WHERE call_id = $1 AND state = 'offered' RETURNING queue_id),
+       op AS (
+         UPDATE telephony_operators SET state = 'on_call', state_since = $3, updated_at = $3, no_answer_count = 0,
+           calls_answered = calls_answered + 1, break_reason = NULL
+          WHERE id = $2 AND EXISTS (SELECT 1 FROM c) RETURNING id)
+       INSERT INTO telephony_acd_events (at, call_id, operator_id, queue_id, event)
+       SELECT $3, $1, op.id, c.queue_id, 'accepted' FROM c, op RETURNING queue_id`,
+      [callId, operatorId, o.now, o.defaults.waitNormMs],
     );
-    for (const other of others) await endOffer(tx, callId, other.operator_id, 'withdrawn', o);
-    await tx.query('DELETE FROM telephony_acd_offers WHERE call_id = $1', [callId]);
-    const calls = await tx.query<{ queue_id: string; wait_norm_ms: number }>(
-      `UPDATE telephony_queue_calls SET state = 'answered', operator_id = $2, answered_at = $3, ended_at = $3,
-         wait_ms = GREATEST(0, (EXTRACT(EPOCH FROM ($3::timestamptz - enqueued_at)) * 1000)::bigint)
-       WHERE call_id = $1 AND state = 'offered' RETURNING queue_id`,
-      [callId, operatorId, o.now],
-    );
-    if (calls.length === 0) throw new OtklikError('CONFLICT', 'Вызов больше не ждёт оператора');
-    const queueId = calls[0]!.queue_id;
-    const queue = await loadQueue(tx, queueId, o.defaults);
-    await tx.query(`UPDATE telephony_queue_calls SET past_norm = wait_ms > $2 WHERE call_id = $1`, [
-      callId,
-      queue.waitNormMs,
-    ]);
-    await tx.query(
-      `UPDATE telephony_operators SET state = 'on_call', state_since = $2, updated_at = $2, no_answer_count = 0,
-         calls_answered = calls_answered + 1, break_reason = NULL
-        WHERE id = $1`,
-      [operatorId, o.now],
-    );
-    await acdEvent(tx, o.now, { event: 'accepted', callId, operatorId, queueId });
+    if (accepted.length === 0) throw new OtklikError('CONFLICT', 'Вызов больше не ждёт оператора');
+    // Ring-all: the others rang in vain, through no fault of theirs.
+    const others = offers.filter((f) => f.operator_id !== operatorId).map((f) => f.operator_id);
+    if (others.length > 0)
+      await tx.query(
+        `WITH op AS (
+           UPDATE telephony_operators SET state = 'available', state_since = $3, updated_at = $3
+            WHERE id = ANY($2::text[]) AND state = 'offered' RETURNING id)
+         INSERT INTO telephony_acd_events (at, call_id, operator_id, queue_id, event)
+         SELECT $3, $1, id, $4, 'withdrawn' FROM op ORDER BY id`,
+        [callId, others, o.now, accepted[0]!.queue_id],
+      );
   });
 }

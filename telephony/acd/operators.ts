@@ -1,13 +1,6 @@
 import { OtklikError } from '../../core/errors.js';
 import type { Sql } from '../../store/sql.js';
-import {
-  acdEvent,
-  loadQueue,
-  type OperatorRow,
-  type Presence,
-  type QueueDefaults,
-  toOperator,
-} from './model.js';
+import { acdEvent, type OperatorRow, type Presence, type QueueDefaults } from './model.js';
 import { endOffer } from './offers.js';
 
 /**
@@ -77,40 +70,51 @@ export async function closeConversation(
   close: { outcome?: string | null },
   o: { defaults: QueueDefaults; now: Date },
 ): Promise<CloseResult> {
-  return sql.transaction(async (tx) => {
-    const rows = await tx.query<{ queue_id: string; talk_ms: number }>(
-      `UPDATE telephony_queue_calls SET closed_at = $3,
+  // One statement (the call, the operator, the event): the end of every conversation passes here.
+  const rows = await sql.query<{
+    talk_ms: number;
+    wrap_up_ms: number;
+    state: string | null;
+    wrap_up_until: Date | null;
+  }>(
+    `WITH c AS (
+       UPDATE telephony_queue_calls c SET closed_at = $3,
          talk_ms = GREATEST(0, (EXTRACT(EPOCH FROM ($3::timestamptz - answered_at)) * 1000)::bigint)
-       WHERE call_id = $1 AND operator_id = $2 AND state = 'answered' AND closed_at IS NULL
-       RETURNING queue_id, talk_ms`,
-      [callId, operatorId, o.now],
-    );
-    const row = rows[0];
-    if (!row) {
-      const known = await tx.query('SELECT 1 FROM telephony_queue_calls WHERE call_id = $1', [callId]);
-      if (known.length === 0) throw new OtklikError('NOT_FOUND', `Нет вызова ${callId}`);
-      throw new OtklikError('CONFLICT', 'Это не открытый разговор этого оператора', { details: { callId } });
-    }
-    const queue = await loadQueue(tx, row.queue_id, o.defaults);
-    const talkMs = Number(row.talk_ms);
-    const availableAt = new Date(o.now.getTime() + queue.wrapUpMs);
-    const ops = await tx.query<OperatorRow>(
-      `UPDATE telephony_operators SET talk_ms = talk_ms + $2, updated_at = $3,
-         state = CASE WHEN state <> 'on_call' THEN state WHEN $5 THEN 'available' ELSE 'wrap_up' END,
-         wrap_up_until = CASE WHEN state = 'on_call' AND NOT $5 THEN $4::timestamptz ELSE wrap_up_until END,
-         idle_since = CASE WHEN state = 'on_call' AND $5 THEN $3::timestamptz ELSE idle_since END,
-         state_since = CASE WHEN state = 'on_call' THEN $3::timestamptz ELSE state_since END
-        WHERE id = $1 RETURNING *`,
-      [operatorId, talkMs, o.now, availableAt, queue.wrapUpMs === 0],
-    );
-    await acdEvent(tx, o.now, {
-      event: 'closed',
+        WHERE call_id = $1 AND operator_id = $2 AND state = 'answered' AND closed_at IS NULL
+        RETURNING queue_id, talk_ms,
+          COALESCE((SELECT q.wrap_up_ms FROM telephony_acd_queues q WHERE q.id = c.queue_id), $4) AS wrap_up_ms),
+     op AS (
+       UPDATE telephony_operators o SET talk_ms = o.talk_ms + c.talk_ms, updated_at = $3,
+         state = CASE WHEN o.state <> 'on_call' THEN o.state WHEN c.wrap_up_ms = 0 THEN 'available'
+                      ELSE 'wrap_up' END,
+         wrap_up_until = CASE WHEN o.state = 'on_call' AND c.wrap_up_ms > 0
+                              THEN $3::timestamptz + c.wrap_up_ms * interval '1 millisecond'
+                              ELSE o.wrap_up_until END,
+         idle_since = CASE WHEN o.state = 'on_call' AND c.wrap_up_ms = 0 THEN $3::timestamptz
+                           ELSE o.idle_since END,
+         state_since = CASE WHEN o.state = 'on_call' THEN $3::timestamptz ELSE o.state_since END
+        FROM c WHERE o.id = $2 RETURNING o.state, o.wrap_up_until),
+     e AS (
+       INSERT INTO telephony_acd_events (at, call_id, operator_id, queue_id, event, details)
+       SELECT $3, $1, $2, c.queue_id, 'closed',
+              jsonb_build_object('talkMs', c.talk_ms, 'wrapUpMs', c.wrap_up_ms) || $5::jsonb FROM c)
+     SELECT c.talk_ms, c.wrap_up_ms, op.state, op.wrap_up_until FROM c LEFT JOIN op ON true`,
+    [
       callId,
       operatorId,
-      queueId: row.queue_id,
-      details: { talkMs, wrapUpMs: queue.wrapUpMs, ...(close.outcome ? { outcome: close.outcome } : {}) },
-    });
-    const op = ops[0] ? toOperator(ops[0]) : null;
-    return { talkMs, availableAt: op?.state === 'wrap_up' ? availableAt : o.now };
-  });
+      o.now,
+      o.defaults.wrapUpMs,
+      JSON.stringify(close.outcome ? { outcome: close.outcome } : {}),
+    ],
+  );
+  const row = rows[0];
+  if (!row) {
+    const known = await sql.query('SELECT 1 FROM telephony_queue_calls WHERE call_id = $1', [callId]);
+    if (known.length === 0) throw new OtklikError('NOT_FOUND', `Нет вызова ${callId}`);
+    throw new OtklikError('CONFLICT', 'Это не открытый разговор этого оператора', { details: { callId } });
+  }
+  return {
+    talkMs: Number(row.talk_ms),
+    availableAt: row.state === 'wrap_up' && row.wrap_up_until ? row.wrap_up_until : o.now,
+  };
 }

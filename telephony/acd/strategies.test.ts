@@ -15,7 +15,11 @@ const op = (id: string, o: Partial<Candidate> = {}): Candidate => ({
 
 describe('ACD strategies', () => {
   it('longest-idle-agent: the operator available the longest, one never called first', () => {
-    const cands = [op('a', { idleSince: at(30) }), op('b', { idleSince: at(10) }), op('c', { idleSince: at(20) })];
+    const cands = [
+      op('a', { idleSince: at(30) }),
+      op('b', { idleSince: at(10) }),
+      op('c', { idleSince: at(20) }),
+    ];
     assert.deepEqual(choose('longest-idle-agent', cands), ['b']);
     assert.deepEqual(choose('longest-idle-agent', [...cands, op('d', { idleSince: null })]), ['d']);
     assert.deepEqual(choose('longest-idle-agent', [op('y'), op('x')]), ['x'], 'a tie goes by id');
