@@ -4,13 +4,20 @@ import { OtklikError } from '../../core/errors.js';
 import { createKnowledgeBase } from '../../kb/knowledge-base.js';
 import { createTtsEngine } from '../../speech/tts/index.js';
 import { startTelephony } from '../../telephony/app.js';
-import { OperatorQueue, type Presence } from '../../telephony/queue.js';
+import {
+  OperatorQueue,
+  type Presence,
+  type QueueSettings,
+  STRATEGIES,
+  type Strategy,
+} from '../../telephony/queue.js';
 import { createCliContext } from '../context.js';
 
 /**
  * `otklik telephony`: the SIP side alone (drachtio-srf app + FreeSWITCH control + operator queue dispatcher).
  * SIGTERM/SIGINT drain it: new INVITEs get 503, calls in progress finish or go to the queue, then it exits.
- * `otklik telephony operator …` and `otklik telephony queue-stats` manage and watch the operator queue.
+ * `otklik telephony operator …`, `otklik telephony queue …` and `otklik telephony queue-stats` manage and watch
+ * the operator queues (the ACD).
  */
 export function register(program: Command): void {
   const cmd = program
@@ -118,6 +125,60 @@ export function register(program: Command): void {
           const op = await queue.operator(id);
           if (!op) throw new OtklikError('NOT_FOUND', `no operator ${id}: add one with --uri`);
           process.stdout.write(`${JSON.stringify(op)}\n`);
+        } finally {
+          await ctx.close();
+        }
+      },
+    );
+
+  cmd
+    .command('queue')
+    .description('создать очередь операторов (id темы или default) или изменить её настройки')
+    .argument('<id>', 'идентификатор очереди: id темы базы знаний или default')
+    .option('--name <name>', 'название очереди')
+    .option('--strategy <strategy>', `стратегия распределения: ${STRATEGIES.join(' | ')}`)
+    .option('--wait-norm-ms <ms>', 'норматив ожидания, мс (по умолчанию QUEUE_WAIT_NORM_MS)')
+    .option('--wrap-up-ms <ms>', 'время на завершение разговора (заметки), мс')
+    .option('--max-no-answer <n>', 'сколько предложений подряд без ответа — и оператор на перерыве')
+    .option('--ring-timeout-ms <ms>', 'сколько ждать ответа оператора на предложение, мс')
+    .action(
+      async (
+        id: string,
+        opts: {
+          name?: string;
+          strategy?: string;
+          waitNormMs?: string;
+          wrapUpMs?: string;
+          maxNoAnswer?: string;
+          ringTimeoutMs?: string;
+        },
+      ) => {
+        const ctx = createCliContext();
+        try {
+          const num = (v: string | undefined, name: string, min: number) => {
+            if (v === undefined) return undefined;
+            const n = Number(v);
+            if (!Number.isInteger(n) || n < min)
+              throw new OtklikError('VALIDATION_FAILED', `--${name} must be an integer ≥ ${min}, not ${v}`);
+            return n;
+          };
+          if (opts.strategy !== undefined && !(STRATEGIES as readonly string[]).includes(opts.strategy))
+            throw new OtklikError('VALIDATION_FAILED', `--strategy must be one of ${STRATEGIES.join(', ')}`);
+          const settings: QueueSettings = { id };
+          if (opts.name) settings.name = opts.name;
+          if (opts.strategy) settings.strategy = opts.strategy as Strategy;
+          const waitNormMs = num(opts.waitNormMs, 'wait-norm-ms', 1);
+          const wrapUpMs = num(opts.wrapUpMs, 'wrap-up-ms', 0);
+          const maxNoAnswer = num(opts.maxNoAnswer, 'max-no-answer', 1);
+          const ringTimeoutMs = num(opts.ringTimeoutMs, 'ring-timeout-ms', 1);
+          if (waitNormMs !== undefined) settings.waitNormMs = waitNormMs;
+          if (wrapUpMs !== undefined) settings.wrapUpMs = wrapUpMs;
+          if (maxNoAnswer !== undefined) settings.maxNoAnswer = maxNoAnswer;
+          if (ringTimeoutMs !== undefined) settings.ringTimeoutMs = ringTimeoutMs;
+          const queue = new OperatorQueue(await ctx.store(), {
+            waitNormMs: ctx.config.telephony.queueWaitNormMs,
+          });
+          process.stdout.write(`${JSON.stringify(await queue.upsertQueue(settings))}\n`);
         } finally {
           await ctx.close();
         }
