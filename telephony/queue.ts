@@ -319,6 +319,8 @@ export class OperatorQueue implements HandOff {
    */
   async abandon(callId: string, at: Date = this.now()): Promise<void> {
     await this.sql.transaction(async (tx) => {
+      // Offers before the call, the order every act locks in (an accept racing the hang-up waits, never deadlocks).
+      await tx.query('SELECT 1 FROM telephony_acd_offers WHERE call_id = $1 FOR UPDATE', [callId]);
       const ended = await this.finish(tx, callId, 'abandoned', ['waiting', 'offered'], at);
       if (!ended) return;
       for (const operatorId of await this.offerRowsIn(tx, callId))

@@ -211,6 +211,24 @@ for (const backend of backends) {
       await assert.rejects(queue.setPresence('nobody', 'available'), { code: 'NOT_FOUND' });
     });
 
+    it('a caller who hangs up while the offer rings frees the operator without a penalty', async () => {
+      await available('anna');
+      await queue.enqueueCall({ callId: 'c1', topicId: null });
+      await queue.assignNext();
+      clock.advance(7000);
+      await queue.abandon('c1');
+      const anna = await queue.operator('anna');
+      assert.equal(anna?.state, 'available');
+      assert.equal(anna?.noAnswerCount, 0);
+      assert.deepEqual(await queue.offersFor('anna'), []);
+      await assert.rejects(queue.accept('c1', 'anna'), { code: 'CONFLICT' });
+      assert.deepEqual(
+        (await queue.events({ callId: 'c1' })).map((e) => e.event),
+        ['enqueued', 'offered', 'withdrawn', 'abandoned'],
+      );
+      assert.equal((await queue.stats()).abandoned, 1);
+    });
+
     it('caller priority: higher first, then the earlier call', async () => {
       await queue.enqueueCall({ callId: 'plain-early', topicId: null });
       clock.advance(1000);
