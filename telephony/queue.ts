@@ -57,6 +57,11 @@ export interface QueueOptions {
   now?: () => Date;
   /** For the random strategy; a seeded one (seededRandom) in tests. */
   random?: () => number;
+  /**
+   * The caller priority of a hand-off (higher first): emergency-adjacent reasons, VIP numbers from the
+   * configuration; the composition root decides. 0 for every call when unset.
+   */
+  priorityOf?: (call: QueuedCall) => number;
 }
 
 export interface QueueSettings {
@@ -84,6 +89,7 @@ export class OperatorQueue implements HandOff {
   readonly defaults: QueueDefaults;
   private readonly now: () => Date;
   private readonly random: (() => number) | undefined;
+  private readonly priorityOf: (call: QueuedCall) => number;
 
   constructor(
     private readonly sql: Sql,
@@ -100,6 +106,7 @@ export class OperatorQueue implements HandOff {
     };
     this.now = opts.now ?? (() => new Date());
     this.random = opts.random;
+    this.priorityOf = opts.priorityOf ?? (() => 0);
   }
 
   private at(now: Date = this.now()) {
@@ -210,7 +217,12 @@ export class OperatorQueue implements HandOff {
     if (call.channel === 'text') return 'unserved';
     await enqueueCall(
       this.sql,
-      { callId: call.callId, topicId: call.topicId, context: { ...call.context } },
+      {
+        callId: call.callId,
+        topicId: call.topicId,
+        context: { ...call.context },
+        priority: this.priorityOf(call),
+      },
       call.at,
     );
     return 'queued';
@@ -397,7 +409,8 @@ export class OperatorQueue implements HandOff {
 
   /** Statistics over calls enqueued in [from, to) (one queue's where `queueId` is given). */
   async stats(range: { from?: Date; to?: Date; queueId?: string } = {}): Promise<QueueStats> {
-    return queueStats(this.sql, this.waitNormMs, range);
+    const norm = range.queueId ? (await this.queue(range.queueId)).waitNormMs : this.waitNormMs;
+    return queueStats(this.sql, norm, range);
   }
 
   /** The ACD's events, oldest first (for reports and the supervisor's wall). */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { backends, openTestDb, type TestDb } from '../../test/support/db.js';
-import { OperatorQueue, type QueueOptions, seededRandom } from '../queue.js';
+import { OperatorQueue, type QueueOptions, queuedCall, seededRandom } from '../queue.js';
 
 /** The test's own clock: waits, ring timeouts and wrap-ups are exact without sleeping. */
 function manualClock(start = '2026-03-02T09:00:00Z') {
@@ -241,6 +241,19 @@ for (const backend of backends) {
         ['plain-early', 'boris'],
         ['plain-late', 'vera'],
       ]);
+      // A hand-off's priority is the composition root's rule (here: an emergency-adjacent reason first).
+      const handOff = make({ priorityOf: (call) => (call.context.reason === 'emergency' ? 10 : 0) });
+      const context = {
+        reason: 'emergency',
+        callerNumber: null,
+        topic: null,
+        intents: [],
+        entities: [],
+        transcript: [],
+        answers: [],
+      };
+      await handOff.enqueue({ callId: 'e1', channel: 'sip', topicId: null, context, at: clock.now() });
+      assert.equal((await queuedCall(db.sql, 'e1'))?.priority, 10);
     });
 
     it('top-down follows the tiers; fewest calls and least talk time pick as named', async () => {
@@ -346,6 +359,7 @@ for (const backend of backends) {
       assert.equal(a?.callId, 'answered-late');
       await queue.accept('answered-late', 'anna');
       const social = await queue.stats({ queueId: 'social' });
+      assert.equal(social.waitNormMs, 45_000);
       assert.equal(social.abandoned, 4);
       assert.equal(social.lost, 2, '45.001 s and 120 s are past the 45 s norm; 45 s itself is not');
       assert.equal(social.answered, 1);
