@@ -30,7 +30,8 @@ interface Row {
 async function run(backend: Backend, calls: number, operators: number): Promise<Row> {
   const db = await openTestDb(backend);
   let t = Date.parse('2026-03-02T09:00:00Z');
-  const queue = new OperatorQueue(db.sql, { waitNormMs: 60_000, now: () => new Date(t) });
+  // No wrap-up: the operator who finishes is free at once, so each round measures one offer.
+  const queue = new OperatorQueue(db.sql, { waitNormMs: 60_000, wrapUpMs: 0, now: () => new Date(t) });
   const row: Row = { backend, calls, operators, enqueue: [], assign: [] };
   try {
     for (let o = 0; o < operators; o++) {
@@ -54,7 +55,7 @@ async function run(backend: Backend, calls: number, operators: number): Promise<
     for (let r = 0; r < ROUNDS; r++) {
       const op = `op${r % operators}`;
       const state = (await queue.operator(op))!.state;
-      if (state === 'busy') await queue.releaseOperator(op);
+      if (state === 'on_call') await queue.releaseOperator(op);
       else await queue.setOperatorState(op, 'available');
       const started = performance.now();
       const assigned = await queue.assignNext();

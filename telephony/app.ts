@@ -128,7 +128,11 @@ export async function startTelephony(config: Config, deps: TelephonyDeps): Promi
   const { ms, control } = media;
   ms.on('error', (err) => log.error({ err }, 'FreeSWITCH media server error'));
 
-  const queue = new OperatorQueue(deps.sql, { waitNormMs: t.queueWaitNormMs });
+  // The offer outlives the softphone's ringing (FORWARD_TIMEOUT_MS), so it never lapses while the phone rings.
+  const queue = new OperatorQueue(deps.sql, {
+    waitNormMs: t.queueWaitNormMs,
+    ringTimeoutMs: t.forwardTimeoutMs + 5_000,
+  });
   if (t.operatorUri) {
     await queue.upsertOperator({
       id: 'default',

@@ -219,7 +219,7 @@ for (const backend of backends.filter((b) => b === 'postgres')) {
         fs.commands.some((c) => c.startsWith(`uuid_bridge ${uuid} `)),
         'caller bridged to the operator',
       );
-      assert.equal((await queue.operator('ivanova'))?.state, 'busy');
+      assert.equal((await queue.operator('ivanova'))?.state, 'on_call');
       assert.ok(
         !fs.commands.some((c) => c.startsWith(`uuid_record ${uuid} stop`)),
         'recording goes on through the bridge',
@@ -227,9 +227,12 @@ for (const backend of backends.filter((b) => b === 'postgres')) {
 
       fs.hangup(uuid);
       await eventually(
-        async () => (await queue.operator('ivanova'))?.state === 'available',
-        'operator freed',
+        async () => (await queue.operator('ivanova'))?.state === 'wrap_up',
+        'the operator wraps the call up',
       );
+      t += 10_000;
+      await calls.tick();
+      assert.equal((await queue.operator('ivanova'))?.state, 'available', 'free again after the wrap-up');
       const cdr = await closedCdr(callId);
       assert.equal(cdr.outcome, 'operator');
       assert.deepEqual(
@@ -293,7 +296,10 @@ for (const backend of backends.filter((b) => b === 'postgres')) {
         await queue.setOperatorState('ivanova', 'available');
         await calls.tick();
         assert.equal((await queue.callState(callId))?.state, 'waiting');
-        assert.equal((await queue.operator('ivanova'))?.state, 'offline');
+        // One ring without an answer: she stays available, at the end of the line (max-no-answer: a break).
+        const ivanova = await queue.operator('ivanova');
+        assert.equal(ivanova?.state, 'available');
+        assert.equal(ivanova?.noAnswerCount, 1);
         assert.equal(fs.channels.get(uuid)!.up, true, 'the caller is still on the line');
         fs.hangup(uuid);
       } finally {
@@ -365,9 +371,12 @@ for (const backend of backends.filter((b) => b === 'postgres')) {
       assert.ok(fs.commands.some((c) => c.startsWith(`uuid_bridge ${second.uuid} `)));
       fs.hangup(second.uuid);
       await eventually(
-        async () => (await queue.operator('ivanova'))?.state === 'available',
-        'operator freed',
+        async () => (await queue.operator('ivanova'))?.state === 'wrap_up',
+        'the operator wraps the call up',
       );
+      t += 10_000;
+      await other.tick();
+      assert.equal((await queue.operator('ivanova'))?.state, 'available', 'free again after the wrap-up');
       other.release();
       assert.ok(existsSync(join(dir, 'recordings')));
     });

@@ -165,7 +165,14 @@ export class CallControl {
 
   private async dispatch(): Promise<void> {
     const assignments = await this.o.queue.assignNext();
-    await Promise.all(assignments.map((a) => this.bridgeToOperator(a)));
+    // A phone call rides one leg: under ring-all only the first operator's phone rings, the other offers go
+    // back without counting against those operators (the desk's ring-all is the accept race, a later slice).
+    const first = new Map<string, Assignment>();
+    for (const a of assignments) {
+      if (!first.has(a.callId)) first.set(a.callId, a);
+      else await this.o.queue.withdrawOffer(a.callId, a.operator.id);
+    }
+    await Promise.all([...first.values()].map((a) => this.bridgeToOperator(a)));
     const moved = await this.o.queue.moveOverdueToCallback();
     await Promise.all(moved.map((callId) => this.toCallback(callId)));
   }
@@ -465,6 +472,11 @@ export class CallControl {
 
   private async bridgeToOperator(a: Assignment): Promise<void> {
     let call = this.calls.get(a.callId);
+    if (call && (call.phase === 'operator' || call.bridging)) {
+      // Already with an operator here (an accept that came too late for its offer): ring nobody else.
+      await this.o.queue.withdrawOffer(a.callId, a.operator.id);
+      return;
+    }
     if (!call) call = await this.adopt(a);
     if (!call || call.leg.ended) {
       await this.o.queue.abandon(a.callId);
@@ -488,7 +500,16 @@ export class CallControl {
       }
       return;
     }
-    await this.o.queue.answered(a.callId);
+    try {
+      await this.o.queue.accept(a.callId, a.operator.id);
+    } catch (err) {
+      // The offer lapsed while the phone rang (a ring timeout below FORWARD_TIMEOUT_MS): the caller is with
+      // the operator all the same; the queue's record says otherwise until the call ends.
+      this.o.log.error(
+        { err, callId: a.callId, operatorId: a.operator.id },
+        'operator answered a lapsed offer',
+      );
+    }
     call.phase = 'operator';
     call.operatorId = a.operator.id;
     call.outcome = 'operator';

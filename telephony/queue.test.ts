@@ -31,7 +31,8 @@ for (const backend of backends) {
         'DELETE FROM telephony_queue_calls; DELETE FROM telephony_operators; DELETE FROM telephony_callbacks;',
       );
       clock = manualClock();
-      queue = new OperatorQueue(db.sql, { waitNormMs: 60_000, now: clock.now });
+      // No wrap-up here: these tests are about who gets a call; acd.test.ts holds wrap-up.
+      queue = new OperatorQueue(db.sql, { waitNormMs: 60_000, wrapUpMs: 0, now: clock.now });
       await queue.upsertOperator({
         id: 'ivanova',
         name: 'Иванова',
@@ -70,7 +71,7 @@ for (const backend of backends) {
       assert.deepEqual(assigned[0]!.context, { transcript: ['хочу к врачу'] });
       assert.equal(assigned[0]!.anyOperator, false);
       assert.equal((await queue.operator('sidorova'))!.state, 'available');
-      assert.equal((await queue.operator('petrov'))!.state, 'busy');
+      assert.equal((await queue.operator('petrov'))!.state, 'offered');
     });
 
     it('rotates operators: the one who just finished goes to the back of the line', async () => {
@@ -119,14 +120,18 @@ for (const backend of backends) {
       assert.equal((await queue.callState('c2'))!.state, 'callback');
     });
 
-    it('puts a declined call back in its place and stops ringing that operator', async () => {
+    it('puts a declined call back in its place and the operator at the end of the idle line', async () => {
       await queue.setOperatorState('ivanova', 'available');
       await queue.enqueueCall({ callId: 'c1', topicId: 'health' });
       await queue.assignNext();
-      await queue.declined('c1');
-      assert.equal((await queue.operator('ivanova'))!.state, 'offline');
-      assert.equal((await queue.callState('c1'))!.state, 'waiting');
+      clock.advance(1000);
       await queue.setOperatorState('petrov', 'available');
+      clock.advance(1000);
+      await queue.declined('c1');
+      const ivanova = (await queue.operator('ivanova'))!;
+      assert.equal(ivanova.state, 'available');
+      assert.equal(ivanova.noAnswerCount, 1);
+      assert.equal((await queue.callState('c1'))!.state, 'waiting');
       assert.equal((await queue.assignNext())[0]!.operator.id, 'petrov');
     });
 

@@ -4,13 +4,20 @@ import { OtklikError } from '../../core/errors.js';
 import { createKnowledgeBase } from '../../kb/knowledge-base.js';
 import { createTtsEngine } from '../../speech/tts/index.js';
 import { startTelephony } from '../../telephony/app.js';
-import { OperatorQueue, type OperatorState } from '../../telephony/queue.js';
+import {
+  OperatorQueue,
+  type Presence,
+  type QueueSettings,
+  STRATEGIES,
+  type Strategy,
+} from '../../telephony/queue.js';
 import { createCliContext } from '../context.js';
 
 /**
  * `otklik telephony`: the SIP side alone (drachtio-srf app + FreeSWITCH control + operator queue dispatcher).
  * SIGTERM/SIGINT drain it: new INVITEs get 503, calls in progress finish or go to the queue, then it exits.
- * `otklik telephony operator …` and `otklik telephony queue-stats` manage and watch the operator queue.
+ * `otklik telephony operator …`, `otklik telephony queue …` and `otklik telephony queue-stats` manage and watch
+ * the operator queues (the ACD).
  */
 export function register(program: Command): void {
   const cmd = program
@@ -67,36 +74,116 @@ export function register(program: Command): void {
     .option('--name <name>', 'имя оператора')
     .option('--uri <sip-uri>', 'SIP URI софтфона оператора')
     .option('--skills <topics>', 'темы через запятую (health,military,...)')
-    .option('--state <state>', 'available | busy | offline')
-    .action(async (id: string, opts: { name?: string; uri?: string; skills?: string; state?: string }) => {
-      const ctx = createCliContext();
-      try {
-        const queue = new OperatorQueue(await ctx.store(), {
-          waitNormMs: ctx.config.telephony.queueWaitNormMs,
-        });
-        if (opts.uri) {
-          const skills = (opts.skills ?? '')
-            .split(',')
-            .map((s) => s.trim())
-            .filter(Boolean);
-          await queue.upsertOperator({ id, name: opts.name ?? id, sipUri: opts.uri, skills });
-        }
-        if (opts.state) {
-          if (!['available', 'busy', 'offline'].includes(opts.state)) {
-            throw new OtklikError(
-              'VALIDATION_FAILED',
-              `--state must be available, busy or offline, not ${opts.state}`,
-            );
+    .option('--state <state>', 'available | break | offline (busy: перерыв с причиной busy)')
+    .option('--reason <reason>', 'причина перерыва (для --state break)')
+    .option('--queue <queue-id>', 'включить оператора в очередь (тема или default)')
+    .option('--level <n>', 'уровень в очереди (top-down: меньший первым)', '1')
+    .option('--position <n>', 'место в уровне', '1')
+    .action(
+      async (
+        id: string,
+        opts: {
+          name?: string;
+          uri?: string;
+          skills?: string;
+          state?: string;
+          reason?: string;
+          queue?: string;
+          level: string;
+          position: string;
+        },
+      ) => {
+        const ctx = createCliContext();
+        try {
+          const queue = new OperatorQueue(await ctx.store(), {
+            waitNormMs: ctx.config.telephony.queueWaitNormMs,
+          });
+          if (opts.uri) {
+            const skills = (opts.skills ?? '')
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean);
+            await queue.upsertOperator({ id, name: opts.name ?? id, sipUri: opts.uri, skills });
           }
-          await queue.setOperatorState(id, opts.state as OperatorState);
+          if (opts.state) {
+            if (!['available', 'break', 'busy', 'offline'].includes(opts.state)) {
+              throw new OtklikError(
+                'VALIDATION_FAILED',
+                `--state must be available, break or offline, not ${opts.state}`,
+              );
+            }
+            await queue.setOperatorState(id, opts.state as Presence | 'busy', opts.reason ?? null);
+          }
+          if (opts.queue) {
+            const level = Number(opts.level);
+            const position = Number(opts.position);
+            if (!Number.isInteger(level) || !Number.isInteger(position))
+              throw new OtklikError('VALIDATION_FAILED', '--level and --position must be integers');
+            await queue.upsertQueue({ id: opts.queue });
+            await queue.setMember(opts.queue, id, { level, position });
+          }
+          const op = await queue.operator(id);
+          if (!op) throw new OtklikError('NOT_FOUND', `no operator ${id}: add one with --uri`);
+          process.stdout.write(`${JSON.stringify(op)}\n`);
+        } finally {
+          await ctx.close();
         }
-        const op = await queue.operator(id);
-        if (!op) throw new OtklikError('NOT_FOUND', `no operator ${id}: add one with --uri`);
-        process.stdout.write(`${JSON.stringify(op)}\n`);
-      } finally {
-        await ctx.close();
-      }
-    });
+      },
+    );
+
+  cmd
+    .command('queue')
+    .description('создать очередь операторов (id темы или default) или изменить её настройки')
+    .argument('<id>', 'идентификатор очереди: id темы базы знаний или default')
+    .option('--name <name>', 'название очереди')
+    .option('--strategy <strategy>', `стратегия распределения: ${STRATEGIES.join(' | ')}`)
+    .option('--wait-norm-ms <ms>', 'норматив ожидания, мс (по умолчанию QUEUE_WAIT_NORM_MS)')
+    .option('--wrap-up-ms <ms>', 'время на завершение разговора (заметки), мс')
+    .option('--max-no-answer <n>', 'сколько предложений подряд без ответа — и оператор на перерыве')
+    .option('--ring-timeout-ms <ms>', 'сколько ждать ответа оператора на предложение, мс')
+    .action(
+      async (
+        id: string,
+        opts: {
+          name?: string;
+          strategy?: string;
+          waitNormMs?: string;
+          wrapUpMs?: string;
+          maxNoAnswer?: string;
+          ringTimeoutMs?: string;
+        },
+      ) => {
+        const ctx = createCliContext();
+        try {
+          const num = (v: string | undefined, name: string, min: number) => {
+            if (v === undefined) return undefined;
+            const n = Number(v);
+            if (!Number.isInteger(n) || n < min)
+              throw new OtklikError('VALIDATION_FAILED', `--${name} must be an integer ≥ ${min}, not ${v}`);
+            return n;
+          };
+          if (opts.strategy !== undefined && !(STRATEGIES as readonly string[]).includes(opts.strategy))
+            throw new OtklikError('VALIDATION_FAILED', `--strategy must be one of ${STRATEGIES.join(', ')}`);
+          const settings: QueueSettings = { id };
+          if (opts.name) settings.name = opts.name;
+          if (opts.strategy) settings.strategy = opts.strategy as Strategy;
+          const waitNormMs = num(opts.waitNormMs, 'wait-norm-ms', 1);
+          const wrapUpMs = num(opts.wrapUpMs, 'wrap-up-ms', 0);
+          const maxNoAnswer = num(opts.maxNoAnswer, 'max-no-answer', 1);
+          const ringTimeoutMs = num(opts.ringTimeoutMs, 'ring-timeout-ms', 1);
+          if (waitNormMs !== undefined) settings.waitNormMs = waitNormMs;
+          if (wrapUpMs !== undefined) settings.wrapUpMs = wrapUpMs;
+          if (maxNoAnswer !== undefined) settings.maxNoAnswer = maxNoAnswer;
+          if (ringTimeoutMs !== undefined) settings.ringTimeoutMs = ringTimeoutMs;
+          const queue = new OperatorQueue(await ctx.store(), {
+            waitNormMs: ctx.config.telephony.queueWaitNormMs,
+          });
+          process.stdout.write(`${JSON.stringify(await queue.upsertQueue(settings))}\n`);
+        } finally {
+          await ctx.close();
+        }
+      },
+    );
 
   cmd
     .command('queue-stats')

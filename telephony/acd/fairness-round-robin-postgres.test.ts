@@ -1,0 +1,3 @@
+import { fairnessSuite } from '../testing/acd-sim.js';
+
+fairnessSuite('round-robin', 'postgres');
