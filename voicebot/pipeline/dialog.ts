@@ -10,7 +10,6 @@
 import { randomUUID } from 'node:crypto';
 import { addTurn, type CallOutcome, type Speaker, type Turn } from '../../calls/records.js';
 import type { Logger } from '../../core/log.js';
-import type { Flow } from '../../kb/flow-schema.js';
 import type { KnowledgeBase, PromptForm } from '../../kb/types.js';
 import type { CallMetadata } from '../../media/call-leg.js';
 import type { Classification, Entity, IntentClassifier } from '../../nlu/types.js';
