@@ -293,6 +293,13 @@ for (const backend of backends.filter((b) => b === 'postgres')) {
       fs.dialOutcomes.set('sofia/external/ivanova@10.0.0.21', 'NO_ANSWER');
       try {
         const { uuid, callId } = await incoming();
+        // The call's arrival starts a dispatch round of its own (with the hold music): let it run while nobody
+        // is available, so that exactly one round below offers the call to her.
+        await eventually(
+          () => fs.played.some((p) => p.uuid === uuid && p.file === prompts.queue_wait),
+          'caller on hold',
+        );
+        await calls.tick();
         await queue.setOperatorState('ivanova', 'available');
         await calls.tick();
         assert.equal((await queue.callState(callId))?.state, 'waiting');
