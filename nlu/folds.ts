@@ -1,4 +1,4 @@
-import { createRng, shuffleInPlace } from './prng.js';
+import { createRng, shuffleInPlace } from '../core/prng.js';
 
 /**
  * Stratified k-fold assignment: every label is spread over the folds in proportion, in a seeded order, so

@@ -1,5 +1,5 @@
+import { createRng, shuffleInPlace } from '../core/prng.js';
 import type { SparseVector } from './features.js';
-import { createRng, shuffleInPlace } from './prng.js';
 
 /**
  * Linear classifiers over sparse TF-IDF vectors. Weights are feature-major (w[f * K + k]) so that scoring

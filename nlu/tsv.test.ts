@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isOtklikError } from '../core/errors.js';
+import { createRng } from '../core/prng.js';
 import { crossValidate, formatReport, trainAndEvaluate } from './evaluate.js';
-import { createRng } from './prng.js';
 import type { LabeledText } from './train.js';
 import { parseLabeledTsv } from './tsv.js';
 

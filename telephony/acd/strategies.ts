@@ -83,14 +83,5 @@ export function choose(strategy: Strategy, cands: readonly Candidate[], ctx: Cho
   return choosers[strategy](cands, ctx);
 }
 
-/** mulberry32: a small seeded PRNG, so that a test (or a replay) of the random strategy is repeatable. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded generator for the random strategy, so that a test (or a replay) is repeatable. */
+export { createRng as seededRandom } from '../../core/prng.js';

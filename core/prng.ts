@@ -1,4 +1,4 @@
-/** A small seeded PRNG (mulberry32): training and cross-validation are reproducible run to run. */
+/** A small seeded PRNG (mulberry32): NLU training and the ACD's random strategy are reproducible in tests. */
 export function createRng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
