@@ -7,12 +7,12 @@ import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parse } from 'yaml';
+import { createRng } from '../core/prng.js';
 import { percentile } from '../core/stats.js';
 import { contractIntentIds } from '../kb/intent-ids.js';
 import { NluClassifier, OUT_OF_SCOPE } from '../nlu/classifier.js';
 import { crossValidate, trainAndEvaluate } from '../nlu/evaluate.js';
 import { prepareFeatures } from '../nlu/features.js';
-import { createRng } from '../core/prng.js';
 import { type LabeledText, type TrainOptions, trainClassifier } from '../nlu/train.js';
 import { parseLabeledTsv } from '../nlu/tsv.js';
 
