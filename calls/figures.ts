@@ -2,6 +2,7 @@
  * Figures of the call records for reports: per local day of the region, what the calls ended with and how
  * the callers scored the line. One definition of what is counted, for the daily report and today's overview.
  */
+import { localDay, withinLocalDays } from '../store/local-days.js';
 import type { Sql } from '../store/sql.js';
 
 export interface CallDayFigures {
@@ -31,7 +32,7 @@ export async function callFiguresByDay(
 ): Promise<CallDayFigures[]> {
   const rows = await sql.query<Record<string, unknown>>(
     `WITH c AS (
-       SELECT (started_at AT TIME ZONE $1)::date AS day,
+       SELECT ${localDay('started_at')} AS day,
               count(*) AS calls,
               count(*) FILTER (WHERE outcome = 'answered') AS answered_by_bot,
               count(*) FILTER (WHERE outcome = 'escalated') AS escalated,
@@ -40,15 +41,14 @@ export async function callFiguresByDay(
               count(*) FILTER (WHERE outcome = 'emergency') AS emergency,
               count(*) FILTER (WHERE outcome = 'abandoned') AS abandoned
          FROM calls
-        WHERE started_at >= ($2::date::timestamp AT TIME ZONE $1)
-          AND started_at < (($3::date + 1)::timestamp AT TIME ZONE $1)
+        WHERE ${withinLocalDays('started_at')}
           AND (direction IS DISTINCT FROM 'outbound' OR answered_at IS NOT NULL)
         GROUP BY 1
      ),
      s AS (
-       SELECT (at AT TIME ZONE $1)::date AS day, count(*) AS surveys, round(avg(score), 2) AS average
+       SELECT ${localDay('at')} AS day, count(*) AS surveys, round(avg(score), 2) AS average
          FROM survey_results
-        WHERE at >= ($2::date::timestamp AT TIME ZONE $1) AND at < (($3::date + 1)::timestamp AT TIME ZONE $1)
+        WHERE ${withinLocalDays('at')}
         GROUP BY 1
      )
      SELECT to_char(COALESCE(c.day, s.day), 'YYYY-MM-DD') AS day,

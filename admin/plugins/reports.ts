@@ -89,24 +89,28 @@ export async function dailyReport(
     const c = callsOf.get(day);
     const q = queueOf.get(day);
     return {
-      day,
-      calls: c?.calls ?? 0,
-      answeredByBot: c?.answeredByBot ?? 0,
-      escalated: c?.escalated ?? 0,
-      forwarded: c?.forwarded ?? 0,
-      inquiries: c?.inquiries ?? 0,
-      emergency: c?.emergency ?? 0,
-      abandoned: c?.abandoned ?? 0,
+      ...(c ?? { ...noCalls, day }),
       queueOffered: q?.offered ?? 0,
       queueAnswered: q?.answered ?? 0,
       lostPastNorm: q?.lost ?? 0,
       avgWaitMs: q?.avgWaitMs ?? 0,
       p90WaitMs: q?.p90WaitMs ?? 0,
-      surveys: c?.surveys ?? 0,
-      surveyAverage: c?.surveyAverage ?? null,
     };
   });
 }
+
+/** A day without calls or scores. */
+const noCalls: Omit<CallDayFigures, 'day'> = {
+  calls: 0,
+  answeredByBot: 0,
+  escalated: 0,
+  forwarded: 0,
+  inquiries: 0,
+  emergency: 0,
+  abandoned: 0,
+  surveys: 0,
+  surveyAverage: null,
+};
 
 /**
  * Semicolon-separated with a BOM and decimal commas: the form Russian-locale spreadsheets open without an

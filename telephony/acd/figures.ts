@@ -1,4 +1,5 @@
 import { percentile } from '../../core/stats.js';
+import { localDay, withinLocalDays } from '../../store/local-days.js';
 import type { Sql } from '../../store/sql.js';
 import type { QueueCallState } from './model.js';
 
@@ -64,7 +65,7 @@ export async function queueFiguresByDay(
   to: string,
 ): Promise<QueueDayFigures[]> {
   const rows = await sql.query<Record<string, unknown>>(
-    `SELECT to_char((enqueued_at AT TIME ZONE $1)::date, 'YYYY-MM-DD') AS day,
+    `SELECT to_char(${localDay('enqueued_at')}, 'YYYY-MM-DD') AS day,
             count(*)::int8 AS offered,
             (count(*) FILTER (WHERE state = 'answered'))::int8 AS answered,
             (count(*) FILTER (WHERE state = 'abandoned' AND past_norm))::int8 AS lost,
@@ -73,8 +74,7 @@ export async function queueFiguresByDay(
             -- figures (stats) use: the report's p90 and the overview's are the same number.
             COALESCE(percentile_disc(0.9) WITHIN GROUP (ORDER BY wait_ms), 0)::int8 AS p90_wait
        FROM telephony_queue_calls
-      WHERE enqueued_at >= ($2::date::timestamp AT TIME ZONE $1)
-        AND enqueued_at < (($3::date + 1)::timestamp AT TIME ZONE $1)
+      WHERE ${withinLocalDays('enqueued_at')}
       GROUP BY 1
       ORDER BY 1`,
     [timezone, from, to],
