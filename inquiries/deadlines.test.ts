@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { createCall } from '../calls/records.js';
 import type { ProductionCalendar } from '../kb/hours.js';
 import { createKnowledgeBase } from '../kb/knowledge-base.js';
 import { ensureSeeded, seedSources } from '../kb/seed.js';
 import { importKb } from '../kb/transfer.js';
 import { openTestDb, type TestDb } from '../test/support/db.js';
+import { seedRegistered } from '../test/support/inquiries.js';
 import { agencyAnswerDeadline, inquiryDispatchDeadline } from './deadlines.js';
-import { inquiriesOfCall, registerInquiry } from './register.js';
+import { inquiriesOfCall } from './register.js';
 
 /**
  * Inquiry deadlines by the regional agreement, counted on the production calendar the knowledge base holds:
@@ -32,24 +31,11 @@ describe('inquiry deadlines', () => {
 
   /** Registers a question as the voice bot's inquiry step does, received at `local` Moscow time. */
   async function register(local: string) {
-    const callId = randomUUID();
-    await createCall(db.sql, {
-      id: callId,
-      channel: 'text',
-      callerNumber: '+79990001122',
-      dialledNumber: '122',
-      startedAt: msk(local),
-    });
-    const registered = await registerInquiry(db.sql, {
-      callId,
+    const registered = await seedRegistered(db.sql, {
       question: 'когда придёт ответ',
-      intentId: null,
-      topicId: 'social',
-      agencyId: null,
-      callbackNumber: '+79990001122',
       receivedAt: msk(local),
     });
-    return { registered, stored: (await inquiriesOfCall(db.sql, callId))[0]! };
+    return { registered, stored: (await inquiriesOfCall(db.sql, registered.callId))[0]! };
   }
 
   it('gives one working day for a question received before 16:00', () => {

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { createCall } from '../../calls/records.js';
 import { silentLogger } from '../../core/log.js';
 import { dispatchInquiry, smtpMailer } from '../../inquiries/dispatch.js';
-import { registerInquiry } from '../../inquiries/register.js';
 import { ensureSeeded } from '../../kb/seed.js';
 import { openTestDb, type TestDb } from '../../test/support/db.js';
+import { seedRegistered } from '../../test/support/inquiries.js';
 import { decodeMail, startSmtp, waitFor } from '../../test/support/smtp.js';
 import { startWorker } from './worker.js';
 
@@ -29,24 +28,8 @@ describe('inquiry relay to the responsible agency', () => {
     await db.drop();
   });
 
-  async function newInquiry(question: string) {
-    const callId = randomUUID();
-    await createCall(db.sql, {
-      id: callId,
-      channel: 'text',
-      callerNumber: '+79990001122',
-      dialledNumber: '122',
-      startedAt: new Date(),
-    });
-    return registerInquiry(db.sql, {
-      callId,
-      question,
-      intentId: null,
-      topicId: 'health',
-      agencyId: null,
-      callbackNumber: '+79990001122',
-      receivedAt: new Date(),
-    });
+  function newInquiry(question: string) {
+    return seedRegistered(db.sql, { question, topicId: 'health', receivedAt: new Date() });
   }
 
   it('a BullMQ sweep sends a registered inquiry by mail to the topic agency, once', async () => {

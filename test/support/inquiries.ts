@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createCall } from '../../calls/records.js';
 import { recordAgencyAnswer } from '../../inquiries/answer.js';
-import { registerInquiry } from '../../inquiries/register.js';
+import { type RegisteredInquiry, registerInquiry } from '../../inquiries/register.js';
 import type { Sql } from '../../store/sql.js';
 
 export interface SeedInquiry {
@@ -16,8 +16,8 @@ export interface SeedInquiry {
   callId?: string;
 }
 
-/** An inquiry as the line leaves it: the caller's call, the registered question and, optionally, the answer. */
-export async function seedInquiry(sql: Sql, i: SeedInquiry): Promise<number> {
+/** The caller's call and the registered question, as the voice bot's inquiry step leaves them. */
+export async function seedRegistered(sql: Sql, i: Omit<SeedInquiry, 'answer'>): Promise<RegisteredInquiry> {
   const callbackNumber = i.callbackNumber ?? '+79990001122';
   let callId = i.callId;
   if (!callId) {
@@ -30,7 +30,7 @@ export async function seedInquiry(sql: Sql, i: SeedInquiry): Promise<number> {
       startedAt: new Date(i.receivedAt.getTime() - 5 * 60_000),
     });
   }
-  const { id } = await registerInquiry(sql, {
+  return registerInquiry(sql, {
     callId,
     question: i.question,
     intentId: null,
@@ -39,6 +39,11 @@ export async function seedInquiry(sql: Sql, i: SeedInquiry): Promise<number> {
     callbackNumber,
     receivedAt: i.receivedAt,
   });
+}
+
+/** An inquiry as the line leaves it: the caller's call, the registered question and, optionally, the answer. */
+export async function seedInquiry(sql: Sql, i: SeedInquiry): Promise<number> {
+  const { id } = await seedRegistered(sql, i);
   if (i.answer) await recordAgencyAnswer(sql, id, { text: i.answer, by: 'sidorova' });
   return id;
 }
