@@ -385,6 +385,7 @@ export class CallControl {
 
   private async botUnavailable(call: ActiveCall, why: string): Promise<void> {
     if (call.leg.ended || call.phase !== 'bot') return;
+    call.phase = 'queued'; // once per call: mod_audio_fork reports a broken socket as error and disconnect
     this.o.log.warn(
       { callId: call.leg.meta.callId, why },
       'voice bot unavailable: caller goes to the operator queue',
