@@ -72,6 +72,15 @@ function bodyOf(raw: string): string {
   return i === -1 ? '' : raw.slice(i + 4);
 }
 
+function completeResponse(raw: string): string {
+  const end = raw.indexOf(CRLF + CRLF);
+  const head = (end === -1 ? raw : raw.slice(0, end)).split(CRLF);
+  const body = end === -1 ? '' : raw.slice(end + 4);
+  const out = head.map((l) => (/^To:/i.test(l) && !/;tag=/.test(l) ? `${l};tag=otklik-1` : l));
+  if (!head.some((l) => /^Contact:/i.test(l))) out.push('Contact: <sip:122@127.0.0.1:5060>');
+  return `${out.join(CRLF)}${CRLF}${CRLF}${body}`;
+}
+
 /** An SDP offer like a carrier's: PCMA and RFC 2833 events from 10.0.0.9. */
 export function carrierSdp(
   opts: { version?: number; direction?: string; address?: string; codecs?: string } = {},
@@ -98,6 +107,7 @@ export class FakeDrachtio {
   /** Connections that sent a frame larger than the read buffer and are stuck reading it. */
   wedged = 0;
   private readonly clients = new Set<Socket>();
+  private readonly stuck = new Set<Socket>();
   private readonly calls = new Map<string, CallerCall>();
   /** The FreeSWITCH side's dialogs: dialog id → channel uuid. */
   private readonly mediaDialogs = new Map<string, { channel: string; callId: string; raw: string }>();
@@ -120,6 +130,11 @@ export class FakeDrachtio {
   async stop(): Promise<void> {
     for (const c of this.clients) c.destroy();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  /** Every connection stops reading, as one stuck on a message it can never complete. */
+  wedgeAll(): void {
+    for (const c of this.clients) this.stuck.add(c);
   }
 
   /** FreeSWITCH's drachtio_mrf profile behind this drachtio-server. */
@@ -269,7 +284,7 @@ export class FakeDrachtio {
       'udp',
       '127.0.0.1:5060',
     ];
-    for (const c of this.clients) this.send(c, `${leader.join('|')}${CRLF}${sip}`);
+    for (const c of this.clients) if (!this.stuck.has(c)) this.send(c, `${leader.join('|')}${CRLF}${sip}`);
   }
 
   private send(socket: Socket, payload: string): string {
@@ -290,10 +305,9 @@ export class FakeDrachtio {
     this.clients.add(socket);
     this.connections += 1;
     let buffer = Buffer.alloc(0);
-    let stuck = false;
     const limit = this.opts.readBufferBytes ?? 12_228;
     socket.on('data', (chunk: Buffer) => {
-      if (stuck) return;
+      if (this.stuck.has(socket)) return;
       buffer = Buffer.concat([buffer, chunk]);
       for (;;) {
         const hash = buffer.indexOf('#');
@@ -301,7 +315,7 @@ export class FakeDrachtio {
         const size = Number(buffer.toString('utf8', 0, hash));
         if (size > limit) {
           // drachtio-server waits for the rest of a message that cannot fit its buffer: forever.
-          stuck = true;
+          this.stuck.add(socket);
           this.wedged += 1;
           return;
         }
@@ -397,6 +411,8 @@ export class FakeDrachtio {
       this.send(socket, `response|${id}|NOK|Response not sent due to unknown transaction`);
       return;
     }
+    // drachtio-server completes what the application leaves out: the To tag and the Contact.
+    raw = completeResponse(raw);
     this.responses.push({ callId, status, reason, raw });
     let dialogId = '';
     if (call && status >= 200 && status < 300 && /INVITE/.test(cseq)) {

@@ -90,6 +90,10 @@ export class FakeFreeswitch {
   readonly forkMessages: { uuid: string; text: string }[] = [];
   readonly channels = new Map<string, FakeChannel>();
   readonly dialOutcomes = new Map<string, DialOutcome>();
+  /** Runs when fsmrf's INVITE has created a channel, before FreeSWITCH answers it (a test's CANCEL). */
+  onInvite: ((uuid: string) => void | Promise<void>) | null = null;
+  /** Runs after a message from the bot's socket was turned into its event (a test's hang-up race). */
+  afterForkMessage: ((uuid: string, text: string) => void) | null = null;
   private readonly clients = new Set<Client>();
   private server: Server | null = null;
   private sip: FakeDrachtio | null = null;
@@ -496,7 +500,9 @@ export class FakeFreeswitch {
   /** `show channels`: FreeSWITCH's CSV, a header line, one line per channel, then the count. */
   private showChannels(): string {
     const up = [...this.channels.values()].filter((c) => c.up);
-    const rows = up.map((c) => `${c.uuid},inbound,${new Date(c.createdAt).toISOString()},sofia/drachtio_mrf,CS_EXECUTE`);
+    const rows = up.map(
+      (c) => `${c.uuid},inbound,${new Date(c.createdAt).toISOString()},sofia/drachtio_mrf,CS_EXECUTE`,
+    );
     return `uuid,direction,created,name,state\n${rows.map((r) => `${r}\n`).join('')}\n${up.length} total.\n`;
   }
 
@@ -568,6 +574,7 @@ export class FakeFreeswitch {
       socket.on('connect', () => this.listen(client));
       socket.on('error', () => {});
     }
+    await this.onInvite?.(uuid);
     return { status: 200, reason: 'OK', sdp: ch.localSdp, channel: uuid };
   }
 
@@ -655,6 +662,11 @@ export class FakeFreeswitch {
   }
 
   private onForkMessage(ch: FakeChannel, text: string): void {
+    this.forkEvent(ch, text);
+    this.afterForkMessage?.(ch.uuid, text);
+  }
+
+  private forkEvent(ch: FakeChannel, text: string): void {
     this.forkMessages.push({ uuid: ch.uuid, text });
     let msg: { type?: string; data?: Record<string, unknown> };
     try {
