@@ -35,6 +35,8 @@ export interface TelephonyDeps {
   mediaSocketSecret: string | undefined;
   /** How often the drachtio-server connection is pinged and how long an answer may take (reconnect after). */
   drachtioWatchdog?: DrachtioWatchdogOptions;
+  /** The clock of call records (tests inject one). */
+  now?: () => Date;
 }
 
 export interface TelephonyApp {
@@ -170,6 +172,7 @@ export async function startTelephony(config: Config, deps: TelephonyDeps): Promi
     prompts,
     kb: deps.kb ?? null,
     fallbackOperatorUri: t.operatorUri,
+    ...(deps.now ? { now: deps.now } : {}),
   });
 
   srf.invite(async (req, res) => {
@@ -186,7 +189,7 @@ export async function startTelephony(config: Config, deps: TelephonyDeps): Promi
       );
       return;
     }
-    await answerInvite({ srf, ms, control, calls, log }, req, res);
+    await answerInvite({ srf, ms, control, calls, log, now: deps.now ?? (() => new Date()) }, req, res);
   });
 
   const watchdog = watchDrachtio(srf, {

@@ -114,6 +114,8 @@ export const fsCommands = {
       `origination_uuid=${checkUuid(opts.uuid)}`,
       `originate_timeout=${Math.max(1, Math.ceil(opts.timeoutMs / 1000))}`,
       'ignore_early_media=true',
+      // The agency's or operator's leg is hung up after 5 minutes without RTP (media_timeout, FreeSWITCH 1.10).
+      'media_timeout=300000',
     ];
     if (opts.callerIdNumber)
       vars.push(`origination_caller_id_number=${checkToken('caller id', opts.callerIdNumber)}`);

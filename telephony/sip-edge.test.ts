@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,9 +10,10 @@ import { loadConfig } from '../core/config.js';
 import { createLogger } from '../core/log.js';
 import { openTestDb, type TestDb } from '../test/support/db.js';
 import { startTelephony, type TelephonyApp } from './app.js';
+import { recordingsOfCall } from './records.js';
 import { BotSocket, eventually } from './testing/bot-socket.js';
 import { carrierSdp, FakeDrachtio, type SentResponse } from './testing/fake-drachtio.js';
-import { FakeFreeswitch } from './testing/fake-freeswitch.js';
+import { FakeFreeswitch, type FakeFreeswitchOptions } from './testing/fake-freeswitch.js';
 
 /**
  * Calls as real SIP peers make them, through the drachtio-srf application, drachtio-fsmrf and the stand-ins
@@ -45,13 +47,17 @@ describe('SIP edge against real peers’ behaviour (drachtio-srf, fsmrf, stand-i
     await db.drop();
   });
 
-  beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'otklik-sip-edge-'));
-    logs = [];
-    drachtio = new FakeDrachtio();
-    await drachtio.start();
+  /** The stand-ins' and the app's clock: recordings and call-detail records are measured on it. */
+  let t = Date.parse('2026-03-02T10:00:00Z');
+
+  async function startAll(fsOpts: Partial<FakeFreeswitchOptions> = {}, withWatchdog = true) {
     // Each of the bot's clips lasts a second on the channel, as a sentence of speech does.
-    fs = new FakeFreeswitch({ tmpDir: join(dir, 'fs'), playbackMs: 1000 });
+    fs = new FakeFreeswitch({
+      tmpDir: join(dir, `fs-${randomUUID()}`),
+      playbackMs: 1000,
+      now: () => t,
+      ...fsOpts,
+    });
     await fs.start();
     fs.attachSip(drachtio);
     const config = loadConfig(
@@ -70,9 +76,25 @@ describe('SIP edge against real peers’ behaviour (drachtio-srf, fsmrf, stand-i
       sql: db.sql,
       log: createLogger({ level: 'debug', destination: logSink() }),
       mediaSocketSecret: 'sip-edge-secret',
-      drachtioWatchdog: { intervalMs: 100, timeoutMs: 300 },
+      now: () => new Date(t),
+      ...(withWatchdog ? { drachtioWatchdog: { intervalMs: 100, timeoutMs: 300 } } : {}),
     });
     await eventually(() => drachtio.routes.includes('invite'), 'route|invite received');
+  }
+
+  /** Starts FreeSWITCH and the app again, FreeSWITCH behaving as `fsOpts` say. */
+  async function restart(fsOpts: Partial<FakeFreeswitchOptions>) {
+    await app.close();
+    await fs.stop();
+    await startAll(fsOpts, false);
+  }
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'otklik-sip-edge-'));
+    logs = [];
+    drachtio = new FakeDrachtio();
+    await drachtio.start();
+    await startAll();
   });
   afterEach(async () => {
     await app.close();
@@ -222,28 +244,7 @@ describe('SIP edge against real peers’ behaviour (drachtio-srf, fsmrf, stand-i
   });
 
   it('does not log a command for a channel that is gone at error level after the caller hangs up', async () => {
-    await fs.stop();
-    fs = new FakeFreeswitch({ tmpDir: join(dir, 'fs2'), playbackMs: 1000, hangupEventDelayMs: 200 });
-    await app.close();
-    await fs.start();
-    fs.attachSip(drachtio);
-    const config = loadConfig(
-      {},
-      {
-        dataDir: dir,
-        'telephony.drachtioHost': '127.0.0.1',
-        'telephony.drachtioPort': drachtio.port,
-        'telephony.freeswitchPort': fs.port,
-        'telephony.recordingsDir': join(dir, 'recordings'),
-        'telephony.numbers': ['122'],
-        'telephony.mediaSocketUrl': `ws://127.0.0.1:${bot.port}/call`,
-      },
-    );
-    app = await startTelephony(config, {
-      sql: db.sql,
-      log: createLogger({ level: 'debug', destination: logSink() }),
-      mediaSocketSecret: 'sip-edge-secret',
-    });
+    await restart({ hangupEventDelayMs: 200 });
     const { conn, uuid } = await answeredCall();
     // The caller hangs up just as the bot starts to speak: the play command meets a channel that is gone.
     fs.afterForkMessage = (channel) => fs.hangup(channel);
@@ -262,5 +263,67 @@ describe('SIP edge against real peers’ behaviour (drachtio-srf, fsmrf, stand-i
     );
     const errors = logs.filter((l) => l.level >= 50);
     assert.deepEqual(errors, [], 'nothing at error level');
+  });
+  const closedCdr = (callId: string) =>
+    eventually(async () => {
+      const sip = (await getCall(db.sql, callId))?.sip;
+      return sip?.endedAt ? sip : undefined;
+    }, 'call-detail record closed');
+  const completeRecording = (callId: string) =>
+    eventually(async () => {
+      const [rec] = await recordingsOfCall(db.sql, callId);
+      return rec?.state === 'complete' ? rec : undefined;
+    }, 'recording complete');
+
+  /** A 37-second call in which the caller barges in on the bot three times, then hangs up. */
+  async function callWithBargeIns() {
+    const { callId, conn, uuid } = await answeredCall();
+    const clip = Buffer.from(new Int16Array(800).fill(500).buffer).toString('base64');
+    for (let i = 0; i < 3; i++) {
+      t += 4000;
+      const before = fs.played.length;
+      conn.send({
+        type: 'playAudio',
+        data: { audioContentType: 'raw', sampleRate: 8000, audioContent: clip },
+      });
+      await eventually(() => fs.played.length > before, 'the bot speaks');
+      const breaks = fs.commands.filter((c) => c.startsWith(`uuid_break ${uuid}`)).length;
+      conn.send({ type: 'killAudio' });
+      await eventually(
+        () => fs.commands.filter((c) => c.startsWith(`uuid_break ${uuid}`)).length > breaks,
+        'the caller barges in',
+      );
+    }
+    t += 25_000;
+    drachtio.bye(callId);
+    return { callId: String(conn.metadata.callId), uuid };
+  }
+
+  it('records the whole call however often the caller barges in: the file is as long as the CDR', async () => {
+    const { callId, uuid } = await callWithBargeIns();
+    const cdr = await closedCdr(callId);
+    assert.equal(cdr.durationMs, 37_000);
+    const rec = await completeRecording(callId);
+    assert.ok(
+      Math.abs((rec.durationMs ?? 0) - (cdr.durationMs ?? 0)) <= 1000,
+      `recording ${rec.durationMs} ms, call ${cdr.durationMs} ms`,
+    );
+    assert.ok(!fs.commands.some((c) => c.startsWith(`uuid_record ${uuid} stop`)), 'never stopped mid-call');
+    for (const v of ['RECORD_STEREO true', 'record_sample_rate 8000', 'record_waste_resources true'])
+      assert.ok(fs.commands.includes(`uuid_setvar ${uuid} ${v}`), v);
+    assert.ok(!logs.some((l) => /recording shorter/.test(l.msg)));
+  });
+
+  it('says so at error level when FreeSWITCH wrote a recording shorter than the call', async () => {
+    await restart({ cutRecordingsAtMs: 10_100 });
+    const { callId } = await callWithBargeIns();
+    await closedCdr(callId);
+    const rec = await completeRecording(callId);
+    assert.equal(rec.durationMs, 10_100);
+    const said = await eventually(
+      () => logs.find((l) => /recording shorter than the call/.test(l.msg)),
+      'said',
+    );
+    assert.equal(said.level, 50);
   });
 });

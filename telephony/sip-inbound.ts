@@ -23,6 +23,7 @@ export interface InboundContext {
   control: FreeswitchControl;
   calls: CallControl;
   log: Logger;
+  now: () => Date;
 }
 
 type Req = Srf.SrfRequest;
@@ -98,7 +99,7 @@ async function runCall(
     callId: c.callId,
     from: req.callingNumber,
     to: req.calledNumber,
-    startedAt: new Date(),
+    startedAt: ctx.now(),
     channel: 'sip' as const,
     extra: {
       sipCallId: req.get('Call-ID'),

@@ -49,6 +49,13 @@ export interface SipLegOptions {
   onHangup?: () => Promise<void>;
 }
 
+/** Channel variables set before a recording starts (the dialplan sets the same for drachtio_mrf calls). */
+export const RECORDING_VARS: readonly (readonly [string, string])[] = [
+  ['RECORD_STEREO', 'true'],
+  ['record_sample_rate', '8000'],
+  ['record_waste_resources', 'true'],
+];
+
 interface Playback {
   file: string;
   id: string;
@@ -230,9 +237,16 @@ export class SipCallLeg implements CallLeg {
     this.end(reason);
   }
 
-  /** Starts the stereo session recording of this channel into `path`. */
+  /**
+   * Starts the stereo session recording of the whole channel into `path` (uuid_record: a media bug on the
+   * channel, not on a playback, so barge-ins and bridges do not end it). The file's format is fixed rather
+   * than taken from the codec in use (8 kHz whatever the caller's ptime), and frames are written when the
+   * caller sends none (record_waste_resources), so the file stays as long as the call: silence, hold and a
+   * ptime FreeSWITCH had to change mid-call included.
+   */
   async startRecording(path: string): Promise<void> {
-    await this.opts.control.api(fsCommands.setVar(this.uuid, 'RECORD_STEREO', 'true'));
+    for (const [name, value] of RECORDING_VARS)
+      await this.opts.control.api(fsCommands.setVar(this.uuid, name, value));
     await this.opts.control.api(fsCommands.recordStart(this.uuid, path));
   }
 

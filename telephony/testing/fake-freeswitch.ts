@@ -79,6 +79,8 @@ export interface FakeFreeswitchOptions {
    * a delay here lets a command for a channel that is gone be answered before its hang-up event arrives.
    */
   hangupEventDelayMs?: number;
+  /** A FreeSWITCH that stops writing recordings after this long (what live calls showed): the app must notice. */
+  cutRecordingsAtMs?: number;
 }
 
 /** The stand-in's clock of the channel, for recordings. */
@@ -413,7 +415,8 @@ export class FakeFreeswitch {
   }
 
   private finishRecording(ch: FakeChannel): void {
-    this.writeRecording(ch, this.now() - ch.recordingStartedAt);
+    const ms = this.now() - ch.recordingStartedAt;
+    this.writeRecording(ch, Math.min(ms, this.opts.cutRecordingsAtMs ?? ms));
     ch.recording = null;
   }
 
