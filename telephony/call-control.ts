@@ -576,7 +576,10 @@ export class CallControl {
         const callMs = this.now().getTime() - leg.meta.startedAt.getTime();
         // A recording must cover the call: FreeSWITCH cutting it short is a fault to look into, not a detail.
         if (rec.durationMs === null || rec.durationMs < callMs - 1000)
-          this.o.log.error({ callId, callMs, recordingMs: rec.durationMs }, 'recording shorter than the call');
+          this.o.log.error(
+            { callId, callMs, recordingMs: rec.durationMs },
+            'recording shorter than the call',
+          );
       }
     } catch (err) {
       this.o.log.error({ err, callId }, 'cannot close the call records');

@@ -66,11 +66,18 @@ describe('shipped FreeSWITCH and drachtio configuration', { skip: noXmllint }, (
 
   it('uses media_timeout, not the rtp-timeout-sec params FreeSWITCH 1.10 deprecated', () => {
     for (const f of ['freeswitch/sip_profiles/drachtio_mrf.xml', 'freeswitch/sip_profiles/external.xml']) {
-      assert.equal(xpath(f, 'count(//param[starts-with(@name, "rtp-") and contains(@name, "timeout")])'), '0', f);
+      assert.equal(
+        xpath(f, 'count(//param[starts-with(@name, "rtp-") and contains(@name, "timeout")])'),
+        '0',
+        f,
+      );
     }
     const plan = 'freeswitch/dialplan/drachtio_mrf.xml';
     assert.equal(xpath(plan, 'count(//action[@application="set" and @data="media_timeout=300000"])'), '1');
-    assert.equal(xpath(plan, 'count(//action[@application="set" and @data="media_hold_timeout=1800000"])'), '1');
+    assert.equal(
+      xpath(plan, 'count(//action[@application="set" and @data="media_hold_timeout=1800000"])'),
+      '1',
+    );
   });
 
   it('records every drachtio_mrf call in stereo at a fixed 8 kHz, frames written through silence', () => {
