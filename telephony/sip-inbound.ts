@@ -113,7 +113,16 @@ async function runCall(
     dialogGone = true;
     void releaseEndpoint(ctx, endpoint);
   });
-  let leg: Awaited<ReturnType<CallControl['handleInbound']>>;
+  let leg: Awaited<ReturnType<CallControl['handleInbound']>> | null = null;
+  // Listening from the answer on: a re-INVITE before call control is up is passed on too (and remembered).
+  let heldBeforeLeg: boolean | null = null;
+  dialog.on('modify', (r: Req, s: Res) => {
+    void reinvite(endpoint, r, s, log).then((held) => {
+      if (held === null) return;
+      if (leg) leg.setHeld(held);
+      else heldBeforeLeg = held;
+    });
+  });
   try {
     leg = await ctx.calls.handleInbound(endpoint.uuid, meta, async () => {
       if (!dialogGone) {
@@ -127,13 +136,10 @@ async function runCall(
     if (!dialogGone) await endDialog(dialog);
     return;
   }
-  dialog.on('modify', (r: Req, s: Res) => {
-    void reinvite(endpoint, r, s, log).then((held) => {
-      if (held !== null) leg.setHeld(held);
-    });
-  });
+  const callLeg = leg;
+  if (heldBeforeLeg !== null) callLeg.setHeld(heldBeforeLeg);
   // The channel ended on FreeSWITCH's side (operator or agency hung up, bot hang-up): end the caller's dialog.
-  leg.on((e) => {
+  callLeg.on((e) => {
     if (e.type === 'hangup' && !dialogGone) {
       dialogGone = true;
       void endDialog(dialog);
@@ -149,6 +155,11 @@ async function reinvite(endpoint: MediaEndpoint, req: Req, res: Res, log: Logger
   );
   if (!offer.ok) {
     res.send(offer.status, offer.reason, { headers: offer.headers });
+    return null;
+  }
+  if (!req.body?.trim()) {
+    // A refresh without an offer: our current answer stands.
+    res.send(200, { body: endpoint.local.sdp, headers: { 'Content-Type': 'application/sdp' } });
     return null;
   }
   try {

@@ -36,6 +36,8 @@ export function checkOffer(contentType: string | undefined, body: string): Offer
       headers: { Accept: 'application/sdp' },
     };
   }
+  // No body: a late offer (FreeSWITCH offers, the caller answers in the ACK), or a session refresh.
+  if (body.trim() === '') return { ok: true, held: false };
   if (Buffer.byteLength(body) > MAX_SDP_BYTES)
     return refuse(399, `SDP too large (over ${MAX_SDP_BYTES} bytes)`);
   const lines = body.split(/\r?\n/).filter((l) => l !== '');
