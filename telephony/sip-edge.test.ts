@@ -10,6 +10,7 @@ import { loadConfig } from '../core/config.js';
 import { createLogger } from '../core/log.js';
 import { openTestDb, type TestDb } from '../test/support/db.js';
 import { startTelephony, type TelephonyApp } from './app.js';
+import { FreeswitchControl } from './fsmrf.js';
 import { recordingsOfCall } from './records.js';
 import { BotSocket, eventually } from './testing/bot-socket.js';
 import { carrierSdp, FakeDrachtio, type SentResponse } from './testing/fake-drachtio.js';
@@ -133,6 +134,9 @@ describe('SIP edge against real peers’ behaviour (drachtio-srf, fsmrf, stand-i
     callId = drachtio.invite('122', '+79001234567');
     await eventually(() => fs.channels.size > 0, 'fsmrf created an endpoint');
     await eventually(() => fs.upChannels.length === 0, 'the endpoint of the cancelled call is released');
+    const control = await FreeswitchControl.connect({ host: '127.0.0.1', port: fs.port, secret: 'ClueCon' });
+    assert.match(await control.api('show channels'), /^0 total\.$/m, 'show channels lists none');
+    control.close();
     const sent = drachtio.responses.filter((r) => r.callId === callId);
     assert.deepEqual(
       sent.map((r) => r.status),
@@ -169,6 +173,7 @@ describe('SIP edge against real peers’ behaviour (drachtio-srf, fsmrf, stand-i
       `the bot's audio waits in the app, not on the channel (${fs.channels.get(uuid)?.maxQueued} queued)`,
     );
     assert.ok(fs.played.filter((p) => p.uuid === uuid).length <= 2, 'nothing played after the BYE');
+    assert.ok(fs.commands.includes(`uuid_kill ${uuid} NORMAL_CLEARING`), 'killed, not a queued hangup app');
   });
 
   it('passes hold and unhold on to FreeSWITCH and answers with what it answers; the bot is told', async () => {
