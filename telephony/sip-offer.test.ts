@@ -25,7 +25,7 @@ describe('a caller’s offer, before anything reaches FreeSWITCH', () => {
     const warning = (body: string) => {
       const v = checkOffer(sdp, body);
       assert.ok(!v.ok && v.status === 488, body.slice(0, 40));
-      return v.headers.Warning;
+      return v.headers.Warning ?? '';
     };
     assert.match(warning(carrierSdp({ codecs: '18' })), /^305 /);
     assert.match(warning('v=0\r\no=a 1 1 IN IP4 1.2.3.4\r\ns=-\r\nt=0 0\r\n'), /^304 /);
