@@ -28,7 +28,12 @@ export type CallLegEvent =
   | { type: 'audio'; samples: Int16Array; sampleRate: number }
   | { type: 'text'; text: string }
   | { type: 'hangup'; reason: LegEndReason }
-  | { type: 'playback_done'; id: string };
+  | { type: 'playback_done'; id: string }
+  /**
+   * The caller put the call on hold (held: true: a re-INVITE with sendonly/inactive) or took it back (false).
+   * The bot pauses meanwhile: what it says is not heard, what it hears is the caller's hold music.
+   */
+  | { type: 'hold'; held: boolean };
 
 export interface PlayOptions {
   /** An id that the matching playback_done event carries. */

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import Srf from 'drachtio-srf';
 import type { Config } from '../core/config.js';
@@ -8,15 +7,18 @@ import type { KnowledgeBase } from '../kb/types.js';
 import type { TtsEngine } from '../speech/types.js';
 import type { Sql } from '../store/sql.js';
 import { CallControl } from './call-control.js';
+import { type DrachtioWatchdogOptions, watchDrachtio } from './drachtio-watchdog.js';
 import { connectMediaServer } from './fsmrf.js';
 import { type PromptFiles, preparePrompts } from './prompts.js';
 import { OperatorQueue } from './queue.js';
+import { answerInvite } from './sip-inbound.js';
 
 /**
  * The drachtio-srf application: drachtio-server hands us INVITEs for the numbers we serve; each caller is
  * answered through a FreeSWITCH endpoint (drachtio-fsmrf), and CallControl runs the call on its channel.
- * This file is only the SIP edge: admission (503 while draining, 404 for numbers we do not serve), the
- * two SIP dialogs' lifetimes, the queue dispatcher's clock, start and stop.
+ * This file is only the SIP edge's frame: admission (503 while draining, 404 for numbers we do not serve), the
+ * queue dispatcher's clock, the drachtio-server watchdog, start and stop; sip-inbound.ts runs each caller's
+ * dialogs.
  */
 export interface TelephonyDeps {
   sql: Sql;
@@ -31,6 +33,10 @@ export interface TelephonyDeps {
    * the per-process key its media socket checks. Unset, the voice bot refuses every fork.
    */
   mediaSocketSecret: string | undefined;
+  /** How often the drachtio-server connection is pinged and how long an answer may take (reconnect after). */
+  drachtioWatchdog?: DrachtioWatchdogOptions;
+  /** The clock of call records (tests inject one). */
+  now?: () => Date;
 }
 
 export interface TelephonyApp {
@@ -166,6 +172,7 @@ export async function startTelephony(config: Config, deps: TelephonyDeps): Promi
     prompts,
     kb: deps.kb ?? null,
     fallbackOperatorUri: t.operatorUri,
+    ...(deps.now ? { now: deps.now } : {}),
   });
 
   srf.invite(async (req, res) => {
@@ -182,44 +189,13 @@ export async function startTelephony(config: Config, deps: TelephonyDeps): Promi
       );
       return;
     }
-    const callId = randomUUID();
-    const callLog = log.child({ callId });
-    try {
-      const { endpoint, dialog } = await ms.connectCaller(req, res);
-      const meta = {
-        callId,
-        from: req.callingNumber,
-        to: req.calledNumber,
-        startedAt: new Date(),
-        channel: 'sip' as const,
-        extra: {
-          sipCallId: req.get('Call-ID'),
-          diversion: req.has('Diversion') ? req.get('Diversion') : undefined,
-        },
-      };
-      callLog.info({ pii: { caller: meta.from }, to: meta.to }, 'call answered');
-      let dialogGone = false;
-      // The caller hung up (BYE): release FreeSWITCH's channel; its hang-up event ends the call's leg.
-      dialog.on('destroy', () => {
-        dialogGone = true;
-        endpoint.destroy().catch((err) => callLog.warn({ err }, 'endpoint release failed'));
-      });
-      const leg = await calls.handleInbound(endpoint.uuid, meta, async () => {
-        if (!dialogGone) await dialog.destroy();
-      });
-      // The channel ended on FreeSWITCH's side (operator or agency hung up, bot hang-up): end the caller's dialog.
-      leg.on((e) => {
-        if (e.type === 'hangup' && !dialogGone) {
-          dialogGone = true;
-          dialog.destroy().catch(() => {});
-        }
-      });
-    } catch (err) {
-      callLog.error({ err }, 'cannot answer the call');
-      if (!res.finalResponseSent) res.send(480, 'Temporarily Unavailable', {});
-    }
+    await answerInvite({ srf, ms, control, calls, log, now: deps.now ?? (() => new Date()) }, req, res);
   });
 
+  const watchdog = watchDrachtio(srf, {
+    ...(deps.drachtioWatchdog ?? { intervalMs: 5000, timeoutMs: 5000 }),
+    log,
+  });
   const timer = setInterval(() => {
     calls.tick().catch((err) => log.error({ err }, 'operator queue dispatch failed'));
   }, deps.dispatchIntervalMs ?? 1000);
@@ -236,6 +212,7 @@ export async function startTelephony(config: Config, deps: TelephonyDeps): Promi
     },
     async close() {
       clearInterval(timer);
+      watchdog.stop();
       calls.release();
       control.close();
       ms.disconnect();

@@ -385,6 +385,7 @@ export class CallControl {
 
   private async botUnavailable(call: ActiveCall, why: string): Promise<void> {
     if (call.leg.ended || call.phase !== 'bot') return;
+    call.phase = 'queued'; // once per call: mod_audio_fork reports a broken socket as error and disconnect
     this.o.log.warn(
       { callId: call.leg.meta.callId, why },
       'voice bot unavailable: caller goes to the operator queue',
@@ -570,7 +571,16 @@ export class CallControl {
       if (call.operatorId) await this.o.queue.releaseOperator(call.operatorId);
       const outcome = call.outcome ?? (call.phase === 'queued' ? 'abandoned' : reason);
       await cdrEnd(this.o.sql, callId, { endedAt: this.now(), outcome, endReason: reason });
-      if (call.recordingId) await recordingFinished(this.o.sql, call.recordingId);
+      if (call.recordingId) {
+        const rec = await recordingFinished(this.o.sql, call.recordingId);
+        const callMs = this.now().getTime() - leg.meta.startedAt.getTime();
+        // A recording must cover the call: FreeSWITCH cutting it short is a fault to look into, not a detail.
+        if (rec.durationMs === null || rec.durationMs < callMs - 1000)
+          this.o.log.error(
+            { callId, callMs, recordingMs: rec.durationMs },
+            'recording shorter than the call',
+          );
+      }
     } catch (err) {
       this.o.log.error({ err, callId }, 'cannot close the call records');
     }

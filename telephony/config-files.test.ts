@@ -64,7 +64,31 @@ describe('shipped FreeSWITCH and drachtio configuration', { skip: noXmllint }, (
     assert.equal(xpath('freeswitch/sip_profiles/external.xml', 'count(//gateway[@name="carrier"])'), '1');
   });
 
+  it('uses media_timeout, not the rtp-timeout-sec params FreeSWITCH 1.10 deprecated', () => {
+    for (const f of ['freeswitch/sip_profiles/drachtio_mrf.xml', 'freeswitch/sip_profiles/external.xml']) {
+      assert.equal(
+        xpath(f, 'count(//param[starts-with(@name, "rtp-") and contains(@name, "timeout")])'),
+        '0',
+        f,
+      );
+    }
+    const plan = 'freeswitch/dialplan/drachtio_mrf.xml';
+    assert.equal(xpath(plan, 'count(//action[@application="set" and @data="media_timeout=300000"])'), '1');
+    assert.equal(
+      xpath(plan, 'count(//action[@application="set" and @data="media_hold_timeout=1800000"])'),
+      '1',
+    );
+  });
+
+  it('records every drachtio_mrf call in stereo at a fixed 8 kHz, frames written through silence', () => {
+    const plan = 'freeswitch/dialplan/drachtio_mrf.xml';
+    for (const v of ['RECORD_STEREO=true', 'record_sample_rate=8000', 'record_waste_resources=true'])
+      assert.equal(xpath(plan, `count(//action[@application="set" and @data="${v}"])`), '1', v);
+  });
+
   it('gives drachtio-server the admin socket otklik telephony connects to', () => {
+    // <udp-mtu> has no effect in drachtio-server 0.9.10: not shipped, so nobody relies on it.
+    assert.equal(xpath('drachtio/drachtio.conf.xml', 'count(//udp-mtu)'), '0');
     assert.equal(xpath('drachtio/drachtio.conf.xml', 'string(/drachtio/admin/@port)'), '9022');
     assert.equal(xpath('drachtio/drachtio.conf.xml', 'string(/drachtio/admin)'), '127.0.0.1');
   });

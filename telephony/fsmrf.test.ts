@@ -41,7 +41,7 @@ describe('FreeSWITCH command strings', () => {
         timeoutMs: 25_500,
         callerIdNumber: '122',
       }),
-      'originate {origination_uuid=b-leg,originate_timeout=26,ignore_early_media=true,origination_caller_id_number=122}sofia/gateway/carrier/+74951234567 &park()',
+      'originate {origination_uuid=b-leg,originate_timeout=26,ignore_early_media=true,media_timeout=300000,origination_caller_id_number=122}sofia/gateway/carrier/+74951234567 &park()',
     );
     assert.deepEqual(fsCommands.recordSessionApp('/rec/c1.wav'), {
       app: 'record_session',

@@ -94,6 +94,10 @@ export const fsCommands = {
   recordStop(uuid: string, path: string): string {
     return `uuid_record ${checkUuid(uuid)} stop ${checkToken('recording path', path)}`;
   },
+  /** mod_audio_fork stops (pause) or goes on (resume) sending the caller's audio, e.g. while on hold. */
+  audioForkPause(uuid: string, pause: boolean): string {
+    return `uuid_audio_fork ${checkUuid(uuid)} ${pause ? 'pause' : 'resume'}`;
+  },
   /** Plays a file to the caller (aleg only: the other party of a bridge does not hear bot prompts). */
   playFile(uuid: string, path: string): string {
     return `uuid_broadcast ${checkUuid(uuid)} ${checkToken('audio path', path)} aleg`;
@@ -110,6 +114,8 @@ export const fsCommands = {
       `origination_uuid=${checkUuid(opts.uuid)}`,
       `originate_timeout=${Math.max(1, Math.ceil(opts.timeoutMs / 1000))}`,
       'ignore_early_media=true',
+      // The agency's or operator's leg is hung up after 5 minutes without RTP (media_timeout, FreeSWITCH 1.10).
+      'media_timeout=300000',
     ];
     if (opts.callerIdNumber)
       vars.push(`origination_caller_id_number=${checkToken('caller id', opts.callerIdNumber)}`);
@@ -304,17 +310,21 @@ export class FreeswitchControl {
   }
 }
 
+/** What the adapter uses of an fsmrf Endpoint (the caller's channel on FreeSWITCH). */
+export interface MediaEndpoint {
+  uuid: string;
+  readonly local: { sdp?: string };
+  /** Sends the new offer to FreeSWITCH in the endpoint's dialog (re-INVITE); resolves with its answer. */
+  modify(sdp: string): Promise<unknown>;
+  /** fsmrf's release: runs the `hangup` app, which waits behind the channel's queued work. */
+  destroy(): Promise<void>;
+}
+
 /** What the adapter uses of an fsmrf MediaServer. */
 export interface MediaServer {
   readonly conn: EslConnection;
-  connectCaller(
-    req: unknown,
-    res: unknown,
-    opts?: { codecs?: string[] },
-  ): Promise<{
-    endpoint: { uuid: string; destroy(): Promise<void> };
-    dialog: { on(e: 'destroy', l: () => void): void; destroy(): Promise<void> };
-  }>;
+  /** Creates a FreeSWITCH endpoint for the caller's offer (fsmrf's INVITE to the drachtio_mrf profile). */
+  createEndpoint(opts: { remoteSdp?: string; codecs?: string[] }): Promise<MediaEndpoint>;
   disconnect(): void;
   on(event: 'end' | 'error', listener: (...args: unknown[]) => void): void;
 }

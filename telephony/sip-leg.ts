@@ -49,6 +49,19 @@ export interface SipLegOptions {
   onHangup?: () => Promise<void>;
 }
 
+/** Channel variables set before a recording starts (the dialplan sets the same for drachtio_mrf calls). */
+export const RECORDING_VARS: readonly (readonly [string, string])[] = [
+  ['RECORD_STEREO', 'true'],
+  ['record_sample_rate', '8000'],
+  ['record_waste_resources', 'true'],
+];
+
+interface Playback {
+  file: string;
+  id: string;
+  done: (completed: boolean) => void;
+}
+
 export class SipCallLeg implements CallLeg {
   readonly meta: CallMetadata;
   readonly uuid: string;
@@ -57,7 +70,13 @@ export class SipCallLeg implements CallLeg {
   private endedFlag = false;
   private readonly listeners = new Set<(e: CallLegEvent) => void>();
   private readonly forkListeners = new Set<(e: ForkEvent) => void>();
-  private readonly playing = new Map<string, { id: string; done: (completed: boolean) => void }>();
+  /**
+   * The bot's audio waits here, not on FreeSWITCH's channel: one file at a time is broadcast, the next when it
+   * stopped, so that nothing the call's control sends (kill, break, bridge) queues behind a backlog of speech.
+   */
+  private readonly queue: Playback[] = [];
+  private current: Playback | null = null;
+  private held = false;
   private readonly unsubscribe: () => void;
   private playCount = 0;
 
@@ -93,29 +112,42 @@ export class SipCallLeg implements CallLeg {
   }
 
   /**
-   * Plays a file FreeSWITCH can read. Files played one after another queue up on the channel (FreeSWITCH
-   * plays broadcasts in order, without gaps); resolves when this one finished (then playback_done with its
-   * id) or was stopped by stopAudio/hang-up (no playback_done).
+   * Plays a file FreeSWITCH can read. Files played one after another queue up here and play in order; resolves
+   * when this one finished (then playback_done with its id) or was stopped by stopAudio/hang-up (no
+   * playback_done) or could not be played.
    */
   async playFile(file: string, id: string = randomUUID()): Promise<void> {
     if (this.endedFlag) return;
-    const done = new Promise<void>((resolve) => {
-      this.playing.set(file, {
+    await new Promise<void>((resolve) => {
+      this.queue.push({
+        file,
         id,
         done: (completed) => {
           if (completed) this.emit({ type: 'playback_done', id });
           resolve();
         },
       });
+      this.pump();
     });
-    try {
-      await this.opts.control.api(fsCommands.playFile(this.uuid, file));
-    } catch (err) {
-      this.playing.delete(file);
-      if (this.endedFlag) return;
-      throw err;
-    }
-    await done;
+  }
+
+  /** Broadcasts the next queued file when nothing plays and the caller is not holding. */
+  private pump(): void {
+    if (this.current || this.held || this.endedFlag) return;
+    const next = this.queue.shift();
+    if (!next) return;
+    this.current = next;
+    this.opts.control.api(fsCommands.playFile(this.uuid, next.file)).catch((err: unknown) => {
+      if (this.current === next) this.current = null;
+      next.done(false);
+      // A caller who just hung up: FreeSWITCH answers "invalid uuid" before its hang-up event arrives.
+      const gone = this.endedFlag || /invalid uuid|no such channel/i.test((err as Error).message);
+      this.opts.log[gone ? 'debug' : 'warn'](
+        { callId: this.meta.callId, err: (err as Error).message },
+        gone ? 'audio not played: the channel is gone' : 'audio could not be played',
+      );
+      this.pump();
+    });
   }
 
   async sendText(_text: string): Promise<void> {
@@ -124,15 +156,32 @@ export class SipCallLeg implements CallLeg {
 
   async stopAudio(): Promise<void> {
     if (this.endedFlag) return;
-    await this.quietly(fsCommands.break(this.uuid));
-    // `uuid_break all` also drops the queued files, which then never report PLAYBACK_STOP.
     this.settlePlaying(false);
+    // At most the one file we broadcast is on the channel: `all` drops it too when it has not started yet.
+    await this.quietly(fsCommands.break(this.uuid));
   }
 
   private settlePlaying(completed: boolean): void {
-    const plays = [...this.playing.values()];
-    this.playing.clear();
+    const plays = [...(this.current ? [this.current] : []), ...this.queue.splice(0)];
+    this.current = null;
     for (const p of plays) p.done(completed);
+  }
+
+  /**
+   * The caller holds (a re-INVITE with sendonly/inactive) or is back: the bot's audio waits, the caller's hold
+   * music is not forked to the bot, and the bot is told (`{"event":"hold","held":…}` over the fork's socket).
+   */
+  setHeld(held: boolean): void {
+    if (this.endedFlag || held === this.held) return;
+    this.held = held;
+    this.emit({ type: 'hold', held });
+    void this.quietly(fsCommands.audioForkPause(this.uuid, held)).catch(() => {});
+    void this.sendToBot({ event: 'hold', held }).catch(() => {});
+    if (!held) this.pump();
+  }
+
+  get onHold(): boolean {
+    return this.held;
   }
 
   /**
@@ -188,9 +237,16 @@ export class SipCallLeg implements CallLeg {
     this.end(reason);
   }
 
-  /** Starts the stereo session recording of this channel into `path`. */
+  /**
+   * Starts the stereo session recording of the whole channel into `path` (uuid_record: a media bug on the
+   * channel, not on a playback, so barge-ins and bridges do not end it). The file's format is fixed rather
+   * than taken from the codec in use (8 kHz whatever the caller's ptime), and frames are written when the
+   * caller sends none (record_waste_resources), so the file stays as long as the call: silence, hold and a
+   * ptime FreeSWITCH had to change mid-call included.
+   */
   async startRecording(path: string): Promise<void> {
-    await this.opts.control.api(fsCommands.setVar(this.uuid, 'RECORD_STEREO', 'true'));
+    for (const [name, value] of RECORDING_VARS)
+      await this.opts.control.api(fsCommands.setVar(this.uuid, name, value));
     await this.opts.control.api(fsCommands.recordStart(this.uuid, path));
   }
 
@@ -252,12 +308,13 @@ export class SipCallLeg implements CallLeg {
         return;
       }
       case 'PLAYBACK_STOP': {
+        // A break comes from stopAudio, which settled the file already.
         const file = e.header('Playback-File-Path') ?? '';
-        const p = this.playing.get(file);
-        if (p) {
-          this.playing.delete(file);
-          p.done(e.header('Playback-Status') !== 'break');
-        }
+        if (e.header('Playback-Status') === 'break' || this.current?.file !== file) return;
+        const p = this.current;
+        this.current = null;
+        p.done(true);
+        this.pump();
         return;
       }
       case 'CHANNEL_HANGUP_COMPLETE':

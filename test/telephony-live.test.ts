@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -26,6 +25,7 @@ import { type DialogKnowledge, openDialogKnowledge } from '../voicebot/dialog-kn
 import { type CallResult, runCall } from '../voicebot/session.js';
 import { openTestDb, type TestDb } from './support/db.js';
 import { seedInquiry } from './support/inquiries.js';
+import { live, liveSkipReason, type Sipp, scenario, sipp, waitExit } from './support/live-telephony.js';
 
 /**
  * Real calls through drachtio-server and FreeSWITCH (with mod_audio_fork), when both are reachable:
@@ -34,42 +34,12 @@ import { seedInquiry } from './support/inquiries.js';
  * RFC 2833 key 1; other sipps answer as the agency, the citizen called back and the operator. Skipped, saying
  * why, where they are not running (CI).
  */
-const drachtioHost = process.env.DRACHTIO_HOST ?? '127.0.0.1';
-const drachtioPort = Number(process.env.DRACHTIO_PORT ?? 9022);
-const fsHost = process.env.FREESWITCH_HOST ?? '127.0.0.1';
-const fsPort = Number(process.env.FREESWITCH_PORT ?? 8021);
-const sipPort = Number(process.env.DRACHTIO_SIP_PORT ?? 5060);
-/** Where the sipps listen; FreeSWITCH must reach this address (SIPP_IP where FreeSWITCH runs elsewhere). */
-const sippIp = process.env.SIPP_IP ?? '127.0.0.1';
+const { drachtioHost, sipPort, sippIp } = live;
 const agencyPort = 5099;
 const operatorPort = 5098;
 const calleePort = 5097;
 
-function reachable(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port, timeout: 1000 });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-    socket.once('timeout', () => done(false));
-  });
-}
-
-async function skipReason(): Promise<string | false> {
-  if (spawnSync('sipp', ['-v']).error) return 'sipp is not installed (Debian package sip-tester)';
-  if (spawnSync('espeak-ng', ['--version']).error) return 'espeak-ng is not installed';
-  if (!(await reachable(drachtioHost, drachtioPort))) {
-    return `drachtio-server is not reachable at ${drachtioHost}:${drachtioPort} (set DRACHTIO_HOST)`;
-  }
-  if (!(await reachable(fsHost, fsPort)))
-    return `FreeSWITCH event socket is not reachable at ${fsHost}:${fsPort}`;
-  return false;
-}
-
-const skip = await skipReason();
+const skip = await liveSkipReason();
 if (skip) process.stderr.write(`telephony-live: skipped: ${skip}\n`);
 
 const tts = new EspeakTtsEngine();
@@ -91,32 +61,11 @@ function channelLevels(path: string, fromS = 0, toS = Number.POSITIVE_INFINITY):
   return sums.map((sum) => Math.sqrt(sum / Math.max(1, last - first)));
 }
 
-interface Sipp {
-  proc: ChildProcess;
-  exit: Promise<{ code: number | null; output: string }>;
-}
-
-/** Runs sipp without blocking the event loop (the telephony app and the bot run in this process). */
-function sipp(args: string[]): Sipp {
-  const proc = spawn('sipp', [...args, '-nostdin'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  proc.stdout?.on('data', (d: Buffer) => {
-    output = (output + d.toString('utf8')).slice(-20_000);
-  });
-  proc.stderr?.on('data', (d: Buffer) => {
-    output = (output + d.toString('utf8')).slice(-20_000);
-  });
-  const exit = new Promise<{ code: number | null; output: string }>((resolve) => {
-    proc.on('exit', (code) => resolve({ code, output }));
-  });
-  return { proc, exit };
-}
-
 /** A sipp that answers one call (telephony/testing/sipp/answer.xml) and ends when the call is hung up. */
 function answeringSipp(port: number, mediaPort: number): Sipp {
   return sipp([
     '-sf',
-    new URL('../telephony/testing/sipp/answer.xml', import.meta.url).pathname,
+    scenario('answer.xml'),
     '-i',
     sippIp,
     '-p',
@@ -133,7 +82,7 @@ function callingSipp(pcap: string, port: number, mediaPort: number): Sipp {
   return sipp([
     `${drachtioHost}:${sipPort}`,
     '-sf',
-    new URL('../telephony/testing/sipp/caller.xml', import.meta.url).pathname,
+    scenario('caller.xml'),
     '-s',
     '122',
     '-i',
@@ -154,19 +103,6 @@ function callingSipp(pcap: string, port: number, mediaPort: number): Sipp {
     '60s',
     '-timeout_error',
   ]);
-}
-
-async function waitExit(s: Sipp, what: string, timeoutMs = 60_000): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeUp = new Promise<{ code: number | null; output: string }>((resolve) => {
-    timer = setTimeout(() => {
-      s.proc.kill();
-      resolve({ code: null, output: 'killed: did not finish in time' });
-    }, timeoutMs);
-  });
-  const r = await Promise.race([s.exit, timeUp]);
-  clearTimeout(timer);
-  assert.equal(r.code, 0, `${what} failed:\n${r.output}`);
 }
 
 type Mode = 'forward' | 'outbound' | 'crash' | 'relay';

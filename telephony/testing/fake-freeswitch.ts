@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { encodeWav } from '../../media/audio/wav.js';
 import { defaultPromptTexts, type PromptFiles, type TelephonyPromptId } from '../prompts.js';
+import type { FakeDrachtio, MediaServerAnswer } from './fake-drachtio.js';
 
 /**
  * A stand-in for FreeSWITCH at the one edge CI cannot run: its inbound event socket, speaking the ESL text
@@ -14,14 +15,38 @@ import { defaultPromptTexts, type PromptFiles, type TelephonyPromptId } from '..
  * uuid_audio_fork opens a real WebSocket to the given URL speaking mod_audio_fork's protocol (metadata text
  * frame, L16 binary frames; playAudio/killAudio/transfer messages back become mod_audio_fork::* events; a
  * dropped socket becomes mod_audio_fork::disconnect). The real drachtio-modesl/fsmrf code talks to it.
+ *
+ * With `attachSip(drachtio)` it is also FreeSWITCH's drachtio_mrf SIP profile behind the drachtio stand-in:
+ * fsmrf's INVITE creates a channel (488 when the offer has no codec it takes, PCMA/PCMU), answered with its
+ * SDP, and the channel connects back to fsmrf's listener as the dialplan's `socket … async full` does (the
+ * outbound event socket: `connect` → CHANNEL_DATA, `sendmsg` executes applications). A channel runs one queue
+ * of work, as FreeSWITCH's session thread does: uuid_broadcast playbacks and applications executed over the
+ * socket (fsmrf's `hangup`) wait their turn; uuid_kill acts at once; `uuid_break` stops the current playback,
+ * `uuid_break … all` drops the queue too. A hang-up sends BYE in fsmrf's dialog; `show channels` lists what
+ * is up. Recordings are written with as many samples as the channel was recorded (the stand-in's clock).
  */
 export type DialOutcome = 'answer' | 'USER_BUSY' | 'NO_ANSWER' | 'CALL_REJECTED' | 'NO_ROUTE_DESTINATION';
+
+type Work = { kind: 'play'; file: string } | { kind: 'app'; app: string; arg: string; eventUuid: string };
 
 interface FakeChannel {
   uuid: string;
   playing: string | null;
-  /** Files broadcast while another plays: FreeSWITCH plays them in order. */
-  queued: string[];
+  /** Work waiting on the channel's thread: broadcasts and executed applications, in order. */
+  queue: Work[];
+  /** The longest the queue has been. */
+  maxQueued: number;
+  createdAt: number;
+  recordingStartedAt: number;
+  localSdp: string;
+  sdpVersion: number;
+  remoteSdp: string;
+  /** fsmrf's outbound event socket for this channel, when it came through drachtio. */
+  outbound: Client | null;
+  /** The hang-up came as a BYE from drachtio: no BYE back. */
+  byeReceived: boolean;
+  hangupCause: string | null;
+  forkPaused: boolean;
   playTimer: NodeJS.Timeout | null;
   recording: string | null;
   fork: WebSocket | null;
@@ -33,6 +58,8 @@ interface FakeChannel {
 
 interface Client {
   socket: Socket;
+  /** An outbound (channel) connection: its channel's uuid. */
+  channel?: string;
   authed: boolean;
   format: 'json' | 'plain';
   events: Set<string>;
@@ -45,7 +72,19 @@ export interface FakeFreeswitchOptions {
   playbackMs?: number;
   /** Where fork play_audio files and the like are written. */
   tmpDir: string;
+  /** The stand-in's clock (ms), for recordings' lengths; Date.now by default. */
+  now?: () => number;
+  /**
+   * FreeSWITCH's event thread delivers CHANNEL_HANGUP_COMPLETE after api replies that were answered later:
+   * a delay here lets a command for a channel that is gone be answered before its hang-up event arrives.
+   */
+  hangupEventDelayMs?: number;
+  /** A FreeSWITCH that stops writing recordings after this long (what live calls showed): the app must notice. */
+  cutRecordingsAtMs?: number;
 }
+
+/** The stand-in's clock of the channel, for recordings. */
+const SAMPLE_RATE = 8000;
 
 export class FakeFreeswitch {
   readonly commands: string[] = [];
@@ -53,12 +92,39 @@ export class FakeFreeswitch {
   readonly forkMessages: { uuid: string; text: string }[] = [];
   readonly channels = new Map<string, FakeChannel>();
   readonly dialOutcomes = new Map<string, DialOutcome>();
+  /** Runs when fsmrf's INVITE has created a channel, before FreeSWITCH answers it (a test's CANCEL). */
+  onInvite: ((uuid: string) => void | Promise<void>) | null = null;
+  /** Runs after a message from the bot's socket was turned into its event (a test's hang-up race). */
+  afterForkMessage: ((uuid: string, text: string) => void) | null = null;
   private readonly clients = new Set<Client>();
   private server: Server | null = null;
+  private sip: FakeDrachtio | null = null;
+  private readonly now: () => number;
   port = 0;
 
   constructor(private readonly opts: FakeFreeswitchOptions) {
     mkdirSync(opts.tmpDir, { recursive: true });
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Puts this FreeSWITCH behind the drachtio stand-in as the drachtio_mrf SIP profile fsmrf calls. */
+  attachSip(drachtio: FakeDrachtio): void {
+    this.sip = drachtio;
+    drachtio.attachMediaServer({
+      invite: (req) => this.sipInvite(req),
+      reinvite: async (channel, sdp) => this.sipReinvite(channel, sdp),
+      bye: (channel) => {
+        const ch = this.channels.get(channel);
+        if (!ch) return;
+        ch.byeReceived = true;
+        this.hangup(channel);
+      },
+    });
+  }
+
+  /** Channels that are up, as `show channels` counts them. */
+  get upChannels(): string[] {
+    return [...this.channels.values()].filter((c) => c.up).map((c) => c.uuid);
   }
 
   async start(): Promise<number> {
@@ -79,7 +145,17 @@ export class FakeFreeswitch {
     this.channels.set(uuid, {
       uuid,
       playing: null,
-      queued: [],
+      queue: [],
+      maxQueued: 0,
+      createdAt: this.now(),
+      recordingStartedAt: 0,
+      localSdp: '',
+      sdpVersion: 1,
+      remoteSdp: '',
+      outbound: null,
+      byeReceived: false,
+      hangupCause: null,
+      forkPaused: false,
       playTimer: null,
       recording: null,
       fork: null,
@@ -101,19 +177,34 @@ export class FakeFreeswitch {
     const ch = this.channels.get(uuid);
     if (!ch?.up) return;
     this.dropChannel(ch);
-    this.emit('CHANNEL_HANGUP_COMPLETE', { 'Unique-ID': uuid, 'Hangup-Cause': cause });
+    ch.hangupCause = cause;
+    if (ch.recording) this.finishRecording(ch);
+    const events = () => {
+      this.emit('CHANNEL_HANGUP', { 'Unique-ID': uuid, 'Hangup-Cause': cause });
+      this.emit('CHANNEL_HANGUP_COMPLETE', { 'Unique-ID': uuid, 'Hangup-Cause': cause });
+      if (ch.outbound) {
+        ch.outbound.socket.end('Content-Type: text/disconnect-notice\nContent-Length: 0\n\n');
+        ch.outbound = null;
+      }
+    };
+    if (this.opts.hangupEventDelayMs) setTimeout(events, this.opts.hangupEventDelayMs);
+    else events();
+    if (!ch.byeReceived) this.sip?.byeFromMediaServer(uuid);
     if (ch.bridgedTo) this.hangup(ch.bridgedTo, cause);
   }
 
   /** Sends caller audio over the channel's audio fork, as binary L16 frames. */
   sendForkAudio(uuid: string, samples: Int16Array): void {
-    const ws = this.channels.get(uuid)?.fork;
+    const ch = this.channels.get(uuid);
+    const ws = ch?.fork;
+    if (ch?.forkPaused) return;
     if (ws?.readyState === WebSocket.OPEN)
       ws.send(Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength));
   }
 
   private dropChannel(ch: FakeChannel): void {
     ch.up = false;
+    ch.queue = [];
     if (ch.playTimer) clearTimeout(ch.playTimer);
     if (ch.fork) {
       ch.forkStopping = true;
@@ -123,6 +214,12 @@ export class FakeFreeswitch {
 
   private accept(socket: Socket): void {
     const client: Client = { socket, authed: false, format: 'plain', events: new Set(), buffer: '' };
+    this.listen(client);
+    socket.write('Content-Type: auth/request\n\n');
+  }
+
+  private listen(client: Client): void {
+    const { socket } = client;
     this.clients.add(client);
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => {
@@ -137,7 +234,6 @@ export class FakeFreeswitch {
     });
     socket.on('close', () => this.clients.delete(client));
     socket.on('error', () => this.clients.delete(client));
-    socket.write('Content-Type: auth/request\n\n');
   }
 
   private reply(client: Client, text: string, extra: Record<string, string> = {}): void {
@@ -166,7 +262,14 @@ export class FakeFreeswitch {
     }
     const [verb = ''] = line.split(' ', 1);
     const rest = line.slice(verb.length + 1);
-    if (verb === 'event') {
+    if (verb === 'connect' && client.channel) {
+      this.channelData(client);
+    } else if (verb === 'sendmsg') {
+      this.reply(client, '+OK');
+      this.sendmsg(rest || client.channel || '', headers);
+    } else if (verb === 'linger' || verb === 'myevents' || verb === 'resume') {
+      this.reply(client, '+OK');
+    } else if (verb === 'event') {
       const [format, ...names] = rest.split(' ');
       client.format = format === 'json' ? 'json' : 'plain';
       for (const n of names) client.events.add(n);
@@ -231,8 +334,18 @@ export class FakeFreeswitch {
     const [name = '', uuid = ''] = args;
     const ch = this.channels.get(uuid);
     const needChannel = name.startsWith('uuid_') && name !== 'uuid_exists';
+    // uuid_broadcast says so in its own words (what telephony saw after callers hung up).
+    if (name === 'uuid_broadcast' && !ch?.up) return '-ERR invalid uuid\n';
     if (needChannel && !ch?.up) return '-ERR No such channel!\n';
     switch (name) {
+      case 'show':
+        return this.showChannels();
+      case 'uuid_dump':
+        return `${Object.entries(this.dump(ch!))
+          .map(([k, v]) => `${k}: ${encodeURIComponent(v)}`)
+          .join('\n')}\n`;
+      case 'uuid_set_media_stats':
+        return '+OK\n';
       case 'status':
         return 'UP 0 years, 0 days\nFreeSWITCH (fake) is ready\n';
       case 'sofia':
@@ -254,7 +367,7 @@ export class FakeFreeswitch {
       case 'uuid_broadcast':
         return this.broadcast(ch!, args[2] ?? '');
       case 'uuid_break':
-        this.stopPlayback(ch!, 'break');
+        this.stopPlayback(ch!, 'break', args[2] === 'all');
         return '+OK\n';
       case 'uuid_kill':
         this.hangup(uuid, args[2] ?? 'NORMAL_CLEARING');
@@ -280,28 +393,59 @@ export class FakeFreeswitch {
     if (!path) return '-USAGE: <uuid> [start|stop|mask|unmask] <path> [<limit>]\n';
     if (action === 'start') {
       ch.recording = path;
-      // FreeSWITCH writes the stereo WAV as the call goes; a second of audio stands in for it.
-      const stereo = ch.vars.RECORD_STEREO === 'true' ? 2 : 1;
-      const samples = new Int16Array(8000 * stereo).map((_, i) => Math.round(Math.sin(i / 5) * 3000));
-      writeFileSync(path, encodeWav({ samples, sampleRate: 8000 }, stereo));
+      ch.recordingStartedAt = this.now();
+      // FreeSWITCH writes the WAV as the call goes: its header first, the samples until the recording stops.
+      this.writeRecording(ch, 0);
       return '+OK Success\n';
     }
     if (action === 'stop') {
-      ch.recording = null;
+      this.finishRecording(ch);
       return '+OK Success\n';
     }
     return '-ERR unknown action\n';
   }
 
+  private writeRecording(ch: FakeChannel, ms: number): void {
+    if (!ch.recording) return;
+    const stereo = ch.vars.RECORD_STEREO === 'true' ? 2 : 1;
+    const rate = Number(ch.vars.record_sample_rate) || SAMPLE_RATE;
+    const frames = Math.round((ms * rate) / 1000);
+    const samples = new Int16Array(frames * stereo).map((_, i) => Math.round(Math.sin(i / 5) * 3000));
+    writeFileSync(ch.recording, encodeWav({ samples, sampleRate: rate }, stereo));
+  }
+
+  private finishRecording(ch: FakeChannel): void {
+    const ms = this.now() - ch.recordingStartedAt;
+    this.writeRecording(ch, Math.min(ms, this.opts.cutRecordingsAtMs ?? ms));
+    ch.recording = null;
+  }
+
   private broadcast(ch: FakeChannel, path: string): string {
-    ch.queued.push(path);
-    if (!ch.playing) this.playNext(ch);
+    this.enqueue(ch, { kind: 'play', file: path });
     return '+OK Message queued\n';
   }
 
+  private enqueue(ch: FakeChannel, work: Work): void {
+    ch.queue.push(work);
+    ch.maxQueued = Math.max(ch.maxQueued, ch.queue.length);
+    if (!ch.playing) this.playNext(ch);
+  }
+
+  /** The channel's thread takes the next piece of work: an application runs at once, a file plays. */
   private playNext(ch: FakeChannel): void {
-    const path = ch.queued.shift();
-    if (!path || !ch.up) return;
+    for (;;) {
+      const work = ch.queue.shift();
+      if (!work || !ch.up) return;
+      if (work.kind === 'app') {
+        this.runApp(ch, work);
+        continue;
+      }
+      this.startPlaying(ch, work.file);
+      return;
+    }
+  }
+
+  private startPlaying(ch: FakeChannel, path: string): void {
     ch.playing = path;
     this.played.push({ uuid: ch.uuid, file: path });
     setImmediate(() => this.emit('PLAYBACK_START', { 'Unique-ID': ch.uuid, 'Playback-File-Path': path }));
@@ -311,9 +455,12 @@ export class FakeFreeswitch {
     }, this.opts.playbackMs ?? 20);
   }
 
-  /** `uuid_break <uuid> all`: stops the current file and drops the queued ones (they never start). */
-  private stopPlayback(ch: FakeChannel, status: 'done' | 'break'): void {
-    if (status === 'break') ch.queued = [];
+  /**
+   * `uuid_break <uuid>` stops the current file (the next queued one starts); `uuid_break <uuid> all` also drops
+   * the queued work (it never starts).
+   */
+  private stopPlayback(ch: FakeChannel, status: 'done' | 'break', all = false): void {
+    if (all) ch.queue = [];
     if (!ch.playing) return;
     const file = ch.playing;
     ch.playing = null;
@@ -324,6 +471,146 @@ export class FakeFreeswitch {
       'Playback-File-Path': file,
       'Playback-Status': status,
     });
+    if (status === 'break' && !all) setImmediate(() => this.playNext(ch));
+  }
+
+  /** An application executed over the event socket (sendmsg), queued behind what the channel is doing. */
+  private sendmsg(uuid: string, headers: Record<string, string>): void {
+    const ch = this.channels.get(uuid);
+    if (!ch?.up || headers['call-command'] !== 'execute') return;
+    this.enqueue(ch, {
+      kind: 'app',
+      app: headers['execute-app-name'] ?? '',
+      arg: headers['execute-app-arg'] ?? '',
+      eventUuid: headers['Event-UUID'] ?? randomUUID(),
+    });
+  }
+
+  private runApp(ch: FakeChannel, work: Extract<Work, { kind: 'app' }>): void {
+    this.commands.push(`execute ${work.app} ${work.arg}`.trim());
+    if (work.app === 'set' || work.app === 'export') {
+      const i = work.arg.indexOf('=');
+      if (i > 0) ch.vars[work.arg.slice(0, i)] = work.arg.slice(i + 1);
+    }
+    const done = { 'Unique-ID': ch.uuid, Application: work.app, 'Application-UUID': work.eventUuid };
+    if (work.app === 'hangup') {
+      this.hangup(ch.uuid, work.arg || 'NORMAL_CLEARING');
+      return;
+    }
+    this.emit('CHANNEL_EXECUTE_COMPLETE', done);
+  }
+
+  /** `show channels`: FreeSWITCH's CSV, a header line, one line per channel, then the count. */
+  private showChannels(): string {
+    const up = [...this.channels.values()].filter((c) => c.up);
+    const rows = up.map(
+      (c) => `${c.uuid},inbound,${new Date(c.createdAt).toISOString()},sofia/drachtio_mrf,CS_EXECUTE`,
+    );
+    return `uuid,direction,created,name,state\n${rows.map((r) => `${r}\n`).join('')}\n${up.length} total.\n`;
+  }
+
+  private dump(ch: FakeChannel): Record<string, string> {
+    return {
+      'Unique-ID': ch.uuid,
+      'Channel-Unique-ID': ch.uuid,
+      'Channel-State': ch.up ? 'CS_EXECUTE' : 'CS_HANGUP',
+      variable_rtp_local_sdp_str: ch.localSdp,
+      variable_switch_r_sdp: ch.remoteSdp,
+      variable_local_media_ip: '127.0.0.1',
+      variable_local_media_port: '20000',
+      variable_remote_media_ip: /^c=IN IP4 (\S+)/m.exec(ch.remoteSdp)?.[1] ?? '',
+      variable_remote_media_port: /^m=audio (\d+)/m.exec(ch.remoteSdp)?.[1] ?? '',
+      variable_dtmf_type: 'rfc2833',
+      ...Object.fromEntries(Object.entries(ch.vars).map(([k, v]) => [`variable_${k}`, v])),
+    };
+  }
+
+  /** The outbound socket's first answer: the channel's data (fsmrf reads the uuid, SDPs, user agent). */
+  private channelData(client: Client): void {
+    const ch = this.channels.get(client.channel ?? '');
+    if (!ch) return;
+    const headers = {
+      'Content-Type': 'command/reply',
+      'Reply-Text': '+OK',
+      'Event-Name': 'CHANNEL_DATA',
+      ...this.dump(ch),
+    };
+    client.socket.write(
+      `${Object.entries(headers)
+        .map(([k, v]) => `${k}: ${k === 'Content-Type' ? v : encodeURIComponent(v)}`)
+        .join('\n')}\n\n`,
+    );
+  }
+
+  /** FreeSWITCH's drachtio_mrf profile gets fsmrf's INVITE: a channel, its answer, the outbound socket. */
+  private async sipInvite(req: {
+    callId: string;
+    headers: Record<string, string>;
+    sdp: string;
+  }): Promise<MediaServerAnswer> {
+    const offer = req.sdp;
+    if (!/^m=audio /m.test(offer)) return { status: 488, reason: 'Not Acceptable Here' };
+    const formats = /^m=audio \d+ \S+ ([\d ]+)/m.exec(offer)?.[1]?.split(' ') ?? [];
+    const names = [...offer.matchAll(/^a=rtpmap:(\d+) ([^/\s]+)/gm)].map((m) => [m[1], m[2]?.toUpperCase()]);
+    const takes = formats.some(
+      (pt) => pt === '0' || pt === '8' || names.some(([n, name]) => n === pt && /^PCM[AU]$/.test(name ?? '')),
+    );
+    if (!takes) return { status: 488, reason: 'Not Acceptable Here' };
+    const uuid = this.addChannel();
+    const ch = this.channels.get(uuid)!;
+    ch.remoteSdp = offer;
+    ch.vars.sip_user_agent = req.headers['User-Agent'] ?? '';
+    ch.vars.sip_call_id = req.callId;
+    ch.localSdp = this.answerSdp(ch, offer);
+    const target = /^([^:\s]+):(\d+)$/.exec(req.headers['X-esl-outbound'] ?? '');
+    if (target) {
+      const socket = connect({ host: target[1], port: Number(target[2]) });
+      const client: Client = {
+        socket,
+        channel: uuid,
+        authed: true,
+        format: 'plain',
+        events: new Set(),
+        buffer: '',
+      };
+      ch.outbound = client;
+      socket.on('connect', () => this.listen(client));
+      socket.on('error', () => {});
+    }
+    await this.onInvite?.(uuid);
+    return { status: 200, reason: 'OK', sdp: ch.localSdp, channel: uuid };
+  }
+
+  /** A re-INVITE in the channel's dialog: a new answer (o= version up), hold answered recvonly/inactive. */
+  private sipReinvite(channel: string, sdp: string): MediaServerAnswer {
+    const ch = this.channels.get(channel);
+    if (!ch?.up) return { status: 481, reason: 'Call/Transaction Does Not Exist' };
+    if (!/^m=audio /m.test(sdp)) return { status: 488, reason: 'Not Acceptable Here' };
+    ch.remoteSdp = sdp;
+    ch.sdpVersion += 1;
+    ch.localSdp = this.answerSdp(ch, sdp);
+    return { status: 200, reason: 'OK', sdp: ch.localSdp };
+  }
+
+  private answerSdp(ch: FakeChannel, offer: string): string {
+    const dir = /^a=(sendonly|recvonly|inactive|sendrecv)/m.exec(offer)?.[1] ?? 'sendrecv';
+    const held = /^c=IN IP4 0\.0\.0\.0/m.test(offer);
+    const answer =
+      dir === 'sendonly' ? 'recvonly' : dir === 'recvonly' ? 'sendonly' : held ? 'inactive' : dir;
+    return [
+      'v=0',
+      `o=FreeSWITCH 1700000000 ${ch.sdpVersion} IN IP4 127.0.0.1`,
+      's=FreeSWITCH',
+      'c=IN IP4 127.0.0.1',
+      't=0 0',
+      'm=audio 20000 RTP/AVP 8 101',
+      'a=rtpmap:8 PCMA/8000',
+      'a=rtpmap:101 telephone-event/8000',
+      'a=fmtp:101 0-16',
+      'a=ptime:20',
+      `a=${answer}`,
+      '',
+    ].join('\r\n');
   }
 
   private audioFork(ch: FakeChannel, args: string[]): string {
@@ -334,6 +621,11 @@ export class FakeFreeswitch {
         ch.fork.close();
         ch.fork = null;
       }
+      return '+OK Success\n';
+    }
+    if (action === 'pause' || action === 'resume') {
+      if (!ch.fork) return '-ERR Operation Failed\n';
+      ch.forkPaused = action === 'pause';
       return '+OK Success\n';
     }
     if (action === 'send_text') {
@@ -362,14 +654,22 @@ export class FakeFreeswitch {
     ws.on('error', () => {
       if (ws.readyState !== WebSocket.OPEN) this.custom('mod_audio_fork::connect_failed', ch.uuid);
     });
-    ws.on('close', () => {
+    ws.on('close', (code) => {
       if (ch.fork === ws) ch.fork = null;
-      if (!ch.forkStopping && ch.up) this.custom('mod_audio_fork::disconnect', ch.uuid);
+      if (ch.forkStopping || !ch.up) return;
+      // The module reports a connection that broke (no close frame) as an error, then the disconnect.
+      if (code === 1006) this.custom('mod_audio_fork::error', ch.uuid);
+      this.custom('mod_audio_fork::disconnect', ch.uuid);
     });
     return '+OK Success\n';
   }
 
   private onForkMessage(ch: FakeChannel, text: string): void {
+    this.forkEvent(ch, text);
+    this.afterForkMessage?.(ch.uuid, text);
+  }
+
+  private forkEvent(ch: FakeChannel, text: string): void {
     this.forkMessages.push({ uuid: ch.uuid, text });
     let msg: { type?: string; data?: Record<string, unknown> };
     try {

@@ -1,10 +1,10 @@
-import { linearToUlaw } from '../../media/audio/g711.js';
+import { linearToAlaw, linearToUlaw } from '../../media/audio/g711.js';
 
 /**
- * Writes 8 kHz PCM16 audio as a pcap of RTP/PCMU packets (20 ms each) for sipp's play_pcap_audio, the way a
- * phone would send a caller's speech. sipp rewrites addresses and ports; it keeps the payload and the timing.
+ * Writes 8 kHz PCM16 audio as a pcap of RTP packets for sipp's play_pcap_audio, the way a phone would send a
+ * caller's speech: PCMU (payload type 0) by default, PCMA (8) when asked, 20 ms packets unless `ptimeMs` says
+ * otherwise (carriers send 30). sipp rewrites addresses and ports; it keeps the payload and the timing.
  */
-const PACKET_SAMPLES = 160;
 
 function ipChecksum(header: Buffer): number {
   let sum = 0;
@@ -13,7 +13,12 @@ function ipChecksum(header: Buffer): number {
   return ~sum & 0xffff;
 }
 
-export function rtpPcap(samples: Int16Array, opts: { payloadType?: number; ssrc?: number } = {}): Buffer {
+export function rtpPcap(
+  samples: Int16Array,
+  opts: { payloadType?: number; ssrc?: number; ptimeMs?: number } = {},
+): Buffer {
+  const PACKET_SAMPLES = 8 * (opts.ptimeMs ?? 20);
+  const encode = opts.payloadType === 8 ? linearToAlaw : linearToUlaw;
   const records: Buffer[] = [];
   const global = Buffer.alloc(24);
   global.writeUInt32LE(0xa1b2c3d4, 0);
@@ -30,7 +35,7 @@ export function rtpPcap(samples: Int16Array, opts: { payloadType?: number; ssrc?
     rtp.writeUInt16BE(n & 0xffff, 2);
     rtp.writeUInt32BE((n * PACKET_SAMPLES) >>> 0, 4);
     rtp.writeUInt32BE(opts.ssrc ?? 0x0122abcd, 8);
-    for (let i = 0; i < PACKET_SAMPLES; i++) rtp[12 + i] = linearToUlaw(samples[n * PACKET_SAMPLES + i] ?? 0);
+    for (let i = 0; i < PACKET_SAMPLES; i++) rtp[12 + i] = encode(samples[n * PACKET_SAMPLES + i] ?? 0);
     const udp = Buffer.alloc(8);
     udp.writeUInt16BE(16384, 0);
     udp.writeUInt16BE(16384, 2);
@@ -47,7 +52,7 @@ export function rtpPcap(samples: Int16Array, opts: { payloadType?: number; ssrc?
     eth.writeUInt16BE(0x0800, 12);
     const frame = Buffer.concat([eth, ip, udp, rtp]);
     const rec = Buffer.alloc(16);
-    const us = n * 20_000;
+    const us = n * PACKET_SAMPLES * 125;
     rec.writeUInt32LE(Math.floor(us / 1_000_000), 0);
     rec.writeUInt32LE(us % 1_000_000, 4);
     rec.writeUInt32LE(frame.length, 8);

@@ -270,6 +270,9 @@ export class MediaLeg implements CallLeg {
         this.ws.close(1000, 'caller hangup');
         this.handleClose();
         return;
+      case 'hold':
+        this.emit({ type: 'hold', held: event.held });
+        return;
     }
   }
 

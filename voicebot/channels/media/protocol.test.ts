@@ -49,6 +49,15 @@ test('DTMF events in every format seen in the wild', () => {
   assert.equal(bad.ok ? null : bad.problem, 'unknown_type');
 });
 
+test('telephony’s hold and unhold become the hold event; a hold without held is malformed', () => {
+  for (const held of [true, false]) {
+    const r = parseEvent(JSON.stringify({ event: 'hold', held }));
+    assert.deepEqual(r, { ok: true, value: { kind: 'hold', held } });
+  }
+  const bad = parseEvent(JSON.stringify({ event: 'hold' }));
+  assert.equal(bad.ok ? null : bad.problem, 'unknown_type');
+});
+
 test('L16 frames round-trip little-endian; an odd byte count is malformed', () => {
   const samples = Int16Array.from([0, 1, -1, 32767, -32768]);
   const bytes = encodeL16(samples);

@@ -44,7 +44,9 @@ export type InboundEvent =
   | { kind: 'dtmf'; digit: string; durationMs?: number }
   | { kind: 'transferResult'; status: TransferStatus; reason?: string }
   | { kind: 'transcript'; text: string; final: boolean }
-  | { kind: 'hangup' };
+  | { kind: 'hangup' }
+  /** Telephony's word that the caller holds the call (true) or is back (false): CallLeg's `hold` event. */
+  | { kind: 'hold'; held: boolean };
 
 export type Malformation =
   | 'bad_json'
@@ -171,6 +173,11 @@ export function parseEvent(text: string): ParseResult<InboundEvent> {
     return { ok: true, value: { kind: 'transcript', text, final: data.final !== false } };
   }
   if (name === 'hangup' || name === 'disconnect') return { ok: true, value: { kind: 'hangup' } };
+  if (name === 'hold') {
+    if (typeof raw.held !== 'boolean')
+      return { ok: false, problem: 'unknown_type', detail: 'hold without held: true|false' };
+    return { ok: true, value: { kind: 'hold', held: raw.held } };
+  }
   return { ok: false, problem: 'unknown_type', detail: `unknown event ${name ?? '(none)'}` };
 }
 
