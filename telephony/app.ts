@@ -10,7 +10,8 @@ import type { Sql } from '../store/sql.js';
 import { CallControl } from './call-control.js';
 import { connectMediaServer } from './fsmrf.js';
 import { type PromptFiles, preparePrompts } from './prompts.js';
-import { OperatorQueue } from './queue.js';
+import { placeCallback } from './callback-call.js';
+import { type CallbackSettings, OperatorQueue } from './queue.js';
 
 /**
  * The drachtio-srf application: drachtio-server hands us INVITEs for the numbers we serve; each caller is
@@ -93,6 +94,12 @@ function connectSrf(
   });
 }
 
+/** The callback settings of the configuration (spacing, attempts, ACD priority). */
+export function callbackSettings(config: Config): CallbackSettings {
+  const t = config.telephony;
+  return { retryMs: t.callbackRetryMs, maxAttempts: t.callbackMaxAttempts, priority: t.callbackPriority };
+}
+
 export async function startTelephony(config: Config, deps: TelephonyDeps): Promise<TelephonyApp> {
   const t = config.telephony;
   const log = deps.log.child({ part: 'telephony' });
@@ -132,6 +139,7 @@ export async function startTelephony(config: Config, deps: TelephonyDeps): Promi
   const queue = new OperatorQueue(deps.sql, {
     waitNormMs: t.queueWaitNormMs,
     ringTimeoutMs: t.forwardTimeoutMs + 5_000,
+    callbacks: callbackSettings(config),
   });
   if (t.operatorUri) {
     await queue.upsertOperator({
@@ -166,6 +174,11 @@ export async function startTelephony(config: Config, deps: TelephonyDeps): Promi
     prompts,
     kb: deps.kb ?? null,
     fallbackOperatorUri: t.operatorUri,
+    // A callback rings the operator, then the citizen: it runs beside the dispatcher's rounds, not inside one.
+    placeCallback: async (a) => {
+      const placing = { calls, queue, sql: deps.sql, from: t.numbers[0]!, log };
+      void placeCallback(placing, a).catch((err) => log.error({ err, callId: a.callId }, 'callback failed'));
+    },
   });
 
   srf.invite(async (req, res) => {
