@@ -8,9 +8,9 @@ import type { KnowledgeBase } from '../kb/types.js';
 import type { TtsEngine } from '../speech/types.js';
 import type { Sql } from '../store/sql.js';
 import { CallControl } from './call-control.js';
+import { placeCallback } from './callback-call.js';
 import { connectMediaServer } from './fsmrf.js';
 import { type PromptFiles, preparePrompts } from './prompts.js';
-import { placeCallback } from './callback-call.js';
 import { type CallbackSettings, OperatorQueue } from './queue.js';
 
 /**

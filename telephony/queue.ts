@@ -1,7 +1,7 @@
 import { OtklikError } from '../core/errors.js';
 import type { EnqueueOutcome, HandOff, QueuedCall } from '../media/handoff.js';
 import type { Sql } from '../store/sql.js';
-import { Callbacks, type CallbackSettings } from './acd/callbacks.js';
+import { type CallbackSettings, Callbacks } from './acd/callbacks.js';
 import { type EnqueueRequest, enqueueCall, queuedCall } from './acd/calls.js';
 import { type QueueStats, queueStats } from './acd/figures.js';
 import {

@@ -1,8 +1,8 @@
 import { OtklikError } from '../../core/errors.js';
 import type { Sql } from '../../store/sql.js';
 import { enqueueCall } from './calls.js';
-import { endOffer } from './offers.js';
 import { acdEvent, type QueueDefaults } from './model.js';
+import { endOffer } from './offers.js';
 import { closeConversation } from './operators.js';
 
 /**
@@ -298,11 +298,11 @@ export class Callbacks {
       `SELECT 1 FROM telephony_queue_calls WHERE call_id = $1 AND state = 'answered'`,
       [entry],
     );
-    if (answered.length > 0)
-      throw new OtklikError('CONFLICT', 'Оператор уже взял этот обратный звонок');
-    await tx.query(`DELETE FROM telephony_queue_calls WHERE call_id = $1 AND state IN ('waiting', 'offered')`, [
-      entry,
-    ]);
+    if (answered.length > 0) throw new OtklikError('CONFLICT', 'Оператор уже взял этот обратный звонок');
+    await tx.query(
+      `DELETE FROM telephony_queue_calls WHERE call_id = $1 AND state IN ('waiting', 'offered')`,
+      [entry],
+    );
   }
 
   /**
@@ -384,10 +384,16 @@ export class Callbacks {
    */
   async operatorMissed(id: string, entryCallId: string, operatorId: string): Promise<Callback> {
     const now = this.o.now();
-    await closeConversation(this.sql, entryCallId, operatorId, { outcome: 'no_answer' }, {
-      defaults: this.o.defaults,
-      now,
-    }).catch(() => {});
+    await closeConversation(
+      this.sql,
+      entryCallId,
+      operatorId,
+      { outcome: 'no_answer' },
+      {
+        defaults: this.o.defaults,
+        now,
+      },
+    ).catch(() => {});
     await this.sql.transaction(async (tx) => {
       const back = await tx.query<{ queue_id: string }>(
         `UPDATE telephony_queue_calls SET state = 'waiting', operator_id = NULL, answered_at = NULL, ended_at = NULL,
@@ -396,7 +402,12 @@ export class Callbacks {
         [entryCallId],
       );
       if (back[0])
-        await acdEvent(tx, now, { event: 'requeued', callId: entryCallId, operatorId, queueId: back[0].queue_id });
+        await acdEvent(tx, now, {
+          event: 'requeued',
+          callId: entryCallId,
+          operatorId,
+          queueId: back[0].queue_id,
+        });
     });
     return this.recordResult(id, 'operator_unreached');
   }
