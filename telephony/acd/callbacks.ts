@@ -174,8 +174,8 @@ export class Callbacks {
     const rows = await this.sql.query<CallbackRow>(
       `INSERT INTO telephony_callbacks (id, call_id, phone, topic_id, context, created_at, updated_at, source,
          state, due_at, max_attempts, note, operator_id, place_at)
-       VALUES (COALESCE($1, gen_random_uuid()::text), $2, $3, $4, $5::jsonb, $6, $6, $7, $8, $9, $10, $11, $12,
-         COALESCE($9, $6))
+       VALUES (COALESCE($1, gen_random_uuid()::text), $2, $3, $4, $5::jsonb, $6::timestamptz, $6, $7, $8,
+         $9::timestamptz, $10, $11, $12, COALESCE($9, $6))
        ON CONFLICT DO NOTHING RETURNING *`,
       [
         req.id ?? null,
