@@ -307,7 +307,7 @@ export class Callbacks {
 
   /**
    * Due callbacks (all, or the one named) become ACD entries at their place, offered to operators like any call;
-   * a scheduled one that is due now turns pending. Idempotent: an entry already there stays as it is.
+   * a scheduled one that is due now turns pending. Idempotent: one whose entry is there already is left alone.
    * Returns the ids put in the ACD.
    */
   async enqueueDue(id?: string): Promise<string[]> {
@@ -317,6 +317,8 @@ export class Callbacks {
          LEFT JOIN telephony_queue_calls q ON q.call_id = cb.call_id
         WHERE cb.state IN ('pending', 'scheduled') AND (cb.due_at IS NULL OR cb.due_at <= $1)
           AND ($2::text IS NULL OR cb.id = $2) AND cb.phone IS NOT NULL AND cb.phone <> ''
+          AND NOT EXISTS (SELECT 1 FROM telephony_queue_calls e
+                           WHERE e.call_id = 'callback:' || cb.id || ':' || (cb.attempts + 1))
         ORDER BY COALESCE(cb.place_at, q.enqueued_at, cb.created_at), cb.id`,
       [now, id ?? null],
     );
