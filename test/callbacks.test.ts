@@ -227,6 +227,11 @@ describe('a callback offered by the queue, placed operator first, three attempts
       return rows[0] ? getCall(db.sql, rows[0].id) : undefined;
     }, 'the call record of the answered attempt');
     assert.equal(record?.sip?.direction, 'outbound');
+    // The queue's figures count the caller once (the call that became a callback), not the line's attempts.
+    const stats = await queue.stats();
+    assert.equal(stats.offered, 2);
+    assert.equal(stats.callbacks, 1);
+    assert.equal(stats.abandoned, 1);
     // No further attempt is scheduled for a reached callback.
     await worker.sweepNow();
     assert.equal((await jobs.getDelayed()).filter((j) => j.name === 'callback-due').length, 0);
