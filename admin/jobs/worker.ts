@@ -15,6 +15,9 @@ import type { ComponentHealth } from '../server.js';
  * inquiry id, so a sweep never queues one twice); the sweep interval (default one minute) keeps the 15-minute
  * dispatch norm with a wide margin. With a way to place calls (telephony up), the sweep also calls citizens
  * back with their agencies' answers (relayAnswers); without one, answered inquiries wait for operators.
+ * Telephony's callbacks ride on the same queue: a `callback-due` job delayed to a callback's due time puts it
+ * in the operator queue (telephony/acd/callbacks.ts), and the sweep puts every due one there and re-creates the
+ * delayed jobs of the later ones from the table.
  *
  * The store, not Redis, says what is still to send: a dispatch job that used up its attempts is removed, so
  * the next sweep queues that inquiry afresh and a long mail outage only delays it; a permanent rejection is
