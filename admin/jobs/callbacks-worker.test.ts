@@ -79,7 +79,7 @@ describe('callbacks in the job worker', () => {
     assert.equal((await due()).length, 1);
 
     await redis.restart();
-    await eventually(async () => (await due().catch(() => null))?.length === 0, 'Redis empty');
+    await eventually(async () => (await due().catch(() => null))?.length === 0, 'Redis empty', 20_000);
     await w.sweepNow();
     const [job] = await due();
     assert.equal(job?.name, 'callback-due');
@@ -89,7 +89,7 @@ describe('callbacks in the job worker', () => {
     // Past its time with Redis gone again, the sweep alone puts it in the ACD.
     await redis.restart();
     clock = new Date(clock.getTime() + 3_600_000);
-    await eventually(async () => (await due().catch(() => null))?.length === 0, 'Redis empty');
+    await eventually(async () => (await due().catch(() => null))?.length === 0, 'Redis empty', 20_000);
     await w.sweepNow();
     assert.equal((await queuedCall(db.sql, `callback:${cb.id}:1`))?.state, 'waiting');
     assert.equal((await queue.callbacks.get(cb.id))?.state, 'pending');

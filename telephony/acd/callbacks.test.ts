@@ -84,5 +84,18 @@ for (const backend of backends) {
       });
       assert.equal(again.id, byCall?.id);
     });
+
+    it('calls nobody at night: a queue callback due at 22:30 waits for 09:00; an operator’s asked time is kept', async () => {
+      // 22:30 in Moscow (the seed region's default zone).
+      t = Date.parse('2026-03-02T19:30:00Z');
+      const queue = new OperatorQueue(db.sql, { waitNormMs: 60_000, now });
+      await db.sql.query("UPDATE telephony_callbacks SET state = 'done'");
+      const late = await queue.callbacks.create({ phone: '+79001230000', source: 'queue' });
+      const asked = await queue.callbacks.create({ phone: '+79001230001', source: 'operator' });
+      assert.deepEqual(await queue.callbacks.enqueueDue(), [asked.id]);
+      assert.equal(await queuedCall(db.sql, `callback:${late.id}:1`), null);
+      t = Date.parse('2026-03-03T06:00:00Z');
+      assert.deepEqual(await queue.callbacks.enqueueDue(), [late.id]);
+    });
   });
 }

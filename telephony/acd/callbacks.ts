@@ -1,4 +1,6 @@
 import { OtklikError } from '../../core/errors.js';
+import { createKnowledgeBase } from '../../kb/knowledge-base.js';
+import { zonedParts } from '../../kb/zoned-time.js';
 import type { Sql } from '../../store/sql.js';
 import { enqueueCall } from './calls.js';
 import { acdEvent, type QueueDefaults } from './model.js';
@@ -35,6 +37,11 @@ export const CALLBACK_STATES: readonly CallbackState[] = [
 /** Ten minutes after the first unanswered attempt, thirty after the second (the last spacing repeats). */
 export const DEFAULT_CALLBACK_RETRY_MS: readonly number[] = [600_000, 1_800_000];
 export const DEFAULT_CALLBACK_MAX_ATTEMPTS = 3;
+/**
+ * Citizens are not called at night: 09:00-21:00 in the region's time zone (the inquiry relay's hours). An
+ * operator's callback for a time the citizen asked for is placed at that time; its retries keep the hours.
+ */
+export const CALLBACK_HOURS = { from: 9 * 3600_000, to: 21 * 3600_000 } as const;
 
 export interface Callback {
   id: string;
@@ -153,7 +160,13 @@ export class Callbacks {
 
   constructor(
     private readonly sql: Sql,
-    private readonly o: { now: () => Date; defaults: QueueDefaults; settings?: Partial<CallbackSettings> },
+    private readonly o: {
+      now: () => Date;
+      defaults: QueueDefaults;
+      settings?: Partial<CallbackSettings>;
+      /** The region's time zone for the calling hours; the knowledge base's when unset. */
+      timezone?: () => Promise<string>;
+    },
   ) {
     this.settings = {
       retryMs: o.settings?.retryMs?.length ? o.settings.retryMs : DEFAULT_CALLBACK_RETRY_MS,
@@ -306,7 +319,8 @@ export class Callbacks {
   }
 
   /**
-   * Due callbacks (all, or the one named) become ACD entries at their place, offered to operators like any call;
+   * Due callbacks (all, or the one named) become ACD entries at their place, offered to operators like any call
+   * (within the calling hours, CALLBACK_HOURS);
    * a scheduled one that is due now turns pending. Idempotent: one whose entry is there already is left alone.
    * Returns the ids put in the ACD.
    */
@@ -323,7 +337,13 @@ export class Callbacks {
       [now, id ?? null],
     );
     const queued: string[] = [];
+    const timezone = await (this.o.timezone ?? createKnowledgeBase(this.sql).timezone)();
+    const { timeOfDayMs } = zonedParts(now, timezone);
+    const callingHours = timeOfDayMs >= CALLBACK_HOURS.from && timeOfDayMs < CALLBACK_HOURS.to;
     for (const cb of due) {
+      // Outside the hours only an operator's first call at the time the citizen asked for; the rest wait for
+      // the morning's sweep.
+      if (!callingHours && (cb.source !== 'operator' || cb.attempts > 0)) continue;
       const placeAt = cb.place_at ?? cb.queued_at ?? cb.created_at;
       await this.sql.transaction(async (tx) => {
         const moved = await tx.query(
