@@ -237,6 +237,40 @@ describe('a callback offered by the queue, placed operator first, three attempts
     assert.equal((await jobs.getDelayed()).filter((j) => j.name === 'callback-due').length, 0);
   });
 
+  it('taken on the desk: the operator’s phone not answering costs no attempt, the callback waits again', async () => {
+    t += minutes(5);
+    fs.dialOutcomes.set(OPERATOR_DIAL, 'NO_ANSWER');
+    const cb = await queue.callbacks.create({ phone: CITIZEN, source: 'caller' });
+    assert.deepEqual(await queue.callbacks.enqueueDue(cb.id), [cb.id]);
+    const [offer] = (await queue.assignNext()).filter((a) => a.context.callbackId === cb.id);
+    assert.ok(offer, 'offered to the operator');
+    await queue.accept(offer.callId, offer.operator.id); // the desk's accept
+    const deps = { calls, queue, sql: db.sql, from: '122', log: silentLogger };
+    const missed = await placeCallback(deps, offer, { accepted: true });
+    assert.equal(missed?.state, 'pending');
+    assert.equal(missed?.attempts, 0);
+    assert.equal(missed?.lastResult, 'operator_unreached');
+    assert.equal((await queuedCall(db.sql, offer.callId))?.state, 'waiting');
+
+    // The next free operator (the same one, after wrap-up) takes it; this time the phone answers.
+    fs.dialOutcomes.set(OPERATOR_DIAL, 'answer');
+    fs.dialOutcomes.set(CITIZEN_DIAL, 'answer');
+    t += 20_000;
+    await calls.tick();
+    const reached = await queue.callbacks.get(cb.id);
+    assert.equal(reached?.state, 'done');
+    assert.equal(reached?.attempts, 1);
+    const operatorLeg = fs.commands
+      .filter((c) => c.startsWith('uuid_bridge '))
+      .at(-1)!
+      .split(' ')[1]!;
+    fs.hangup(operatorLeg);
+    await eventually(
+      async () => (await queue.operator('ivanova'))?.state === 'wrap_up',
+      'wrap-up after the call',
+    );
+  });
+
   it('after the last unreached attempt the callback has failed and waits for a person on the desk', async () => {
     fs.dialOutcomes.set(CITIZEN_DIAL, 'NO_ANSWER');
     t += minutes(5);
@@ -256,5 +290,11 @@ describe('a callback offered by the queue, placed operator first, three attempts
       (await queue.callbacks.list({ state: 'failed' })).map((c) => c.id),
       [cb.id],
     );
+    // An operator tries again: a new series of attempts, the next one in the ACD at once.
+    const reopened = await queue.callbacks.edit(cb.id, { dueAt: now() });
+    assert.equal(reopened.state, 'pending');
+    assert.equal(reopened.maxAttempts, 6);
+    assert.deepEqual(await queue.callbacks.enqueueDue(cb.id), [cb.id]);
+    assert.equal((await queuedCall(db.sql, `callback:${cb.id}:4`))?.state, 'waiting');
   });
 });

@@ -233,7 +233,7 @@ export class Callbacks {
   }
 
   /**
-   * Staff's change: a new due time (a failed or cancelled callback is opened again, its attempts from zero), a
+   * Staff's change: a new due time (a failed or cancelled callback is opened again for a new series of attempts), a
    * new number, a note, cancelled, or done by hand. A callback waiting in the ACD leaves it when it is no
    * longer due now; CONFLICT while it is being dialled, or for a due time on one that is done.
    */
@@ -253,7 +253,7 @@ export class Callbacks {
       const phone = edit.phone !== undefined ? checkPhone(edit.phone) : cb.phone;
       let state = cb.state;
       let dueAt = cb.due_at;
-      let attempts = cb.attempts;
+      let maxAttempts = cb.max_attempts;
       let outcome = cb.outcome;
       let placeAt = cb.place_at;
       if (edit.dueAt !== undefined) {
@@ -261,8 +261,10 @@ export class Callbacks {
         state = dueAt && dueAt.getTime() > now.getTime() ? 'scheduled' : 'pending';
         // A new time is a new place in the line; a failed or cancelled callback starts over.
         placeAt = dueAt ?? now;
+        // A failed or cancelled callback opened again gets a new series of attempts (numbered on, so that each
+        // attempt keeps its own ACD entry).
         if (cb.state === 'failed' || cb.state === 'cancelled') {
-          attempts = 0;
+          maxAttempts = cb.attempts + this.settings.maxAttempts;
           outcome = null;
         }
       }
@@ -276,7 +278,7 @@ export class Callbacks {
       // Out of the ACD unless it is still due now with its entry waiting there.
       if (state !== 'pending' || edit.dueAt !== undefined) await this.leaveAcd(tx, cb, now);
       const updated = await tx.query<CallbackRow>(
-        `UPDATE telephony_callbacks SET phone = $2, state = $3, due_at = $4, attempts = $5, outcome = $6,
+        `UPDATE telephony_callbacks SET phone = $2, state = $3, due_at = $4, max_attempts = $5, outcome = $6,
            place_at = $7, note = CASE WHEN $8 THEN $9 ELSE note END, updated_at = $10,
            operator_id = COALESCE($11, operator_id)
           WHERE id = $1 RETURNING *`,
@@ -285,7 +287,7 @@ export class Callbacks {
           phone,
           state,
           dueAt,
-          attempts,
+          maxAttempts,
           outcome,
           placeAt,
           edit.note !== undefined,
