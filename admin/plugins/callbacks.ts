@@ -60,6 +60,8 @@ export async function callbacksPlugin(app: TypedApp, opts: CallbacksPluginOption
     outcome: cb.outcome,
     note: cb.note,
     operatorId: cb.operatorId,
+    /** The inquiry whose answer the operator is to read out (source 'inquiry'). */
+    inquiryId: typeof cb.context.inquiryId === 'number' ? cb.context.inquiryId : null,
     createdAt: cb.createdAt.toISOString(),
     updatedAt: cb.updatedAt.toISOString(),
   });

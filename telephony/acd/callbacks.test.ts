@@ -97,5 +97,32 @@ for (const backend of backends) {
       t = Date.parse('2026-03-03T06:00:00Z');
       assert.deepEqual(await queue.callbacks.enqueueDue(), [late.id]);
     });
+
+    it('an attempt whose telephony node died while dialling counts as failed, and the callback goes on', async () => {
+      t = Date.parse('2026-03-03T08:00:00Z');
+      const queue = new OperatorQueue(db.sql, { waitNormMs: 60_000, now });
+      await db.sql.query("UPDATE telephony_callbacks SET state = 'done'");
+      const cb = await queue.callbacks.create({ phone: '+79001230002', source: 'queue' });
+      await queue.callbacks.enqueueDue(cb.id);
+      assert.equal((await queue.callbacks.startAttempt(`callback:${cb.id}:1`, 'ivanova'))?.state, 'dialling');
+      assert.deepEqual(await queue.callbacks.openCount(), {
+        pending: 0,
+        scheduled: 0,
+        dialling: 1,
+        failed: 0,
+      });
+      t += 16 * 60_000;
+      await queue.callbacks.enqueueDue();
+      const after = await queue.callbacks.get(cb.id);
+      assert.equal(after?.state, 'scheduled');
+      assert.equal(after?.attempts, 1);
+      assert.equal(after?.lastResult, 'failed');
+      assert.deepEqual(await queue.callbacks.openCount(), {
+        pending: 0,
+        scheduled: 1,
+        dialling: 0,
+        failed: 0,
+      });
+    });
   });
 }

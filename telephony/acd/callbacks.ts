@@ -37,6 +37,8 @@ export const CALLBACK_STATES: readonly CallbackState[] = [
 /** Ten minutes after the first unanswered attempt, thirty after the second (the last spacing repeats). */
 export const DEFAULT_CALLBACK_RETRY_MS: readonly number[] = [600_000, 1_800_000];
 export const DEFAULT_CALLBACK_MAX_ATTEMPTS = 3;
+/** A callback dialling longer than this lost its telephony node mid-attempt (two phones ring for a minute). */
+const STALE_DIALLING_MS = 15 * 60_000;
 /**
  * Citizens are not called at night: 09:00-21:00 in the region's time zone (the inquiry relay's hours). An
  * operator's callback for a time the citizen asked for is placed at that time; its retries keep the hours.
@@ -328,6 +330,7 @@ export class Callbacks {
    */
   async enqueueDue(id?: string): Promise<string[]> {
     const now = this.o.now();
+    if (id === undefined) await this.recoverStale(now);
     const due = await this.sql.query<CallbackRow & { queued_at: Date | null }>(
       `SELECT cb.*, q.enqueued_at AS queued_at FROM telephony_callbacks cb
          LEFT JOIN telephony_queue_calls q ON q.call_id = cb.call_id
@@ -376,6 +379,28 @@ export class Callbacks {
       });
     }
     return queued;
+  }
+
+  /**
+   * Dialling lasts as long as two phones ring (the result is written when the citizen answers or not): one
+   * dialling for longer lost its telephony node mid-attempt, and the attempt counts as failed.
+   */
+  private async recoverStale(now: Date): Promise<void> {
+    const stale = await this.sql.query<{ id: string }>(
+      `SELECT id FROM telephony_callbacks WHERE state = 'dialling' AND updated_at <= $1 ORDER BY id`,
+      [new Date(now.getTime() - STALE_DIALLING_MS)],
+    );
+    for (const { id } of stale) await this.recordResult(id, 'failed');
+  }
+
+  /** Open callbacks by state (the supervisor's wall: what still waits for the line or a person). */
+  async openCount(): Promise<{ pending: number; scheduled: number; dialling: number; failed: number }> {
+    const rows = await this.sql.query<{ state: CallbackState; n: number }>(
+      `SELECT state, count(*)::int AS n FROM telephony_callbacks
+        WHERE state IN ('pending', 'scheduled', 'dialling', 'failed') GROUP BY state`,
+    );
+    const n = (s: CallbackState) => Number(rows.find((r) => r.state === s)?.n ?? 0);
+    return { pending: n('pending'), scheduled: n('scheduled'), dialling: n('dialling'), failed: n('failed') };
   }
 
   /** Callbacks due later (the worker keeps a delayed job for each). */
