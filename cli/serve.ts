@@ -5,6 +5,8 @@ import { loadConfig } from '../core/config.js';
 import { OtklikError } from '../core/errors.js';
 import { createLogger } from '../core/log.js';
 import { configuredMailer } from '../inquiries/dispatch.js';
+import { callbackSettings } from '../telephony/app.js';
+import { OperatorQueue } from '../telephony/queue.js';
 import { createCliContext } from './context.js';
 import { startServices } from './services.js';
 
@@ -39,16 +41,23 @@ export function register(program: Command): void {
 
   program
     .command('worker')
-    .description('фоновые задачи: передача обращений уполномоченным лицам (BullMQ, Redis)')
+    .description('фоновые задачи: передача обращений уполномоченным лицам, обратные звонки (BullMQ, Redis)')
     .action(async () => {
       const ctx = createCliContext(process.env, { service: true });
       const log = ctx.log;
+      const sql = await ctx.store();
+      const queue = new OperatorQueue(sql, {
+        waitNormMs: ctx.config.telephony.queueWaitNormMs,
+        callbacks: callbackSettings(ctx.config),
+      });
       const worker = await startWorker({
         redisUrl: ctx.config.redis.url,
-        sql: await ctx.store(),
+        sql,
         mailer: configuredMailer(ctx.config.mail, log),
         log,
         sweepIntervalMs: ctx.config.jobs.sweepIntervalMs,
+        // Due callbacks go to the operator queue from here too (telephony's dispatcher places them).
+        callbacks: queue.callbacks,
       });
       process.stderr.write('Обработчик фоновых задач запущен\n');
       await untilSignal();

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type RunningWorker, startWorker } from '../admin/jobs/worker.js';
+import { callbacksPlugin } from '../admin/plugins/callbacks.js';
 import { callsPlugin } from '../admin/plugins/calls.js';
 import { incidentsPlugin } from '../admin/plugins/incidents.js';
 import { inquiriesPlugin } from '../admin/plugins/inquiries.js';
@@ -23,7 +24,7 @@ import { type AssembledSpeechServices, createSpeechServices } from '../speech/se
 import type { EngineState } from '../speech/types.js';
 import { openStore } from '../store/open.js';
 import type { Sql } from '../store/sql.js';
-import { startTelephony, type TelephonyApp } from '../telephony/app.js';
+import { callbackSettings, startTelephony, type TelephonyApp } from '../telephony/app.js';
 import { OperatorQueue } from '../telephony/queue.js';
 import { type MediaSocket, startMediaSocket } from '../voicebot/channels/media/server.js';
 import textChatPlugin from '../voicebot/channels/text/plugin.js';
@@ -102,7 +103,10 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
       log.error({ err }, 'speech engines unavailable: voice calls get the keypad menu and operators');
     }
 
-    const queue = new OperatorQueue(sql, { waitNormMs: config.telephony.queueWaitNormMs });
+    const queue = new OperatorQueue(sql, {
+      waitNormMs: config.telephony.queueWaitNormMs,
+      callbacks: callbackSettings(config),
+    });
     const sessionDeps: SessionDeps = {
       kb,
       nlu: () => nlu.classifier(),
@@ -160,6 +164,13 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
         adminArea(inquiriesPlugin, { sql }),
         adminArea(recordingsPlugin, { sql }),
         adminArea(reportsPlugin, { sql, timeZone: kb.timezone }),
+        // A callback due later is woken by the job worker's delayed job (its sweep, when Redis was down).
+        adminArea(callbacksPlugin, {
+          sql,
+          callbacks: queue.callbacks,
+          schedule: async (cb) => worker?.scheduleCallback(cb),
+          log,
+        }),
         adminArea(textChatPlugin, { deps: sessionDeps }),
       ],
     });
@@ -229,6 +240,7 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
           mailer,
           log,
           sweepIntervalMs: config.jobs.sweepIntervalMs,
+          callbacks: queue.callbacks,
           ...(placeCall ? { placeCall } : {}),
         });
         worker = started;

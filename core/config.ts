@@ -149,6 +149,12 @@ export const configSchema = z.object({
       queueWaitNormMs: ms.default(60000),
       /** How long an agency's or operator's phone rings before the call falls back. */
       forwardTimeoutMs: ms.default(30000),
+      /** Callbacks: the wait before each next attempt after an unreached one (the last repeats). */
+      callbackRetryMs: z.array(ms).min(1, 'at least one spacing').default([600000, 1800000]),
+      /** Callbacks: attempts in all before the callback fails and waits for an operator on the desk. */
+      callbackMaxAttempts: wholeNumber('a whole number of attempts').pipe(z.number().min(1)).default(3),
+      /** Callbacks: their priority in the operator queue (higher first; live calls have 0). */
+      callbackPriority: wholeNumber('a whole number').default(0),
     })
     .default({
       drachtioPort: 9022,
@@ -161,6 +167,9 @@ export const configSchema = z.object({
       drainTimeoutMs: 300000,
       queueWaitNormMs: 60000,
       forwardTimeoutMs: 30000,
+      callbackRetryMs: [600000, 1800000],
+      callbackMaxAttempts: 3,
+      callbackPriority: 0,
     }),
 });
 
@@ -220,6 +229,9 @@ export const envMap: Record<string, string> = {
   DRAIN_TIMEOUT_MS: 'telephony.drainTimeoutMs',
   QUEUE_WAIT_NORM_MS: 'telephony.queueWaitNormMs',
   FORWARD_TIMEOUT_MS: 'telephony.forwardTimeoutMs',
+  CALLBACK_RETRY_MS: 'telephony.callbackRetryMs',
+  CALLBACK_MAX_ATTEMPTS: 'telephony.callbackMaxAttempts',
+  CALLBACK_PRIORITY: 'telephony.callbackPriority',
 };
 
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
@@ -233,7 +245,7 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown):
 }
 
 function envValue(path: string, raw: string): unknown {
-  return path === 'telephony.numbers'
+  return path === 'telephony.numbers' || path === 'telephony.callbackRetryMs'
     ? raw
         .split(',')
         .map((s) => s.trim())

@@ -31,6 +31,19 @@ export interface RelayDeps {
   now?: () => Date;
   /** The region's time zone; read from the knowledge base when not given. */
   timezone?: string;
+  /**
+   * An inquiry handed to operators (attempts used up, or a number the line cannot call): the composition root
+   * makes it an operator's callback on the desk (telephony's callbacks, source 'inquiry'). A failure here is
+   * logged; the inquiry stays flagged for operators all the same.
+   */
+  onNeedsOperator?: (inquiry: NeedsOperator) => Promise<void>;
+}
+
+export interface NeedsOperator {
+  id: number;
+  callbackNumber: string;
+  callId: string;
+  topicId: string | null;
 }
 
 export const RELAY_FLOW_ID = 'inquiry-answer';
@@ -101,24 +114,26 @@ export async function relayAnswers(deps: RelayDeps): Promise<RelaySummary> {
   };
   // An answered callback whose caller hung up before hearing the answer gets its retry too; once the third
   // attempt's retry time passes without a relay, the inquiry is an operator's.
-  const exhausted = await sql.query<{ id: number }>(
+  const exhausted = await sql.query<InquiryToCall>(
     `UPDATE inquiries SET relay_needs_operator = true
       WHERE status = 'answered' AND relayed_at IS NULL AND NOT relay_needs_operator
         AND relay_attempts >= $2 AND (relay_next_attempt_at IS NULL OR relay_next_attempt_at <= $1)
-      RETURNING id`,
+      RETURNING id, callback_number, call_id, topic_id`,
     [now, RELAY_MAX_ATTEMPTS],
   );
   summary.handedToOperators += exhausted.length;
-  for (const { id } of exhausted)
-    log.warn({ inquiryId: id }, 'agency answer not relayed in 3 calls; an operator must call');
+  for (const inquiry of exhausted) {
+    log.warn({ inquiryId: inquiry.id }, 'agency answer not relayed in 3 calls; an operator must call');
+    await toOperators(deps, inquiry);
+  }
 
   const timeZone = deps.timezone ?? (await createKnowledgeBase(sql).timezone());
   if (!withinCallingHours(now, timeZone)) {
     summary.callingHours = false;
     return summary;
   }
-  const due = await sql.query<{ id: number; callback_number: string; relay_attempts: number }>(
-    `SELECT id, callback_number, relay_attempts FROM inquiries
+  const due = await sql.query<InquiryToCall & { relay_attempts: number }>(
+    `SELECT id, callback_number, call_id, topic_id, relay_attempts FROM inquiries
       WHERE status = 'answered' AND relayed_at IS NULL AND NOT relay_needs_operator
         AND callback_number <> '' AND relay_attempts < $2
         AND (relay_next_attempt_at IS NULL OR relay_next_attempt_at <= $1)
@@ -154,6 +169,28 @@ export async function relayAnswers(deps: RelayDeps): Promise<RelaySummary> {
       { inquiryId: inquiry.id, attempt: attempts, status, toOperator },
       'callback with the agency answer placed',
     );
+    if (toOperator) await toOperators(deps, inquiry);
   }
   return summary;
+}
+
+interface InquiryToCall {
+  id: number;
+  callback_number: string;
+  call_id: string;
+  topic_id: string | null;
+}
+
+async function toOperators(deps: RelayDeps, inquiry: InquiryToCall): Promise<void> {
+  if (!deps.onNeedsOperator || !inquiry.callback_number) return;
+  try {
+    await deps.onNeedsOperator({
+      id: inquiry.id,
+      callbackNumber: inquiry.callback_number,
+      callId: inquiry.call_id,
+      topicId: inquiry.topic_id,
+    });
+  } catch (err) {
+    deps.log.error({ err, inquiryId: inquiry.id }, 'the operator callback of an inquiry was not created');
+  }
 }

@@ -7,10 +7,11 @@ import type { KnowledgeBase } from '../kb/types.js';
 import type { TtsEngine } from '../speech/types.js';
 import type { Sql } from '../store/sql.js';
 import { CallControl } from './call-control.js';
+import { placeCallback } from './callback-call.js';
 import { type DrachtioWatchdogOptions, watchDrachtio } from './drachtio-watchdog.js';
 import { connectMediaServer } from './fsmrf.js';
 import { type PromptFiles, preparePrompts } from './prompts.js';
-import { OperatorQueue } from './queue.js';
+import { type CallbackSettings, OperatorQueue } from './queue.js';
 import { answerInvite } from './sip-inbound.js';
 
 /**
@@ -99,6 +100,12 @@ function connectSrf(
   });
 }
 
+/** The callback settings of the configuration (spacing, attempts, ACD priority). */
+export function callbackSettings(config: Config): CallbackSettings {
+  const t = config.telephony;
+  return { retryMs: t.callbackRetryMs, maxAttempts: t.callbackMaxAttempts, priority: t.callbackPriority };
+}
+
 export async function startTelephony(config: Config, deps: TelephonyDeps): Promise<TelephonyApp> {
   const t = config.telephony;
   const log = deps.log.child({ part: 'telephony' });
@@ -138,6 +145,7 @@ export async function startTelephony(config: Config, deps: TelephonyDeps): Promi
   const queue = new OperatorQueue(deps.sql, {
     waitNormMs: t.queueWaitNormMs,
     ringTimeoutMs: t.forwardTimeoutMs + 5_000,
+    callbacks: callbackSettings(config),
   });
   if (t.operatorUri) {
     await queue.upsertOperator({
@@ -173,6 +181,11 @@ export async function startTelephony(config: Config, deps: TelephonyDeps): Promi
     kb: deps.kb ?? null,
     fallbackOperatorUri: t.operatorUri,
     ...(deps.now ? { now: deps.now } : {}),
+    // A callback rings the operator, then the citizen: it runs beside the dispatcher's rounds, not inside one.
+    placeCallback: async (a) => {
+      const placing = { calls, queue, sql: deps.sql, from: t.numbers[0]!, log };
+      void placeCallback(placing, a).catch((err) => log.error({ err, callId: a.callId }, 'callback failed'));
+    },
   });
 
   srf.invite(async (req, res) => {

@@ -58,6 +58,8 @@ export interface CallControlOptions {
    * it the operator queue, is down.
    */
   fallbackOperatorUri?: string | undefined;
+  /** Places a callback the queue gave an operator (telephony/callback-call.ts); without it none is placed. */
+  placeCallback?: (a: Assignment) => Promise<void>;
   now?: () => Date;
 }
 
@@ -100,6 +102,8 @@ export class CallControl {
     flowId: string;
     metadata?: Record<string, unknown>;
     timeoutMs?: number;
+    /** An operator's own leg (a callback): no voice bot on it, and its end ends the operator's conversation. */
+    operatorId?: string;
   }): Promise<{ callId: string; result: ForwardResult; leg?: SipCallLeg }> {
     const callId = randomUUID();
     const uuid = randomUUID();
@@ -143,7 +147,14 @@ export class CallControl {
       });
       return { callId, result };
     }
-    const leg = await this.attach(uuid, meta, 'outbound', { flowId: req.flowId, ...req.metadata });
+    const leg = await this.attach(
+      uuid,
+      meta,
+      'outbound',
+      { flowId: req.flowId, ...req.metadata },
+      undefined,
+      req.operatorId,
+    );
     await cdrAddLeg(
       this.o.sql,
       callId,
@@ -172,7 +183,12 @@ export class CallControl {
       if (!first.has(a.callId)) first.set(a.callId, a);
       else await this.o.queue.withdrawOffer(a.callId, a.operator.id);
     }
-    await Promise.all([...first.values()].map((a) => this.bridgeToOperator(a)));
+    const callbacks = this.o.placeCallback;
+    await Promise.all(
+      [...first.values()].map((a) =>
+        callbacks && typeof a.context.callbackId === 'string' ? callbacks(a) : this.bridgeToOperator(a),
+      ),
+    );
     const moved = await this.o.queue.moveOverdueToCallback();
     await Promise.all(moved.map((callId) => this.toCallback(callId)));
   }
@@ -215,6 +231,7 @@ export class CallControl {
     direction: 'inbound' | 'outbound',
     forkExtra: Record<string, unknown>,
     onHangup?: () => Promise<void>,
+    operatorId?: string,
   ): Promise<SipCallLeg> {
     const log = this.o.log.child({ callId: meta.callId });
     const leg = new SipCallLeg({
@@ -272,6 +289,10 @@ export class CallControl {
     } catch (err) {
       // A call without a recording is still a call: answer the citizen, report the fault.
       log.error({ err }, 'recording did not start');
+    }
+    if (operatorId) {
+      Object.assign(call, { phase: 'operator', operatorId, outcome: 'operator' });
+      return leg;
     }
     if (!this.o.mediaSocketUrl) {
       await this.botUnavailable(call, 'no media socket configured');

@@ -1,6 +1,7 @@
 import { OtklikError } from '../core/errors.js';
 import type { EnqueueOutcome, HandOff, QueuedCall } from '../media/handoff.js';
 import type { Sql } from '../store/sql.js';
+import { type CallbackSettings, Callbacks } from './acd/callbacks.js';
 import { type EnqueueRequest, enqueueCall, queuedCall } from './acd/calls.js';
 import { type QueueStats, queueStats } from './acd/figures.js';
 import {
@@ -22,6 +23,17 @@ import { acceptOffer, endOffer, type Offer, offerCall, sweep } from './acd/offer
 import { type CloseResult, closeConversation, setPresence } from './acd/operators.js';
 import { isStrategy, type Strategy } from './acd/strategies.js';
 
+export {
+  type Callback,
+  type CallbackEdit,
+  type CallbackResult,
+  type CallbackSettings,
+  type CallbackSource,
+  type CallbackState,
+  Callbacks,
+  callbackIdOf,
+  type NewCallback,
+} from './acd/callbacks.js';
 export { type EnqueueRequest, enqueueCall, type QueueRecord, queuedCall } from './acd/calls.js';
 export { type QueueDayFigures, type QueueStats, queueFiguresByDay } from './acd/figures.js';
 export type { AcdQueue, Operator, OperatorState, Presence, QueueCallState } from './acd/model.js';
@@ -62,6 +74,8 @@ export interface QueueOptions {
    * configuration; the composition root decides. 0 for every call when unset.
    */
   priorityOf?: (call: QueuedCall) => number;
+  /** Callbacks: attempt spacing, attempts, their ACD priority (telephony/acd/callbacks.ts has the defaults). */
+  callbacks?: Partial<CallbackSettings>;
 }
 
 export interface QueueSettings {
@@ -90,6 +104,8 @@ export class OperatorQueue implements HandOff {
   private readonly now: () => Date;
   private readonly random: (() => number) | undefined;
   private readonly priorityOf: (call: QueuedCall) => number;
+  /** The callbacks (create, list, edit; due ones into the ACD; an attempt's result). */
+  readonly callbacks: Callbacks;
 
   constructor(
     private readonly sql: Sql,
@@ -107,6 +123,11 @@ export class OperatorQueue implements HandOff {
     this.now = opts.now ?? (() => new Date());
     this.random = opts.random;
     this.priorityOf = opts.priorityOf ?? (() => 0);
+    this.callbacks = new Callbacks(sql, {
+      now: this.now,
+      defaults: this.defaults,
+      ...(opts.callbacks ? { settings: opts.callbacks } : {}),
+    });
   }
 
   private at(now: Date = this.now()) {
@@ -368,14 +389,18 @@ export class OperatorQueue implements HandOff {
       );
   }
 
-  /** Calls that waited past `callbackAfterMs` become callback requests; returns their ids. */
+  /**
+   * Calls that waited past `callbackAfterMs` become callback requests; returns their ids. A callback's own
+   * entry (it keeps the caller's old place, so it looks overdue) waits for an operator instead.
+   */
   async moveOverdueToCallback(
     phoneOf: (callId: string, context: Record<string, unknown>) => string | null = defaultPhone,
   ): Promise<string[]> {
     const now = this.now();
     const cutoff = new Date(now.getTime() - this.callbackAfterMs);
     const overdue = await this.sql.query<QueueCallRow>(
-      `SELECT * FROM telephony_queue_calls WHERE state = 'waiting' AND enqueued_at <= $1 ORDER BY enqueued_at`,
+      `SELECT * FROM telephony_queue_calls
+        WHERE state = 'waiting' AND enqueued_at <= $1 AND context->>'callbackId' IS NULL ORDER BY enqueued_at`,
       [cutoff],
     );
     const moved: string[] = [];

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { RouteOptions } from 'fastify';
+import { callbacksPlugin } from '../admin/plugins/callbacks.js';
 import { callsPlugin } from '../admin/plugins/calls.js';
 import { incidentsPlugin } from '../admin/plugins/incidents.js';
 import { inquiriesPlugin } from '../admin/plugins/inquiries.js';
@@ -158,6 +159,10 @@ describe('API fuzz: bad input on every route gets a clear 4xx, never a 500', () 
         adminArea(inquiriesPlugin, { sql }),
         adminArea(recordingsPlugin, { sql }),
         adminArea(reportsPlugin, { sql, timeZone: engine.kb.timezone }),
+        adminArea(callbacksPlugin, {
+          sql,
+          callbacks: new OperatorQueue(sql, { waitNormMs: 60_000 }).callbacks,
+        }),
         testChatPlugin({ kb: engine.kb, nlu: engine.nlu, sql }),
       ],
     });

@@ -3,8 +3,9 @@ import { Redis } from 'ioredis';
 import { isOtklikError, OtklikError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import { dispatchInquiry, type Mailer, undispatchedInquiries } from '../../inquiries/dispatch.js';
-import { type PlaceCall, relayAnswers } from '../../inquiries/relay.js';
+import { type NeedsOperator, type PlaceCall, relayAnswers } from '../../inquiries/relay.js';
 import type { Sql } from '../../store/sql.js';
+import type { Callbacks } from '../../telephony/queue.js';
 import type { ComponentHealth } from '../server.js';
 
 /**
@@ -14,6 +15,9 @@ import type { ComponentHealth } from '../server.js';
  * inquiry id, so a sweep never queues one twice); the sweep interval (default one minute) keeps the 15-minute
  * dispatch norm with a wide margin. With a way to place calls (telephony up), the sweep also calls citizens
  * back with their agencies' answers (relayAnswers); without one, answered inquiries wait for operators.
+ * Telephony's callbacks ride on the same queue: a `callback-due` job delayed to a callback's due time puts it
+ * in the operator queue (telephony/acd/callbacks.ts), and the sweep puts every due one there and re-creates the
+ * delayed jobs of the later ones from the table.
  *
  * The store, not Redis, says what is still to send: a dispatch job that used up its attempts is removed, so
  * the next sweep queues that inquiry afresh and a long mail outage only delays it; a permanent rejection is
@@ -32,12 +36,23 @@ export interface WorkerOptions {
   placeCall?: PlaceCall;
   /** Tries of one dispatch job and the first backoff (doubling); the next sweep queues a new job after. */
   dispatchRetry?: { attempts: number; backoffMs: number };
+  /**
+   * Telephony's callbacks: a `callback-due` job (delayed to the callback's due time) puts it in the operator
+   * queue; the sweep puts every due one there and re-creates the delayed jobs from the table (a Redis that
+   * lost them), and an inquiry the relay could not deliver becomes an operator's callback. Without it, none.
+   */
+  callbacks?: Callbacks;
   now?: () => Date;
 }
 
 export interface RunningWorker {
   /** Runs one sweep now (the CLI and tests use it; the schedule runs it on its own). */
   sweepNow(): Promise<void>;
+  /**
+   * A callback created or changed (the desk): due now, it goes to the operator queue at once; due later, a
+   * delayed job wakes it then. The sweep would do the same within its interval.
+   */
+  scheduleCallback(callback: { id: string; state: string; dueAt: Date | null }): Promise<void>;
   /** Whether jobs run: Redis reachable and the sweep scheduled (for /api/health and the overview). */
   health(): Promise<ComponentHealth>;
   close(): Promise<void>;
@@ -113,12 +128,55 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       log: opts.log,
       placeCall,
       ...(opts.now ? { now: opts.now } : {}),
+      ...(opts.callbacks ? { onNeedsOperator: inquiryCallback } : {}),
     });
     try {
       await relaying;
     } finally {
       relaying = null;
     }
+  };
+
+  const now = opts.now ?? (() => new Date());
+  /** The inquiry's answer is for an operator to read out: a callback on the desk, once per inquiry. */
+  const inquiryCallback = async (inquiry: NeedsOperator) => {
+    const callback = await opts.callbacks!.create({
+      id: `inquiry-${inquiry.id}`,
+      source: 'inquiry',
+      phone: inquiry.callbackNumber,
+      topicId: inquiry.topicId,
+      context: { inquiryId: inquiry.id, inquiryCallId: inquiry.callId, reason: 'inquiry_answer' },
+    });
+    await scheduleCallback(callback);
+  };
+  // The job id names the due time: a callback moved to another time gets a new job, and the old one, when it
+  // fires, finds the callback not yet due and does nothing.
+  const scheduleCallback = async (cb: { id: string; state: string; dueAt: Date | null }) => {
+    const callbacks = opts.callbacks;
+    if (!callbacks || (cb.state !== 'pending' && cb.state !== 'scheduled')) return;
+    const delay = cb.dueAt ? cb.dueAt.getTime() - now().getTime() : 0;
+    if (delay <= 0) {
+      await callbacks.enqueueDue(cb.id);
+      return;
+    }
+    await queue.add(
+      'callback-due',
+      { callbackId: cb.id },
+      {
+        jobId: `callback-${cb.id}-${cb.dueAt!.getTime()}`,
+        delay,
+        attempts: retry.attempts,
+        backoff: { type: 'exponential', delay: retry.backoffMs },
+        removeOnComplete: true,
+        removeOnFail: true,
+      },
+    );
+  };
+  const sweepCallbacks = async () => {
+    const callbacks = opts.callbacks;
+    if (!callbacks) return;
+    await callbacks.enqueueDue();
+    for (const cb of await callbacks.scheduled()) await scheduleCallback({ ...cb, state: 'scheduled' });
   };
 
   const sweep = async () => {
@@ -138,6 +196,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       );
     }
     await relay();
+    await sweepCallbacks();
   };
 
   const worker = new Worker(
@@ -146,6 +205,8 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       try {
         if (job.name === 'sweep') return await sweep();
         if (job.name === 'dispatch') return await dispatchInquiry(deps, Number(job.data.inquiryId));
+        if (job.name === 'callback-due')
+          return opts.callbacks ? await opts.callbacks.enqueueDue(String(job.data.callbackId)) : undefined;
         throw new UnrecoverableError(`unknown job ${job.name}`);
       } catch (err) {
         // Only failures a retry can fix are retried (mail relay down, database unavailable).
@@ -223,6 +284,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
 
   return {
     sweepNow: sweep,
+    scheduleCallback,
     health,
     async close() {
       closed = true;

@@ -17,7 +17,11 @@ export interface QueueStats {
   waitNormMs: number;
 }
 
-/** Statistics over calls enqueued in [from, to); `waitNormMs` is the default norm the figures are shown with. */
+/**
+ * Statistics over calls enqueued in [from, to); `waitNormMs` is the default norm the figures are shown with.
+ * A callback's own entries (the line calling back, at the caller's old place) are not callers: the caller
+ * counts once, as the call that became a callback.
+ */
 export async function queueStats(
   sql: Sql,
   waitNormMs: number,
@@ -25,7 +29,8 @@ export async function queueStats(
 ): Promise<QueueStats> {
   const rows = await sql.query<{ state: QueueCallState; wait_ms: number | null; past_norm: boolean }>(
     `SELECT state, wait_ms, past_norm FROM telephony_queue_calls
-     WHERE enqueued_at >= $1 AND enqueued_at < $2 AND ($3::text IS NULL OR queue_id = $3)`,
+     WHERE enqueued_at >= $1 AND enqueued_at < $2 AND ($3::text IS NULL OR queue_id = $3)
+       AND context->>'callbackId' IS NULL`,
     [range.from ?? new Date(0), range.to ?? new Date('9999-01-01T00:00:00Z'), range.queueId ?? null],
   );
   const count = (s: QueueCallState) => rows.filter((r) => r.state === s).length;
@@ -74,7 +79,7 @@ export async function queueFiguresByDay(
             -- figures (stats) use: the report's p90 and the overview's are the same number.
             COALESCE(percentile_disc(0.9) WITHIN GROUP (ORDER BY wait_ms), 0)::int8 AS p90_wait
        FROM telephony_queue_calls
-      WHERE ${withinLocalDays('enqueued_at')}
+      WHERE ${withinLocalDays('enqueued_at')} AND context->>'callbackId' IS NULL
       GROUP BY 1
       ORDER BY 1`,
     [timezone, from, to],
