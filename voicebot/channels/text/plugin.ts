@@ -201,6 +201,10 @@ async function textChatPlugin(app: FastifyInstance, opts: TextChatOptions): Prom
       detach = () => {
         for (const off of offs) off();
       };
+      if (leg.ended)
+        void chats
+          .outcome(chatId)
+          .then((outcome) => report({ id: chatId, messages: [], ended: true, outcome }));
     };
     socket.on('message', (data, isBinary) => {
       void (async () => {
