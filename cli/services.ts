@@ -27,6 +27,7 @@ import type { Sql } from '../store/sql.js';
 import { callbackSettings, startTelephony, type TelephonyApp } from '../telephony/app.js';
 import { OperatorQueue } from '../telephony/queue.js';
 import { type MediaSocket, startMediaSocket } from '../voicebot/channels/media/server.js';
+import { ChatSessions } from '../voicebot/channels/text/chat-sessions.js';
 import textChatPlugin from '../voicebot/channels/text/plugin.js';
 import { runCall, type SessionDeps } from '../voicebot/session.js';
 import { allSchemas } from './schema.js';
@@ -112,7 +113,8 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
       nlu: () => nlu.classifier(),
       sql,
       log,
-      // The operator queue is the sessions' hand-off (with its wait norm); it tells a web chat it is unserved.
+      // The operator queue is the sessions' hand-off (with its wait norm); it tells a web chat it is unserved
+      // while no operator is signed in.
       handOff: queue,
       instanceId: config.instanceId,
       ...(speech ? { speech } : {}),
@@ -147,6 +149,8 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
     let worker: RunningWorker | undefined;
     const mailer = configuredMailer(config.mail, log);
 
+    // The live web chats: one set, shared by the citizens' chat and the operator desk (which types into them).
+    const chats = new ChatSessions(sessionDeps);
     const http = await build({
       sql,
       log,
@@ -171,7 +175,7 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
           schedule: async (cb) => worker?.scheduleCallback(cb),
           log,
         }),
-        adminArea(textChatPlugin, { deps: sessionDeps }),
+        adminArea(textChatPlugin, { deps: sessionDeps, chats }),
       ],
     });
     const httpUrl = await http.listen({ host: config.http.host, port: config.http.port });

@@ -231,11 +231,13 @@ export class OperatorQueue implements HandOff {
   }
 
   /**
-   * The voice bot's hand-off. Operators take calls on phones (a SIP bridge), and the desk has no chat yet:
-   * a web chat is unserved, so the bot offers the citizen an inquiry instead of a wait nobody ends.
+   * The voice bot's hand-off. A phone call always waits (its wait norm and the callback take over when nobody
+   * comes). A web chat waits only while some operator is signed in (the desk takes chats): with nobody there
+   * it is unserved, so the bot offers the citizen an inquiry instead of a wait nobody ends.
    */
   async enqueue(call: QueuedCall): Promise<EnqueueOutcome> {
-    if (call.channel === 'text') return 'unserved';
+    const text = call.channel === 'text';
+    if (text && !(await this.staffed('text'))) return 'unserved';
     await enqueueCall(
       this.sql,
       {
@@ -243,10 +245,24 @@ export class OperatorQueue implements HandOff {
         topicId: call.topicId,
         context: { ...call.context },
         priority: this.priorityOf(call),
+        channel: text ? 'text' : 'phone',
       },
       call.at,
     );
     return 'queued';
+  }
+
+  /**
+   * Some operator is signed in (any state but offline) who can take this channel: a chat goes to the desk,
+   * a phone call needs the operator's SIP URI (an operator without one takes chats only).
+   */
+  async staffed(channel: QueuedCall['channel']): Promise<boolean> {
+    const rows = await this.sql.query(
+      `SELECT 1 FROM telephony_operators
+        WHERE state <> 'offline' AND ($1::boolean OR COALESCE(sip_uri, '') <> '') LIMIT 1`,
+      [channel === 'text'],
+    );
+    return rows.length > 0;
   }
 
   /**
