@@ -44,6 +44,7 @@ export interface ActiveCall {
   state: QueueCallState;
   operatorId: string | null;
   enqueuedAt: Date;
+  answeredAt: Date | null;
   priority: number;
 }
 
@@ -51,7 +52,8 @@ export interface ActiveCall {
 export async function activeCalls(sql: Sql): Promise<ActiveCall[]> {
   return sql.query<ActiveCall>(
     `SELECT call_id AS "callId", channel, topic_id AS "topicId", queue_id AS "queueId", state,
-            operator_id AS "operatorId", enqueued_at AS "enqueuedAt", priority
+            operator_id AS "operatorId", enqueued_at AS "enqueuedAt",
+            answered_at AS "answeredAt", priority
        FROM telephony_queue_calls
       WHERE state IN ('waiting', 'offered') OR (state = 'answered' AND closed_at IS NULL)
       ORDER BY priority DESC, enqueued_at, call_id`,
