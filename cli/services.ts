@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type RunningWorker, startWorker } from '../admin/jobs/worker.js';
 import { callsPlugin } from '../admin/plugins/calls.js';
-import { type DeskChats, deskPlugin } from '../admin/plugins/desk.js';
+import { deskPlugin } from '../admin/plugins/desk.js';
 import { incidentsPlugin } from '../admin/plugins/incidents.js';
 import { inquiriesPlugin } from '../admin/plugins/inquiries.js';
 import { kbPlugin } from '../admin/plugins/kb.js';
@@ -28,6 +28,7 @@ import { startDeskDispatcher } from '../telephony/acd/dispatcher.js';
 import { startTelephony, type TelephonyApp } from '../telephony/app.js';
 import { OperatorQueue } from '../telephony/queue.js';
 import { type MediaSocket, startMediaSocket } from '../voicebot/channels/media/server.js';
+import { ChatSessions } from '../voicebot/channels/text/chat-sessions.js';
 import textChatPlugin from '../voicebot/channels/text/plugin.js';
 import { runCall, type SessionDeps } from '../voicebot/session.js';
 import { allSchemas } from './schema.js';
@@ -110,7 +111,8 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
       nlu: () => nlu.classifier(),
       sql,
       log,
-      // The operator queue is the sessions' hand-off (with its wait norm); it tells a web chat it is unserved.
+      // The operator queue is the sessions' hand-off (with its wait norm); it tells a web chat it is unserved
+      // while no operator is signed in.
       handOff: queue,
       instanceId: config.instanceId,
       ...(speech ? { speech } : {}),
@@ -145,14 +147,11 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
     let worker: RunningWorker | undefined;
     const mailer = configuredMailer(config.mail, log);
 
-    // TODO([3/7] r-chat): ONE ChatSessions of the text channel, passed both to textChatPlugin (option
-    // `chats`) and to the desk below, so that an operator's words reach the citizen's open chat. Until it
-    // comes the desk accepts and closes chats but cannot write to them.
-    const chats: DeskChats | undefined = undefined;
+    // The live web chats: one set, shared by the citizens' chat and the operator desk (which types into them).
+    const chats = new ChatSessions(sessionDeps);
     // Chats are offered by this loop (phone calls by telephony's dispatcher, which rings or bridges them).
     const deskDispatcher = startDeskDispatcher({ queue, channel: 'text', log });
     stops.push(() => deskDispatcher.stop());
-
     const http = await build({
       sql,
       log,
@@ -167,11 +166,11 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
           health: async () => ({ components: await health() }),
           timeZone: kb.timezone,
         }),
-        adminArea(deskPlugin, { sql, queue, kb, timeZone: kb.timezone, ...(chats ? { chats } : {}) }),
+        adminArea(deskPlugin, { sql, queue, kb, timeZone: kb.timezone, chats }),
         adminArea(inquiriesPlugin, { sql }),
         adminArea(recordingsPlugin, { sql }),
         adminArea(reportsPlugin, { sql, timeZone: kb.timezone }),
-        adminArea(textChatPlugin, { deps: sessionDeps }),
+        adminArea(textChatPlugin, { deps: sessionDeps, chats }),
       ],
     });
     const httpUrl = await http.listen({ host: config.http.host, port: config.http.port });

@@ -35,6 +35,7 @@ import {
 } from './acd/model.js';
 import { acceptOffer, endOffer, type Offer, offerCall, sweep } from './acd/offers.js';
 import { type CloseResult, closeConversation, setPresence } from './acd/operators.js';
+import { type AcdEvent, acdEvents } from './acd/reads.js';
 
 export { type EnqueueRequest, enqueueCall, type QueueRecord, queuedCall } from './acd/calls.js';
 export {
@@ -47,6 +48,7 @@ export type { Membership, OperatorInput, QueueMember, QueueSettings } from './ac
 export type { AcdQueue, Operator, OperatorState, Presence, QueueCallState } from './acd/model.js';
 export type { Offer } from './acd/offers.js';
 export {
+  type AcdEvent,
   type ActiveCall,
   activeCalls,
   type ConversationRow,
@@ -102,15 +104,6 @@ export interface AcdChange {
 }
 
 export type Channel = 'phone' | 'text';
-
-export interface AcdEvent {
-  at: Date;
-  callId: string | null;
-  operatorId: string | null;
-  queueId: string | null;
-  event: string;
-  details: Record<string, unknown>;
-}
 
 export class OperatorQueue implements HandOff {
   readonly waitNormMs: number;
@@ -288,11 +281,13 @@ export class OperatorQueue implements HandOff {
   }
 
   /**
-   * The voice bot's hand-off. Operators take calls on phones (a SIP bridge), and the desk has no chat yet:
-   * a web chat is unserved, so the bot offers the citizen an inquiry instead of a wait nobody ends.
+   * The voice bot's hand-off. A phone call always waits (its wait norm and the callback take over when nobody
+   * comes). A web chat waits only while some operator is signed in (the desk takes chats): with nobody there
+   * it is unserved, so the bot offers the citizen an inquiry instead of a wait nobody ends.
    */
   async enqueue(call: QueuedCall): Promise<EnqueueOutcome> {
-    if (call.channel === 'text') return 'unserved';
+    const text = call.channel === 'text';
+    if (text && !(await this.staffed('text'))) return 'unserved';
     await enqueueCall(
       this.sql,
       {
@@ -300,11 +295,25 @@ export class OperatorQueue implements HandOff {
         topicId: call.topicId,
         context: { ...call.context },
         priority: this.priorityOf(call),
+        channel: text ? 'text' : 'phone',
       },
       call.at,
     );
     this.emit({ event: 'enqueued', callId: call.callId });
     return 'queued';
+  }
+
+  /**
+   * Some operator is signed in (any state but offline) who can take this channel: a chat goes to the desk,
+   * a phone call needs the operator's SIP URI (an operator without one takes chats only).
+   */
+  async staffed(channel: QueuedCall['channel']): Promise<boolean> {
+    const rows = await this.sql.query(
+      `SELECT 1 FROM telephony_operators
+        WHERE state <> 'offline' AND ($1::boolean OR COALESCE(sip_uri, '') <> '') LIMIT 1`,
+      [channel === 'text'],
+    );
+    return rows.length > 0;
   }
 
   /**
@@ -484,25 +493,6 @@ export class OperatorQueue implements HandOff {
 
   /** The ACD's events, oldest first (for reports and the supervisor's wall). */
   async events(filter: { callId?: string; operatorId?: string } = {}): Promise<AcdEvent[]> {
-    const rows = await this.sql.query<{
-      at: Date;
-      call_id: string | null;
-      operator_id: string | null;
-      queue_id: string | null;
-      event: string;
-      details: Record<string, unknown>;
-    }>(
-      `SELECT * FROM telephony_acd_events WHERE ($1::text IS NULL OR call_id = $1)
-          AND ($2::text IS NULL OR operator_id = $2) ORDER BY id`,
-      [filter.callId ?? null, filter.operatorId ?? null],
-    );
-    return rows.map((r) => ({
-      at: r.at,
-      callId: r.call_id,
-      operatorId: r.operator_id,
-      queueId: r.queue_id,
-      event: r.event,
-      details: r.details,
-    }));
+    return acdEvents(this.sql, filter);
   }
 }

@@ -5,6 +5,7 @@ const state = { token: sessionStorage.getItem('otklik.token'), user: null };
 const outcomeRu = {
   answered: 'отвечено ботом',
   escalated: 'передано оператору',
+  operator: 'разговор с оператором',
   forwarded: 'переадресовано',
   inquiry: 'зарегистрировано обращение',
   emergency: 'экстренная ситуация',
