@@ -302,7 +302,7 @@ for (const backend of backends) {
       refused(await env.api('sidorova', 'DELETE', '/api/desk/queues/default'), 409, 'CONFLICT');
       assert.equal((await queuedCall(env.db.sql, 'q1'))?.queueId, 'default');
       assert.deepEqual(
-        (await listAudit(env.db.sql, { login: 'sidorova' }))
+        (await listAudit(env.db.sql, { login: 'sidorova', object: 'social' }))
           .map((a) => a.action)
           .filter((a) => a.startsWith('desk.q')),
         ['desk.queue.save', 'desk.queue.remove'],
