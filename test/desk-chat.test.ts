@@ -54,7 +54,7 @@ describe('a web chat on the operator desk (PGlite)', () => {
         adminArea(deskPlugin, {
           sql: env.db.sql,
           queue,
-          kb: env.engine.kb,
+          kb: createKnowledgeBase(env.db.sql),
           chats,
           timeZone: env.engine.kb.timezone,
           now: clock,
