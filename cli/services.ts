@@ -24,6 +24,7 @@ import type { EngineState } from '../speech/types.js';
 import { openStore } from '../store/open.js';
 import type { Sql } from '../store/sql.js';
 import { startTelephony, type TelephonyApp } from '../telephony/app.js';
+import { callerPriority } from '../telephony/priority.js';
 import { OperatorQueue } from '../telephony/queue.js';
 import { type MediaSocket, startMediaSocket } from '../voicebot/channels/media/server.js';
 import textChatPlugin from '../voicebot/channels/text/plugin.js';
@@ -102,7 +103,11 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
       log.error({ err }, 'speech engines unavailable: voice calls get the keypad menu and operators');
     }
 
-    const queue = new OperatorQueue(sql, { waitNormMs: config.telephony.queueWaitNormMs });
+    const queue = new OperatorQueue(sql, {
+      waitNormMs: config.telephony.queueWaitNormMs,
+      // Emergency-adjacent reasons first, then the configured VIP numbers, then callbacks (telephony/priority.ts).
+      priorityOf: callerPriority({ vipNumbers: config.telephony.vipNumbers }),
+    });
     const sessionDeps: SessionDeps = {
       kb,
       nlu: () => nlu.classifier(),

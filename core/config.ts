@@ -147,6 +147,13 @@ export const configSchema = z.object({
       drainTimeoutMs: ms.default(300000),
       /** Operator queue: how long a call may wait for an operator with the topic's skill. */
       queueWaitNormMs: ms.default(60000),
+      /**
+       * Caller numbers served before other callers of the same queue (after emergency-adjacent calls):
+       * QUEUE_VIP_NUMBERS, a comma list; compared by their last ten digits (+7 900…, 8 900… are one number).
+       */
+      vipNumbers: z.array(z.string()).default([]),
+      /** How often a caller waiting without the bot hears their position and expected wait. */
+      queueAnnounceIntervalMs: ms.default(20000),
       /** How long an agency's or operator's phone rings before the call falls back. */
       forwardTimeoutMs: ms.default(30000),
     })
@@ -160,6 +167,8 @@ export const configSchema = z.object({
       recordingsDir: './data/recordings',
       drainTimeoutMs: 300000,
       queueWaitNormMs: 60000,
+      vipNumbers: [],
+      queueAnnounceIntervalMs: 20000,
       forwardTimeoutMs: 30000,
     }),
 });
@@ -219,6 +228,8 @@ export const envMap: Record<string, string> = {
   SIP_TRUNK: 'telephony.trunk',
   DRAIN_TIMEOUT_MS: 'telephony.drainTimeoutMs',
   QUEUE_WAIT_NORM_MS: 'telephony.queueWaitNormMs',
+  QUEUE_VIP_NUMBERS: 'telephony.vipNumbers',
+  QUEUE_ANNOUNCE_INTERVAL_MS: 'telephony.queueAnnounceIntervalMs',
   FORWARD_TIMEOUT_MS: 'telephony.forwardTimeoutMs',
 };
 
@@ -233,7 +244,7 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown):
 }
 
 function envValue(path: string, raw: string): unknown {
-  return path === 'telephony.numbers'
+  return path === 'telephony.numbers' || path === 'telephony.vipNumbers'
     ? raw
         .split(',')
         .map((s) => s.trim())

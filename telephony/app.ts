@@ -9,6 +9,7 @@ import type { TtsEngine } from '../speech/types.js';
 import type { Sql } from '../store/sql.js';
 import { CallControl } from './call-control.js';
 import { connectMediaServer } from './fsmrf.js';
+import { callerPriority } from './priority.js';
 import { type PromptFiles, preparePrompts } from './prompts.js';
 import { OperatorQueue } from './queue.js';
 
@@ -132,6 +133,7 @@ export async function startTelephony(config: Config, deps: TelephonyDeps): Promi
   const queue = new OperatorQueue(deps.sql, {
     waitNormMs: t.queueWaitNormMs,
     ringTimeoutMs: t.forwardTimeoutMs + 5_000,
+    priorityOf: callerPriority({ vipNumbers: t.vipNumbers }),
   });
   if (t.operatorUri) {
     await queue.upsertOperator({
@@ -143,9 +145,10 @@ export async function startTelephony(config: Config, deps: TelephonyDeps): Promi
     await queue.setOperatorState('default', 'available');
   }
   let prompts: PromptFiles = {};
+  const promptsDir = resolve(config.dataDir, 'telephony', 'prompts');
   if (deps.tts) {
     prompts = await preparePrompts({
-      dir: resolve(config.dataDir, 'telephony', 'prompts'),
+      dir: promptsDir,
       tts: deps.tts,
       kb: deps.kb ?? null,
       log,
@@ -164,6 +167,9 @@ export async function startTelephony(config: Config, deps: TelephonyDeps): Promi
     trunk: t.trunk,
     forwardTimeoutMs: t.forwardTimeoutMs,
     prompts,
+    tts: deps.tts ?? null,
+    promptsDir,
+    holdRepeatMs: t.queueAnnounceIntervalMs,
     kb: deps.kb ?? null,
     fallbackOperatorUri: t.operatorUri,
   });

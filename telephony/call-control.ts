@@ -160,7 +160,6 @@ export class CallControl implements CallHost {
   release(): void {
     this.released = true;
     this.acceptingCalls = false;
-    for (const call of this.calls.values()) if (call.holdTimer) clearTimeout(call.holdTimer);
     this.calls.clear();
   }
 
@@ -199,7 +198,9 @@ export class CallControl implements CallHost {
       }),
     );
     leg.on((e) => {
-      if (e.type === 'dtmf' && call.phase === 'bot') {
+      if (e.type === 'dtmf' && call.phase === 'queued') {
+        this.bridge.waitingRoom.onKey(call, e.digit);
+      } else if (e.type === 'dtmf' && call.phase === 'bot') {
         void leg.sendToBot({
           event: 'dtmf',
           dtmf: e.digit,
@@ -353,7 +354,6 @@ export class CallControl implements CallHost {
   async finish(call: ActiveCall, reason: string): Promise<void> {
     const { leg } = call;
     const callId = leg.meta.callId;
-    if (call.holdTimer) clearTimeout(call.holdTimer);
     this.calls.delete(callId);
     try {
       if (call.phase === 'queued') await this.o.queue.abandon(callId);

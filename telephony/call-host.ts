@@ -1,5 +1,6 @@
 import type { Logger } from '../core/log.js';
 import type { KnowledgeBase } from '../kb/types.js';
+import type { TtsEngine } from '../speech/types.js';
 import type { Sql } from '../store/sql.js';
 import type { ActiveCall } from './active-call.js';
 import type { FreeswitchControl } from './fsmrf.js';
@@ -35,9 +36,16 @@ export interface CallControlOptions {
   trunk?: string | undefined;
   /** How long an agency's or operator's phone rings. */
   forwardTimeoutMs: number;
-  /** How often the hold message repeats while a caller waits for an operator. */
+  /** How often a caller waiting without the bot hears their position (the queues hold the rest: announce max, overflow). */
   holdRepeatMs?: number;
   prompts: PromptFiles;
+  /**
+   * The prompts' TTS, for what a waiting caller hears said anew (position, expected wait, the number called
+   * back); without it the caller hears the recorded hold message instead.
+   */
+  tts?: TtsEngine | null;
+  /** Where those announcements are written (kept by text: the same sentence is synthesized once). */
+  promptsDir?: string;
   kb?: KnowledgeBase | null;
   /**
    * A SIP URI that takes any call (OPERATOR_URI): where a caller goes straight away when the store, and with

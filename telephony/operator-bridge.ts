@@ -2,9 +2,10 @@ import { cdrAddLeg } from '../calls/sip.js';
 import type { CallMetadata } from '../media/call-leg.js';
 import { type ActiveCall, activeCall } from './active-call.js';
 import type { CallControlOptions, CallHost } from './call-host.js';
-import { type Assignment, enqueueCall } from './queue.js';
+import { type Assignment, enqueueCall, type Unbridged } from './queue.js';
 import { recordingAddLeg } from './records.js';
 import { SipCallLeg } from './sip-leg.js';
+import { WaitingRoom } from './waiting-room.js';
 
 /**
  * The queue side of call control: a caller who waits for a person (hold messages), the dispatcher round that
@@ -12,14 +13,18 @@ import { SipCallLeg } from './sip-leg.js';
  * instance handed over, and the store-down fallback.
  */
 export class OperatorBridge {
-  constructor(private readonly h: CallHost) {}
+  readonly waitingRoom: WaitingRoom;
+
+  constructor(private readonly h: CallHost) {
+    this.waitingRoom = new WaitingRoom(h);
+  }
 
   private get o(): CallControlOptions {
     return this.h.o;
   }
 
   async dispatch(): Promise<void> {
-    const assignments = await this.o.queue.assignNext();
+    const assignments = await this.o.queue.assignNext({ channel: 'phone' });
     // A phone call rides one leg: under ring-all only the first operator's phone rings, the other offers go
     // back without counting against those operators (the desk's ring-all is the accept race, a later slice).
     const first = new Map<string, Assignment>();
@@ -27,9 +32,72 @@ export class OperatorBridge {
       if (!first.has(a.callId)) first.set(a.callId, a);
       else await this.o.queue.withdrawOffer(a.callId, a.operator.id);
     }
-    await Promise.all([...first.values()].map((a) => this.bridgeToOperator(a)));
-    const moved = await this.o.queue.moveOverdueToCallback();
-    await Promise.all(moved.map((callId) => this.toCallback(callId)));
+    // An operator at the desk sees the offer there: their phone rings only once they accept (bridgeAccepted).
+    const ring = [...first.values()].filter((a) => !a.operator.desk);
+    await Promise.all(ring.map((a) => this.bridgeToOperator(a)));
+    await this.bridgeAccepted();
+    await this.waitingRoom.tick();
+  }
+
+  /**
+   * Calls this node holds that an operator accepted on the desk (answered, not bridged yet): the caller is
+   * bridged to the operator's phone. Other nodes skip them: only the holder of the channel can bridge it.
+   */
+  private async bridgeAccepted(): Promise<void> {
+    const held = [...this.h.calls.entries()]
+      .filter(([, c]) => !c.leg.ended && !c.bridging && (c.phase === 'queued' || c.phase === 'bot'))
+      .map(([id]) => id);
+    const accepted = await this.o.queue.unbridged(held);
+    await Promise.all(accepted.map((u) => this.bridgeDesk(u)));
+  }
+
+  private async bridgeDesk(u: Unbridged): Promise<void> {
+    const call = this.h.calls.get(u.callId);
+    if (!call || call.bridging || call.leg.ended) return;
+    const { leg } = call;
+    call.bridging = true;
+    if (call.apology) await call.apology.catch(() => {});
+    await leg.stopAudio();
+    const result = u.sipUri
+      ? await leg.forward(u.sipUri, { timeoutMs: this.o.forwardTimeoutMs })
+      : ({ status: 'failed', reason: 'the operator has no SIP URI' } as const);
+    await this.h.record(u.callId, 'operator leg', () =>
+      cdrAddLeg(this.o.sql, u.callId, { kind: 'operator', target: u.operatorId, status: result.status }),
+    );
+    if (result.status === 'answered') {
+      await this.o.queue.markBridged(u.callId, this.h.now());
+      await this.connected(call, u.operatorId);
+      return;
+    }
+    call.bridging = false;
+    this.o.log.warn(
+      { callId: u.callId, operatorId: u.operatorId, status: result.status },
+      'desk-accepted call not bridged: back to the head of its queue',
+    );
+    if (leg.ended) {
+      // The caller hung up while the operator's phone rang: the operator's conversation ends with it.
+      await this.o.queue.releaseOperator(u.operatorId);
+      return;
+    }
+    await this.o.queue.requeue(u.callId, this.h.now());
+    if (call.phase === 'queued') this.hold(call);
+  }
+
+  /** The caller is with the operator: the recording takes the operator's leg, the bot leaves the call. */
+  private async connected(call: ActiveCall, operatorId: string): Promise<void> {
+    const { leg } = call;
+    call.phase = 'operator';
+    call.operatorId = operatorId;
+    call.outcome = 'operator';
+    const recordingId = call.recordingId;
+    if (recordingId)
+      await this.h.record(leg.meta.callId, 'recording leg', () =>
+        recordingAddLeg(this.o.sql, recordingId, `operator:${operatorId}`),
+      );
+    if (call.botConnected) {
+      await leg.sendToBot({ type: 'operatorConnected', data: { operatorId } });
+      await leg.stopFork();
+    }
   }
 
   async toQueue(call: ActiveCall, reason: string, opts: { playApology: boolean }): Promise<void> {
@@ -43,6 +111,12 @@ export class OperatorBridge {
             callId: leg.meta.callId,
             topicId: null,
             context: { reason, callerNumber: leg.meta.from, channelUuid: leg.uuid },
+            priority: this.o.queue.priorityFor({
+              callId: leg.meta.callId,
+              reason,
+              callerNumber: leg.meta.from || null,
+              at: this.h.now(),
+            }),
           },
           this.h.now(),
         );
@@ -91,20 +165,13 @@ export class OperatorBridge {
     await leg.hangup('bot_hangup');
   }
 
-  /** Plays the hold message now and then while the caller waits (only when the bot is not there to do it). */
+  /**
+   * The caller waits without the bot: the hold message at once; then the waiting room's announcements
+   * (position, expected wait, the callback offer) at each dispatcher round past the hold interval.
+   */
   private hold(call: ActiveCall): void {
-    const file = this.o.prompts.queue_wait;
-    if (!file || call.botConnected || call.holdTimer) return;
-    const play = () => {
-      call.holdTimer = null;
-      if (this.h.released || call.leg.ended || call.phase !== 'queued' || call.botConnected || call.bridging)
-        return;
-      void call.leg.playFile(file).then(() => {
-        if (!this.h.released && !call.leg.ended && call.phase === 'queued')
-          call.holdTimer = setTimeout(play, this.o.holdRepeatMs ?? 20_000);
-      });
-    };
-    play();
+    if (call.botConnected) return;
+    this.waitingRoom.startWaiting(call);
   }
 
   private async bridgeToOperator(a: Assignment): Promise<void> {
@@ -121,8 +188,6 @@ export class OperatorBridge {
     }
     const { leg } = call;
     call.bridging = true;
-    if (call.holdTimer) clearTimeout(call.holdTimer);
-    call.holdTimer = null;
     // The caller hears the apology to its end before the operator's phone rings.
     if (call.apology) await call.apology.catch(() => {});
     await leg.stopAudio();
@@ -139,6 +204,7 @@ export class OperatorBridge {
     }
     try {
       await this.o.queue.accept(a.callId, a.operator.id);
+      await this.o.queue.markBridged(a.callId, this.h.now());
     } catch (err) {
       // The offer lapsed while the phone rang (a ring timeout below FORWARD_TIMEOUT_MS): the caller is with
       // the operator all the same; the queue's record says otherwise until the call ends.
@@ -147,14 +213,7 @@ export class OperatorBridge {
         'operator answered a lapsed offer',
       );
     }
-    call.phase = 'operator';
-    call.operatorId = a.operator.id;
-    call.outcome = 'operator';
-    if (call.recordingId) await recordingAddLeg(this.o.sql, call.recordingId, `operator:${a.operator.id}`);
-    if (call.botConnected) {
-      await leg.sendToBot({ type: 'operatorConnected', data: { operatorId: a.operator.id } });
-      await leg.stopFork();
-    }
+    await this.connected(call, a.operator.id);
   }
 
   /** A queued call another instance handed over (drain): take its channel if FreeSWITCH still has it. */
@@ -184,16 +243,5 @@ export class OperatorBridge {
     });
     this.h.calls.set(a.callId, call);
     return call;
-  }
-
-  private async toCallback(callId: string): Promise<void> {
-    const call = this.h.calls.get(callId);
-    if (!call || call.leg.ended) return;
-    call.phase = 'ending';
-    call.outcome = 'callback';
-    if (call.holdTimer) clearTimeout(call.holdTimer);
-    await call.leg.stopAudio();
-    if (this.o.prompts.operators_busy) await call.leg.playFile(this.o.prompts.operators_busy);
-    await call.leg.hangup('bot_hangup');
   }
 }

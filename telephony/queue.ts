@@ -1,17 +1,20 @@
 import { OtklikError } from '../core/errors.js';
-import type { EnqueueOutcome, HandOff, QueuedCall } from '../media/handoff.js';
+import type { EnqueueOutcome, HandOff, QueuedCall, QueuePosition } from '../media/handoff.js';
 import type { Sql } from '../store/sql.js';
 import { type EnqueueRequest, enqueueCall, queuedCall } from './acd/calls.js';
 import { type QueueStats, queueStats } from './acd/figures.js';
 import {
   type AcdQueue,
   acdEvent,
+  DEFAULT_ANNOUNCE_MAX,
   DEFAULT_MAX_NO_ANSWER,
   DEFAULT_RING_TIMEOUT_MS,
   DEFAULT_WRAP_UP_MS,
+  isOverflowTarget,
   loadQueue,
   type Operator,
   type OperatorRow,
+  type OverflowTarget,
   type Presence,
   type QueueCallRow,
   type QueueCallState,
@@ -21,12 +24,30 @@ import {
 import { acceptOffer, endOffer, type Offer, offerCall, sweep } from './acd/offers.js';
 import { type CloseResult, closeConversation, setPresence } from './acd/operators.js';
 import { isStrategy, type Strategy } from './acd/strategies.js';
+import {
+  markBridged,
+  type OverflowDue,
+  overflowDue,
+  overflowToQueue,
+  queuePosition,
+  requeueCall,
+  type Unbridged,
+  unbridgedCalls,
+} from './acd/waiting.js';
 
 export { type EnqueueRequest, enqueueCall, type QueueRecord, queuedCall } from './acd/calls.js';
 export { type QueueDayFigures, type QueueStats, queueFiguresByDay } from './acd/figures.js';
-export type { AcdQueue, Operator, OperatorState, Presence, QueueCallState } from './acd/model.js';
+export type {
+  AcdQueue,
+  Operator,
+  OperatorState,
+  OverflowTarget,
+  Presence,
+  QueueCallState,
+} from './acd/model.js';
 export type { Offer } from './acd/offers.js';
 export { STRATEGIES, type Strategy, seededRandom } from './acd/strategies.js';
+export type { OverflowDue, Unbridged } from './acd/waiting.js';
 
 /**
  * The operator queue (ACD), in PostgreSQL so that every telephony node shares it. Queues (one per KB topic
@@ -34,7 +55,8 @@ export { STRATEGIES, type Strategy, seededRandom } from './acd/strategies.js';
  * norm, a wrap-up time, max-no-answer and a ring timeout; operators join queues with tiers, or take a topic's
  * calls by skill. A dispatcher round (`assignNext`) ends lapsed offers and wrap-ups, then offers waiting calls,
  * the higher priority first, then the longest waiting; a call past its queue's norm is opened to any available
- * operator, and one past `callbackAfterMs` becomes a callback request, so nobody is left waiting forever.
+ * operator. The waiting caller's side (position, callback request, overflow, the desk-accepted bridge) is in
+ * telephony/acd/waiting.ts; telephony's call control decides what the caller hears.
  * Every state change is an event row (telephony_acd_events) for reports; the acts themselves are in
  * telephony/acd/ (offers.ts: the locking; operators.ts: presence and close).
  * It is the voice bot's hand-off (media/handoff.ts): a queued call's `context` is everything the bot learned.
@@ -48,8 +70,8 @@ export interface Assignment extends Offer {
 export interface QueueOptions {
   /** How long a call may wait for an operator with the right skill (QUEUE_WAIT_NORM_MS, e.g. 60 000 ms). */
   waitNormMs: number;
-  /** After this wait the call becomes a callback request; defaults to twice the norm. */
-  callbackAfterMs?: number;
+  /** Announcements before the wait ends in a callback or an inquiry (DEFAULT_ANNOUNCE_MAX). */
+  announceMax?: number;
   /** Defaults for queues that do not set their own (model.ts has mod_callcenter's). */
   wrapUpMs?: number;
   maxNoAnswer?: number;
@@ -72,6 +94,9 @@ export interface QueueSettings {
   wrapUpMs?: number | null;
   maxNoAnswer?: number | null;
   ringTimeoutMs?: number | null;
+  overflowAfterMs?: number | null;
+  overflowTo?: OverflowTarget | null;
+  announceMax?: number | null;
 }
 
 export interface AcdEvent {
@@ -85,7 +110,6 @@ export interface AcdEvent {
 
 export class OperatorQueue implements HandOff {
   readonly waitNormMs: number;
-  readonly callbackAfterMs: number;
   readonly defaults: QueueDefaults;
   private readonly now: () => Date;
   private readonly random: (() => number) | undefined;
@@ -97,12 +121,12 @@ export class OperatorQueue implements HandOff {
   ) {
     if (!(opts.waitNormMs > 0)) throw new OtklikError('CONFIG_INVALID', 'queue wait norm must be positive');
     this.waitNormMs = opts.waitNormMs;
-    this.callbackAfterMs = opts.callbackAfterMs ?? opts.waitNormMs * 2;
     this.defaults = {
       waitNormMs: opts.waitNormMs,
       wrapUpMs: opts.wrapUpMs ?? DEFAULT_WRAP_UP_MS,
       maxNoAnswer: opts.maxNoAnswer ?? DEFAULT_MAX_NO_ANSWER,
       ringTimeoutMs: opts.ringTimeoutMs ?? DEFAULT_RING_TIMEOUT_MS,
+      announceMax: opts.announceMax ?? DEFAULT_ANNOUNCE_MAX,
     };
     this.now = opts.now ?? (() => new Date());
     this.random = opts.random;
@@ -153,10 +177,16 @@ export class OperatorQueue implements HandOff {
         'VALIDATION_FAILED',
         `Неизвестная стратегия распределения: ${String(q.strategy)}`,
       );
+    if (q.overflowTo != null && (!isOverflowTarget(q.overflowTo) || q.overflowTo === `queue:${q.id}`))
+      throw new OtklikError(
+        'VALIDATION_FAILED',
+        `Перелив очереди: «queue:<id>» другой очереди, «inquiry» или «callback», не ${String(q.overflowTo)}`,
+      );
     const has = (v: unknown) => v !== undefined;
     await this.sql.query(
-      `INSERT INTO telephony_acd_queues (id, name, strategy, wait_norm_ms, wrap_up_ms, max_no_answer, ring_timeout_ms)
-       VALUES ($1, COALESCE($2, $1), COALESCE($3, 'longest-idle-agent'), $4, $5, $6, $7)
+      `INSERT INTO telephony_acd_queues (id, name, strategy, wait_norm_ms, wrap_up_ms, max_no_answer, ring_timeout_ms,
+         overflow_after_ms, overflow_to, announce_max)
+       VALUES ($1, COALESCE($2, $1), COALESCE($3, 'longest-idle-agent'), $4, $5, $6, $7, $12, $13, $14)
        ON CONFLICT (id) DO UPDATE SET
          name = COALESCE($2, telephony_acd_queues.name),
          strategy = COALESCE($3, telephony_acd_queues.strategy),
@@ -164,6 +194,9 @@ export class OperatorQueue implements HandOff {
          wrap_up_ms = CASE WHEN $9 THEN $5 ELSE telephony_acd_queues.wrap_up_ms END,
          max_no_answer = CASE WHEN $10 THEN $6 ELSE telephony_acd_queues.max_no_answer END,
          ring_timeout_ms = CASE WHEN $11 THEN $7 ELSE telephony_acd_queues.ring_timeout_ms END,
+         overflow_after_ms = CASE WHEN $15 THEN $12 ELSE telephony_acd_queues.overflow_after_ms END,
+         overflow_to = CASE WHEN $16 THEN $13 ELSE telephony_acd_queues.overflow_to END,
+         announce_max = CASE WHEN $17 THEN $14 ELSE telephony_acd_queues.announce_max END,
          updated_at = now()`,
       [
         q.id,
@@ -177,6 +210,12 @@ export class OperatorQueue implements HandOff {
         has(q.wrapUpMs),
         has(q.maxNoAnswer),
         has(q.ringTimeoutMs),
+        q.overflowAfterMs ?? null,
+        q.overflowTo ?? null,
+        q.announceMax ?? null,
+        has(q.overflowAfterMs),
+        has(q.overflowTo),
+        has(q.announceMax),
       ],
     );
     return this.queue(q.id);
@@ -232,13 +271,16 @@ export class OperatorQueue implements HandOff {
    * One dispatcher round: lapsed offers and wrap-ups end, then waiting calls are offered, the higher priority
    * first, then the longest waiting. Returns the offers made (several for one call under ring-all).
    */
-  async assignNext(): Promise<Assignment[]> {
+  async assignNext(opts: { channel?: 'phone' | 'text' } = {}): Promise<Assignment[]> {
     const now = this.now();
     await sweep(this.sql, this.at(now));
+    // Telephony dispatches phone calls only (the serve's desk dispatcher takes the chats); no filter: all.
     const waiting = await this.sql.query<{ call_id: string }>(
       `SELECT call_id FROM telephony_queue_calls
-        WHERE state = 'waiting' AND EXISTS (SELECT 1 FROM telephony_operators WHERE state = 'available')
+        WHERE state = 'waiting' AND ($1::text IS NULL OR channel = $1)
+          AND EXISTS (SELECT 1 FROM telephony_operators WHERE state = 'available')
         ORDER BY priority DESC, enqueued_at, call_id`,
+      [opts.channel ?? null],
     );
     const out: Assignment[] = [];
     for (const { call_id } of waiting) {
@@ -368,38 +410,100 @@ export class OperatorQueue implements HandOff {
       );
   }
 
-  /** Calls that waited past `callbackAfterMs` become callback requests; returns their ids. */
-  async moveOverdueToCallback(
-    phoneOf: (callId: string, context: Record<string, unknown>) => string | null = defaultPhone,
-  ): Promise<string[]> {
-    const now = this.now();
-    const cutoff = new Date(now.getTime() - this.callbackAfterMs);
-    const overdue = await this.sql.query<QueueCallRow>(
-      `SELECT * FROM telephony_queue_calls WHERE state = 'waiting' AND enqueued_at <= $1 ORDER BY enqueued_at`,
-      [cutoff],
-    );
-    const moved: string[] = [];
-    for (const call of overdue) {
-      const done = await this.sql.transaction(async (tx) => {
-        const ended = await this.finish(tx, call.call_id, 'callback', ['waiting'], now);
-        if (!ended) return false;
-        await tx.query(
-          `INSERT INTO telephony_callbacks (call_id, phone, topic_id, context, created_at)
-           VALUES ($1, $2, $3, $4::jsonb, $5) ON CONFLICT (call_id) DO NOTHING`,
-          [
-            call.call_id,
-            phoneOf(call.call_id, call.context),
-            call.topic_id,
-            JSON.stringify(call.context),
-            now,
-          ],
-        );
-        await acdEvent(tx, now, { event: 'callback', callId: call.call_id, queueId: call.queue_id });
-        return true;
-      });
-      if (done) moved.push(call.call_id);
-    }
-    return moved;
+  /** The caller priority `priorityOf` gives a call telephony queues itself (the bot could not take it). */
+  priorityFor(call: { callId: string; reason: string; callerNumber: string | null; at: Date }): number {
+    return this.priorityOf({
+      callId: call.callId,
+      channel: 'sip',
+      topicId: null,
+      at: call.at,
+      context: {
+        reason: call.reason,
+        callerNumber: call.callerNumber,
+        topic: null,
+        intents: [],
+        entities: [],
+        transcript: [],
+        answers: [],
+      },
+    });
+  }
+
+  /** Where the call stands in its queue, and its expected wait (acd/waiting.ts says how it is estimated). */
+  async position(callId: string, at: Date = this.now()): Promise<QueuePosition | null> {
+    return queuePosition(this.sql, callId, this.defaults, at);
+  }
+
+  /**
+   * The waiting caller is to be called back on `phone`: the wait ends (state 'callback', measured against the
+   * norm like any end), offers are withdrawn, and the callback request is written with the call's topic and
+   * context (r-callback's jobs place it). `source`: 'caller' (key 1), 'queue' (registered for the caller).
+   * false when the call no longer waits.
+   */
+  async requestCallback(
+    callId: string,
+    req: { phone: string; at?: Date; source?: string },
+  ): Promise<boolean> {
+    const at = req.at ?? this.now();
+    return this.endWait(callId, 'callback', at, async (tx, call) => {
+      await tx.query(
+        `INSERT INTO telephony_callbacks (call_id, phone, topic_id, context, created_at)
+         VALUES ($1, $2, $3, $4::jsonb, $5) ON CONFLICT (call_id) DO NOTHING`,
+        [callId, req.phone, call.topic_id, JSON.stringify(call.context), at],
+      );
+      return { source: req.source ?? 'caller' };
+    });
+  }
+
+  /** The wait ends in the bot's inquiry flow (no operator came, no number to call back). */
+  async toInquiry(callId: string, at: Date = this.now()): Promise<boolean> {
+    return this.endWait(callId, 'inquiry', at, async () => ({}));
+  }
+
+  /** A desk-accepted phone call whose bridge failed goes back to the head of its queue (acd/waiting.ts). */
+  async requeue(callId: string, at: Date = this.now()): Promise<boolean> {
+    return requeueCall(this.sql, callId, at);
+  }
+
+  /** Desk-accepted phone calls among `callIds` (the ones this node holds) still to be bridged. */
+  async unbridged(callIds: string[]): Promise<Unbridged[]> {
+    return unbridgedCalls(this.sql, callIds);
+  }
+
+  async markBridged(callId: string, at: Date = this.now()): Promise<void> {
+    await markBridged(this.sql, callId, at);
+  }
+
+  /** Calls among `callIds` that waited their queue's overflow time and have not overflowed yet. */
+  async overflowDue(callIds: string[], at: Date = this.now()): Promise<OverflowDue[]> {
+    return overflowDue(this.sql, callIds, at);
+  }
+
+  /** The call overflows into `queueId` keeping its wait; null: marks the overflow done without a move. */
+  async overflowToQueue(callId: string, queueId: string | null, at: Date = this.now()): Promise<boolean> {
+    return overflowToQueue(this.sql, callId, queueId, at);
+  }
+
+  /** Ends a waiting (or offered) call's wait in `state`, its offers withdrawn, with an event of that name. */
+  private async endWait(
+    callId: string,
+    state: 'callback' | 'inquiry',
+    at: Date,
+    then: (tx: Sql, call: QueueCallRow) => Promise<Record<string, unknown>>,
+  ): Promise<boolean> {
+    return this.sql.transaction(async (tx) => {
+      await tx.query('SELECT 1 FROM telephony_acd_offers WHERE call_id = $1 FOR UPDATE', [callId]);
+      const [call] = await tx.query<QueueCallRow>('SELECT * FROM telephony_queue_calls WHERE call_id = $1', [
+        callId,
+      ]);
+      const ended = await this.finish(tx, callId, state, ['waiting', 'offered'], at);
+      if (!ended || !call) return false;
+      for (const operatorId of await this.offerRowsIn(tx, callId))
+        await endOffer(tx, callId, operatorId, 'withdrawn', this.at(at));
+      const details = await then(tx, call);
+      await acdEvent(tx, at, { event: state, callId, queueId: ended.queue_id, details });
+      return true;
+    });
   }
 
   async callState(callId: string): Promise<{ state: QueueCallState; operatorId: string | null } | null> {
@@ -455,9 +559,4 @@ export class OperatorQueue implements HandOff {
     );
     return rows[0] ?? null;
   }
-}
-
-function defaultPhone(_callId: string, context: Record<string, unknown>): string | null {
-  const phone = context.callerNumber ?? context.from;
-  return typeof phone === 'string' ? phone : null;
 }

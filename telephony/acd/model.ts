@@ -10,7 +10,13 @@ import { DEFAULT_STRATEGY, isStrategy, type Strategy } from './strategies.js';
 export type OperatorState = 'offline' | 'available' | 'break' | 'offered' | 'on_call' | 'wrap_up';
 /** What an operator sets for themselves (the desk's presence); the other states are the ACD's. */
 export type Presence = 'available' | 'break' | 'offline';
-export type QueueCallState = 'waiting' | 'offered' | 'answered' | 'abandoned' | 'callback';
+export type QueueCallState = 'waiting' | 'offered' | 'answered' | 'abandoned' | 'callback' | 'inquiry';
+/** Where a queue sends a call that waited its overflow time: another queue, the bot's inquiry, a callback. */
+export type OverflowTarget = `queue:${string}` | 'inquiry' | 'callback';
+
+export function isOverflowTarget(v: unknown): v is OverflowTarget {
+  return v === 'inquiry' || v === 'callback' || (typeof v === 'string' && /^queue:.+/.test(v));
+}
 
 /** mod_callcenter's defaults: 10 s of wrap-up, three offers without an answer before a break. */
 export const DEFAULT_WRAP_UP_MS = 10_000;
@@ -22,6 +28,12 @@ export const DEFAULT_MAX_NO_ANSWER = 3;
  */
 export const DEFAULT_RING_TIMEOUT_MS = 35_000;
 export const DEFAULT_QUEUE = 'default';
+/**
+ * Announcements (position and expected wait) a caller hears before the wait stops being the only way: then a
+ * callback is registered for a known number, or the bot offers an inquiry. Ten at the hold interval (20 s) is
+ * about three minutes past the first.
+ */
+export const DEFAULT_ANNOUNCE_MAX = 10;
 
 export interface Operator {
   id: string;
@@ -37,6 +49,8 @@ export interface Operator {
   noAnswerCount: number;
   callsAnswered: number;
   talkMs: number;
+  /** Set through the operator desk: a phone offer waits for the desk's accept instead of ringing at once. */
+  desk: boolean;
 }
 
 export interface OperatorRow {
@@ -52,6 +66,8 @@ export interface OperatorRow {
   no_answer_count: number;
   calls_answered: number;
   talk_ms: number;
+  /** The desk's column (migration 0310); read defensively, an older schema has none. */
+  desk?: boolean | null;
 }
 
 export const toOperator = (r: OperatorRow): Operator => ({
@@ -66,6 +82,7 @@ export const toOperator = (r: OperatorRow): Operator => ({
   noAnswerCount: r.no_answer_count,
   callsAnswered: r.calls_answered,
   talkMs: Number(r.talk_ms),
+  desk: r.desk === true,
 });
 
 export interface QueueCallRow {
@@ -92,6 +109,11 @@ export interface AcdQueue {
   wrapUpMs: number;
   maxNoAnswer: number;
   ringTimeoutMs: number;
+  /** After this wait the call overflows to `overflowTo`; null: no overflow. */
+  overflowAfterMs: number | null;
+  overflowTo: OverflowTarget | null;
+  /** Announcements before a callback (known number) or the bot's inquiry ends the wait. */
+  announceMax: number;
 }
 
 export interface QueueDefaults {
@@ -99,6 +121,7 @@ export interface QueueDefaults {
   wrapUpMs: number;
   maxNoAnswer: number;
   ringTimeoutMs: number;
+  announceMax: number;
 }
 
 /** A queue row's settings columns (joined onto a call's row by the dispatcher). */
@@ -110,6 +133,9 @@ export interface QueueColumns {
   max_no_answer: number | null;
   ring_timeout_ms: number | null;
   rr_last_operator: string | null;
+  overflow_after_ms?: number | null;
+  overflow_to?: string | null;
+  announce_max?: number | null;
 }
 
 interface AcdQueueRow {
@@ -121,6 +147,9 @@ interface AcdQueueRow {
   max_no_answer: number | null;
   ring_timeout_ms: number | null;
   rr_last_operator: string | null;
+  overflow_after_ms?: number | null;
+  overflow_to?: string | null;
+  announce_max?: number | null;
 }
 
 export function toQueue(r: (AcdQueueRow | QueueColumns) | undefined, id: string, d: QueueDefaults): AcdQueue {
@@ -132,6 +161,9 @@ export function toQueue(r: (AcdQueueRow | QueueColumns) | undefined, id: string,
     wrapUpMs: r?.wrap_up_ms != null ? Number(r.wrap_up_ms) : d.wrapUpMs,
     maxNoAnswer: r?.max_no_answer ?? d.maxNoAnswer,
     ringTimeoutMs: r?.ring_timeout_ms != null ? Number(r.ring_timeout_ms) : d.ringTimeoutMs,
+    overflowAfterMs: r?.overflow_after_ms != null ? Number(r.overflow_after_ms) : null,
+    overflowTo: isOverflowTarget(r?.overflow_to) ? r.overflow_to : null,
+    announceMax: r?.announce_max ?? d.announceMax,
   };
 }
 
