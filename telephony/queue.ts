@@ -2,7 +2,7 @@ import { OtklikError } from '../core/errors.js';
 import type { EnqueueOutcome, HandOff, QueuedCall, QueuePosition } from '../media/handoff.js';
 import type { Sql } from '../store/sql.js';
 import { type EnqueueRequest, enqueueCall, queuedCall } from './acd/calls.js';
-import { type QueueStats, queueStats } from './acd/figures.js';
+import { type AcdEvent, acdEvents, type QueueStats, queueStats } from './acd/figures.js';
 import {
   type AcdQueue,
   acdEvent,
@@ -23,7 +23,7 @@ import {
 } from './acd/model.js';
 import { acceptOffer, endOffer, type Offer, offerCall, sweep } from './acd/offers.js';
 import { type CloseResult, closeConversation, setPresence } from './acd/operators.js';
-import { isStrategy, type Strategy } from './acd/strategies.js';
+import { type QueueSettings, saveQueue } from './acd/settings.js';
 import {
   markBridged,
   type OverflowDue,
@@ -36,7 +36,12 @@ import {
 } from './acd/waiting.js';
 
 export { type EnqueueRequest, enqueueCall, type QueueRecord, queuedCall } from './acd/calls.js';
-export { type QueueDayFigures, type QueueStats, queueFiguresByDay } from './acd/figures.js';
+export {
+  type AcdEvent,
+  type QueueDayFigures,
+  type QueueStats,
+  queueFiguresByDay,
+} from './acd/figures.js';
 export type {
   AcdQueue,
   Operator,
@@ -46,6 +51,7 @@ export type {
   QueueCallState,
 } from './acd/model.js';
 export type { Offer } from './acd/offers.js';
+export type { QueueSettings } from './acd/settings.js';
 export { STRATEGIES, type Strategy, seededRandom } from './acd/strategies.js';
 export type { OverflowDue, Unbridged } from './acd/waiting.js';
 
@@ -84,28 +90,6 @@ export interface QueueOptions {
    * configuration; the composition root decides. 0 for every call when unset.
    */
   priorityOf?: (call: QueuedCall) => number;
-}
-
-export interface QueueSettings {
-  id: string;
-  name?: string;
-  strategy?: Strategy;
-  waitNormMs?: number | null;
-  wrapUpMs?: number | null;
-  maxNoAnswer?: number | null;
-  ringTimeoutMs?: number | null;
-  overflowAfterMs?: number | null;
-  overflowTo?: OverflowTarget | null;
-  announceMax?: number | null;
-}
-
-export interface AcdEvent {
-  at: Date;
-  callId: string | null;
-  operatorId: string | null;
-  queueId: string | null;
-  event: string;
-  details: Record<string, unknown>;
 }
 
 export class OperatorQueue implements HandOff {
@@ -171,53 +155,7 @@ export class OperatorQueue implements HandOff {
 
   /** Creates or changes a queue (id: a KB topic id, or `default`); unset fields keep their value. */
   async upsertQueue(q: QueueSettings): Promise<AcdQueue> {
-    if (!q.id) throw new OtklikError('VALIDATION_FAILED', 'a queue needs an id');
-    if (q.strategy !== undefined && !isStrategy(q.strategy))
-      throw new OtklikError(
-        'VALIDATION_FAILED',
-        `Неизвестная стратегия распределения: ${String(q.strategy)}`,
-      );
-    if (q.overflowTo != null && (!isOverflowTarget(q.overflowTo) || q.overflowTo === `queue:${q.id}`))
-      throw new OtklikError(
-        'VALIDATION_FAILED',
-        `Перелив очереди: «queue:<id>» другой очереди, «inquiry» или «callback», не ${String(q.overflowTo)}`,
-      );
-    const has = (v: unknown) => v !== undefined;
-    await this.sql.query(
-      `INSERT INTO telephony_acd_queues (id, name, strategy, wait_norm_ms, wrap_up_ms, max_no_answer, ring_timeout_ms,
-         overflow_after_ms, overflow_to, announce_max)
-       VALUES ($1, COALESCE($2, $1), COALESCE($3, 'longest-idle-agent'), $4, $5, $6, $7, $12, $13, $14)
-       ON CONFLICT (id) DO UPDATE SET
-         name = COALESCE($2, telephony_acd_queues.name),
-         strategy = COALESCE($3, telephony_acd_queues.strategy),
-         wait_norm_ms = CASE WHEN $8 THEN $4 ELSE telephony_acd_queues.wait_norm_ms END,
-         wrap_up_ms = CASE WHEN $9 THEN $5 ELSE telephony_acd_queues.wrap_up_ms END,
-         max_no_answer = CASE WHEN $10 THEN $6 ELSE telephony_acd_queues.max_no_answer END,
-         ring_timeout_ms = CASE WHEN $11 THEN $7 ELSE telephony_acd_queues.ring_timeout_ms END,
-         overflow_after_ms = CASE WHEN $15 THEN $12 ELSE telephony_acd_queues.overflow_after_ms END,
-         overflow_to = CASE WHEN $16 THEN $13 ELSE telephony_acd_queues.overflow_to END,
-         announce_max = CASE WHEN $17 THEN $14 ELSE telephony_acd_queues.announce_max END,
-         updated_at = now()`,
-      [
-        q.id,
-        q.name ?? null,
-        q.strategy ?? null,
-        q.waitNormMs ?? null,
-        q.wrapUpMs ?? null,
-        q.maxNoAnswer ?? null,
-        q.ringTimeoutMs ?? null,
-        has(q.waitNormMs),
-        has(q.wrapUpMs),
-        has(q.maxNoAnswer),
-        has(q.ringTimeoutMs),
-        q.overflowAfterMs ?? null,
-        q.overflowTo ?? null,
-        q.announceMax ?? null,
-        has(q.overflowAfterMs),
-        has(q.overflowTo),
-        has(q.announceMax),
-      ],
-    );
+    await saveQueue(this.sql, q);
     return this.queue(q.id);
   }
 
@@ -519,26 +457,7 @@ export class OperatorQueue implements HandOff {
 
   /** The ACD's events, oldest first (for reports and the supervisor's wall). */
   async events(filter: { callId?: string; operatorId?: string } = {}): Promise<AcdEvent[]> {
-    const rows = await this.sql.query<{
-      at: Date;
-      call_id: string | null;
-      operator_id: string | null;
-      queue_id: string | null;
-      event: string;
-      details: Record<string, unknown>;
-    }>(
-      `SELECT * FROM telephony_acd_events WHERE ($1::text IS NULL OR call_id = $1)
-          AND ($2::text IS NULL OR operator_id = $2) ORDER BY id`,
-      [filter.callId ?? null, filter.operatorId ?? null],
-    );
-    return rows.map((r) => ({
-      at: r.at,
-      callId: r.call_id,
-      operatorId: r.operator_id,
-      queueId: r.queue_id,
-      event: r.event,
-      details: r.details,
-    }));
+    return acdEvents(this.sql, filter);
   }
 
   /** Ends the wait of a call (from one of `from`), measured against its queue's norm. */
