@@ -122,6 +122,32 @@ describe('scripted calls, text channel (PostgreSQL; PGlite runs the kill -9 test
     assert.equal(await pastNorm(120_000), false);
   });
 
+  it('waiting: the caller hears the place and, at the norm, the callback offer; key 1 registers it and the call ends after the confirmation', async () => {
+    const caller = '+79005554433';
+    const turns = [{ dtmf: '0' }, { silence_ms: 21_000 }, { silence_ms: 40_000 }, { dtmf: '1' }];
+    const { call } = await env.run('abandoned', { caller, turns });
+    const said = call.transcript.filter((t) => t.who === 'bot').map((t) => t.text);
+    const place = said.findIndex((t) => /^Вы \S+ в очереди\.$/.test(t));
+    const offer = said.indexOf(
+      'Если не хотите ждать, нажмите один, и мы перезвоним, как только освободится оператор.',
+    );
+    assert.ok(place >= 0 && offer > place, said.join('\n'));
+    assert.equal(
+      said.filter((t) => t.startsWith('Если не хотите ждать')).length,
+      1,
+      'offered at the norm only',
+    );
+    assert.equal(said.at(-1), 'Мы перезвоним вам на номер +7 900 555-44-33. Оставайтесь на связи.');
+    assert.equal(call.unusedTurns, 0);
+    assert.equal((await queuedCall(env.db.sql, call.callId))?.state, 'callback');
+    const [cb] = await env.db.sql.query<{ phone: string }>(
+      'SELECT phone FROM telephony_callbacks WHERE call_id = $1',
+      [call.callId],
+    );
+    assert.equal(cb?.phone, caller);
+    assert.equal((await getCall(env.db.sql, call.callId))?.status, 'completed', 'the bot ended the call');
+  });
+
   it('forwarded to the responsible agency within its working hours', async () => {
     const { call, problems } = await env.run('forwarded');
     assert.deepEqual(problems, []);

@@ -12,6 +12,7 @@ import type { EnqueueOutcome, HandOffContext } from '../../media/handoff.js';
 import { dictatedDigit } from '../../nlu/numbers.js';
 import type { Heard } from '../pipeline/dialog.js';
 import { formatPhone, normalizePhone } from './phone.js';
+import { waitForOperator } from './queue-wait.js';
 import { ask, askYesNo, follow, hear, type StepEnv, type StepHandler } from './runner.js';
 import { isQuestionIntent, operatorsOpen, responsibleAgency } from './steps-consult.js';
 
@@ -93,12 +94,9 @@ export const enqueueStep: StepHandler<'enqueue'> = async (step, env) => {
   if (outcome !== 'queued') return follow(step, step.on[outcome] ? outcome : 'closed');
   await dialog.sayPrompt('escalate');
   await dialog.sayPrompt('queue_wait');
-  // Waiting for an operator: the caller stays with the bot's hold messages until telephony bridges the
-  // call or the caller hangs up (hear() then ends with CallEnded).
-  for (;;) {
-    const heard = await dialog.hear();
-    await dialog.sayPrompt(heard.kind === 'silence' ? 'operators_busy' : 'queue_wait');
-  }
+  // Waiting for an operator: position, expected wait, the callback offer at the norm (queue-wait.ts), until
+  // telephony bridges the call or the caller hangs up (hear() then ends with CallEnded).
+  return waitForOperator(step, env);
 };
 
 export const forwardStep: StepHandler<'forward'> = async (step, env) => {
