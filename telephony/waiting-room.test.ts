@@ -263,7 +263,7 @@ describe('waiting for an operator on the phone (postgres)', () => {
       () => playedTo(uuid).includes(prompts.queue_callback_offer),
       'callback offer at the norm',
     );
-    assert.equal(spokenTo(uuid).length, 2, 'the position again, with the offer after it');
+    await eventually(() => spokenTo(uuid).length === 2, 'the position again, with the offer after it');
     fs.dtmf(uuid, '1');
     await eventually(() => !fs.channels.get(uuid)!.up, 'the call ends');
     const [cb] = await db.sql.query<{ phone: string }>(
@@ -301,7 +301,7 @@ describe('waiting for an operator on the phone (postgres)', () => {
     assert.ok(!playedTo(uuid).includes(prompts.queue_callback_offer));
     assert.equal(fs.channels.get(uuid)!.up, true);
     assert.equal((await queue.callState(callId))?.state, 'waiting');
-    assert.equal(spokenTo(uuid).length, 6, 'the announcements go on');
+    await eventually(() => spokenTo(uuid).length === 6, 'the announcements go on');
     assert.deepEqual(tts.texts, ['Вы первый в очереди.'], 'no estimate without a recent handle time or wait');
   });
 

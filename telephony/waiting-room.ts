@@ -90,7 +90,14 @@ export class WaitingRoom {
       call.waiting.callbackOffered = true;
       files.push(this.o.prompts.queue_callback_offer);
     }
-    for (const file of files) if (file && this.waitsHere(call)) await call.leg.playFile(file);
+    this.play(call, files);
+  }
+
+  /** Plays without holding up the dispatcher round (an announcement lasts seconds; operators wait for none). */
+  private play(call: ActiveCall, files: Array<string | undefined>): void {
+    void (async () => {
+      for (const file of files) if (file && this.waitsHere(call)) await call.leg.playFile(file);
+    })().catch((err) => this.o.log.warn({ err, callId: call.leg.meta.callId }, 'announcement not played'));
   }
 
   /** The caller is called back (key 1, or the wait ran out): registered first, then said, then hung up. */
@@ -106,11 +113,15 @@ export class WaitingRoom {
     if (!registered) return false;
     call.phase = 'ending';
     call.outcome = 'callback';
-    await leg.stopAudio();
-    const text = await this.text('queue_callback_registered', { number: spokenPhone(phone) });
-    const file = (await this.speak('queue_callback_registered', text)) ?? this.o.prompts.queue_callback_done;
-    if (file) await leg.playFile(file);
-    await leg.hangup('bot_hangup');
+    // Said to its end, then the hang-up; the dispatcher round does not wait for it.
+    void (async () => {
+      await leg.stopAudio();
+      const text = await this.text('queue_callback_registered', { number: spokenPhone(phone) });
+      const file =
+        (await this.speak('queue_callback_registered', text)) ?? this.o.prompts.queue_callback_done;
+      if (file) await leg.playFile(file);
+      await leg.hangup('bot_hangup');
+    })().catch((err) => this.o.log.error({ err, callId: leg.meta.callId }, 'callback confirmation failed'));
     return true;
   }
 
@@ -132,8 +143,7 @@ export class WaitingRoom {
       const at = this.h.now();
       if (d.to.startsWith('queue:')) {
         const moved = await this.o.queue.overflowToQueue(d.callId, d.to.slice('queue:'.length), at);
-        if (moved && !withBot && this.o.prompts.queue_overflow_queue && this.waitsHere(call))
-          await call.leg.playFile(this.o.prompts.queue_overflow_queue);
+        if (moved && !withBot) this.play(call, [this.o.prompts.queue_overflow_queue]);
         continue;
       }
       if (d.to === 'inquiry' && withBot) {
