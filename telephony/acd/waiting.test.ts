@@ -76,8 +76,11 @@ for (const backend of backends) {
       assert.deepEqual(event?.details, { source: 'caller' });
     });
 
-    it('overflows once, where the queue's settings say, keeping the wait', async () => {
-      assert.rejects(queue.upsertQueue({ id: 'default', overflowTo: 'queue:default' }), /Перелив очереди/);
+    it('overflows once, where the queue settings say, keeping the wait', async () => {
+      await assert.rejects(
+        queue.upsertQueue({ id: 'default', overflowTo: 'queue:default' }),
+        /Перелив очереди/,
+      );
       await queue.upsertQueue({ id: 'reserve' });
       const q = await queue.upsertQueue({
         id: 'default',
