@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { getCall, getTurns } from '../calls/records.js';
 import { inquiriesOfCall } from '../inquiries/register.js';
-import { queuedCall } from '../telephony/queue.js';
+import { OperatorQueue, queuedCall } from '../telephony/queue.js';
 import { type CallTestEnv, openCallTestEnv } from './calls-text-support.js';
 
 const botSaid = (call: { transcript: Array<{ who: string; text: string }> }, fragment: string) =>
@@ -146,6 +146,21 @@ describe('scripted calls, text channel (PostgreSQL; PGlite runs the kill -9 test
     );
     assert.equal(cb?.phone, caller);
     assert.equal((await getCall(env.db.sql, call.callId))?.status, 'completed', 'the bot ended the call');
+  });
+
+  it('waiting with no number to call back: after the announcements the bot offers an inquiry', async () => {
+    const queue = new OperatorQueue(env.db.sql, { waitNormMs: 60_000 });
+    await queue.upsertQueue({ id: 'default', announceMax: 1 });
+    try {
+      const turns = [{ dtmf: '0' }, { silence_ms: 21_000 }, { silence_ms: 21_000 }];
+      const { call } = await env.run('abandoned', { caller: 'anonymous', turns });
+      assert.ok(!botSaid(call, 'Если не хотите ждать'), 'no callback offer without a number');
+      assert.ok(botSaid(call, 'Я могу зарегистрировать ваш вопрос как обращение'));
+      assert.ok(botSaid(call, 'Хотите, я зарегистрирую обращение'));
+      assert.equal((await queuedCall(env.db.sql, call.callId))?.state, 'inquiry');
+    } finally {
+      await queue.upsertQueue({ id: 'default', announceMax: null });
+    }
   });
 
   it('forwarded to the responsible agency within its working hours', async () => {

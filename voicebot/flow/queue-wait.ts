@@ -22,7 +22,8 @@ export async function waitForOperator(step: StepOf<'enqueue'>, env: StepEnv): Pr
   const { dialog, handOff, log } = env;
   const callId = dialog.deps.callId;
   const phone = env.channel === 'text' ? null : normalizePhone(dialog.deps.meta.from ?? '');
-  const another = () => follow(step, step.on.unserved ? 'unserved' : 'closed');
+  const another = () =>
+    follow(step, step.on.overflow ? 'overflow' : step.on.unserved ? 'unserved' : 'closed');
   let announcements = 0;
   let offered = false;
   let lastAt = dialog.deps.wallClock().getTime();
