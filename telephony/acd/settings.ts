@@ -27,6 +27,12 @@ export async function saveQueue(sql: Sql, q: QueueSettings): Promise<void> {
       'VALIDATION_FAILED',
       `Перелив очереди: «queue:<id>» другой очереди, «inquiry» или «callback», не ${String(q.overflowTo)}`,
     );
+  if (q.overflowTo?.startsWith('queue:')) {
+    const target = q.overflowTo.slice('queue:'.length);
+    const found = await sql.query('SELECT 1 FROM telephony_acd_queues WHERE id = $1', [target]);
+    if (found.length === 0)
+      throw new OtklikError('VALIDATION_FAILED', `Очередь для перелива не найдена: ${target}`);
+  }
   const has = (v: unknown) => v !== undefined;
   await sql.query(
     `INSERT INTO telephony_acd_queues (id, name, strategy, wait_norm_ms, wrap_up_ms, max_no_answer, ring_timeout_ms,

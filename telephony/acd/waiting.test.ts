@@ -81,6 +81,10 @@ for (const backend of backends) {
         queue.upsertQueue({ id: 'default', overflowTo: 'queue:default' }),
         /Перелив очереди/,
       );
+      await assert.rejects(
+        queue.upsertQueue({ id: 'default', overflowTo: 'queue:reserve' }),
+        /Очередь для перелива не найдена: reserve/,
+      );
       await queue.upsertQueue({ id: 'reserve' });
       const q = await queue.upsertQueue({
         id: 'default',
