@@ -27,6 +27,7 @@ import { openStore } from '../store/open.js';
 import type { Sql } from '../store/sql.js';
 import { startDeskDispatcher } from '../telephony/acd/dispatcher.js';
 import { callbackSettings, startTelephony, type TelephonyApp } from '../telephony/app.js';
+import { callerPriority } from '../telephony/priority.js';
 import { OperatorQueue } from '../telephony/queue.js';
 import { type MediaSocket, startMediaSocket } from '../voicebot/channels/media/server.js';
 import { ChatSessions } from '../voicebot/channels/text/chat-sessions.js';
@@ -109,6 +110,8 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
     const queue = new OperatorQueue(sql, {
       waitNormMs: config.telephony.queueWaitNormMs,
       callbacks: callbackSettings(config),
+      // Emergency-adjacent reasons first, then the configured VIP numbers, then callbacks (telephony/priority.ts).
+      priorityOf: callerPriority({ vipNumbers: config.telephony.vipNumbers }),
     });
     const sessionDeps: SessionDeps = {
       kb,

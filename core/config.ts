@@ -147,14 +147,21 @@ export const configSchema = z.object({
       drainTimeoutMs: ms.default(300000),
       /** Operator queue: how long a call may wait for an operator with the topic's skill. */
       queueWaitNormMs: ms.default(60000),
+      /**
+       * Caller numbers served before other callers of the same queue (after emergency-adjacent calls):
+       * QUEUE_VIP_NUMBERS, a comma list; compared by their last ten digits (+7 900…, 8 900… are one number).
+       */
+      vipNumbers: z.array(z.string()).default([]),
+      /** How often a caller waiting without the bot hears their position and expected wait. */
+      queueAnnounceIntervalMs: ms.default(20000),
       /** How long an agency's or operator's phone rings before the call falls back. */
       forwardTimeoutMs: ms.default(30000),
       /** Callbacks: the wait before each next attempt after an unreached one (the last repeats). */
       callbackRetryMs: z.array(ms).min(1, 'at least one spacing').default([600000, 1800000]),
       /** Callbacks: attempts in all before the callback fails and waits for an operator on the desk. */
       callbackMaxAttempts: wholeNumber('a whole number of attempts').pipe(z.number().min(1)).default(3),
-      /** Callbacks: their priority in the operator queue (higher first; live calls have 0). */
-      callbackPriority: wholeNumber('a whole number').default(0),
+      /** Callbacks: their priority in the operator queue (higher first): after emergencies (30) and VIP numbers (20), before other callers (0); telephony/priority.ts. */
+      callbackPriority: wholeNumber('a whole number').default(10),
     })
     .default({
       drachtioPort: 9022,
@@ -166,10 +173,12 @@ export const configSchema = z.object({
       recordingsDir: './data/recordings',
       drainTimeoutMs: 300000,
       queueWaitNormMs: 60000,
+      vipNumbers: [],
+      queueAnnounceIntervalMs: 20000,
       forwardTimeoutMs: 30000,
       callbackRetryMs: [600000, 1800000],
       callbackMaxAttempts: 3,
-      callbackPriority: 0,
+      callbackPriority: 10,
     }),
 });
 
@@ -228,6 +237,8 @@ export const envMap: Record<string, string> = {
   SIP_TRUNK: 'telephony.trunk',
   DRAIN_TIMEOUT_MS: 'telephony.drainTimeoutMs',
   QUEUE_WAIT_NORM_MS: 'telephony.queueWaitNormMs',
+  QUEUE_VIP_NUMBERS: 'telephony.vipNumbers',
+  QUEUE_ANNOUNCE_INTERVAL_MS: 'telephony.queueAnnounceIntervalMs',
   FORWARD_TIMEOUT_MS: 'telephony.forwardTimeoutMs',
   CALLBACK_RETRY_MS: 'telephony.callbackRetryMs',
   CALLBACK_MAX_ATTEMPTS: 'telephony.callbackMaxAttempts',
@@ -245,7 +256,7 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown):
 }
 
 function envValue(path: string, raw: string): unknown {
-  return path === 'telephony.numbers' || path === 'telephony.callbackRetryMs'
+  return path === 'telephony.numbers' || path === 'telephony.callbackRetryMs' || path === 'telephony.vipNumbers'
     ? raw
         .split(',')
         .map((s) => s.trim())

@@ -78,8 +78,10 @@ const enqueueStep = z.strictObject({
   type: z.literal('enqueue'),
   reason: z.string().default('caller_request'),
   /** closed: operators' hours over; unserved: nobody serves the queue on this channel (the web chat has
-   *  no operator desk yet), so the caller must be offered another way (an inquiry), not a wait. */
-  on: outcomes(['closed', 'failed', 'unserved']),
+   *  no operator desk yet), so the caller must be offered another way (an inquiry), not a wait;
+   *  overflow: the wait ended without an operator (the queue's overflow to the inquiry, or its
+   *  announcements ran out with no number to call back): an inquiry instead (unserved/closed without it). */
+  on: outcomes(['closed', 'failed', 'unserved', 'overflow']),
 });
 
 const forwardStep = z.strictObject({

@@ -50,6 +50,25 @@ export interface QueuedCall {
  */
 export type EnqueueOutcome = 'queued' | 'unserved';
 
+/** Where a queued call stands, for what the waiting caller hears. */
+export interface QueuePosition {
+  /**
+   * waiting (or being offered to an operator); else the wait is over: answered (an operator took it),
+   * callback (a callback is registered), abandoned, or inquiry (the queue overflowed to the bot's inquiry).
+   */
+  state: 'waiting' | 'answered' | 'abandoned' | 'callback' | 'inquiry';
+  queueId: string;
+  /** 1 for the next call to be served in its queue. */
+  position: number;
+  /** The queue's estimate from its recent handle time and the operators working; null: none honest. */
+  expectedWaitMs: number | null;
+  waitedMs: number;
+  /** At the norm the caller is offered a callback that keeps their place. */
+  waitNormMs: number;
+  /** After this many announcements the wait ends: a callback for a known number, else an inquiry. */
+  announceMax: number;
+}
+
 export interface HandOff {
   /** Puts the call in the operator queue; enqueuing the same call again changes nothing. */
   enqueue(call: QueuedCall): Promise<EnqueueOutcome>;
@@ -61,4 +80,14 @@ export interface HandOff {
    * gets the call, and the after-hours path runs only when nobody can take it.
    */
   staffed(channel: QueuedCall['channel']): Promise<boolean>;
+  /** Where the call stands in its queue; null if it was never queued. Optional: a hand-off may not know. */
+  position?(callId: string, at: Date): Promise<QueuePosition | null>;
+  /**
+   * The waiting caller asked to be called back on `phone` (key 1 at the norm, or registered for them after
+   * the announcements): the wait ends with a callback request that keeps their place. false when the call no
+   * longer waits (an operator took it meanwhile).
+   */
+  requestCallback?(callId: string, req: { phone: string; at: Date; source?: string }): Promise<boolean>;
+  /** The wait ends in the bot's inquiry flow (the announcements ran out, no number to call back). */
+  toInquiry?(callId: string, at: Date): Promise<boolean>;
 }

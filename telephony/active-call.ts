@@ -12,7 +12,14 @@ export interface ActiveCall {
   operatorId: string | null;
   recordingId: string | null;
   outcome: string | null;
-  holdTimer: NodeJS.Timeout | null;
+  /** The waiting room's state (telephony/waiting-room.ts), while the call waits without the bot. */
+  waiting: {
+    /** When the caller last heard the hold message or an announcement, on call control's clock. */
+    lastAnnouncedAt: number | null;
+    announcements: number;
+    /** The caller was offered a callback (key 1) and may take it. */
+    callbackOffered: boolean;
+  };
   /** The recorded apology while it plays: an operator is bridged only after it (it is not cut off). */
   apology: Promise<void> | null;
   /** An operator is being rung or bridged: no hold message meanwhile. */
@@ -34,7 +41,7 @@ export function activeCall(
     operatorId: null,
     recordingId: null,
     outcome: null,
-    holdTimer: null,
+    waiting: { lastAnnouncedAt: null, announcements: 0, callbackOffered: false },
     apology: null,
     bridging: false,
     ended,

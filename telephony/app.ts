@@ -10,6 +10,7 @@ import { CallControl } from './call-control.js';
 import { placeCallback } from './callback-call.js';
 import { type DrachtioWatchdogOptions, watchDrachtio } from './drachtio-watchdog.js';
 import { connectMediaServer } from './fsmrf.js';
+import { callerPriority } from './priority.js';
 import { type PromptFiles, preparePrompts } from './prompts.js';
 import { type CallbackSettings, OperatorQueue } from './queue.js';
 import { answerInvite } from './sip-inbound.js';
@@ -146,6 +147,7 @@ export async function startTelephony(config: Config, deps: TelephonyDeps): Promi
     waitNormMs: t.queueWaitNormMs,
     ringTimeoutMs: t.forwardTimeoutMs + 5_000,
     callbacks: callbackSettings(config),
+    priorityOf: callerPriority({ vipNumbers: t.vipNumbers }),
   });
   if (t.operatorUri) {
     await queue.upsertOperator({
@@ -157,9 +159,10 @@ export async function startTelephony(config: Config, deps: TelephonyDeps): Promi
     await queue.setOperatorState('default', 'available');
   }
   let prompts: PromptFiles = {};
+  const promptsDir = resolve(config.dataDir, 'telephony', 'prompts');
   if (deps.tts) {
     prompts = await preparePrompts({
-      dir: resolve(config.dataDir, 'telephony', 'prompts'),
+      dir: promptsDir,
       tts: deps.tts,
       kb: deps.kb ?? null,
       log,
@@ -178,13 +181,18 @@ export async function startTelephony(config: Config, deps: TelephonyDeps): Promi
     trunk: t.trunk,
     forwardTimeoutMs: t.forwardTimeoutMs,
     prompts,
+    tts: deps.tts ?? null,
+    promptsDir,
+    holdRepeatMs: t.queueAnnounceIntervalMs,
     kb: deps.kb ?? null,
     fallbackOperatorUri: t.operatorUri,
     ...(deps.now ? { now: deps.now } : {}),
     // A callback rings the operator, then the citizen: it runs beside the dispatcher's rounds, not inside one.
-    placeCallback: async (a) => {
+    placeCallback: async (a, opts) => {
       const placing = { calls, queue, sql: deps.sql, from: t.numbers[0]!, log };
-      void placeCallback(placing, a).catch((err) => log.error({ err, callId: a.callId }, 'callback failed'));
+      void placeCallback(placing, a, opts).catch((err) =>
+        log.error({ err, callId: a.callId }, 'callback failed'),
+      );
     },
   });
 

@@ -3,15 +3,12 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { dialogEnded } from '../calls/records.js';
 import { cdrAddLeg, cdrEnd, cdrStart } from '../calls/sip.js';
-import type { Logger } from '../core/log.js';
-import type { KnowledgeBase } from '../kb/types.js';
 import type { CallMetadata, ForwardResult } from '../media/call-leg.js';
 import { signForkMetadata } from '../media/fork-auth.js';
-import type { Sql } from '../store/sql.js';
 import { type ActiveCall, activeCall } from './active-call.js';
-import { dialString, type FreeswitchControl, fsCommands, parseOriginateResult } from './fsmrf.js';
-import type { PromptFiles } from './prompts.js';
-import { type Assignment, enqueueCall, type OperatorQueue } from './queue.js';
+import type { CallControlOptions, CallHost } from './call-host.js';
+import { dialString, fsCommands, parseOriginateResult } from './fsmrf.js';
+import { OperatorBridge } from './operator-bridge.js';
 import { recordingAddLeg, recordingFinished, recordingStarted } from './records.js';
 import { type ForkEvent, SipCallLeg } from './sip-leg.js';
 
@@ -25,54 +22,24 @@ import { type ForkEvent, SipCallLeg } from './sip-leg.js';
  * - The queue's assignments bridge the caller to the operator's SIP endpoint; recording goes on through it.
  * - Drain: no new calls; calls in progress finish, or go to the queue when the drain time is up.
  */
-export interface CallControlOptions {
-  sql: Sql;
-  /**
-   * This instance (OTKLIK_INSTANCE_ID), written on the record of every call it holds: the call lives as long as
-   * its SIP leg here, so only this instance's restart marks it interrupted, wherever the voice bot runs.
-   */
-  instanceId: string;
-  control: FreeswitchControl;
-  queue: OperatorQueue;
-  log: Logger;
-  recordingsDir: string;
-  /** Where audio played through CallLeg.playAudio is written (FreeSWITCH reads it from the same path). */
-  audioDir: string;
-  /** ws:// URL of the voice bot's media socket; without it every call goes to the operator queue. */
-  mediaSocketUrl?: string | undefined;
-  /**
-   * MEDIA_SOCKET_SECRET (or the per-process key of `otklik serve`): the fork's metadata is signed with it, so
-   * the voice bot knows the call is ours and that an outbound call's flow id was set by us.
-   */
-  mediaSocketSecret: string | undefined;
-  /** Dial-string prefix of the carrier trunk in FreeSWITCH (sofia/gateway/<name>). */
-  trunk?: string | undefined;
-  /** How long an agency's or operator's phone rings. */
-  forwardTimeoutMs: number;
-  /** How often the hold message repeats while a caller waits for an operator. */
-  holdRepeatMs?: number;
-  prompts: PromptFiles;
-  kb?: KnowledgeBase | null;
-  /**
-   * A SIP URI that takes any call (OPERATOR_URI): where a caller goes straight away when the store, and with
-   * it the operator queue, is down.
-   */
-  fallbackOperatorUri?: string | undefined;
-  /** Places a callback the queue gave an operator (telephony/callback-call.ts); without it none is placed. */
-  placeCallback?: (a: Assignment) => Promise<void>;
-  now?: () => Date;
-}
+export type { CallControlOptions } from './call-host.js';
 
-export class CallControl {
-  private readonly calls = new Map<string, ActiveCall>();
+export class CallControl implements CallHost {
+  readonly calls = new Map<string, ActiveCall>();
   private acceptingCalls = true;
   private ticking: Promise<void> = Promise.resolve();
-  private released = false;
-  private readonly now: () => Date;
+  released = false;
+  private readonly clock: () => Date;
+  private readonly bridge: OperatorBridge;
 
-  constructor(private readonly o: CallControlOptions) {
-    this.now = o.now ?? (() => new Date());
+  constructor(readonly o: CallControlOptions) {
+    this.clock = o.now ?? (() => new Date());
+    this.bridge = new OperatorBridge(this);
     mkdirSync(o.recordingsDir, { recursive: true });
+  }
+
+  now(): Date {
+    return this.clock();
   }
 
   get accepting(): boolean {
@@ -169,28 +136,9 @@ export class CallControl {
    * after another (a round asked for while one runs follows it), so a round's result is settled when it resolves.
    */
   tick(): Promise<void> {
-    const next = this.ticking.then(() => (this.released ? undefined : this.dispatch()));
+    const next = this.ticking.then(() => (this.released ? undefined : this.bridge.dispatch()));
     this.ticking = next.catch(() => {});
     return next;
-  }
-
-  private async dispatch(): Promise<void> {
-    const assignments = await this.o.queue.assignNext({ channel: 'phone' });
-    // A phone call rides one leg: under ring-all only the first operator's phone rings, the other offers go
-    // back without counting against those operators (the desk's ring-all is the accept race, a later slice).
-    const first = new Map<string, Assignment>();
-    for (const a of assignments) {
-      if (!first.has(a.callId)) first.set(a.callId, a);
-      else await this.o.queue.withdrawOffer(a.callId, a.operator.id);
-    }
-    const callbacks = this.o.placeCallback;
-    await Promise.all(
-      [...first.values()].map((a) =>
-        callbacks && typeof a.context.callbackId === 'string' ? callbacks(a) : this.bridgeToOperator(a),
-      ),
-    );
-    const moved = await this.o.queue.moveOverdueToCallback();
-    await Promise.all(moved.map((callId) => this.toCallback(callId)));
   }
 
   /**
@@ -210,7 +158,7 @@ export class CallControl {
     if (!finished) {
       for (const [callId, call] of this.calls) {
         if (call.phase !== 'bot' && call.phase !== 'queued') continue;
-        await this.toQueue(call, 'shutdown', { playApology: false });
+        await this.bridge.toQueue(call, 'shutdown', { playApology: false });
         handedOver.push(callId);
       }
     }
@@ -221,7 +169,6 @@ export class CallControl {
   release(): void {
     this.released = true;
     this.acceptingCalls = false;
-    for (const call of this.calls.values()) if (call.holdTimer) clearTimeout(call.holdTimer);
     this.calls.clear();
   }
 
@@ -261,7 +208,9 @@ export class CallControl {
       }),
     );
     leg.on((e) => {
-      if (e.type === 'dtmf' && call.phase === 'bot') {
+      if (e.type === 'dtmf' && call.phase === 'queued') {
+        this.bridge.waitingRoom.onKey(call, e.digit);
+      } else if (e.type === 'dtmf' && call.phase === 'bot') {
         void leg.sendToBot({
           event: 'dtmf',
           dtmf: e.digit,
@@ -396,7 +345,7 @@ export class CallControl {
    * Writes a call-detail or recording row without ever holding up the call: with the store down the caller is
    * still answered, bridged and recorded on disk; only the metadata row is missing (and logged).
    */
-  private async record(callId: string, what: string, write: () => Promise<unknown>): Promise<void> {
+  async record(callId: string, what: string, write: () => Promise<unknown>): Promise<void> {
     try {
       await write();
     } catch (err) {
@@ -414,179 +363,12 @@ export class CallControl {
     await this.record(call.leg.meta.callId, 'bot leg', () =>
       cdrAddLeg(this.o.sql, call.leg.meta.callId, { kind: 'bot', status: `unavailable: ${why}` }),
     );
-    await this.toQueue(call, 'technical', { playApology: true });
+    await this.bridge.toQueue(call, 'technical', { playApology: true });
   }
 
-  private async toQueue(call: ActiveCall, reason: string, opts: { playApology: boolean }): Promise<void> {
-    const { leg } = call;
-    call.phase = 'queued';
-    if (!call.queued) {
-      try {
-        await enqueueCall(
-          this.o.sql,
-          {
-            callId: leg.meta.callId,
-            topicId: null,
-            context: { reason, callerNumber: leg.meta.from, channelUuid: leg.uuid },
-          },
-          this.now(),
-        );
-        call.queued = true;
-      } catch (err) {
-        this.o.log.error({ err, callId: leg.meta.callId }, 'operator queue unavailable');
-        await this.withoutQueue(call);
-        return;
-      }
-    }
-    if (opts.playApology && this.o.prompts.technical_fallback) {
-      call.apology = leg.playFile(this.o.prompts.technical_fallback).finally(() => {
-        call.apology = null;
-      });
-      await call.apology;
-    }
-    this.hold(call);
-    // While draining this instance hands calls over instead of taking operators for them.
-    if (this.acceptingCalls)
-      void this.tick().catch((err) => this.o.log.error({ err }, 'queue dispatch failed'));
-  }
-
-  /**
-   * The queue lives in the store; when the store is down the caller goes straight to the fallback operator
-   * URI, and where there is none (or nobody answers) hears a recorded message: never silence.
-   */
-  private async withoutQueue(call: ActiveCall): Promise<void> {
-    const { leg } = call;
-    const operator = this.o.fallbackOperatorUri;
-    if (operator) {
-      if (this.o.prompts.technical_fallback) await leg.playFile(this.o.prompts.technical_fallback);
-      if (leg.ended) return;
-      call.bridging = true;
-      const result = await leg.forward(operator, { timeoutMs: this.o.forwardTimeoutMs });
-      if (result.status === 'answered') {
-        call.phase = 'operator';
-        call.outcome = 'operator';
-        return;
-      }
-      this.o.log.error({ callId: leg.meta.callId, result }, 'fallback operator did not answer');
-    }
-    if (leg.ended) return;
-    call.phase = 'ending';
-    call.outcome = 'service_unavailable';
-    if (this.o.prompts.service_unavailable) await leg.playFile(this.o.prompts.service_unavailable);
-    await leg.hangup('bot_hangup');
-  }
-
-  /** Plays the hold message now and then while the caller waits (only when the bot is not there to do it). */
-  private hold(call: ActiveCall): void {
-    const file = this.o.prompts.queue_wait;
-    if (!file || call.botConnected || call.holdTimer) return;
-    const play = () => {
-      call.holdTimer = null;
-      if (this.released || call.leg.ended || call.phase !== 'queued' || call.botConnected || call.bridging)
-        return;
-      void call.leg.playFile(file).then(() => {
-        if (!this.released && !call.leg.ended && call.phase === 'queued')
-          call.holdTimer = setTimeout(play, this.o.holdRepeatMs ?? 20_000);
-      });
-    };
-    play();
-  }
-
-  private async bridgeToOperator(a: Assignment): Promise<void> {
-    let call = this.calls.get(a.callId);
-    if (call && (call.phase === 'operator' || call.bridging)) {
-      // Already with an operator here (an accept that came too late for its offer): ring nobody else.
-      await this.o.queue.withdrawOffer(a.callId, a.operator.id);
-      return;
-    }
-    if (!call) call = await this.adopt(a);
-    if (!call || call.leg.ended) {
-      await this.o.queue.abandon(a.callId);
-      return;
-    }
-    const { leg } = call;
-    call.bridging = true;
-    if (call.holdTimer) clearTimeout(call.holdTimer);
-    call.holdTimer = null;
-    // The caller hears the apology to its end before the operator's phone rings.
-    if (call.apology) await call.apology.catch(() => {});
-    await leg.stopAudio();
-    // assignNext({channel: 'phone'}) offers phone calls only to operators with a SIP URI.
-    const result = await leg.forward(a.operator.sipUri ?? '', { timeoutMs: this.o.forwardTimeoutMs });
-    await cdrAddLeg(this.o.sql, a.callId, { kind: 'operator', target: a.operator.id, status: result.status });
-    if (result.status !== 'answered') {
-      call.bridging = false;
-      if (leg.ended) await this.o.queue.abandon(a.callId);
-      else {
-        await this.o.queue.declined(a.callId);
-        this.hold(call);
-      }
-      return;
-    }
-    try {
-      await this.o.queue.accept(a.callId, a.operator.id);
-    } catch (err) {
-      // The offer lapsed while the phone rang (a ring timeout below FORWARD_TIMEOUT_MS): the caller is with
-      // the operator all the same; the queue's record says otherwise until the call ends.
-      this.o.log.error(
-        { err, callId: a.callId, operatorId: a.operator.id },
-        'operator answered a lapsed offer',
-      );
-    }
-    call.phase = 'operator';
-    call.operatorId = a.operator.id;
-    call.outcome = 'operator';
-    if (call.recordingId) await recordingAddLeg(this.o.sql, call.recordingId, `operator:${a.operator.id}`);
-    if (call.botConnected) {
-      await leg.sendToBot({ type: 'operatorConnected', data: { operatorId: a.operator.id } });
-      await leg.stopFork();
-    }
-  }
-
-  /** A queued call another instance handed over (drain): take its channel if FreeSWITCH still has it. */
-  private async adopt(a: Assignment): Promise<ActiveCall | undefined> {
-    const uuid = a.context.channelUuid;
-    if (typeof uuid !== 'string') return undefined;
-    const exists = await this.o.control.api(`uuid_exists ${uuid}`).catch(() => 'false');
-    if (exists !== 'true') return undefined;
-    const from = typeof a.context.callerNumber === 'string' ? a.context.callerNumber : '';
-    const meta: CallMetadata = { callId: a.callId, from, to: '', startedAt: this.now(), channel: 'sip' };
-    const leg = new SipCallLeg({
-      control: this.o.control,
-      uuid,
-      meta,
-      audioDir: this.o.audioDir,
-      trunk: this.o.trunk,
-      forwardTimeoutMs: this.o.forwardTimeoutMs,
-      log: this.o.log,
-    });
-    const { call, markEnded: resolveEnded } = activeCall(leg, {
-      direction: 'inbound',
-      phase: 'queued',
-      queued: true,
-    });
-    leg.on((e) => {
-      if (e.type === 'hangup') void this.finish(call, e.reason).finally(resolveEnded);
-    });
-    this.calls.set(a.callId, call);
-    return call;
-  }
-
-  private async toCallback(callId: string): Promise<void> {
-    const call = this.calls.get(callId);
-    if (!call || call.leg.ended) return;
-    call.phase = 'ending';
-    call.outcome = 'callback';
-    if (call.holdTimer) clearTimeout(call.holdTimer);
-    await call.leg.stopAudio();
-    if (this.o.prompts.operators_busy) await call.leg.playFile(this.o.prompts.operators_busy);
-    await call.leg.hangup('bot_hangup');
-  }
-
-  private async finish(call: ActiveCall, reason: string): Promise<void> {
+  async finish(call: ActiveCall, reason: string): Promise<void> {
     const { leg } = call;
     const callId = leg.meta.callId;
-    if (call.holdTimer) clearTimeout(call.holdTimer);
     this.calls.delete(callId);
     try {
       if (call.phase === 'queued') await this.o.queue.abandon(callId);

@@ -15,7 +15,10 @@ export type TelephonyPromptId =
   | 'technical_fallback'
   | 'queue_wait'
   | 'operators_busy'
-  | 'service_unavailable';
+  | 'service_unavailable'
+  | 'queue_callback_offer'
+  | 'queue_callback_done'
+  | 'queue_overflow_queue';
 export type PromptFiles = Partial<Record<TelephonyPromptId, string>>;
 
 export const defaultPromptTexts: Record<TelephonyPromptId, string> = {
@@ -27,6 +30,22 @@ export const defaultPromptTexts: Record<TelephonyPromptId, string> = {
     'К сожалению, все операторы заняты. Мы зарегистрировали ваш звонок и перезвоним вам в ближайшее время. До свидания.',
   service_unavailable:
     'Извините, линия сто двадцать два временно не может принять ваш звонок. Пожалуйста, перезвоните через несколько минут. Если есть угроза жизни или здоровью, звоните сто двенадцать.',
+  queue_callback_offer:
+    'Если не хотите ждать, нажмите один, и мы перезвоним, как только освободится оператор.',
+  // Said instead of queue_callback_registered where the number cannot be synthesized (no TTS at call time).
+  queue_callback_done: 'Мы перезвоним вам, как только освободится оператор. Оставайтесь на связи.',
+  queue_overflow_queue: 'Переводим ваш звонок другим специалистам. Время, которое вы уже ждали, сохраняется.',
+};
+
+/**
+ * What a waiting caller hears that is said anew each time (position, expected wait, the number called back):
+ * KB prompts with placeholders, synthesized at call time (speakToFile). The same ids the voice bot says.
+ */
+export type AnnouncementId = 'queue_position' | 'queue_expected_wait' | 'queue_callback_registered';
+export const announcementTexts: Record<AnnouncementId, string> = {
+  queue_position: 'Вы {position} в очереди.',
+  queue_expected_wait: 'Примерное время ожидания — {wait}.',
+  queue_callback_registered: 'Мы перезвоним вам на номер {number}. Оставайтесь на связи.',
 };
 
 const SAMPLE_RATE = 8000;
@@ -49,6 +68,20 @@ async function synthesize(tts: TtsEngine, text: string): Promise<Int16Array> {
  * a new file) and returns the paths. A prompt that cannot be synthesized is left out and logged: the call
  * still goes to the queue, only without that message.
  */
+/** Writes `text` as an 8 kHz WAV under `dir`, named by a hash of engine and text (kept: said again, reused). */
+export async function speakToFile(dir: string, tts: TtsEngine, name: string, text: string): Promise<string> {
+  const hash = createHash('sha256').update(`${tts.name}\n${text}`).digest('hex').slice(0, 16);
+  const path = join(dir, `${name}-${hash}.wav`);
+  if (existsSync(path)) return path;
+  mkdirSync(dir, { recursive: true });
+  const samples = await synthesize(tts, text);
+  if (samples.length === 0) throw new Error('the engine returned no audio');
+  // Written under a temporary name first: FreeSWITCH must never play a half-written file.
+  writeFileSync(`${path}.tmp`, encodeWav({ samples, sampleRate: SAMPLE_RATE }));
+  renameSync(`${path}.tmp`, path);
+  return path;
+}
+
 export async function preparePrompts(opts: {
   dir: string;
   tts: TtsEngine;
@@ -59,21 +92,11 @@ export async function preparePrompts(opts: {
   const files: PromptFiles = {};
   for (const id of Object.keys(defaultPromptTexts) as TelephonyPromptId[]) {
     const text = (await opts.kb?.prompt(id).catch(() => null)) || defaultPromptTexts[id];
-    const hash = createHash('sha256').update(`${opts.tts.name}\n${text}`).digest('hex').slice(0, 16);
-    const path = join(opts.dir, `${id}-${hash}.wav`);
-    if (!existsSync(path)) {
-      try {
-        const samples = await synthesize(opts.tts, text);
-        if (samples.length === 0) throw new Error('the engine returned no audio');
-        // Written under a temporary name first: FreeSWITCH must never play a half-written file.
-        writeFileSync(`${path}.tmp`, encodeWav({ samples, sampleRate: SAMPLE_RATE }));
-        renameSync(`${path}.tmp`, path);
-      } catch (err) {
-        opts.log.error({ err, prompt: id }, 'cannot synthesize a telephony prompt');
-        continue;
-      }
+    try {
+      files[id] = await speakToFile(opts.dir, opts.tts, id, text);
+    } catch (err) {
+      opts.log.error({ err, prompt: id }, 'cannot synthesize a telephony prompt');
     }
-    files[id] = path;
   }
   return files;
 }

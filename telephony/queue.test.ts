@@ -106,10 +106,14 @@ for (const backend of backends) {
         topicId: 'military',
         context: { callerNumber: '+79007654321' },
       });
-      clock.advance(119_000);
-      assert.deepEqual(await queue.moveOverdueToCallback(), []);
-      clock.advance(1000);
-      assert.deepEqual(await queue.moveOverdueToCallback(), ['c2']);
+      clock.advance(120_000);
+      // The caller pressed 1 at the norm (telephony/waiting-room.ts): the wait ends with a callback request.
+      assert.equal(await queue.requestCallback('c2', { phone: '+79007654321' }), true);
+      assert.equal(
+        await queue.requestCallback('c2', { phone: '+79007654321' }),
+        false,
+        'only a waiting call',
+      );
       const callbacks = await db.sql.query<{ phone: string; topic_id: string }>(
         'SELECT * FROM telephony_callbacks',
       );

@@ -1,9 +1,9 @@
 import { OtklikError } from '../core/errors.js';
-import type { EnqueueOutcome, HandOff, QueuedCall } from '../media/handoff.js';
+import type { EnqueueOutcome, HandOff, QueuedCall, QueuePosition } from '../media/handoff.js';
 import type { Sql } from '../store/sql.js';
 import { type CallbackSettings, Callbacks } from './acd/callbacks.js';
 import { type EnqueueRequest, enqueueCall, queuedCall } from './acd/calls.js';
-import { abandonCall, moveOverdueToCallback } from './acd/endings.js';
+import { abandonCall, endWait } from './acd/endings.js';
 import { type QueueStats, queueStats, type WallFigures, wallFigures } from './acd/figures.js';
 import {
   type Membership,
@@ -12,16 +12,15 @@ import {
   type OperatorInput,
   operatorForLogin,
   type QueueMember,
-  type QueueSettings,
   queuesWithMembers,
   removeOperator,
   removeQueue,
   requeueTransferred,
   saveOperator,
-  upsertQueue,
 } from './acd/manage.js';
 import {
   type AcdQueue,
+  DEFAULT_ANNOUNCE_MAX,
   DEFAULT_MAX_NO_ANSWER,
   DEFAULT_RING_TIMEOUT_MS,
   DEFAULT_WRAP_UP_MS,
@@ -37,6 +36,18 @@ import {
 import { acceptOffer, endOffer, type Offer, offerCall, sweep } from './acd/offers.js';
 import { type CloseResult, closeConversation, setPresence } from './acd/operators.js';
 import { type AcdEvent, acdEvents } from './acd/reads.js';
+import { type QueueSettings, saveQueue } from './acd/settings.js';
+import {
+  claimAcceptedCallbacks,
+  markBridged,
+  type OverflowDue,
+  overflowDue,
+  overflowToQueue,
+  queuePosition,
+  requeueCall,
+  type Unbridged,
+  unbridgedCalls,
+} from './acd/waiting.js';
 
 export {
   type Callback,
@@ -56,8 +67,15 @@ export {
   queueFiguresByDay,
   type WallFigures,
 } from './acd/figures.js';
-export type { Membership, OperatorInput, QueueMember, QueueSettings } from './acd/manage.js';
-export type { AcdQueue, Operator, OperatorState, Presence, QueueCallState } from './acd/model.js';
+export type { Membership, OperatorInput, QueueMember } from './acd/manage.js';
+export type {
+  AcdQueue,
+  Operator,
+  OperatorState,
+  OverflowTarget,
+  Presence,
+  QueueCallState,
+} from './acd/model.js';
 export type { Offer } from './acd/offers.js';
 export {
   type AcdEvent,
@@ -67,7 +85,9 @@ export {
   conversationsOf,
   operatorByLogin,
 } from './acd/reads.js';
+export type { QueueSettings } from './acd/settings.js';
 export { STRATEGIES, type Strategy, seededRandom } from './acd/strategies.js';
+export type { OverflowDue, Unbridged } from './acd/waiting.js';
 
 /**
  * The operator queue (ACD), in PostgreSQL so that every telephony node shares it. Queues (one per KB topic
@@ -75,7 +95,8 @@ export { STRATEGIES, type Strategy, seededRandom } from './acd/strategies.js';
  * norm, a wrap-up time, max-no-answer and a ring timeout; operators join queues with tiers, or take a topic's
  * calls by skill. A dispatcher round (`assignNext`) ends lapsed offers and wrap-ups, then offers waiting calls,
  * the higher priority first, then the longest waiting; a call past its queue's norm is opened to any available
- * operator, and one past `callbackAfterMs` becomes a callback request, so nobody is left waiting forever.
+ * operator. The waiting caller's side (position, callback request, overflow, the desk-accepted bridge) is in
+ * telephony/acd/waiting.ts; telephony's call control decides what the caller hears.
  * Every state change is an event row (telephony_acd_events) for reports; the acts themselves are in
  * telephony/acd/ (offers.ts: the locking; operators.ts: presence and close; manage.ts: operators, queues and
  * moves; endings.ts: hang-ups and callbacks). Every act of this process is told to `onChange` listeners
@@ -91,8 +112,8 @@ export interface Assignment extends Offer {
 export interface QueueOptions {
   /** How long a call may wait for an operator with the right skill (QUEUE_WAIT_NORM_MS, e.g. 60 000 ms). */
   waitNormMs: number;
-  /** After this wait the call becomes a callback request; defaults to twice the norm. */
-  callbackAfterMs?: number;
+  /** Announcements before the wait ends in a callback or an inquiry (DEFAULT_ANNOUNCE_MAX). */
+  announceMax?: number;
   /** Defaults for queues that do not set their own (model.ts has mod_callcenter's). */
   wrapUpMs?: number;
   maxNoAnswer?: number;
@@ -121,7 +142,6 @@ export type Channel = 'phone' | 'text';
 
 export class OperatorQueue implements HandOff {
   readonly waitNormMs: number;
-  readonly callbackAfterMs: number;
   readonly defaults: QueueDefaults;
   private readonly now: () => Date;
   private readonly random: (() => number) | undefined;
@@ -136,12 +156,12 @@ export class OperatorQueue implements HandOff {
   ) {
     if (!(opts.waitNormMs > 0)) throw new OtklikError('CONFIG_INVALID', 'queue wait norm must be positive');
     this.waitNormMs = opts.waitNormMs;
-    this.callbackAfterMs = opts.callbackAfterMs ?? opts.waitNormMs * 2;
     this.defaults = {
       waitNormMs: opts.waitNormMs,
       wrapUpMs: opts.wrapUpMs ?? DEFAULT_WRAP_UP_MS,
       maxNoAnswer: opts.maxNoAnswer ?? DEFAULT_MAX_NO_ANSWER,
       ringTimeoutMs: opts.ringTimeoutMs ?? DEFAULT_RING_TIMEOUT_MS,
+      announceMax: opts.announceMax ?? DEFAULT_ANNOUNCE_MAX,
     };
     this.now = opts.now ?? (() => new Date());
     this.random = opts.random;
@@ -269,7 +289,7 @@ export class OperatorQueue implements HandOff {
 
   /** Creates or changes a queue (id: a KB topic id, or `default`); unset fields keep their value. */
   async upsertQueue(q: QueueSettings): Promise<AcdQueue> {
-    await upsertQueue(this.sql, q);
+    await saveQueue(this.sql, q);
     return this.queue(q.id);
   }
 
@@ -480,23 +500,83 @@ export class OperatorQueue implements HandOff {
       );
   }
 
+  /** The caller priority `priorityOf` gives a call telephony queues itself (the bot could not take it). */
+  priorityFor(call: { callId: string; reason: string; callerNumber: string | null; at: Date }): number {
+    return this.priorityOf({
+      callId: call.callId,
+      channel: 'sip',
+      topicId: null,
+      at: call.at,
+      context: {
+        reason: call.reason,
+        callerNumber: call.callerNumber,
+        topic: null,
+        intents: [],
+        entities: [],
+        transcript: [],
+        answers: [],
+      },
+    });
+  }
+
+  /** Where the call stands in its queue, and its expected wait (acd/waiting.ts says how it is estimated). */
+  async position(callId: string, at: Date = this.now()): Promise<QueuePosition | null> {
+    return queuePosition(this.sql, callId, this.defaults, at);
+  }
+
   /**
-   * Calls that waited past `callbackAfterMs` become callback requests; returns their ids. A callback's own
-   * entry (it keeps the caller's old place, so it looks overdue) waits for an operator instead.
+   * The waiting caller is to be called back on `phone`: the wait ends (state 'callback', measured against the
+   * norm like any end), offers are withdrawn, and the callback request is written with the call's topic and
+   * context (r-callback's jobs place it). `source`: 'caller' (key 1), 'queue' (registered for the caller).
+   * false when the call no longer waits.
    */
-  async moveOverdueToCallback(
-    phoneOf?: (callId: string, context: Record<string, unknown>) => string | null,
-  ): Promise<string[]> {
-    const now = this.now();
-    const moved = await moveOverdueToCallback(
-      this.sql,
-      new Date(now.getTime() - this.callbackAfterMs),
-      this.waitNormMs,
-      now,
-      phoneOf,
-    );
-    for (const callId of moved) this.emit({ event: 'callback', callId });
-    return moved;
+  async requestCallback(
+    callId: string,
+    req: { phone: string; at?: Date; source?: string },
+  ): Promise<boolean> {
+    const at = req.at ?? this.now();
+    return endWait(this.sql, callId, 'callback', this.waitNormMs, this.at(at), async (tx, call) => {
+      await tx.query(
+        `INSERT INTO telephony_callbacks (call_id, phone, topic_id, context, created_at, source)
+         VALUES ($1, $2, $3, $4::jsonb, $5, $6) ON CONFLICT (call_id) DO NOTHING`,
+        [callId, req.phone, call.topic_id, JSON.stringify(call.context), at, req.source ?? 'caller'],
+      );
+      return { source: req.source ?? 'caller' };
+    });
+  }
+
+  /** The wait ends in the bot's inquiry flow (no operator came, no number to call back). */
+  async toInquiry(callId: string, at: Date = this.now()): Promise<boolean> {
+    return endWait(this.sql, callId, 'inquiry', this.waitNormMs, this.at(at), async () => ({}));
+  }
+
+  /** A desk-accepted phone call whose bridge failed goes back to the head of its queue (acd/waiting.ts). */
+  async requeue(callId: string, at: Date = this.now()): Promise<boolean> {
+    return requeueCall(this.sql, callId, at);
+  }
+
+  /** Desk-accepted phone calls among `callIds` (the ones this node holds) still to be bridged. */
+  async unbridged(callIds: string[]): Promise<Unbridged[]> {
+    return unbridgedCalls(this.sql, callIds);
+  }
+
+  /** Desk-accepted callbacks not placed yet, claimed for this node (telephony places them). */
+  claimAcceptedCallbacks(at: Date = this.now()) {
+    return claimAcceptedCallbacks(this.sql, at);
+  }
+
+  async markBridged(callId: string, at: Date = this.now()): Promise<void> {
+    await markBridged(this.sql, callId, at);
+  }
+
+  /** Calls among `callIds` that waited their queue's overflow time and have not overflowed yet. */
+  async overflowDue(callIds: string[], at: Date = this.now()): Promise<OverflowDue[]> {
+    return overflowDue(this.sql, callIds, at);
+  }
+
+  /** The call overflows into `queueId` keeping its wait; null: marks the overflow done without a move. */
+  async overflowToQueue(callId: string, queueId: string | null, at: Date = this.now()): Promise<boolean> {
+    return overflowToQueue(this.sql, callId, queueId, at);
   }
 
   async callState(callId: string): Promise<{ state: QueueCallState; operatorId: string | null } | null> {

@@ -54,7 +54,6 @@ describe('a callback offered by the queue, placed operator first, three attempts
     fs.dialOutcomes.set(OPERATOR_DIAL, 'answer');
     queue = new OperatorQueue(db.sql, {
       waitNormMs: 60_000,
-      callbackAfterMs: 120_000,
       now,
       callbacks: { retryMs: [minutes(10), minutes(30)], maxAttempts: 3 },
     });
@@ -138,9 +137,9 @@ describe('a callback offered by the queue, placed operator first, three attempts
       topicId: 'health',
       context: { callerNumber: '+79007654321' },
     });
-    // Nobody took call-1 within callbackAfterMs: the queue's callback (the caller was told so and hung up).
+    // Nobody took call-1 by the norm and the caller pressed 1: the queue's callback keeps their place.
     t += 61_000;
-    assert.deepEqual(await queue.moveOverdueToCallback(), ['call-1']);
+    assert.equal(await queue.requestCallback('call-1', { phone: CITIZEN, source: 'queue' }), true);
     const created = await callbackRow();
     assert.equal(created.source, 'queue');
     assert.equal(created.state, 'pending');
@@ -154,8 +153,6 @@ describe('a callback offered by the queue, placed operator first, three attempts
     assert.equal(entry?.enqueuedAt.getTime(), enqueuedAt.getTime());
     assert.equal(entry?.context.callbackId, created.id);
     assert.equal(entry?.context.phone, CITIZEN);
-    // The callback's entry is never itself turned into another callback, however old its place.
-    assert.deepEqual(await queue.moveOverdueToCallback(), []);
 
     // Attempt 1: the operator becomes free; the dispatcher offers the callback first; the citizen does not answer.
     fs.dialOutcomes.set(CITIZEN_DIAL, 'NO_ANSWER');

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { getCall, getTurns } from '../calls/records.js';
 import { inquiriesOfCall } from '../inquiries/register.js';
-import { queuedCall } from '../telephony/queue.js';
+import { OperatorQueue, queuedCall } from '../telephony/queue.js';
 import { type CallTestEnv, openCallTestEnv } from './calls-text-support.js';
 
 const botSaid = (call: { transcript: Array<{ who: string; text: string }> }, fragment: string) =>
@@ -120,6 +120,47 @@ describe('scripted calls, text channel (PostgreSQL; PGlite runs the kill -9 test
     };
     assert.equal(await pastNorm(60_000), true);
     assert.equal(await pastNorm(120_000), false);
+  });
+
+  it('waiting: the caller hears the place and, at the norm, the callback offer; key 1 registers it and the call ends after the confirmation', async () => {
+    const caller = '+79005554433';
+    const turns = [{ dtmf: '0' }, { silence_ms: 21_000 }, { silence_ms: 40_000 }, { dtmf: '1' }];
+    const { call } = await env.run('abandoned', { caller, turns });
+    const said = call.transcript.filter((t) => t.who === 'bot').map((t) => t.text);
+    const place = said.findIndex((t) => /^Вы \S+ в очереди\.$/.test(t));
+    const offer = said.indexOf(
+      'Если не хотите ждать, нажмите один, и мы перезвоним, как только освободится оператор.',
+    );
+    assert.ok(place >= 0 && offer > place, said.join('\n'));
+    assert.equal(
+      said.filter((t) => t.startsWith('Если не хотите ждать')).length,
+      1,
+      'offered at the norm only',
+    );
+    assert.equal(said.at(-1), 'Мы перезвоним вам на номер +7 900 555-44-33. Оставайтесь на связи.');
+    assert.equal(call.unusedTurns, 0);
+    assert.equal((await queuedCall(env.db.sql, call.callId))?.state, 'callback');
+    const [cb] = await env.db.sql.query<{ phone: string }>(
+      'SELECT phone FROM telephony_callbacks WHERE call_id = $1',
+      [call.callId],
+    );
+    assert.equal(cb?.phone, caller);
+    assert.equal((await getCall(env.db.sql, call.callId))?.status, 'completed', 'the bot ended the call');
+  });
+
+  it('waiting with no number to call back: after the announcements the bot offers an inquiry', async () => {
+    const queue = new OperatorQueue(env.db.sql, { waitNormMs: 60_000 });
+    await queue.upsertQueue({ id: 'default', announceMax: 1 });
+    try {
+      const turns = [{ dtmf: '0' }, { silence_ms: 21_000 }, { silence_ms: 21_000 }];
+      const { call } = await env.run('abandoned', { caller: 'anonymous', turns });
+      assert.ok(!botSaid(call, 'Если не хотите ждать'), 'no callback offer without a number');
+      assert.ok(botSaid(call, 'Я могу зарегистрировать ваш вопрос как обращение'));
+      assert.ok(botSaid(call, 'Хотите, я зарегистрирую обращение'));
+      assert.equal((await queuedCall(env.db.sql, call.callId))?.state, 'inquiry');
+    } finally {
+      await queue.upsertQueue({ id: 'default', announceMax: null });
+    }
   });
 
   it('forwarded to the responsible agency within its working hours', async () => {

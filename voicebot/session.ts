@@ -26,7 +26,8 @@ import {
   type StepEnv,
   stepHandlers,
 } from './flow/index.js';
-import { abandonQueue, escalate, waitForOperator } from './flow/steps-handoff.js';
+import { waitForOperator } from './flow/queue-wait.js';
+import { abandonQueue, escalate } from './flow/steps-handoff.js';
 import { createVoiceProcessors } from './pipeline/audio/index.js';
 import { CallEnded, Dialog } from './pipeline/dialog.js';
 import { type Frame, makeFrame } from './pipeline/frames.js';

@@ -6,6 +6,7 @@ import { createTtsEngine } from '../../speech/tts/index.js';
 import { startTelephony } from '../../telephony/app.js';
 import {
   OperatorQueue,
+  type OverflowTarget,
   type Presence,
   type QueueSettings,
   STRATEGIES,
@@ -141,6 +142,15 @@ export function register(program: Command): void {
     .option('--wrap-up-ms <ms>', 'время на завершение разговора (заметки), мс')
     .option('--max-no-answer <n>', 'сколько предложений подряд без ответа — и оператор на перерыве')
     .option('--ring-timeout-ms <ms>', 'сколько ждать ответа оператора на предложение, мс')
+    .option(
+      '--overflow-after-ms <ms>',
+      'через сколько ожидания вызов уходит по переливу, мс (off — без перелива)',
+    )
+    .option(
+      '--overflow-to <target>',
+      'куда перелив: queue:<id> (другая очередь), inquiry (обращение через бота), callback (обратный звонок); off — нет',
+    )
+    .option('--announce-max <n>', 'сколько объявлений позиции, после чего — обратный звонок или обращение')
     .action(
       async (
         id: string,
@@ -151,6 +161,9 @@ export function register(program: Command): void {
           wrapUpMs?: string;
           maxNoAnswer?: string;
           ringTimeoutMs?: string;
+          overflowAfterMs?: string;
+          overflowTo?: string;
+          announceMax?: string;
         },
       ) => {
         const ctx = createCliContext();
@@ -175,6 +188,15 @@ export function register(program: Command): void {
           if (wrapUpMs !== undefined) settings.wrapUpMs = wrapUpMs;
           if (maxNoAnswer !== undefined) settings.maxNoAnswer = maxNoAnswer;
           if (ringTimeoutMs !== undefined) settings.ringTimeoutMs = ringTimeoutMs;
+          if (opts.overflowAfterMs === 'off') settings.overflowAfterMs = null;
+          else {
+            const overflowAfterMs = num(opts.overflowAfterMs, 'overflow-after-ms', 1);
+            if (overflowAfterMs !== undefined) settings.overflowAfterMs = overflowAfterMs;
+          }
+          if (opts.overflowTo !== undefined)
+            settings.overflowTo = opts.overflowTo === 'off' ? null : (opts.overflowTo as OverflowTarget);
+          const announceMax = num(opts.announceMax, 'announce-max', 1);
+          if (announceMax !== undefined) settings.announceMax = announceMax;
           const queue = new OperatorQueue(await ctx.store(), {
             waitNormMs: ctx.config.telephony.queueWaitNormMs,
           });

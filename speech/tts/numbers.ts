@@ -140,3 +140,9 @@ export function digits(text: string): string {
     .map((d) => UNITS_NOM[Number(d)])
     .join(' ');
 }
+
+/** A wait said in whole minutes, at least one: 90 000 ms → «две минуты», 61 min → «шестьдесят одна минута». */
+export function spokenMinutes(ms: number): string {
+  const n = Math.max(1, Math.round(ms / 60_000));
+  return `${cardinal(n, 'f')} ${plural(n, ['минута', 'минуты', 'минут'])}`;
+}

@@ -46,7 +46,7 @@ for (const backend of backends) {
     });
 
     it('keeps the old callback (its id is its call), due at once at the caller’s place', async () => {
-      const queue = new OperatorQueue(db.sql, { waitNormMs: 60_000, callbackAfterMs: 120_000, now });
+      const queue = new OperatorQueue(db.sql, { waitNormMs: 60_000, now });
       const [old] = await queue.callbacks.list();
       assert.equal(old?.id, 'old-call');
       assert.equal(old?.source, 'queue');
@@ -62,14 +62,15 @@ for (const backend of backends) {
     });
 
     it('the queue’s own insert still works with the defaults; an operator’s callback needs no call', async () => {
-      const queue = new OperatorQueue(db.sql, { waitNormMs: 60_000, callbackAfterMs: 120_000, now });
+      const queue = new OperatorQueue(db.sql, { waitNormMs: 60_000, now });
       await queue.enqueueCall({
         callId: 'new-call',
         topicId: null,
         context: { callerNumber: '+79007654321' },
       });
-      t += 121_000;
-      assert.deepEqual(await queue.moveOverdueToCallback(), ['new-call']);
+      t += 61_000;
+      // The caller pressed 1 at the norm: the queue's own insert (waiting-room's requestCallback).
+      assert.equal(await queue.requestCallback('new-call', { phone: '+79007654321', source: 'queue' }), true);
       const mine = await queue.callbacks.create({ phone: '+79005550000', source: 'operator' });
       const other = await queue.callbacks.create({ phone: '+79005550001', source: 'operator' });
       assert.notEqual(mine.id, other.id);

@@ -9,7 +9,7 @@ import { closeConversation } from './operators.js';
 
 /**
  * Callbacks ([3/7]): the line calls a citizen back. One comes from the caller (key 1 at the wait norm), from
- * the queue (a call that waited past `callbackAfterMs`), from an inquiry whose answer three relay calls did not
+ * the queue (a caller who pressed 1 at the norm, or one registered after the announcements), from an inquiry whose answer three relay calls did not
  * deliver, or from an operator who schedules one on the desk. A callback is a row here; the job worker
  * (admin/jobs/worker.ts) only wakes it at its time: when it is due it becomes an entry of the ACD
  * (telephony_queue_calls, channel 'phone', at its original place) offered to operators like any call, and the
@@ -446,7 +446,7 @@ export class Callbacks {
     await this.sql.transaction(async (tx) => {
       const back = await tx.query<{ queue_id: string }>(
         `UPDATE telephony_queue_calls SET state = 'waiting', operator_id = NULL, answered_at = NULL, ended_at = NULL,
-           closed_at = NULL, wait_ms = NULL, talk_ms = NULL WHERE call_id = $1 AND state = 'answered'
+           closed_at = NULL, wait_ms = NULL, talk_ms = NULL, bridged_at = NULL WHERE call_id = $1 AND state = 'answered'
          RETURNING queue_id`,
         [entryCallId],
       );

@@ -3,8 +3,8 @@ import { acdEvent, type QueueCallRow, type QueueCallState, type QueueDefaults } 
 import { endOffer } from './offers.js';
 
 /**
- * How a wait ends without an operator: the caller hangs up (abandoned), or the call waited so long that it
- * becomes a callback request. Both measure the wait against the call's queue's norm (past_norm: a lost call).
+ * How a wait ends without an operator: the caller hangs up (abandoned), asks to be called back, or goes to the
+ * bot's inquiry. Each measures the wait against the call's queue's norm (past_norm: a lost call).
  */
 
 /** Ends the wait of a call (from one of `from`), measured against its queue's norm. */
@@ -49,38 +49,34 @@ export async function abandonCall(
   });
 }
 
-function defaultPhone(_callId: string, context: Record<string, unknown>): string | null {
-  const phone = context.callerNumber ?? context.from;
-  return typeof phone === 'string' ? phone : null;
-}
 
-/** Calls waiting since `cutoff` or longer become callback requests; returns their ids. */
-export async function moveOverdueToCallback(
+/**
+ * Ends a waiting (or ringing) call's wait in `state` — a callback request (key 1 at the norm, or registered for
+ * the caller) or the bot's inquiry — its offers withdrawn, with an event of that name; `then` writes what the
+ * ending brings (the callback row) in the same transaction. false when the call no longer waits.
+ */
+export async function endWait(
   sql: Sql,
-  cutoff: Date,
+  callId: string,
+  state: 'callback' | 'inquiry',
   waitNormMs: number,
-  now: Date,
-  phoneOf: (callId: string, context: Record<string, unknown>) => string | null = defaultPhone,
-): Promise<string[]> {
-  const overdue = await sql.query<QueueCallRow>(
-    `SELECT * FROM telephony_queue_calls WHERE state = 'waiting' AND enqueued_at <= $1 AND context->>'callbackId' IS NULL
-      ORDER BY enqueued_at`,
-    [cutoff],
-  );
-  const moved: string[] = [];
-  for (const call of overdue) {
-    const done = await sql.transaction(async (tx) => {
-      const ended = await finish(tx, call.call_id, 'callback', ['waiting'], now, waitNormMs);
-      if (!ended) return false;
-      await tx.query(
-        `INSERT INTO telephony_callbacks (call_id, phone, topic_id, context, created_at)
-         VALUES ($1, $2, $3, $4::jsonb, $5) ON CONFLICT (call_id) DO NOTHING`,
-        [call.call_id, phoneOf(call.call_id, call.context), call.topic_id, JSON.stringify(call.context), now],
-      );
-      await acdEvent(tx, now, { event: 'callback', callId: call.call_id, queueId: call.queue_id });
-      return true;
-    });
-    if (done) moved.push(call.call_id);
-  }
-  return moved;
+  o: { defaults: QueueDefaults; now: Date },
+  then: (tx: Sql, call: QueueCallRow) => Promise<Record<string, unknown>>,
+): Promise<boolean> {
+  return sql.transaction(async (tx) => {
+    await tx.query('SELECT 1 FROM telephony_acd_offers WHERE call_id = $1 FOR UPDATE', [callId]);
+    const [call] = await tx.query<QueueCallRow>('SELECT * FROM telephony_queue_calls WHERE call_id = $1', [
+      callId,
+    ]);
+    const ended = await finish(tx, callId, state, ['waiting', 'offered'], o.now, waitNormMs);
+    if (!ended || !call) return false;
+    const offers = await tx.query<{ operator_id: string }>(
+      'SELECT operator_id FROM telephony_acd_offers WHERE call_id = $1 ORDER BY operator_id',
+      [callId],
+    );
+    for (const f of offers) await endOffer(tx, callId, f.operator_id, 'withdrawn', o);
+    const details = await then(tx, call);
+    await acdEvent(tx, o.now, { event: state, callId, queueId: ended.queue_id, details });
+    return true;
+  });
 }

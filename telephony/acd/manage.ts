@@ -37,15 +37,7 @@ export interface OperatorInput {
   queues?: Array<{ queueId: string; level?: number; position?: number }>;
 }
 
-export interface QueueSettings {
-  id: string;
-  name?: string;
-  strategy?: Strategy;
-  waitNormMs?: number | null;
-  wrapUpMs?: number | null;
-  maxNoAnswer?: number | null;
-  ringTimeoutMs?: number | null;
-}
+export type { QueueSettings } from './settings.js';
 
 export interface QueueMember extends Membership {
   operatorId: string;
@@ -153,38 +145,6 @@ export async function removeOperator(sql: Sql, id: string, o: At): Promise<void>
   await sql.query('DELETE FROM telephony_operators WHERE id = $1', [id]);
 }
 
-/** Creates or changes a queue (id: a KB topic id, or `default`); unset fields keep their value. */
-export async function upsertQueue(sql: Sql, q: QueueSettings): Promise<void> {
-  if (!q.id) throw new OtklikError('VALIDATION_FAILED', 'a queue needs an id');
-  if (q.strategy !== undefined && !isStrategy(q.strategy))
-    throw new OtklikError('VALIDATION_FAILED', `Неизвестная стратегия распределения: ${String(q.strategy)}`);
-  const has = (v: unknown) => v !== undefined;
-  await sql.query(
-    `INSERT INTO telephony_acd_queues (id, name, strategy, wait_norm_ms, wrap_up_ms, max_no_answer, ring_timeout_ms)
-     VALUES ($1, COALESCE($2, $1), COALESCE($3, 'longest-idle-agent'), $4, $5, $6, $7)
-     ON CONFLICT (id) DO UPDATE SET
-       name = COALESCE($2, telephony_acd_queues.name),
-       strategy = COALESCE($3, telephony_acd_queues.strategy),
-       wait_norm_ms = CASE WHEN $8 THEN $4 ELSE telephony_acd_queues.wait_norm_ms END,
-       wrap_up_ms = CASE WHEN $9 THEN $5 ELSE telephony_acd_queues.wrap_up_ms END,
-       max_no_answer = CASE WHEN $10 THEN $6 ELSE telephony_acd_queues.max_no_answer END,
-       ring_timeout_ms = CASE WHEN $11 THEN $7 ELSE telephony_acd_queues.ring_timeout_ms END,
-       updated_at = now()`,
-    [
-      q.id,
-      q.name ?? null,
-      q.strategy ?? null,
-      q.waitNormMs ?? null,
-      q.wrapUpMs ?? null,
-      q.maxNoAnswer ?? null,
-      q.ringTimeoutMs ?? null,
-      has(q.waitNormMs),
-      has(q.wrapUpMs),
-      has(q.maxNoAnswer),
-      has(q.ringTimeoutMs),
-    ],
-  );
-}
 
 /** A queue is removed only when empty: no call waits, rings or talks in it; `default` always stays. */
 export async function removeQueue(sql: Sql, id: string): Promise<void> {

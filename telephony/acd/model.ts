@@ -10,7 +10,13 @@ import { DEFAULT_STRATEGY, isStrategy, type Strategy } from './strategies.js';
 export type OperatorState = 'offline' | 'available' | 'break' | 'offered' | 'on_call' | 'wrap_up';
 /** What an operator sets for themselves (the desk's presence); the other states are the ACD's. */
 export type Presence = 'available' | 'break' | 'offline';
-export type QueueCallState = 'waiting' | 'offered' | 'answered' | 'abandoned' | 'callback';
+export type QueueCallState = 'waiting' | 'offered' | 'answered' | 'abandoned' | 'callback' | 'inquiry';
+/** Where a queue sends a call that waited its overflow time: another queue, the bot's inquiry, a callback. */
+export type OverflowTarget = `queue:${string}` | 'inquiry' | 'callback';
+
+export function isOverflowTarget(v: unknown): v is OverflowTarget {
+  return v === 'inquiry' || v === 'callback' || (typeof v === 'string' && /^queue:.+/.test(v));
+}
 
 /** mod_callcenter's defaults: 10 s of wrap-up, three offers without an answer before a break. */
 export const DEFAULT_WRAP_UP_MS = 10_000;
@@ -22,6 +28,12 @@ export const DEFAULT_MAX_NO_ANSWER = 3;
  */
 export const DEFAULT_RING_TIMEOUT_MS = 35_000;
 export const DEFAULT_QUEUE = 'default';
+/**
+ * Announcements (position and expected wait) a caller hears before the wait stops being the only way: then a
+ * callback is registered for a known number, or the bot offers an inquiry. Ten at the hold interval (20 s) is
+ * about three minutes past the first.
+ */
+export const DEFAULT_ANNOUNCE_MAX = 10;
 
 export interface Operator {
   id: string;
@@ -66,7 +78,7 @@ export const toOperator = (r: OperatorRow): Operator => ({
   name: r.name,
   login: r.login,
   sipUri: r.sip_uri,
-  desk: r.desk,
+  desk: r.desk === true,
   state: r.state,
   breakReason: r.break_reason,
   stateSince: r.state_since,
@@ -101,6 +113,11 @@ export interface AcdQueue {
   wrapUpMs: number;
   maxNoAnswer: number;
   ringTimeoutMs: number;
+  /** After this wait the call overflows to `overflowTo`; null: no overflow. */
+  overflowAfterMs: number | null;
+  overflowTo: OverflowTarget | null;
+  /** Announcements before a callback (known number) or the bot's inquiry ends the wait. */
+  announceMax: number;
 }
 
 export interface QueueDefaults {
@@ -108,6 +125,7 @@ export interface QueueDefaults {
   wrapUpMs: number;
   maxNoAnswer: number;
   ringTimeoutMs: number;
+  announceMax: number;
 }
 
 /** A queue row's settings columns (joined onto a call's row by the dispatcher). */
@@ -119,6 +137,9 @@ export interface QueueColumns {
   max_no_answer: number | null;
   ring_timeout_ms: number | null;
   rr_last_operator: string | null;
+  overflow_after_ms?: number | null;
+  overflow_to?: string | null;
+  announce_max?: number | null;
 }
 
 interface AcdQueueRow {
@@ -130,6 +151,9 @@ interface AcdQueueRow {
   max_no_answer: number | null;
   ring_timeout_ms: number | null;
   rr_last_operator: string | null;
+  overflow_after_ms?: number | null;
+  overflow_to?: string | null;
+  announce_max?: number | null;
 }
 
 export function toQueue(r: (AcdQueueRow | QueueColumns) | undefined, id: string, d: QueueDefaults): AcdQueue {
@@ -141,6 +165,9 @@ export function toQueue(r: (AcdQueueRow | QueueColumns) | undefined, id: string,
     wrapUpMs: r?.wrap_up_ms != null ? Number(r.wrap_up_ms) : d.wrapUpMs,
     maxNoAnswer: r?.max_no_answer ?? d.maxNoAnswer,
     ringTimeoutMs: r?.ring_timeout_ms != null ? Number(r.ring_timeout_ms) : d.ringTimeoutMs,
+    overflowAfterMs: r?.overflow_after_ms != null ? Number(r.overflow_after_ms) : null,
+    overflowTo: isOverflowTarget(r?.overflow_to) ? r.overflow_to : null,
+    announceMax: r?.announce_max ?? d.announceMax,
   };
 }
 

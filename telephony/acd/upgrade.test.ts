@@ -12,13 +12,17 @@ import { type MigrationSet, migrate } from '../../store/migrate.js';
 import { backends, openTestDb, type TestDb } from '../../test/support/db.js';
 import { OperatorQueue, queuedCall } from '../queue.js';
 
-/** Every part's migrations but `missing` (what a database shipped before it has), copied into `dir`. */
-function schemasWithout(dir: string, missing: string): MigrationSet[] {
+/**
+ * What a database shipped before `missing` has, copied into `dir`: every part's migrations but `missing` and
+ * the later ones of its own part (they build on it: telephony's 0312 alters 0307's tables).
+ */
+function schemasWithout(dir: string, part: string, missing: string): MigrationSet[] {
   return allSchemas.map((set) => {
     const partDir = join(dir, set.part);
     mkdirSync(partDir, { recursive: true });
     for (const file of readdirSync(set.dir))
-      if (file.endsWith('.sql') && file !== missing) copyFileSync(join(set.dir, file), join(partDir, file));
+      if (file.endsWith('.sql') && !(set.part === part && file >= missing))
+        copyFileSync(join(set.dir, file), join(partDir, file));
     return { ...set, dir: partDir };
   });
 }
@@ -30,14 +34,15 @@ for (const backend of backends) {
     before(async () => {
       dir = mkdtempSync(join(tmpdir(), 'otklik-acd-upgrade-'));
       db = await openTestDb(backend, { migrate: false });
-      await migrate(db.sql, schemasWithout(dir, '0307_acd.sql'));
+      await migrate(db.sql, schemasWithout(dir, 'telephony', '0307_acd.sql'));
       await db.sql.exec(`
         INSERT INTO telephony_operators (id, name, sip_uri, state, skills, idle_since) VALUES
           ('ivanova', 'Иванова', 'sip:ivanova@ops', 'busy', '["health"]', NULL),
           ('petrov', 'Петров', 'sip:petrov@ops', 'available', '["health"]', '2026-03-02T08:00:00Z');
         INSERT INTO telephony_queue_calls (call_id, topic_id, enqueued_at) VALUES
           ('old-2', 'health', '2026-03-02T09:00:30Z'), ('old-1', 'health', '2026-03-02T09:00:00Z');`);
-      assert.deepEqual(await migrate(db.sql, allSchemas), ['0307_acd']);
+      const ran = await migrate(db.sql, allSchemas);
+      assert.equal(ran[0], '0307_acd');
     });
     after(async () => {
       await db.drop();

@@ -12,6 +12,7 @@ import type { EnqueueOutcome, HandOffContext } from '../../media/handoff.js';
 import { dictatedDigit } from '../../nlu/numbers.js';
 import type { Heard } from '../pipeline/dialog.js';
 import { formatPhone, normalizePhone } from './phone.js';
+import { waitForOperator } from './queue-wait.js';
 import { ask, askYesNo, follow, hear, type StepEnv, type StepHandler } from './runner.js';
 import { isQuestionIntent, operatorsOpen, responsibleAgency } from './steps-consult.js';
 
@@ -93,48 +94,10 @@ export const enqueueStep: StepHandler<'enqueue'> = async (step, env) => {
   if (outcome !== 'queued') return follow(step, step.on[outcome] ? outcome : 'closed');
   await dialog.sayPrompt('escalate');
   await dialog.sayPrompt('queue_wait');
-  return waitForOperator(env);
+  // Waiting for an operator: position, expected wait, the callback offer at the norm (queue-wait.ts), until
+  // telephony bridges the call, an operator takes the chat on the desk, or the caller hangs up.
+  return waitForOperator(env, step);
 };
-
-/**
- * A queued caller waits for an operator: the caller stays with the bot's hold messages until telephony
- * bridges the call, an operator takes the chat on the desk (then they talk), or the caller hangs up (hear()
- * then ends with CallEnded). The session's technical fallback waits here too for a chat it queued: nobody
- * but the bot holds a chat.
- */
-export async function waitForOperator(env: StepEnv): Promise<null> {
-  const { dialog } = env;
-  for (;;) {
-    const heard = await dialog.hearUntil(() => dialog.operator !== null);
-    if (!heard) break;
-    await dialog.sayPrompt(heard.kind === 'silence' ? 'operators_busy' : 'queue_wait');
-  }
-  return operatorConversation(env);
-}
-
-/**
- * A chat an operator took: the bot falls silent but for who joined and, when the operator closes, their
- * goodbye; then the chat ends. The citizen's messages are stored as their turns as they arrive (the dialog
- * records every input); the operator's come through the chat's sessions (ChatSessions.operatorSays). A
- * citizen who leaves ends the call with CallEnded, as anywhere.
- */
-async function operatorConversation(env: StepEnv): Promise<null> {
-  const { dialog } = env;
-  // An emergency put through to an operator is still reported as an emergency.
-  if (dialog.outcome !== 'emergency') dialog.outcome = 'operator';
-  let current = dialog.operator;
-  await dialog.sayPrompt('operator_joined', { name: current?.name ?? '' });
-  for (;;) {
-    // Nothing for the bot to say to the citizen's messages: the operator answers on the desk.
-    if (await dialog.hearUntil(() => dialog.operatorClosed || dialog.operator !== current)) continue;
-    if (dialog.operatorClosed) break;
-    // Another operator took the chat over (a transfer on the desk): the citizen is told who it is now.
-    current = dialog.operator;
-    await dialog.sayPrompt('operator_joined', { name: current?.name ?? '' });
-  }
-  await dialog.sayPrompt('operator_closed', {}, { bargeIn: false });
-  return null;
-}
 
 export const forwardStep: StepHandler<'forward'> = async (step, env) => {
   const { dialog, kb, leg } = env;
