@@ -77,7 +77,10 @@ async function skeleton(summary, topics) {
   card.querySelector('.conv-note').addEventListener('submit', async (event) => {
     event.preventDefault();
     try {
-      await api(path('note'), { method: 'POST', body: JSON.stringify({ note: event.target.elements.note.value }) });
+      await api(path('note'), {
+        method: 'POST',
+        body: JSON.stringify({ note: event.target.elements.note.value }),
+      });
       card.querySelector('.note-saved').textContent = 'сохранено';
       problem(null);
     } catch (err) {
@@ -146,8 +149,7 @@ async function load() {
     const historyHtmlNow = historyHtml(c.history);
     if (history.innerHTML !== historyHtmlNow) history.innerHTML = historyHtmlNow;
     const count = (c.history?.calls?.length ?? 0) + (c.history?.inquiries?.length ?? 0);
-    card.querySelector('.conv-history summary').textContent =
-      `Прежние обращения с этого номера: ${count}`;
+    card.querySelector('.conv-history summary').textContent = `Прежние обращения с этого номера: ${count}`;
   } catch (err) {
     const p = $('#desk-conversation .error');
     if (p) p.textContent = err.message;

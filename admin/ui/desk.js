@@ -1,7 +1,7 @@
 // «Рабочее место оператора»: presence, the offer pushed over GET /api/desk/events, the open conversation
 // (desk-conversation.js), the scripts and callbacks beside it (desk-side.js).
 import { closeConversationView, showConversation } from './desk-conversation.js';
-import { entitiesHtml, intentsHtml, ringHtml, setRing, answersHtml, transcriptHtml } from './desk-parts.js';
+import { answersHtml, entitiesHtml, intentsHtml, ringHtml, setRing, transcriptHtml } from './desk-parts.js';
 import { loadCallbacks, renderSide, setScriptTopic } from './desk-side.js';
 import { $, api, channelRu, duration, esc, openStream, operatorStateRu, topicTitles } from './lib.js';
 
@@ -80,7 +80,8 @@ function renderPresence() {
   for (const b of document.querySelectorAll('#desk-presence button[data-presence]')) {
     b.classList.toggle('pressed', b.dataset.presence === o.state);
   }
-  $('#desk-who').textContent = `${o.name}${o.sipUri ? `, телефон ${o.sipUri}` : ', без телефона: только чаты'}`;
+  $('#desk-who').textContent =
+    `${o.name}${o.sipUri ? `, телефон ${o.sipUri}` : ', без телефона: только чаты'}`;
 }
 
 function renderOffers() {
@@ -130,7 +131,9 @@ async function offerAct(button, act) {
   } catch (err) {
     button.disabled = false;
     const p = button.closest('.offer')?.querySelector('.error');
-    if (p) p.textContent = err.status === 409 ? 'Вызов уже принят другим оператором или больше не ждёт' : err.message;
+    if (p)
+      p.textContent =
+        err.status === 409 ? 'Вызов уже принят другим оператором или больше не ждёт' : err.message;
   }
 }
 
@@ -162,7 +165,11 @@ function apply(data) {
   const open = desk.conversations.find((c) => c.state === 'answered');
   if (open) {
     setScriptTopic(open.topicId);
-    showConversation(open, { topics: desk.topics, onClosed: refresh, wrapUp: desk.operator?.state === 'wrap_up' });
+    showConversation(open, {
+      topics: desk.topics,
+      onClosed: refresh,
+      wrapUp: desk.operator?.state === 'wrap_up',
+    });
   } else {
     closeConversationView(desk.operator);
   }

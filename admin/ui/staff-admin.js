@@ -88,21 +88,19 @@ function fillOperator(o) {
   form.elements.login.value = o?.login ?? '';
   form.elements.sipUri.value = o?.sipUri ?? '';
   const skills = new Set(o?.skills ?? []);
-  form.querySelector('.skills').innerHTML =
-    `<legend>Темы (навыки)</legend>${Object.entries(data.topics)
-      .map(
-        ([id, title]) =>
-          `<label class="check"><input type="checkbox" name="skill" value="${esc(id)}"${skills.has(id) ? ' checked' : ''}> ${esc(title)}</label>`,
-      )
-      .join('')}`;
+  form.querySelector('.skills').innerHTML = `<legend>Темы (навыки)</legend>${Object.entries(data.topics)
+    .map(
+      ([id, title]) =>
+        `<label class="check"><input type="checkbox" name="skill" value="${esc(id)}"${skills.has(id) ? ' checked' : ''}> ${esc(title)}</label>`,
+    )
+    .join('')}`;
   const tiers = new Map((o ? tiersOf(o) : []).map((t) => [t.queueId, t]));
-  form.querySelector('.tiers').innerHTML =
-    `<legend>Очереди: уровень и позиция</legend>${data.queues
-      .map((q) => {
-        const t = tiers.get(q.id);
-        return `<div class="tier" data-queue="${esc(q.id)}"><label class="check"><input type="checkbox" name="queue" value="${esc(q.id)}"${t ? ' checked' : ''}> ${esc(q.name ?? q.id)}</label><label>уровень <input type="number" name="level" min="1" value="${esc(t?.level ?? 1)}"></label><label>позиция <input type="number" name="position" min="1" value="${esc(t?.position ?? 1)}"></label></div>`;
-      })
-      .join('')}`;
+  form.querySelector('.tiers').innerHTML = `<legend>Очереди: уровень и позиция</legend>${data.queues
+    .map((q) => {
+      const t = tiers.get(q.id);
+      return `<div class="tier" data-queue="${esc(q.id)}"><label class="check"><input type="checkbox" name="queue" value="${esc(q.id)}"${t ? ' checked' : ''}> ${esc(q.name ?? q.id)}</label><label>уровень <input type="number" name="level" min="1" value="${esc(t?.level ?? 1)}"></label><label>позиция <input type="number" name="position" min="1" value="${esc(t?.position ?? 1)}"></label></div>`;
+    })
+    .join('')}`;
   form.querySelector('.error').textContent = '';
 }
 

@@ -14,7 +14,15 @@ import {
   topicTitles,
 } from './lib.js';
 
-const wall = { stopStream: null, poll: null, tick: null, data: null, receivedAt: 0, pending: false, topics: {} };
+const wall = {
+  stopStream: null,
+  poll: null,
+  tick: null,
+  data: null,
+  receivedAt: 0,
+  pending: false,
+  topics: {},
+};
 
 const percent = (share) => (typeof share === 'number' ? `${Math.round(share * 100)} %` : '—');
 
@@ -45,7 +53,11 @@ function figuresHtml(f, queues) {
   const cards = [
     ['Ждут сейчас', waiting, waiting > 0 ? 'warn' : ''],
     ['Самое долгое ожидание', duration(longest), norm && longest > norm ? 'bad' : '', 'data-longest'],
-    ['Уровень обслуживания', percent(f.serviceLevel), f.serviceLevel !== null && f.serviceLevel < 0.8 ? 'bad' : 'ok'],
+    [
+      'Уровень обслуживания',
+      percent(f.serviceLevel),
+      f.serviceLevel !== null && f.serviceLevel < 0.8 ? 'bad' : 'ok',
+    ],
     ['Среднее время ответа (ASA)', duration(f.asaMs)],
     ['Средняя длительность (AHT)', duration(f.ahtMs)],
     ['Поступило', f.offered],
@@ -138,7 +150,9 @@ async function act(path, method, body) {
 function tick() {
   const elapsed = Date.now() - wall.receivedAt;
   for (const cell of document.querySelectorAll('#wall-root [data-waited]')) {
-    cell.textContent = duration(Number(cell.dataset.waited) + (Number(cell.dataset.waited) > 0 ? elapsed : 0));
+    cell.textContent = duration(
+      Number(cell.dataset.waited) + (Number(cell.dataset.waited) > 0 ? elapsed : 0),
+    );
   }
   for (const cell of document.querySelectorAll('#wall-operators [data-since]')) {
     if (cell.dataset.since) cell.textContent = duration(Date.now() - Date.parse(cell.dataset.since));
