@@ -3,7 +3,17 @@
 import { closeConversationView, showConversation } from './desk-conversation.js';
 import { answersHtml, entitiesHtml, intentsHtml, ringHtml, setRing, transcriptHtml } from './desk-parts.js';
 import { loadCallbacks, renderSide, setScriptTopic } from './desk-side.js';
-import { $, api, channelRu, duration, esc, openStream, operatorStateRu, topicTitles } from './lib.js';
+import {
+  $,
+  api,
+  channelRu,
+  duration,
+  esc,
+  openStream,
+  operatorStateRu,
+  serverNow,
+  topicTitles,
+} from './lib.js';
 
 const desk = {
   stopStream: null,
@@ -141,7 +151,8 @@ async function offerAct(button, act) {
 function ticks() {
   const now = Date.now();
   const since = $('#desk-since');
-  if (since?.dataset.since) since.textContent = `уже ${duration(now - Date.parse(since.dataset.since))}`;
+  if (since?.dataset.since)
+    since.textContent = `уже ${duration(serverNow() - Date.parse(since.dataset.since))}`;
   for (const o of desk.offers) {
     const card = document.querySelector(`#desk-offers .offer[data-call="${CSS.escape(o.callId)}"]`);
     if (!card) continue;
@@ -149,7 +160,7 @@ function ticks() {
     const waited = card.querySelector('[data-waited]');
     if (waited) waited.textContent = duration(Number(o.waitedMs) + elapsed);
     const total = o.ringTimeoutMs ?? 20_000;
-    let left = o.expiresAt ? Date.parse(o.expiresAt) - now : Number.NaN;
+    let left = o.expiresAt ? Date.parse(o.expiresAt) - serverNow() : Number.NaN;
     // A browser clock far off the server's: count down from the arrival instead.
     if (!(left <= total + 2000 && left > -60_000)) left = total - elapsed;
     setRing(card.querySelector('svg.ring'), left, total);

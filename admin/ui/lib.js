@@ -16,6 +16,17 @@ export function esc(text) {
 
 export const when = (at) => (at ? new Date(at).toLocaleString('ru-RU') : '');
 
+/**
+ * The server's clock as this browser sees it (from the answers' Date header): times in state and waits are
+ * counted from the server's timestamps, and a browser clock that is off must not show «уже 8 дней».
+ */
+let clockOffsetMs = 0;
+export const serverNow = () => Date.now() + clockOffsetMs;
+function noteServerClock(res) {
+  const at = Date.parse(res.headers.get('date') ?? '');
+  if (!Number.isNaN(at)) clockOffsetMs = at + 500 - Date.now();
+}
+
 /** An API error keeps its HTTP status and code, so a screen can tell «not there» (404) from a failure. */
 export async function api(path, options = {}) {
   const res = await fetch(path, {
@@ -25,6 +36,7 @@ export async function api(path, options = {}) {
       ...(state.token ? { authorization: `Bearer ${state.token}` } : {}),
     },
   });
+  noteServerClock(res);
   const body = await res.json().catch(() => ({}));
   if (res.status === 401 && path !== '/api/auth/login') {
     hooks.signedOut();

@@ -10,6 +10,7 @@ import {
   openStream,
   operatorStateRu,
   queueCallStateRu,
+  serverNow,
   strategyRu,
   topicTitles,
 } from './lib.js';
@@ -110,7 +111,7 @@ function render() {
     d.operators
       .map(
         (o) =>
-          `<tr data-operator="${esc(o.id)}" class="state-${esc(o.state)}"><td>${esc(o.name)}${o.login ? ` <small>${esc(o.login)}</small>` : ''}</td><td>${esc(operatorStateRu[o.state] ?? o.state)}${o.state === 'break' && o.breakReason ? `: ${esc(o.breakReason === 'no_answer' ? 'не ответил на вызовы' : o.breakReason)}` : ''}</td><td data-since="${esc(o.stateSince ?? '')}">${esc(o.stateSince ? duration(Date.now() - Date.parse(o.stateSince)) : '—')}</td><td>${esc(o.callsAnswered ?? 0)}</td><td>${esc(duration(o.talkMs ?? 0))}</td><td><form class="set-state inline" data-operator="${esc(o.id)}"><select name="state" aria-label="Новое состояние"><option value="available">доступен</option><option value="break">перерыв</option><option value="offline">не в сети</option></select><input name="reason" placeholder="причина" aria-label="Причина перерыва"><button type="submit">Изменить</button></form></td></tr>`,
+          `<tr data-operator="${esc(o.id)}" class="state-${esc(o.state)}"><td>${esc(o.name)}${o.login ? ` <small>${esc(o.login)}</small>` : ''}</td><td>${esc(operatorStateRu[o.state] ?? o.state)}${o.state === 'break' && o.breakReason ? `: ${esc(o.breakReason === 'no_answer' ? 'не ответил на вызовы' : o.breakReason)}` : ''}</td><td data-since="${esc(o.stateSince ?? '')}">${esc(o.stateSince ? duration(serverNow() - Date.parse(o.stateSince)) : '—')}</td><td>${esc(o.callsAnswered ?? 0)}</td><td>${esc(duration(o.talkMs ?? 0))}</td><td><form class="set-state inline" data-operator="${esc(o.id)}"><select name="state" aria-label="Новое состояние"><option value="available">доступен</option><option value="break">перерыв</option><option value="offline">не в сети</option></select><input name="reason" placeholder="причина" aria-label="Причина перерыва"><button type="submit">Изменить</button></form></td></tr>`,
       )
       .join('') || '<tr><td colspan="6">Операторов нет</td></tr>';
   for (const form of document.querySelectorAll('#wall-operators form.set-state')) {
@@ -155,7 +156,7 @@ function tick() {
     );
   }
   for (const cell of document.querySelectorAll('#wall-operators [data-since]')) {
-    if (cell.dataset.since) cell.textContent = duration(Date.now() - Date.parse(cell.dataset.since));
+    if (cell.dataset.since) cell.textContent = duration(serverNow() - Date.parse(cell.dataset.since));
   }
 }
 
