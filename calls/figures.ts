@@ -35,7 +35,7 @@ export async function callFiguresByDay(
        SELECT ${localDay('started_at')} AS day,
               count(*) AS calls,
               count(*) FILTER (WHERE outcome = 'answered') AS answered_by_bot,
-              count(*) FILTER (WHERE outcome = 'escalated') AS escalated,
+              count(*) FILTER (WHERE outcome IN ('escalated', 'operator')) AS escalated,
               count(*) FILTER (WHERE outcome = 'forwarded') AS forwarded,
               count(*) FILTER (WHERE outcome = 'inquiry') AS inquiries,
               count(*) FILTER (WHERE outcome = 'emergency') AS emergency,

@@ -14,6 +14,8 @@ export type CallChannel = 'sip' | 'media' | 'text' | 'simulator';
 export type CallOutcome =
   | 'answered'
   | 'escalated'
+  /** A web chat an operator took on the desk and talked through with the citizen. */
+  | 'operator'
   | 'forwarded'
   | 'inquiry'
   | 'emergency'

@@ -26,6 +26,7 @@ import type { Sql } from '../store/sql.js';
 import { startTelephony, type TelephonyApp } from '../telephony/app.js';
 import { OperatorQueue } from '../telephony/queue.js';
 import { type MediaSocket, startMediaSocket } from '../voicebot/channels/media/server.js';
+import { ChatSessions } from '../voicebot/channels/text/chat-sessions.js';
 import textChatPlugin from '../voicebot/channels/text/plugin.js';
 import { runCall, type SessionDeps } from '../voicebot/session.js';
 import { allSchemas } from './schema.js';
@@ -108,7 +109,8 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
       nlu: () => nlu.classifier(),
       sql,
       log,
-      // The operator queue is the sessions' hand-off (with its wait norm); it tells a web chat it is unserved.
+      // The operator queue is the sessions' hand-off (with its wait norm); it tells a web chat it is unserved
+      // while no operator is signed in.
       handOff: queue,
       instanceId: config.instanceId,
       ...(speech ? { speech } : {}),
@@ -143,6 +145,8 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
     let worker: RunningWorker | undefined;
     const mailer = configuredMailer(config.mail, log);
 
+    // The live web chats: one set, shared by the citizens' chat and the operator desk (which types into them).
+    const chats = new ChatSessions(sessionDeps);
     const http = await build({
       sql,
       log,
@@ -160,7 +164,7 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
         adminArea(inquiriesPlugin, { sql }),
         adminArea(recordingsPlugin, { sql }),
         adminArea(reportsPlugin, { sql, timeZone: kb.timezone }),
-        adminArea(textChatPlugin, { deps: sessionDeps }),
+        adminArea(textChatPlugin, { deps: sessionDeps, chats }),
       ],
     });
     const httpUrl = await http.listen({ host: config.http.host, port: config.http.port });

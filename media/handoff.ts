@@ -43,9 +43,10 @@ export interface QueuedCall {
 }
 
 /**
- * queued: the call waits for an operator (the caller hears hold messages until telephony bridges it);
- * unserved: nobody can take calls of this channel (the web chat has no operator desk yet), so the caller
- * must be offered another way at once (an inquiry), never a wait without end.
+ * queued: the call waits for an operator (the caller hears hold messages until telephony bridges it, or, for a
+ * chat, until an operator takes it on the desk and types to the citizen);
+ * unserved: nobody can take calls of this channel now (a web chat while no operator is signed in), so the
+ * caller must be offered another way at once (an inquiry), never a wait without end.
  */
 export type EnqueueOutcome = 'queued' | 'unserved';
 
@@ -54,4 +55,10 @@ export interface HandOff {
   enqueue(call: QueuedCall): Promise<EnqueueOutcome>;
   /** The caller hung up while waiting (at: on the call's own clock, the one it was queued on). */
   abandon(callId: string, at: Date): Promise<void>;
+  /**
+   * Whether some operator who can take calls of this channel is signed in now (not offline). The line is
+   * open for operators when its hours say so OR when this is true: after hours, a signed-in operator still
+   * gets the call, and the after-hours path runs only when nobody can take it.
+   */
+  staffed(channel: QueuedCall['channel']): Promise<boolean>;
 }

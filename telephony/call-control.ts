@@ -164,7 +164,7 @@ export class CallControl {
   }
 
   private async dispatch(): Promise<void> {
-    const assignments = await this.o.queue.assignNext();
+    const assignments = await this.o.queue.assignNext({ channel: 'phone' });
     // A phone call rides one leg: under ring-all only the first operator's phone rings, the other offers go
     // back without counting against those operators (the desk's ring-all is the accept race, a later slice).
     const first = new Map<string, Assignment>();
@@ -489,7 +489,8 @@ export class CallControl {
     // The caller hears the apology to its end before the operator's phone rings.
     if (call.apology) await call.apology.catch(() => {});
     await leg.stopAudio();
-    const result = await leg.forward(a.operator.sipUri, { timeoutMs: this.o.forwardTimeoutMs });
+    // assignNext({channel: 'phone'}) offers phone calls only to operators with a SIP URI.
+    const result = await leg.forward(a.operator.sipUri ?? '', { timeoutMs: this.o.forwardTimeoutMs });
     await cdrAddLeg(this.o.sql, a.callId, { kind: 'operator', target: a.operator.id, status: result.status });
     if (result.status !== 'answered') {
       call.bridging = false;

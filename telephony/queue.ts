@@ -2,10 +2,25 @@ import { OtklikError } from '../core/errors.js';
 import type { EnqueueOutcome, HandOff, QueuedCall } from '../media/handoff.js';
 import type { Sql } from '../store/sql.js';
 import { type EnqueueRequest, enqueueCall, queuedCall } from './acd/calls.js';
-import { type QueueStats, queueStats } from './acd/figures.js';
+import { abandonCall, moveOverdueToCallback } from './acd/endings.js';
+import { type QueueStats, queueStats, type WallFigures, wallFigures } from './acd/figures.js';
+import {
+  type Membership,
+  memberships,
+  moveCall,
+  type OperatorInput,
+  operatorForLogin,
+  type QueueMember,
+  type QueueSettings,
+  queuesWithMembers,
+  removeOperator,
+  removeQueue,
+  requeueTransferred,
+  saveOperator,
+  upsertQueue,
+} from './acd/manage.js';
 import {
   type AcdQueue,
-  acdEvent,
   DEFAULT_MAX_NO_ANSWER,
   DEFAULT_RING_TIMEOUT_MS,
   DEFAULT_WRAP_UP_MS,
@@ -20,10 +35,15 @@ import {
 } from './acd/model.js';
 import { acceptOffer, endOffer, type Offer, offerCall, sweep } from './acd/offers.js';
 import { type CloseResult, closeConversation, setPresence } from './acd/operators.js';
-import { isStrategy, type Strategy } from './acd/strategies.js';
 
 export { type EnqueueRequest, enqueueCall, type QueueRecord, queuedCall } from './acd/calls.js';
-export { type QueueDayFigures, type QueueStats, queueFiguresByDay } from './acd/figures.js';
+export {
+  type QueueDayFigures,
+  type QueueStats,
+  queueFiguresByDay,
+  type WallFigures,
+} from './acd/figures.js';
+export type { Membership, OperatorInput, QueueMember, QueueSettings } from './acd/manage.js';
 export type { AcdQueue, Operator, OperatorState, Presence, QueueCallState } from './acd/model.js';
 export type { Offer } from './acd/offers.js';
 export { STRATEGIES, type Strategy, seededRandom } from './acd/strategies.js';
@@ -36,7 +56,9 @@ export { STRATEGIES, type Strategy, seededRandom } from './acd/strategies.js';
  * the higher priority first, then the longest waiting; a call past its queue's norm is opened to any available
  * operator, and one past `callbackAfterMs` becomes a callback request, so nobody is left waiting forever.
  * Every state change is an event row (telephony_acd_events) for reports; the acts themselves are in
- * telephony/acd/ (offers.ts: the locking; operators.ts: presence and close).
+ * telephony/acd/ (offers.ts: the locking; operators.ts: presence and close; manage.ts: operators, queues and
+ * moves; endings.ts: hang-ups and callbacks). Every act of this process is told to `onChange` listeners
+ * (the desk's push); other processes' acts reach the desk by its re-reading the store.
  * It is the voice bot's hand-off (media/handoff.ts): a queued call's `context` is everything the bot learned.
  */
 
@@ -64,15 +86,15 @@ export interface QueueOptions {
   priorityOf?: (call: QueuedCall) => number;
 }
 
-export interface QueueSettings {
-  id: string;
-  name?: string;
-  strategy?: Strategy;
-  waitNormMs?: number | null;
-  wrapUpMs?: number | null;
-  maxNoAnswer?: number | null;
-  ringTimeoutMs?: number | null;
+/** An ACD act of this process, as `onChange` listeners hear of it. */
+export interface AcdChange {
+  callId?: string | null;
+  operatorId?: string | null;
+  /** enqueued, offered, accepted, declined, no_answer, withdrawn, abandoned, closed, presence, moved, callback. */
+  event: string;
 }
+
+export type Channel = 'phone' | 'text';
 
 export interface AcdEvent {
   at: Date;
@@ -90,6 +112,7 @@ export class OperatorQueue implements HandOff {
   private readonly now: () => Date;
   private readonly random: (() => number) | undefined;
   private readonly priorityOf: (call: QueuedCall) => number;
+  private readonly listeners = new Set<(e: AcdChange) => void>();
 
   constructor(
     private readonly sql: Sql,
@@ -113,6 +136,21 @@ export class OperatorQueue implements HandOff {
     return { defaults: this.defaults, now };
   }
 
+  /** Hears every ACD act of this process (after it is stored); returns the unsubscribe. */
+  onChange(listener: (e: AcdChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(e: AcdChange): void {
+    for (const l of this.listeners) {
+      // A listener's failure (a closed stream) is its own: the act is done and stored.
+      try {
+        l(e);
+      } catch {}
+    }
+  }
+
   async upsertOperator(op: { id: string; name: string; sipUri: string; skills: string[] }): Promise<void> {
     if (!op.id || !op.sipUri)
       throw new OtklikError('VALIDATION_FAILED', 'operator needs an id and a SIP URI');
@@ -124,9 +162,72 @@ export class OperatorQueue implements HandOff {
     );
   }
 
-  /** The operator's own presence (the desk's PUT /api/desk/presence): available, break (reason) or offline. */
-  async setPresence(operatorId: string, state: Presence, reason: string | null = null): Promise<void> {
-    await setPresence(this.sql, operatorId, state, reason, this.at());
+  /**
+   * Creates or changes an operator with their login, SIP URI (none: chats only), skills and, when given, all
+   * their queue memberships; CONFLICT when the login is another operator's.
+   */
+  async saveOperator(op: OperatorInput): Promise<Operator> {
+    const saved = await saveOperator(this.sql, op, this.now());
+    this.emit({ event: 'presence', operatorId: op.id });
+    return saved;
+  }
+
+  /** The operator leaves the line: offline, out of every queue, removed (their history stays in the events). */
+  async removeOperator(id: string): Promise<void> {
+    await removeOperator(this.sql, id, this.at());
+    this.emit({ event: 'presence', operatorId: id });
+  }
+
+  /** The operator row of a staff login, created on first use (id = login, no SIP URI, offline). */
+  async operatorForLogin(login: string, name: string): Promise<Operator> {
+    return operatorForLogin(this.sql, login, name, this.now());
+  }
+
+  async memberships(operatorId: string): Promise<Membership[]> {
+    return memberships(this.sql, operatorId);
+  }
+
+  /** Every queue with its settings (defaults filled in) and members. */
+  async queues(): Promise<Array<AcdQueue & { members: QueueMember[] }>> {
+    return queuesWithMembers(this.sql, this.defaults);
+  }
+
+  /** Removes an empty queue (CONFLICT while calls are in it; `default` always stays). */
+  async removeQueue(id: string): Promise<void> {
+    await removeQueue(this.sql, id);
+  }
+
+  /** A supervisor moves a waiting call to another queue; it keeps its place by the time it has waited. */
+  async moveCall(callId: string, queueId: string): Promise<void> {
+    await moveCall(this.sql, callId, queueId, this.at());
+    this.emit({ event: 'moved', callId });
+  }
+
+  /**
+   * The operator transfers their conversation to another queue: closed for them (wrap-up follows), and the
+   * call waits anew there with its context, the previous operator noted in `context.transfers`.
+   */
+  async transferConversation(callId: string, operatorId: string, queueId: string): Promise<void> {
+    const { now } = this.at();
+    const rows = await this.sql.query('SELECT 1 FROM telephony_acd_queues WHERE id = $1', [queueId]);
+    if (rows.length === 0) throw new OtklikError('NOT_FOUND', `Нет очереди ${queueId}`);
+    await closeConversation(this.sql, callId, operatorId, { outcome: 'transferred' }, this.at(now));
+    await requeueTransferred(this.sql, callId, operatorId, queueId, now);
+    this.emit({ event: 'moved', callId, operatorId });
+  }
+
+  /**
+   * The operator's own presence (the desk's PUT /api/desk/presence): available, break (reason) or offline.
+   * `viaDesk` marks them a desk user: their phone offers wait for the desk's accept.
+   */
+  async setPresence(
+    operatorId: string,
+    state: Presence,
+    reason: string | null = null,
+    opts: { viaDesk?: boolean } = {},
+  ): Promise<void> {
+    await setPresence(this.sql, operatorId, state, reason, { ...this.at(), viaDesk: opts.viaDesk === true });
+    this.emit({ event: 'presence', operatorId });
   }
 
   /** The CLI's older word: `busy` is a break (reason 'busy'). */
@@ -147,38 +248,7 @@ export class OperatorQueue implements HandOff {
 
   /** Creates or changes a queue (id: a KB topic id, or `default`); unset fields keep their value. */
   async upsertQueue(q: QueueSettings): Promise<AcdQueue> {
-    if (!q.id) throw new OtklikError('VALIDATION_FAILED', 'a queue needs an id');
-    if (q.strategy !== undefined && !isStrategy(q.strategy))
-      throw new OtklikError(
-        'VALIDATION_FAILED',
-        `Неизвестная стратегия распределения: ${String(q.strategy)}`,
-      );
-    const has = (v: unknown) => v !== undefined;
-    await this.sql.query(
-      `INSERT INTO telephony_acd_queues (id, name, strategy, wait_norm_ms, wrap_up_ms, max_no_answer, ring_timeout_ms)
-       VALUES ($1, COALESCE($2, $1), COALESCE($3, 'longest-idle-agent'), $4, $5, $6, $7)
-       ON CONFLICT (id) DO UPDATE SET
-         name = COALESCE($2, telephony_acd_queues.name),
-         strategy = COALESCE($3, telephony_acd_queues.strategy),
-         wait_norm_ms = CASE WHEN $8 THEN $4 ELSE telephony_acd_queues.wait_norm_ms END,
-         wrap_up_ms = CASE WHEN $9 THEN $5 ELSE telephony_acd_queues.wrap_up_ms END,
-         max_no_answer = CASE WHEN $10 THEN $6 ELSE telephony_acd_queues.max_no_answer END,
-         ring_timeout_ms = CASE WHEN $11 THEN $7 ELSE telephony_acd_queues.ring_timeout_ms END,
-         updated_at = now()`,
-      [
-        q.id,
-        q.name ?? null,
-        q.strategy ?? null,
-        q.waitNormMs ?? null,
-        q.wrapUpMs ?? null,
-        q.maxNoAnswer ?? null,
-        q.ringTimeoutMs ?? null,
-        has(q.waitNormMs),
-        has(q.wrapUpMs),
-        has(q.maxNoAnswer),
-        has(q.ringTimeoutMs),
-      ],
-    );
+    await upsertQueue(this.sql, q);
     return this.queue(q.id);
   }
 
@@ -207,14 +277,17 @@ export class OperatorQueue implements HandOff {
   /** Puts a call in the queue; enqueuing the same call again changes nothing. */
   async enqueueCall(req: EnqueueRequest): Promise<void> {
     await enqueueCall(this.sql, req, this.now());
+    this.emit({ event: 'enqueued', callId: req.callId });
   }
 
   /**
-   * The voice bot's hand-off. Operators take calls on phones (a SIP bridge), and the desk has no chat yet:
-   * a web chat is unserved, so the bot offers the citizen an inquiry instead of a wait nobody ends.
+   * The voice bot's hand-off. A phone call always waits (its wait norm and the callback take over when nobody
+   * comes). A web chat waits only while some operator is signed in (the desk takes chats): with nobody there
+   * it is unserved, so the bot offers the citizen an inquiry instead of a wait nobody ends.
    */
   async enqueue(call: QueuedCall): Promise<EnqueueOutcome> {
-    if (call.channel === 'text') return 'unserved';
+    const text = call.channel === 'text';
+    if (text && !(await this.staffed('text'))) return 'unserved';
     await enqueueCall(
       this.sql,
       {
@@ -222,23 +295,45 @@ export class OperatorQueue implements HandOff {
         topicId: call.topicId,
         context: { ...call.context },
         priority: this.priorityOf(call),
+        channel: text ? 'text' : 'phone',
       },
       call.at,
     );
+    this.emit({ event: 'enqueued', callId: call.callId });
     return 'queued';
+  }
+
+  /**
+   * Some operator is signed in (any state but offline) who can take this channel: a chat goes to the desk,
+   * a phone call needs the operator's SIP URI (an operator without one takes chats only).
+   */
+  async staffed(channel: QueuedCall['channel']): Promise<boolean> {
+    const rows = await this.sql.query(
+      `SELECT 1 FROM telephony_operators
+        WHERE state <> 'offline' AND ($1::boolean OR COALESCE(sip_uri, '') <> '') LIMIT 1`,
+      [channel === 'text'],
+    );
+    return rows.length > 0;
   }
 
   /**
    * One dispatcher round: lapsed offers and wrap-ups end, then waiting calls are offered, the higher priority
    * first, then the longest waiting. Returns the offers made (several for one call under ring-all).
+   * `channel` offers only calls of that channel (telephony's dispatcher 'phone', the desk's 'text'); a phone
+   * call is never offered to an operator without a SIP URI.
    */
-  async assignNext(): Promise<Assignment[]> {
+  async assignNext(opts: { channel?: Channel } = {}): Promise<Assignment[]> {
     const now = this.now();
-    await sweep(this.sql, this.at(now));
+    const swept = await sweep(this.sql, this.at(now));
+    for (const l of swept.lapsed) this.emit({ event: 'no_answer', ...l });
+    for (const operatorId of swept.wrapUpsEnded) this.emit({ event: 'presence', operatorId });
     const waiting = await this.sql.query<{ call_id: string }>(
       `SELECT call_id FROM telephony_queue_calls
-        WHERE state = 'waiting' AND EXISTS (SELECT 1 FROM telephony_operators WHERE state = 'available')
+        WHERE state = 'waiting' AND ($1::text IS NULL OR channel = $1)
+          AND EXISTS (SELECT 1 FROM telephony_operators
+                       WHERE state = 'available' AND ($1::text IS DISTINCT FROM 'phone' OR sip_uri IS NOT NULL))
         ORDER BY priority DESC, enqueued_at, call_id`,
+      [opts.channel ?? null],
     );
     const out: Assignment[] = [];
     for (const { call_id } of waiting) {
@@ -246,7 +341,10 @@ export class OperatorQueue implements HandOff {
         ...this.at(now),
         ...(this.random ? { random: this.random } : {}),
       });
-      for (const { operator, ...offer } of offers) out.push({ ...offer, operator: toOperator(operator) });
+      for (const { operator, ...offer } of offers) {
+        out.push({ ...offer, operator: toOperator(operator) });
+        this.emit({ event: 'offered', callId: offer.callId, operatorId: offer.operatorId });
+      }
       // Nobody left to offer to (a call another dispatcher holds says nothing: -1).
       if (freeLeft === 0) break;
     }
@@ -280,6 +378,7 @@ export class OperatorQueue implements HandOff {
   /** The operator takes the offered call; CONFLICT when someone else took it or it no longer waits. */
   async accept(callId: string, operatorId: string): Promise<void> {
     await acceptOffer(this.sql, callId, operatorId, this.at());
+    this.emit({ event: 'accepted', callId, operatorId });
   }
 
   /** The operator declines: the call keeps its place; the decline counts toward max-no-answer. */
@@ -287,11 +386,13 @@ export class OperatorQueue implements HandOff {
     const ended = await this.sql.transaction((tx) => endOffer(tx, callId, operatorId, 'declined', this.at()));
     if (!ended)
       throw new OtklikError('CONFLICT', 'Этот вызов вам сейчас не предлагается', { details: { callId } });
+    this.emit({ event: 'declined', callId, operatorId });
   }
 
   /** Takes an offer back without holding it against the operator (their phone was not rung after all). */
   async withdrawOffer(callId: string, operatorId: string): Promise<void> {
     await this.sql.transaction((tx) => endOffer(tx, callId, operatorId, 'withdrawn', this.at()));
+    this.emit({ event: 'withdrawn', callId, operatorId });
   }
 
   /** The operator ends the conversation; wrap-up follows (the queue's), then available. */
@@ -300,7 +401,9 @@ export class OperatorQueue implements HandOff {
     operatorId: string,
     close: { outcome?: string | null } = {},
   ): Promise<CloseResult> {
-    return closeConversation(this.sql, callId, operatorId, close, this.at());
+    const closed = await closeConversation(this.sql, callId, operatorId, close, this.at());
+    this.emit({ event: 'closed', callId, operatorId });
+    return closed;
   }
 
   /** Telephony's word for an accept: the operator's phone answered the call's one offer. */
@@ -313,8 +416,10 @@ export class OperatorQueue implements HandOff {
 
   /** The offered phone did not pick up (or was busy): the call goes back to its place in the queue. */
   async declined(callId: string): Promise<void> {
-    for (const operatorId of await this.offerRows(callId))
+    for (const operatorId of await this.offerRows(callId)) {
       await this.sql.transaction((tx) => endOffer(tx, callId, operatorId, 'no_answer', this.at()));
+      this.emit({ event: 'no_answer', callId, operatorId });
+    }
   }
 
   private async offerRows(callId: string): Promise<string[]> {
@@ -330,23 +435,8 @@ export class OperatorQueue implements HandOff {
    * clock, the one it was queued on (the voice bot's simulated calls), so the wait is measured on it.
    */
   async abandon(callId: string, at: Date = this.now()): Promise<void> {
-    await this.sql.transaction(async (tx) => {
-      // Offers before the call, the order every act locks in (an accept racing the hang-up waits, never deadlocks).
-      await tx.query('SELECT 1 FROM telephony_acd_offers WHERE call_id = $1 FOR UPDATE', [callId]);
-      const ended = await this.finish(tx, callId, 'abandoned', ['waiting', 'offered'], at);
-      if (!ended) return;
-      for (const operatorId of await this.offerRowsIn(tx, callId))
-        await endOffer(tx, callId, operatorId, 'withdrawn', this.at(at));
-      await acdEvent(tx, at, { event: 'abandoned', callId, queueId: ended.queue_id });
-    });
-  }
-
-  private async offerRowsIn(tx: Sql, callId: string): Promise<string[]> {
-    const rows = await tx.query<{ operator_id: string }>(
-      'SELECT operator_id FROM telephony_acd_offers WHERE call_id = $1 ORDER BY operator_id',
-      [callId],
-    );
-    return rows.map((r) => r.operator_id);
+    if (await abandonCall(this.sql, callId, this.waitNormMs, this.at(at)))
+      this.emit({ event: 'abandoned', callId });
   }
 
   /**
@@ -360,6 +450,7 @@ export class OperatorQueue implements HandOff {
       [operatorId],
     );
     for (const c of open) await closeConversation(this.sql, c.call_id, operatorId, {}, this.at(at));
+    this.emit({ event: 'closed', operatorId });
     if (open.length === 0)
       await this.sql.query(
         `UPDATE telephony_operators SET state = 'available', idle_since = $2, state_since = $2, updated_at = $2
@@ -370,35 +461,17 @@ export class OperatorQueue implements HandOff {
 
   /** Calls that waited past `callbackAfterMs` become callback requests; returns their ids. */
   async moveOverdueToCallback(
-    phoneOf: (callId: string, context: Record<string, unknown>) => string | null = defaultPhone,
+    phoneOf?: (callId: string, context: Record<string, unknown>) => string | null,
   ): Promise<string[]> {
     const now = this.now();
-    const cutoff = new Date(now.getTime() - this.callbackAfterMs);
-    const overdue = await this.sql.query<QueueCallRow>(
-      `SELECT * FROM telephony_queue_calls WHERE state = 'waiting' AND enqueued_at <= $1 ORDER BY enqueued_at`,
-      [cutoff],
+    const moved = await moveOverdueToCallback(
+      this.sql,
+      new Date(now.getTime() - this.callbackAfterMs),
+      this.waitNormMs,
+      now,
+      phoneOf,
     );
-    const moved: string[] = [];
-    for (const call of overdue) {
-      const done = await this.sql.transaction(async (tx) => {
-        const ended = await this.finish(tx, call.call_id, 'callback', ['waiting'], now);
-        if (!ended) return false;
-        await tx.query(
-          `INSERT INTO telephony_callbacks (call_id, phone, topic_id, context, created_at)
-           VALUES ($1, $2, $3, $4::jsonb, $5) ON CONFLICT (call_id) DO NOTHING`,
-          [
-            call.call_id,
-            phoneOf(call.call_id, call.context),
-            call.topic_id,
-            JSON.stringify(call.context),
-            now,
-          ],
-        );
-        await acdEvent(tx, now, { event: 'callback', callId: call.call_id, queueId: call.queue_id });
-        return true;
-      });
-      if (done) moved.push(call.call_id);
-    }
+    for (const callId of moved) this.emit({ event: 'callback', callId });
     return moved;
   }
 
@@ -411,6 +484,11 @@ export class OperatorQueue implements HandOff {
   async stats(range: { from?: Date; to?: Date; queueId?: string } = {}): Promise<QueueStats> {
     const norm = range.queueId ? (await this.queue(range.queueId)).waitNormMs : this.waitNormMs;
     return queueStats(this.sql, norm, range);
+  }
+
+  /** The wall's figures over calls enqueued in [from, to), with the default queue's norm. */
+  async wallFigures(range: { from: Date; to: Date }): Promise<WallFigures> {
+    return wallFigures(this.sql, range, (await this.queue('default')).waitNormMs);
   }
 
   /** The ACD's events, oldest first (for reports and the supervisor's wall). */
@@ -436,28 +514,4 @@ export class OperatorQueue implements HandOff {
       details: r.details,
     }));
   }
-
-  /** Ends the wait of a call (from one of `from`), measured against its queue's norm. */
-  private async finish(
-    sql: Sql,
-    callId: string,
-    state: QueueCallState,
-    from: QueueCallState[],
-    now: Date,
-  ): Promise<{ queue_id: string } | null> {
-    const rows = await sql.query<{ queue_id: string }>(
-      `UPDATE telephony_queue_calls c SET state = $2, ended_at = $3,
-         wait_ms = GREATEST(0, (EXTRACT(EPOCH FROM ($3::timestamptz - enqueued_at)) * 1000)::bigint),
-         past_norm = (EXTRACT(EPOCH FROM ($3::timestamptz - enqueued_at)) * 1000) >
-           COALESCE((SELECT q.wait_norm_ms FROM telephony_acd_queues q WHERE q.id = c.queue_id), $5)
-       WHERE call_id = $1 AND state = ANY($4::text[]) RETURNING queue_id`,
-      [callId, state, now, from, this.waitNormMs],
-    );
-    return rows[0] ?? null;
-  }
-}
-
-function defaultPhone(_callId: string, context: Record<string, unknown>): string | null {
-  const phone = context.callerNumber ?? context.from;
-  return typeof phone === 'string' ? phone : null;
 }

@@ -7,6 +7,7 @@ import { stopWall, wallPage } from './wall.js';
 const outcomeRu = {
   answered: 'отвечено ботом',
   escalated: 'передано оператору',
+  operator: 'разговор с оператором',
   forwarded: 'переадресовано',
   inquiry: 'зарегистрировано обращение',
   emergency: 'экстренная ситуация',

@@ -88,3 +88,52 @@ export async function queueFiguresByDay(
     p90WaitMs: Number(r.p90_wait),
   }));
 }
+
+/** The supervisor's wall: the day's figures of the whole line (GET /api/desk/wall `figures`). */
+export interface WallFigures {
+  /** Calls and chats that came to the queue in the range. */
+  offered: number;
+  answered: number;
+  abandoned: number;
+  /** Abandoned after waiting longer than their queue's norm. */
+  lost: number;
+  /** Answered within their queue's norm over offered, 0..1 (1 on a day nobody came). */
+  serviceLevel: number;
+  /** Average speed of answer: the mean wait of answered calls. */
+  asaMs: number;
+  /** Average handling time: the mean talk of closed conversations. */
+  ahtMs: number;
+  waitNormMs: number;
+  callbacksPending: number;
+}
+
+export async function wallFigures(
+  sql: Sql,
+  range: { from: Date; to: Date },
+  waitNormMs: number,
+): Promise<WallFigures> {
+  const [r] = await sql.query<Record<string, unknown>>(
+    `SELECT count(*)::int8 AS offered,
+            (count(*) FILTER (WHERE state = 'answered'))::int8 AS answered,
+            (count(*) FILTER (WHERE state = 'answered' AND NOT past_norm))::int8 AS in_norm,
+            (count(*) FILTER (WHERE state = 'abandoned'))::int8 AS abandoned,
+            (count(*) FILTER (WHERE state = 'abandoned' AND past_norm))::int8 AS lost,
+            COALESCE(round(avg(wait_ms) FILTER (WHERE state = 'answered')), 0)::int8 AS asa,
+            COALESCE(round(avg(talk_ms) FILTER (WHERE closed_at IS NOT NULL)), 0)::int8 AS aht,
+            (SELECT count(*) FROM telephony_callbacks WHERE state IN ('pending', 'scheduled'))::int8 AS callbacks
+       FROM telephony_queue_calls WHERE enqueued_at >= $1 AND enqueued_at < $2`,
+    [range.from, range.to],
+  );
+  const offered = Number(r!.offered);
+  return {
+    offered,
+    answered: Number(r!.answered),
+    abandoned: Number(r!.abandoned),
+    lost: Number(r!.lost),
+    serviceLevel: offered === 0 ? 1 : Number(r!.in_norm) / offered,
+    asaMs: Number(r!.asa),
+    ahtMs: Number(r!.aht),
+    waitNormMs,
+    callbacksPending: Number(r!.callbacks),
+  };
+}

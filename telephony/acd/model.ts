@@ -26,7 +26,12 @@ export const DEFAULT_QUEUE = 'default';
 export interface Operator {
   id: string;
   name: string;
-  sipUri: string;
+  /** The staff login of the desk's user this operator is; null for operators only the CLI knows. */
+  login: string | null;
+  /** Null: the operator takes chats only, and phone calls are never offered to them. */
+  sipUri: string | null;
+  /** They set presence through the desk: their phone offers wait for the desk's accept instead of ringing. */
+  desk: boolean;
   state: OperatorState;
   /** Why the operator is on break: their own words, or 'no_answer' after max-no-answer. */
   breakReason: string | null;
@@ -42,7 +47,9 @@ export interface Operator {
 export interface OperatorRow {
   id: string;
   name: string;
-  sip_uri: string;
+  login: string | null;
+  sip_uri: string | null;
+  desk: boolean;
   state: OperatorState;
   skills: string[];
   idle_since: Date | null;
@@ -57,7 +64,9 @@ export interface OperatorRow {
 export const toOperator = (r: OperatorRow): Operator => ({
   id: r.id,
   name: r.name,
+  login: r.login,
   sipUri: r.sip_uri,
+  desk: r.desk,
   state: r.state,
   breakReason: r.break_reason,
   stateSince: r.state_since,

@@ -89,10 +89,12 @@ export async function offerCall(sql: Sql, callId: string, o: DispatchOptions): P
     const anyOperator = call.any_operator || waitedMs >= queue.waitNormMs;
     const eligible = rows.filter(
       (r) =>
-        anyOperator ||
-        call.topic_id === null ||
-        r.level !== null ||
-        (call.topic_id !== null && r.skills.includes(call.topic_id)),
+        // A phone call rides a SIP bridge: an operator without a SIP URI takes chats only.
+        (call.channel !== 'phone' || r.sip_uri !== null) &&
+        (anyOperator ||
+          call.topic_id === null ||
+          r.level !== null ||
+          (call.topic_id !== null && r.skills.includes(call.topic_id))),
     );
     const candidates: Candidate[] = eligible.map((r) => ({
       id: r.id,
@@ -228,7 +230,11 @@ export async function endOffer(
  * desk or lost the network mid-offer: the call goes back to the head of its queue), and operators whose
  * wrap-up time is over are available again, at the end of the idle line as of the wrap-up's end.
  */
-export async function sweep(sql: Sql, o: { defaults: QueueDefaults; now: Date }): Promise<void> {
+export async function sweep(
+  sql: Sql,
+  o: { defaults: QueueDefaults; now: Date },
+): Promise<{ lapsed: Array<{ callId: string; operatorId: string }>; wrapUpsEnded: string[] }> {
+  const lapsed: Array<{ callId: string; operatorId: string }> = [];
   const expired = await sql.query<{ call_id: string; operator_id: string }>(
     `SELECT call_id, operator_id FROM telephony_acd_offers WHERE expires_at <= $1 ORDER BY expires_at, call_id`,
     [o.now],
@@ -239,18 +245,20 @@ export async function sweep(sql: Sql, o: { defaults: QueueDefaults; now: Date })
         `SELECT 1 FROM telephony_acd_offers WHERE call_id = $1 AND operator_id = $2 AND expires_at <= $3${skipLocked(tx)}`,
         [e.call_id, e.operator_id, o.now],
       );
-      if (locked.length > 0) await endOffer(tx, e.call_id, e.operator_id, 'no_answer', o);
+      if (locked.length > 0 && (await endOffer(tx, e.call_id, e.operator_id, 'no_answer', o)))
+        lapsed.push({ callId: e.call_id, operatorId: e.operator_id });
     });
   }
-  await sql.query(
+  const ended = await sql.query<{ operator_id: string }>(
     `WITH d AS (
        UPDATE telephony_operators SET state = 'available', idle_since = wrap_up_until,
          state_since = wrap_up_until, updated_at = $1
         WHERE state = 'wrap_up' AND wrap_up_until <= $1 RETURNING id, wrap_up_until)
      INSERT INTO telephony_acd_events (at, operator_id, event)
-     SELECT wrap_up_until, id, 'wrap_up_end' FROM d ORDER BY wrap_up_until, id`,
+     SELECT wrap_up_until, id, 'wrap_up_end' FROM d ORDER BY wrap_up_until, id RETURNING operator_id`,
     [o.now],
   );
+  return { lapsed, wrapUpsEnded: ended.map((r) => r.operator_id) };
 }
 
 /** The operator takes the call: CONFLICT when it is no longer theirs to take (taken, gone, lapsed). */

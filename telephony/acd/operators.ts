@@ -21,7 +21,7 @@ export async function setPresence(
   operatorId: string,
   state: Presence,
   reason: string | null,
-  o: { defaults: QueueDefaults; now: Date },
+  o: { defaults: QueueDefaults; now: Date; viaDesk?: boolean },
 ): Promise<void> {
   if (!PRESENCES.includes(state))
     throw new OtklikError('VALIDATION_FAILED', `Недопустимое состояние оператора: ${String(state)}`);
@@ -36,12 +36,12 @@ export async function setPresence(
       `UPDATE telephony_operators SET state = $2, updated_at = $3,
          break_reason = CASE WHEN $2 = 'break' THEN $4 ELSE NULL END,
          state_since = CASE WHEN state = $2 THEN state_since ELSE $3::timestamptz END,
-         wrap_up_until = NULL,
+         wrap_up_until = NULL, desk = desk OR $5,
          no_answer_count = CASE WHEN $2 = 'available' THEN 0 ELSE no_answer_count END,
          idle_since = CASE WHEN $2 = 'available' AND state <> 'available' THEN $3::timestamptz
                            WHEN $2 = 'available' THEN idle_since ELSE NULL END
         WHERE id = $1 RETURNING *`,
-      [operatorId, state, o.now, state === 'break' ? reason : null],
+      [operatorId, state, o.now, state === 'break' ? reason : null, o.viaDesk === true],
     );
     if (rows.length === 0) throw new OtklikError('NOT_FOUND', `Нет оператора ${operatorId}`);
     await acdEvent(tx, o.now, {

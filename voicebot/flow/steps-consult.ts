@@ -190,11 +190,23 @@ export const branchStep: StepHandler<'branch'> = async (step, env) => {
   return (key !== null ? step.cases[key] : undefined) ?? step.default;
 };
 
-/** Operators of the line work the hours of the `service` topic's agency; no agency means always. */
+/**
+ * The line is open for operators when their hours say so (those of the `service` topic's agency; no agency
+ * means always) OR when an operator who can take this channel is signed in (the hand-off's `staffed`):
+ * after hours the call still reaches them, and the after-hours path runs only when nobody can take it.
+ */
 export async function operatorsOpen(env: StepEnv): Promise<boolean> {
   const agencyId = (await env.kb.topic('service'))?.agencyId;
   if (!agencyId) return true;
-  return (await env.kb.agencyOpen(agencyId, env.dialog.deps.wallClock())).open;
+  if ((await env.kb.agencyOpen(agencyId, env.dialog.deps.wallClock())).open) return true;
+  if (!env.handOff) return false;
+  try {
+    return await env.handOff.staffed(env.channel);
+  } catch (err) {
+    // The queue cannot say (store down): the hours decide, as they did before anyone could sign in.
+    env.log.error({ err }, 'cannot tell whether an operator is signed in; going by the hours');
+    return false;
+  }
 }
 
 /** The agency responsible for the call: chosen in the menu, or the agency of the question's topic. */

@@ -94,12 +94,32 @@ export const enqueueStep: StepHandler<'enqueue'> = async (step, env) => {
   await dialog.sayPrompt('escalate');
   await dialog.sayPrompt('queue_wait');
   // Waiting for an operator: the caller stays with the bot's hold messages until telephony bridges the
-  // call or the caller hangs up (hear() then ends with CallEnded).
+  // call, an operator takes the chat on the desk, or the caller hangs up (hear() then ends with CallEnded).
   for (;;) {
-    const heard = await dialog.hear();
+    const heard = await dialog.hearUntil(() => dialog.operator !== null);
+    if (!heard) break;
     await dialog.sayPrompt(heard.kind === 'silence' ? 'operators_busy' : 'queue_wait');
   }
+  return operatorConversation(env);
 };
+
+/**
+ * A chat an operator took: the bot falls silent but for who joined and, when the operator closes, their
+ * goodbye; then the chat ends. The citizen's messages are stored as their turns as they arrive (the dialog
+ * records every input); the operator's come through the chat's sessions (ChatSessions.operatorSays). A
+ * citizen who leaves ends the call with CallEnded, as anywhere.
+ */
+async function operatorConversation(env: StepEnv): Promise<null> {
+  const { dialog } = env;
+  // An emergency put through to an operator is still reported as an emergency.
+  if (dialog.outcome !== 'emergency') dialog.outcome = 'operator';
+  await dialog.sayPrompt('operator_joined', { name: dialog.operator?.name ?? '' });
+  while (await dialog.hearUntil(() => dialog.operatorClosed)) {
+    // Nothing for the bot to say: the operator answers on the desk.
+  }
+  await dialog.sayPrompt('operator_closed', {}, { bargeIn: false });
+  return null;
+}
 
 export const forwardStep: StepHandler<'forward'> = async (step, env) => {
   const { dialog, kb, leg } = env;

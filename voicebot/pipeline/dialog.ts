@@ -97,6 +97,13 @@ export class Dialog {
   escalationReason: string | null = null;
   /** The caller said goodbye: the way out (survey, goodbye) takes a further goodbye as plain input. */
   leaving = false;
+  /**
+   * The operator who took the call on the desk (a web chat): from then on the citizen and the operator talk,
+   * and the bot only says who joined and, at the end, that they left (the enqueue step).
+   */
+  operator: { id: string; name: string } | null = null;
+  /** The operator closed the conversation: the enqueue step says goodbye for them and the call ends. */
+  operatorClosed = false;
 
   /** How often each question was asked since the caller last got an answer (flow runner's `ask`). */
   private readonly asked = new Map<string, number>();
@@ -111,6 +118,8 @@ export class Dialog {
   private readonly sayWaiters = new Map<string, Waiter<void>>();
   private readonly waitingListeners: Array<() => void> = [];
   private noInputTimer: NodeJS.Timeout | null = null;
+  /** Set while `hearUntil` waits: checks its condition again after an operator's act. */
+  private wake: (() => void) | null = null;
   speakingUtterance: { id: string; bargeIn: boolean } | null = null;
 
   constructor(readonly deps: DialogDeps) {}
@@ -279,6 +288,51 @@ export class Dialog {
       return { ...input, classification: this.classify(input.text, opts.expected) };
     }
     return input;
+  }
+
+  /**
+   * The caller's next input, or null once `stop()` holds: the wait in the operator queue ends when an operator
+   * joins (`operatorJoins`), the conversation with them when they close it (`operatorCloses`). Input that
+   * arrives after the wake waits in the mailbox for the next hear.
+   */
+  async hearUntil(stop: () => boolean): Promise<Heard | null> {
+    if (stop()) return null;
+    this.checkEnded();
+    if (this.mailbox.length > 0) return this.hear();
+    return new Promise<Heard | null>((resolve, reject) => {
+      this.wake = () => {
+        if (!stop()) return;
+        this.wake = null;
+        // The pending hear is given up (never settles); the caller's next input goes to the mailbox.
+        this.hearWaiter = null;
+        this.clearNoInputTimer();
+        resolve(null);
+      };
+      this.hear().then(
+        (heard) => {
+          this.wake = null;
+          resolve(heard);
+        },
+        (err: Error) => {
+          this.wake = null;
+          reject(err);
+        },
+      );
+    });
+  }
+
+  /** An operator took the call (a chat on the desk): the bot's queue wait ends. */
+  operatorJoins(operator: { id: string; name: string }): void {
+    if (this.ended) return;
+    this.operator = { id: operator.id, name: operator.name };
+    this.wake?.();
+  }
+
+  /** The operator closed the conversation: the call ends after the bot's goodbye for them. */
+  operatorCloses(): void {
+    if (this.ended) return;
+    this.operatorClosed = true;
+    this.wake?.();
   }
 
   /** Resolves when the runner waits for caller input with nothing queued, or the call ended. */

@@ -11,6 +11,7 @@ import { OtklikError } from '../../core/errors.js';
 const outcomes = [
   'answered',
   'escalated',
+  'operator',
   'forwarded',
   'inquiry',
   'emergency',

@@ -2,6 +2,12 @@
  * Live web-chat sessions: each is a TextLeg with a call session on the same engine and records as calls.
  * A turn (start, a message, keys) resolves when the bot waits for the caller again or the chat ended,
  * with the bot's messages of that turn. Idle chats are closed as a caller hang-up.
+ *
+ * A chat waiting in the operator queue can be taken by an operator on the desk (the desk's DeskChats,
+ * admin/plugins/desk.ts): `operatorJoined` ends the bot's queue wait (the enqueue step says who joined and
+ * falls silent), `operatorSays` stores the operator's turn and shows it to the citizen at once,
+ * `operatorClosed` ends the chat (outcome `operator`). The citizen's messages meanwhile are stored as their
+ * turns by the dialog, and `onChange` tells the desk about each one and about the citizen leaving.
  */
 import { randomUUID } from 'node:crypto';
 import { OtklikError } from '../../../core/errors.js';
@@ -11,9 +17,18 @@ import { TextLeg } from './text-leg.js';
 
 export type ChatDeps = Omit<SessionDeps, 'mode' | 'channel' | 'clock'>;
 
+/** Who took the chat on the desk, as the citizen is shown them. */
+export interface ChatOperator {
+  id: string;
+  name: string;
+}
+
 export interface ChatTurn {
   id: string;
-  messages: Array<{ who: 'bot'; text: string; at: string }>;
+  /** What the citizen sees since the last turn: the bot's messages and an operator's (with their name). */
+  messages: Array<
+    { who: 'bot'; text: string; at: string } | { who: 'operator'; text: string; at: string; name: string }
+  >;
   ended: boolean;
   outcome: CallResult['outcome'] | null;
 }
@@ -29,7 +44,7 @@ interface ChatEntry {
 }
 
 export interface ChatSessionsOptions {
-  /** A chat without caller activity this long is closed (default 15 minutes). */
+  /** A chat without caller or operator activity this long is closed (default 15 minutes). */
   idleTimeoutMs?: number;
   /** Finished chats stay readable in memory this long (the record stays in the store). */
   keepFinishedMs?: number;
@@ -62,6 +77,7 @@ export class ChatSessions {
   private readonly chats = new Map<string, ChatEntry>();
   private readonly idleTimeoutMs: number;
   private readonly keepFinishedMs: number;
+  private readonly changeListeners = new Set<(callId: string) => void>();
 
   constructor(
     private readonly deps: ChatDeps,
@@ -101,6 +117,8 @@ export class ChatSessions {
         entry.result = r;
         this.clearIdle(entry);
         setTimeout(() => this.chats.delete(id), this.keepFinishedMs).unref?.();
+        // The operator's desk shows that the conversation is over (the citizen left, or it was closed).
+        if (entry.session.dialog?.operator) this.changed(id);
       },
       (err) => {
         this.deps.log.error({ err, callId: id }, 'chat session failed');
@@ -118,6 +136,64 @@ export class ChatSessions {
 
   leg(id: string): TextLeg {
     return this.entry(id).leg;
+  }
+
+  /** The chat's outcome once it has ended (null: unknown here, or the session failed). */
+  async outcome(id: string): Promise<CallResult['outcome'] | null> {
+    const entry = this.chats.get(id);
+    if (!entry) return null;
+    return (await entry.done.catch(() => null))?.outcome ?? null;
+  }
+
+  /** Tells `listener` the id of a chat an operator holds whenever it changes: a citizen's message, the end. */
+  onChange(listener: (callId: string) => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
+  /**
+   * The operator took the chat: the bot's queue wait ends, the citizen sees «К разговору подключился оператор
+   * Имя». false when the chat is not live in this process (the citizen left, it ended, another node has it).
+   * Resolves once the citizen has been told.
+   */
+  async operatorJoined(callId: string, operator: ChatOperator): Promise<boolean> {
+    const entry = this.chats.get(callId);
+    if (!entry || !this.live(entry)) return false;
+    await this.operatorAct(callId, entry, () => entry.session.dialog.operatorJoins(operator));
+    return this.live(entry) && entry.session.dialog.operator !== null;
+  }
+
+  /**
+   * The operator's message: stored as their turn (who 'operator'), then shown to the citizen at once.
+   * CHAT_ENDED when the chat is over (or not live here); a chat not yet joined is joined first.
+   */
+  async operatorSays(callId: string, operator: ChatOperator, text: string): Promise<void> {
+    const clean = cleanChatText(text);
+    if (!clean) throw new OtklikError('VALIDATION_FAILED', 'Сообщение пустое: напишите ответ');
+    const entry = this.chats.get(callId);
+    if (!entry || !this.live(entry)) throw chatEnded(callId);
+    if (!entry.session.dialog.operator && !(await this.operatorJoined(callId, operator)))
+      throw chatEnded(callId);
+    await entry.busy;
+    if (!this.live(entry)) throw chatEnded(callId);
+    this.armIdle(callId, entry);
+    await entry.session.dialog.record('operator', clean);
+    entry.leg.operatorSays(clean, operator.name);
+    this.changed(callId);
+  }
+
+  /**
+   * The operator closed the conversation: the citizen reads «Оператор завершил разговор. Спасибо за
+   * обращение!» and the chat ends with the outcome `operator`. A chat already over is left as it is.
+   */
+  async operatorClosed(callId: string, _operator: ChatOperator): Promise<void> {
+    const entry = this.chats.get(callId);
+    if (!entry || !this.live(entry)) return;
+    const dialog = entry.session.dialog;
+    // Not joined yet (the desk closed at once): the chat is the operator's all the same.
+    if (!dialog.operator) await this.operatorJoined(callId, _operator);
+    await this.operatorAct(callId, entry, () => dialog.operatorCloses());
+    await entry.done.catch(() => undefined);
   }
 
   async say(id: string, text: string): Promise<ChatTurn> {
@@ -155,6 +231,38 @@ export class ChatSessions {
     await Promise.allSettled(all.map((e) => e.done));
   }
 
+  private live(entry: ChatEntry): boolean {
+    return entry.result === null && !entry.leg.ended && !entry.session.dialog?.ended;
+  }
+
+  /** One act of the operator, in turn with the citizen's; resolves once the bot is done with it. */
+  private operatorAct(id: string, entry: ChatEntry, act: () => void): Promise<void> {
+    const run = async (): Promise<void> => {
+      await entry.session.started();
+      if (!this.live(entry)) return;
+      this.armIdle(id, entry);
+      act();
+      const settled = entry.done.then(
+        () => undefined,
+        () => undefined,
+      );
+      await Promise.race([entry.session.whenWaiting(), settled]);
+    };
+    const next = entry.busy.then(run, run);
+    entry.busy = next.catch(() => undefined);
+    return next;
+  }
+
+  private changed(id: string): void {
+    for (const l of this.changeListeners) {
+      try {
+        l(id);
+      } catch (err) {
+        this.deps.log.error({ err, callId: id }, 'chat change listener failed');
+      }
+    }
+  }
+
   private entry(id: string): ChatEntry {
     const entry = this.chats.get(id);
     if (!entry) throw new OtklikError('NOT_FOUND', 'Сеанс чата не найден или уже завершён');
@@ -184,6 +292,11 @@ export class ChatSessions {
       );
       await Promise.race([entry.session.whenWaiting(), settled]);
       if (entry.leg.ended || entry.session.dialog?.ended) await settled;
+      // With an operator: the citizen's message is stored (as their turn) before the desk is told.
+      if (entry.session.dialog?.operator && !entry.result) {
+        await entry.session.dialog.flushed();
+        this.changed(id);
+      }
       return this.snapshot(id, entry);
     };
     const next = entry.busy.then(run, run);
@@ -196,7 +309,11 @@ export class ChatSessions {
     entry.cursor = entry.leg.messages.length;
     return {
       id,
-      messages: fresh.map((m) => ({ who: 'bot', text: m.text, at: m.at.toISOString() })),
+      messages: fresh.map((m) =>
+        m.who === 'operator'
+          ? { who: 'operator', text: m.text, at: m.at.toISOString(), name: m.name }
+          : { who: 'bot', text: m.text, at: m.at.toISOString() },
+      ),
       ended: entry.leg.ended || entry.result !== null,
       outcome: entry.result?.outcome ?? null,
     };

@@ -1,14 +1,18 @@
 /**
  * The text chat API for a web widget (fastify plugin), the same sessions and records as calls:
  *   POST /api/chat/sessions                 {caller?}           → {id, messages, ended, outcome}
- *   POST /api/chat/sessions/:id/messages    {text} | {dtmf}     → the bot's reply to this turn; 409
- *                                                                 {code:'CHAT_ENDED'} once the chat is over
+ *   POST /api/chat/sessions/:id/messages    {text} | {dtmf}     → what the citizen sees since the last turn
+ *                                                                 (messages with who 'bot' | 'operator' and the
+ *                                                                 operator's name); 409 {code:'CHAT_ENDED'}
+ *                                                                 once the chat is over
  *   DELETE /api/chat/sessions/:id                               → the caller leaves
  *   GET  /api/chat/sessions/:id/transcript                      → the stored record, turn by turn
  *   WS   /api/chat/ws   client: {type:'start', caller?} | {type:'attach', id} | {type:'message', text}
  *                       | {type:'dtmf', digits} | {type:'hangup'}
- *                       server: {type:'started', id} | {type:'bot', text, at} | {type:'ended', outcome}
- *                       | {type:'error', code, message}  (the socket stays open: the citizen can go on)
+ *                       server: {type:'started', id} | {type:'bot', text, at} | {type:'operator', text, at, name}
+ *                       | {type:'ended', outcome} | {type:'error', code, message}  (the socket stays open: the
+ *                       citizen can go on). Operator messages and the end of a chat the operator closed come
+ *                       as they happen, not only in reply to the citizen.
  */
 import websocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyReply } from 'fastify';
@@ -33,6 +37,11 @@ import {
  */
 export interface TextChatOptions extends ChatSessionsOptions {
   deps: ChatDeps;
+  /**
+   * The live chats, shared with the operator desk (cli/services.ts creates one and gives it to both); unset,
+   * the plugin makes its own on `deps` (tests, a chat without a desk). Either way the plugin closes them.
+   */
+  chats?: ChatSessions;
 }
 
 const idParams = {
@@ -73,7 +82,7 @@ function parseFrame(data: unknown, isBinary: boolean): ClientMessage | string {
 }
 
 async function textChatPlugin(app: FastifyInstance, opts: TextChatOptions): Promise<void> {
-  const chats = new ChatSessions(opts.deps, opts);
+  const chats = opts.chats ?? new ChatSessions(opts.deps, opts);
   if (!app.hasDecorator('websocketServer'))
     await app.register(websocket, { options: { maxPayload: MAX_FRAME_BYTES } });
   app.addHook('onClose', async () => chats.closeAll());
@@ -159,18 +168,35 @@ async function textChatPlugin(app: FastifyInstance, opts: TextChatOptions): Prom
   app.get('/api/chat/ws', { websocket: true }, (socket: WebSocket) => {
     let id: string | null = null;
     let detach: () => void = () => {};
+    // `ended` goes out once per chat, whether a reply of the citizen's or the operator's close ended it.
+    let endedSent: string | null = null;
     const send = (msg: unknown) => {
       if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(msg));
+    };
+    const report = (turn: ChatTurn) => {
+      if (!turn.ended || endedSent === turn.id) return;
+      endedSent = turn.id;
+      send({ type: 'ended', outcome: turn.outcome });
     };
     const attach = (chatId: string) => {
       detach();
       id = chatId;
-      detach = chats
-        .leg(chatId)
-        .onBotMessage((m) => send({ type: 'bot', text: m.text, at: m.at.toISOString() }));
-    };
-    const report = (turn: ChatTurn) => {
-      if (turn.ended) send({ type: 'ended', outcome: turn.outcome });
+      const leg = chats.leg(chatId);
+      const offs = [
+        leg.onBotMessage((m) => send({ type: 'bot', text: m.text, at: m.at.toISOString() })),
+        leg.onOperatorMessage((m) =>
+          send({ type: 'operator', text: m.text, at: m.at.toISOString(), name: m.name }),
+        ),
+        // The chat can end without the citizen doing anything (the operator closed it, the idle timeout).
+        leg.onEnd(() => {
+          void chats.outcome(chatId).then((outcome) => {
+            if (id === chatId) report({ id: chatId, messages: [], ended: true, outcome });
+          });
+        }),
+      ];
+      detach = () => {
+        for (const off of offs) off();
+      };
     };
     socket.on('message', (data, isBinary) => {
       void (async () => {

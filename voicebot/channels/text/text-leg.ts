@@ -1,7 +1,8 @@
 /**
  * A text call leg: the web chat and the text simulator. The caller's side is driven through `callerSays`,
- * `callerPresses` and `callerHangsUp`; the bot's messages go to `onBotMessage` listeners and are kept in
- * `messages`. A forward cannot connect a chat to a phone, so it shows the agency's number and succeeds.
+ * `callerPresses` and `callerHangsUp`; the bot's messages go to `onBotMessage` listeners, and those of an
+ * operator who took the chat on the desk to `onOperatorMessage` listeners; both are kept in `messages`, in
+ * order. A forward cannot connect a chat to a phone, so it shows the agency's number and succeeds.
  */
 import type {
   CallLeg,
@@ -17,12 +18,16 @@ export interface BotMessage {
   at: Date;
 }
 
+/** A message the citizen sees: the bot's, or an operator's (with the name the citizen is shown). */
+export type ChatMessage = (BotMessage & { who: 'bot' }) | (BotMessage & { who: 'operator'; name: string });
+
 export class TextLeg implements CallLeg {
-  readonly messages: BotMessage[] = [];
+  readonly messages: ChatMessage[] = [];
   forwardedTo: string | null = null;
   endReason: LegEndReason | null = null;
   private readonly listeners = new Set<(event: CallLegEvent) => void>();
   private readonly botListeners = new Set<(message: BotMessage) => void>();
+  private readonly operatorListeners = new Set<(message: BotMessage & { name: string }) => void>();
   private readonly endListeners = new Set<(reason: LegEndReason) => void>();
 
   constructor(readonly meta: CallMetadata) {}
@@ -41,6 +46,11 @@ export class TextLeg implements CallLeg {
     return () => this.botListeners.delete(listener);
   }
 
+  onOperatorMessage(listener: (message: BotMessage & { name: string }) => void): () => void {
+    this.operatorListeners.add(listener);
+    return () => this.operatorListeners.delete(listener);
+  }
+
   onEnd(listener: (reason: LegEndReason) => void): () => void {
     this.endListeners.add(listener);
     return () => this.endListeners.delete(listener);
@@ -51,8 +61,16 @@ export class TextLeg implements CallLeg {
   async sendText(text: string): Promise<void> {
     if (this.ended) return;
     const message = { text, at: new Date() };
-    this.messages.push(message);
+    this.messages.push({ who: 'bot', ...message });
     for (const l of this.botListeners) l(message);
+  }
+
+  /** An operator's message to the citizen (the chat's sessions store it as the operator's turn first). */
+  operatorSays(text: string, name: string): void {
+    if (this.ended) return;
+    const message = { text, name, at: new Date() };
+    this.messages.push({ who: 'operator', ...message });
+    for (const l of this.operatorListeners) l(message);
   }
 
   async stopAudio(): Promise<void> {}
