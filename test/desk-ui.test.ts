@@ -4,12 +4,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import { addUser } from '../admin/users.js';
+import { createCliContext } from '../cli/context.js';
 import { browserMissing, launchBrowser } from './support/browser.js';
-import { embeddedEnv, runCli, type ServeProcess, startServe } from './support/serve.js';
+import { embeddedEnv, type ServeProcess, startServe } from './support/serve.js';
 
 const password = 'пароль-оператора-122';
 
-describe('the operator desk in a real browser on `otklik serve`', { skip: browserMissing, timeout: 150_000 }, () => {
+describe('the operator desk in a real browser on `otklik serve`', {
+  skip: browserMissing,
+  timeout: 150_000,
+}, () => {
   let serve: ServeProcess;
   let browser: Browser;
 
@@ -17,16 +22,25 @@ describe('the operator desk in a real browser on `otklik serve`', { skip: browse
     const dataDir = mkdtempSync(join(tmpdir(), 'otklik-desk-ui-'));
     // Whatever the hour, the chat reaches the operator: the line is open while one is signed in.
     const env = embeddedEnv(dataDir);
-    for (const [login, role, name] of [
-      ['kuznetsov', 'operator', 'Кузнецов Д. А.'],
-      ['sidorova', 'supervisor', 'Сидорова А. В.'],
-    ] as const) {
-      const added = await runCli(['admin', 'user-add', login, '--role', role, '--name', name], {
-        ...env,
-        OTKLIK_USER_PASSWORD: password,
-      });
-      assert.equal(added.code, 0, added.stderr);
-    }
+    // The staff users, written to the data dir's store before serve opens it (what `otklik admin
+    // user-add` does, without two more node start-ups).
+    const cli = createCliContext({ ...process.env, ...env });
+    const sql = await cli.store();
+    await addUser(sql, {
+      login: 'kuznetsov',
+      role: 'operator',
+      name: 'Кузнецов Д. А.',
+      agency: null,
+      password,
+    });
+    await addUser(sql, {
+      login: 'sidorova',
+      role: 'supervisor',
+      name: 'Сидорова А. В.',
+      agency: null,
+      password,
+    });
+    await cli.close();
     serve = await startServe(env);
     browser = await launchBrowser();
   });
@@ -75,7 +89,9 @@ describe('the operator desk in a real browser on `otklik serve`', { skip: browse
 
     const conversation = desk.locator('#desk-conversation .conversation');
     await conversation.getByText('позовите оператора').first().waitFor();
-    await conversation.getByLabel('Сообщение гражданину').fill('Здравствуйте, я оператор Дмитрий. Чем помочь?');
+    await conversation
+      .getByLabel('Сообщение гражданину')
+      .fill('Здравствуйте, я оператор Дмитрий. Чем помочь?');
     await conversation.getByRole('button', { name: 'Отправить' }).click();
     await citizen.locator('#log').getByText('я оператор Дмитрий').waitFor();
     await conversation.locator('.who-operator').filter({ hasText: 'я оператор Дмитрий' }).waitFor();
@@ -89,7 +105,10 @@ describe('the operator desk in a real browser on `otklik serve`', { skip: browse
     await conversation.getByLabel('Итог').selectOption({ label: 'Вопрос решён' });
     await conversation.getByRole('button', { name: 'Завершить' }).click();
     await conversation.waitFor({ state: 'detached' });
-    await citizen.locator('#log').getByText(/Оператор завершил разговор/).waitFor();
+    await citizen
+      .locator('#log')
+      .getByText(/Оператор завершил разговор/)
+      .waitFor();
 
     const wall = await signIn('sidorova');
     await wall.getByRole('link', { name: 'Монитор' }).click();
