@@ -68,6 +68,11 @@ export interface CallRow {
   instanceId: string | null;
   /** What telephony recorded of the call's SIP leg; null for a call that had none (chat, simulation). */
   sip: SipFacts | null;
+  /** The operator who took the call from the queue (the desk), their close outcome and note. */
+  operator: { id: string; name: string } | null;
+  operatorOutcome: string | null;
+  operatorNote: string | null;
+  operatorClosedAt: Date | null;
 }
 
 /**
@@ -182,6 +187,11 @@ type CallDbRow = Record<string, unknown> & {
   topic_id: string | null;
   flow_id: string | null;
   instance_id: string | null;
+  operator_id: string | null;
+  operator_name: string | null;
+  operator_outcome: string | null;
+  operator_note: string | null;
+  operator_closed_at: Date | null;
 };
 
 const toCall = (r: CallDbRow): CallRow => ({
@@ -197,6 +207,10 @@ const toCall = (r: CallDbRow): CallRow => ({
   flowId: r.flow_id,
   instanceId: r.instance_id,
   sip: sipFacts(r),
+  operator: r.operator_id ? { id: r.operator_id, name: r.operator_name ?? r.operator_id } : null,
+  operatorOutcome: r.operator_outcome,
+  operatorNote: r.operator_note,
+  operatorClosedAt: r.operator_closed_at,
 });
 
 export async function getCall(sql: Sql, callId: string): Promise<CallRow | null> {
@@ -233,4 +247,48 @@ export async function getTurns(sql: Sql, callId: string): Promise<StoredTurn[]> 
     answerVersion: r.answer_version,
     dtmf: r.dtmf,
   }));
+}
+
+/** The operator took the call from the queue (the desk's accept): the card names them from now on. */
+export async function recordOperatorTaken(
+  sql: Sql,
+  callId: string,
+  operator: { id: string; name: string },
+): Promise<void> {
+  await sql.query('UPDATE calls SET operator_id = $2, operator_name = $3 WHERE id = $1', [
+    callId,
+    operator.id,
+    operator.name,
+  ]);
+}
+
+/** The operator's note on the call while the conversation goes on (the desk saves it as they type). */
+export async function saveOperatorNote(sql: Sql, callId: string, note: string): Promise<void> {
+  await sql.query('UPDATE calls SET operator_note = $2 WHERE id = $1', [callId, note]);
+}
+
+/** The operator closed the conversation: who, the outcome (a kb_outcomes id) and the note, on the card. */
+export async function recordOperatorClose(
+  sql: Sql,
+  callId: string,
+  close: { operator: { id: string; name: string }; outcome: string; note: string | null; at: Date },
+): Promise<void> {
+  await sql.query(
+    `UPDATE calls SET operator_id = $2, operator_name = $3, operator_outcome = $4,
+       operator_note = COALESCE($5, operator_note), operator_closed_at = $6 WHERE id = $1`,
+    [callId, close.operator.id, close.operator.name, close.outcome, close.note, close.at],
+  );
+}
+
+/** Earlier calls from the same number, newest first (the desk's history of a caller). */
+export async function callsFromNumber(
+  sql: Sql,
+  callerNumber: string,
+  opts: { except?: string; limit?: number } = {},
+): Promise<CallRow[]> {
+  const rows = await sql.query<CallDbRow>(
+    `SELECT * FROM calls WHERE caller_number = $1 AND id <> $2 ORDER BY started_at DESC, id LIMIT $3`,
+    [callerNumber, opts.except ?? '', opts.limit ?? 20],
+  );
+  return rows.map(toCall);
 }

@@ -97,3 +97,18 @@ export async function listInquiries(sql: Sql, now: Date, limit = 200): Promise<L
     };
   });
 }
+
+/** A caller's inquiries (the operator desk's history): those with this callback number or from these calls. */
+export async function inquiriesOfCaller(
+  sql: Sql,
+  callbackNumber: string,
+  callIds: string[],
+  limit = 20,
+): Promise<Array<{ id: number; status: string; question: string; createdAt: Date }>> {
+  const rows = await sql.query<{ id: number | string; status: string; question: string; createdAt: Date }>(
+    `SELECT id, status, question, received_at AS "createdAt" FROM inquiries
+      WHERE callback_number = $1 OR call_id = ANY($2::text[]) ORDER BY received_at DESC, id DESC LIMIT $3`,
+    [callbackNumber, callIds, limit],
+  );
+  return rows.map((r) => ({ ...r, id: Number(r.id) }));
+}

@@ -1,6 +1,7 @@
 import { OtklikError } from '../core/errors.js';
 import type { Sql } from '../store/sql.js';
 import { contractIntentIds, topicIds } from './intent-ids.js';
+import { type Outcome, setOutcome } from './outcomes.js';
 import type { AnswerStatus, IntentHandling, TopicId } from './types.js';
 
 /**
@@ -80,6 +81,8 @@ export interface KbEditor {
   approve(intentId: string, version: number, approver: Reviewer): Promise<AnswerVersionInfo>;
   reject(intentId: string, version: number, reviewer: Reviewer, reason: string): Promise<AnswerVersionInfo>;
   retire(intentId: string, version: number): Promise<AnswerVersionInfo>;
+  /** Creates or changes an operator's close outcome (kb_outcomes). */
+  setOutcome(outcome: Outcome): Promise<Outcome>;
 }
 
 type Row = Record<string, unknown>;
@@ -194,6 +197,7 @@ export function createKbEditor(sql: Sql, opts: { now?: () => Date } = {}): KbEdi
   };
 
   return {
+    setOutcome: (outcome) => setOutcome(sql, outcome),
     async intents() {
       return sql.query<IntentListing>('SELECT id, title, handling FROM intents ORDER BY id');
     },

@@ -1,6 +1,8 @@
 import type { Sql } from '../store/sql.js';
 import { DEFAULT_REGION_TIMEZONE } from './document.js';
 import { isOpen, type ProductionCalendar, type Schedule, toCalendar } from './hours.js';
+import { listOutcomes, type Outcome } from './outcomes.js';
+import { type OperatorScript, operatorScripts } from './scripts.js';
 import { actionFromRow } from './store-io.js';
 import type {
   Agency,
@@ -27,6 +29,10 @@ export interface KnowledgeBaseReader extends KnowledgeBase {
   agencies(): Promise<Agency[]>;
   /** The organisations of the KB (agencies and the line's own operator), whose staff accounts may belong to one. */
   participants(): Promise<Array<{ id: string; name: string }>>;
+  /** How an operator may close a conversation (kb_outcomes), in order, without the retired ones. */
+  outcomes(opts?: { withRetired?: boolean }): Promise<Outcome[]>;
+  /** Approved scripts for the operator desk's search. */
+  scripts(filter?: { q?: string; topic?: string }): Promise<OperatorScript[]>;
 }
 
 type Row = Record<string, unknown>;
@@ -224,6 +230,8 @@ export function createKnowledgeBase(sql: Sql): KnowledgeBaseReader {
       }
       return [...words].sort();
     },
+    outcomes: (opts) => listOutcomes(sql, opts),
+    scripts: (filter) => operatorScripts(sql, filter),
     timezone,
     calendar,
     schedule,

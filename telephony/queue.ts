@@ -46,6 +46,13 @@ export {
 export type { Membership, OperatorInput, QueueMember, QueueSettings } from './acd/manage.js';
 export type { AcdQueue, Operator, OperatorState, Presence, QueueCallState } from './acd/model.js';
 export type { Offer } from './acd/offers.js';
+export {
+  type ActiveCall,
+  activeCalls,
+  type ConversationRow,
+  conversationsOf,
+  operatorByLogin,
+} from './acd/reads.js';
 export { STRATEGIES, type Strategy, seededRandom } from './acd/strategies.js';
 
 /**

@@ -51,6 +51,9 @@ function callCard(call: CallRow, seesNumber: boolean): Record<string, unknown> {
     topicId: call.topicId,
     instanceId: call.instanceId,
     sip: call.sip ?? null,
+    operator: call.operator,
+    operatorOutcome: call.operatorOutcome,
+    operatorNote: call.operatorNote,
   };
 }
 

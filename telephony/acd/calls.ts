@@ -19,9 +19,13 @@ export interface QueueRecord {
   callId: string;
   topicId: string | null;
   queueId: string;
+  channel: 'phone' | 'text';
   state: QueueCallState;
   operatorId: string | null;
   enqueuedAt: Date;
+  /** When an operator accepted it; when they closed the conversation. */
+  answeredAt: Date | null;
+  closedAt: Date | null;
   priority: number;
   /** The bot's package (media/handoff.ts), or what telephony knew of a call the bot never had. */
   context: Partial<HandOffContext> & Record<string, unknown>;
@@ -64,9 +68,12 @@ export async function queuedCall(sql: Sql, callId: string): Promise<QueueRecord 
     callId: r.call_id,
     topicId: r.topic_id,
     queueId: r.queue_id,
+    channel: r.channel,
     state: r.state,
     operatorId: r.operator_id,
     enqueuedAt: r.enqueued_at,
+    answeredAt: r.answered_at,
+    closedAt: r.closed_at,
     priority: r.priority,
     context: r.context,
   };

@@ -1,0 +1,59 @@
+import type { Sql } from '../../store/sql.js';
+import { type Operator, type OperatorRow, type QueueCallState, toOperator } from './model.js';
+
+/** What the desk and the wall read of the ACD besides offers: whose is which conversation, who waits where. */
+
+export async function operatorByLogin(sql: Sql, login: string): Promise<Operator | null> {
+  const rows = await sql.query<OperatorRow>('SELECT * FROM telephony_operators WHERE login = $1', [login]);
+  return rows[0] ? toOperator(rows[0]) : null;
+}
+
+export interface ConversationRow {
+  callId: string;
+  channel: 'phone' | 'text';
+  topicId: string | null;
+  queueId: string;
+  answeredAt: Date;
+  closedAt: Date | null;
+}
+
+/** The operator's open conversations, then the last `closedLimit` they closed, newest first. */
+export async function conversationsOf(
+  sql: Sql,
+  operatorId: string,
+  closedLimit = 10,
+): Promise<ConversationRow[]> {
+  return sql.query<ConversationRow>(
+    `(SELECT call_id AS "callId", channel, topic_id AS "topicId", queue_id AS "queueId",
+             answered_at AS "answeredAt", closed_at AS "closedAt"
+        FROM telephony_queue_calls WHERE operator_id = $1 AND state = 'answered' AND closed_at IS NULL
+       ORDER BY answered_at DESC)
+     UNION ALL
+     (SELECT call_id, channel, topic_id, queue_id, answered_at, closed_at
+        FROM telephony_queue_calls WHERE operator_id = $1 AND state = 'answered' AND closed_at IS NOT NULL
+       ORDER BY closed_at DESC LIMIT $2)`,
+    [operatorId, closedLimit],
+  );
+}
+
+export interface ActiveCall {
+  callId: string;
+  channel: 'phone' | 'text';
+  topicId: string | null;
+  queueId: string;
+  state: QueueCallState;
+  operatorId: string | null;
+  enqueuedAt: Date;
+  priority: number;
+}
+
+/** Calls waiting, ringing or in conversation now, in the order the dispatcher serves them. */
+export async function activeCalls(sql: Sql): Promise<ActiveCall[]> {
+  return sql.query<ActiveCall>(
+    `SELECT call_id AS "callId", channel, topic_id AS "topicId", queue_id AS "queueId", state,
+            operator_id AS "operatorId", enqueued_at AS "enqueuedAt", priority
+       FROM telephony_queue_calls
+      WHERE state IN ('waiting', 'offered') OR (state = 'answered' AND closed_at IS NULL)
+      ORDER BY priority DESC, enqueued_at, call_id`,
+  );
+}
