@@ -33,7 +33,7 @@ export async function renderSide(box, openCallId) {
 </div>
 <div class="panel callbacks" hidden>
   <h3>Обратные звонки</h3>
-  <div class="table-scroll"><table class="callbacks-table"><thead><tr><th>Когда</th><th>Телефон</th><th>Тема</th><th>Источник</th><th>Состояние</th></tr></thead><tbody></tbody></table></div>
+  <div class="table-scroll"><table class="callbacks-table"><thead><tr><th>Когда</th><th>Телефон</th><th>Тема</th><th>Состояние</th></tr></thead><tbody></tbody></table></div>
   <form class="callback-form"><h4>Назначить обратный звонок</h4>
     <label>Телефон <input name="phone" type="tel" required placeholder="+7…"></label>
     <label>Когда <input name="dueAt" type="datetime-local"></label>
@@ -95,9 +95,9 @@ export async function loadCallbacks() {
       callbacks
         .map(
           (c) =>
-            `<tr class="callback-${esc(c.state)}"><td>${esc(when(c.dueAt) || 'как можно скорее')}</td><td>${esc(c.phone)}</td><td>${esc(topics[c.topicId] ?? c.topicId ?? '—')}</td><td>${esc(callbackSourceRu[c.source] ?? c.source)}</td><td>${esc(callbackStateRu[c.state] ?? c.state)}${c.attempts ? ` (попыток ${esc(c.attempts)}${c.maxAttempts ? ` из ${esc(c.maxAttempts)}` : ''})` : ''}</td></tr>`,
+            `<tr class="callback-${esc(c.state)}"><td>${esc(when(c.dueAt) || 'как можно скорее')}</td><td>${esc(c.phone)}</td><td>${esc(topics[c.topicId] ?? c.topicId ?? '—')}</td><td>${esc(callbackStateRu[c.state] ?? c.state)}${c.attempts ? ` (попыток ${esc(c.attempts)}${c.maxAttempts ? ` из ${esc(c.maxAttempts)}` : ''})` : ''}<br><small>${esc(callbackSourceRu[c.source] ?? c.source)}</small></td></tr>`,
         )
-        .join('') || '<tr><td colspan="5">Обратных звонков нет</td></tr>';
+        .join('') || '<tr><td colspan="4">Обратных звонков нет</td></tr>';
   } catch {
     // No callbacks on this server (the route is not there) or not for this role: the panel stays hidden.
     panel.hidden = true;
