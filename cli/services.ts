@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type RunningWorker, startWorker } from '../admin/jobs/worker.js';
 import { callsPlugin } from '../admin/plugins/calls.js';
+import { deskPlugin } from '../admin/plugins/desk.js';
 import { incidentsPlugin } from '../admin/plugins/incidents.js';
 import { inquiriesPlugin } from '../admin/plugins/inquiries.js';
 import { kbPlugin } from '../admin/plugins/kb.js';
@@ -23,6 +24,7 @@ import { type AssembledSpeechServices, createSpeechServices } from '../speech/se
 import type { EngineState } from '../speech/types.js';
 import { openStore } from '../store/open.js';
 import type { Sql } from '../store/sql.js';
+import { startDeskDispatcher } from '../telephony/acd/dispatcher.js';
 import { startTelephony, type TelephonyApp } from '../telephony/app.js';
 import { OperatorQueue } from '../telephony/queue.js';
 import { type MediaSocket, startMediaSocket } from '../voicebot/channels/media/server.js';
@@ -147,6 +149,9 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
 
     // The live web chats: one set, shared by the citizens' chat and the operator desk (which types into them).
     const chats = new ChatSessions(sessionDeps);
+    // Chats are offered by this loop (phone calls by telephony's dispatcher, which rings or bridges them).
+    const deskDispatcher = startDeskDispatcher({ queue, channel: 'text', log });
+    stops.push(() => deskDispatcher.stop());
     const http = await build({
       sql,
       log,
@@ -161,6 +166,7 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
           health: async () => ({ components: await health() }),
           timeZone: kb.timezone,
         }),
+        adminArea(deskPlugin, { sql, queue, kb, timeZone: kb.timezone, chats }),
         adminArea(inquiriesPlugin, { sql }),
         adminArea(recordingsPlugin, { sql }),
         adminArea(reportsPlugin, { sql, timeZone: kb.timezone }),

@@ -35,6 +35,7 @@ import {
 } from './acd/model.js';
 import { acceptOffer, endOffer, type Offer, offerCall, sweep } from './acd/offers.js';
 import { type CloseResult, closeConversation, setPresence } from './acd/operators.js';
+import { type AcdEvent, acdEvents } from './acd/reads.js';
 
 export { type EnqueueRequest, enqueueCall, type QueueRecord, queuedCall } from './acd/calls.js';
 export {
@@ -47,6 +48,7 @@ export type { Membership, OperatorInput, QueueMember, QueueSettings } from './ac
 export type { AcdQueue, Operator, OperatorState, Presence, QueueCallState } from './acd/model.js';
 export type { Offer } from './acd/offers.js';
 export {
+  type AcdEvent,
   type ActiveCall,
   activeCalls,
   type ConversationRow,
@@ -102,15 +104,6 @@ export interface AcdChange {
 }
 
 export type Channel = 'phone' | 'text';
-
-export interface AcdEvent {
-  at: Date;
-  callId: string | null;
-  operatorId: string | null;
-  queueId: string | null;
-  event: string;
-  details: Record<string, unknown>;
-}
 
 export class OperatorQueue implements HandOff {
   readonly waitNormMs: number;
@@ -500,25 +493,6 @@ export class OperatorQueue implements HandOff {
 
   /** The ACD's events, oldest first (for reports and the supervisor's wall). */
   async events(filter: { callId?: string; operatorId?: string } = {}): Promise<AcdEvent[]> {
-    const rows = await this.sql.query<{
-      at: Date;
-      call_id: string | null;
-      operator_id: string | null;
-      queue_id: string | null;
-      event: string;
-      details: Record<string, unknown>;
-    }>(
-      `SELECT * FROM telephony_acd_events WHERE ($1::text IS NULL OR call_id = $1)
-          AND ($2::text IS NULL OR operator_id = $2) ORDER BY id`,
-      [filter.callId ?? null, filter.operatorId ?? null],
-    );
-    return rows.map((r) => ({
-      at: r.at,
-      callId: r.call_id,
-      operatorId: r.operator_id,
-      queueId: r.queue_id,
-      event: r.event,
-      details: r.details,
-    }));
+    return acdEvents(this.sql, filter);
   }
 }

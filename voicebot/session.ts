@@ -125,7 +125,9 @@ export class CallSession {
 
   /** Ends the session from outside (simulation script over, shutdown): queued calls stay escalated. */
   stop(): void {
-    this.endReason = 'shutdown';
+    // A caller who already hung up stays the reason (a stop racing the hang-up must not turn an abandoned
+    // wait into a shutdown).
+    if (this.endReason !== 'caller') this.endReason = 'shutdown';
     this.dialog?.end('shutdown');
   }
 

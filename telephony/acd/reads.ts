@@ -44,6 +44,7 @@ export interface ActiveCall {
   state: QueueCallState;
   operatorId: string | null;
   enqueuedAt: Date;
+  answeredAt: Date | null;
   priority: number;
 }
 
@@ -51,9 +52,46 @@ export interface ActiveCall {
 export async function activeCalls(sql: Sql): Promise<ActiveCall[]> {
   return sql.query<ActiveCall>(
     `SELECT call_id AS "callId", channel, topic_id AS "topicId", queue_id AS "queueId", state,
-            operator_id AS "operatorId", enqueued_at AS "enqueuedAt", priority
+            operator_id AS "operatorId", enqueued_at AS "enqueuedAt",
+            answered_at AS "answeredAt", priority
        FROM telephony_queue_calls
       WHERE state IN ('waiting', 'offered') OR (state = 'answered' AND closed_at IS NULL)
       ORDER BY priority DESC, enqueued_at, call_id`,
   );
+}
+
+export interface AcdEvent {
+  at: Date;
+  callId: string | null;
+  operatorId: string | null;
+  queueId: string | null;
+  event: string;
+  details: Record<string, unknown>;
+}
+
+/** The ACD's events, oldest first (for reports and the supervisor's wall). */
+export async function acdEvents(
+  sql: Sql,
+  filter: { callId?: string; operatorId?: string } = {},
+): Promise<AcdEvent[]> {
+  const rows = await sql.query<{
+    at: Date;
+    call_id: string | null;
+    operator_id: string | null;
+    queue_id: string | null;
+    event: string;
+    details: Record<string, unknown>;
+  }>(
+    `SELECT * FROM telephony_acd_events WHERE ($1::text IS NULL OR call_id = $1)
+        AND ($2::text IS NULL OR operator_id = $2) ORDER BY id`,
+    [filter.callId ?? null, filter.operatorId ?? null],
+  );
+  return rows.map((r) => ({
+    at: r.at,
+    callId: r.call_id,
+    operatorId: r.operator_id,
+    queueId: r.queue_id,
+    event: r.event,
+    details: r.details,
+  }));
 }
