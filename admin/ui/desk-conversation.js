@@ -181,6 +181,9 @@ export function closeConversationView(operator) {
   if (!box) return;
   if (operator?.state === 'wrap_up') {
     box.innerHTML = `<p class="panel wrap-up">Завершение обработки после разговора: новые вызовы поступят через несколько секунд${operator.stateSince ? ` (идёт ${esc(duration(serverNow() - Date.parse(operator.stateSince)))})` : ''}.</p>`;
+  } else if (operator?.state === 'offered') {
+    // The offer above is what the operator looks at now.
+    box.innerHTML = '';
   } else if (operator?.state === 'available') {
     box.innerHTML = '<p class="panel hint">Ожидание вызова. Новый вызов появится здесь.</p>';
   } else {
