@@ -27,7 +27,8 @@ export interface ChatTurn {
   id: string;
   /** What the citizen sees since the last turn: the bot's messages and an operator's (with their name). */
   messages: Array<
-    { who: 'bot'; text: string; at: string } | { who: 'operator'; text: string; at: string; name: string }
+    | { who: 'bot'; text: string; at: string; notice?: true }
+    | { who: 'operator'; text: string; at: string; name: string }
   >;
   ended: boolean;
   outcome: CallResult['outcome'] | null;
@@ -159,7 +160,10 @@ export class ChatSessions {
   async operatorJoined(callId: string, operator: ChatOperator): Promise<boolean> {
     const entry = this.chats.get(callId);
     if (!entry || !this.live(entry)) return false;
-    await this.operatorAct(callId, entry, () => entry.session.dialog.operatorJoins(operator));
+    await this.operatorAct(callId, entry, () => {
+      entry.leg.withOperator = true;
+      entry.session.dialog.operatorJoins(operator);
+    });
     return this.live(entry) && entry.session.dialog.operator !== null;
   }
 
@@ -312,7 +316,12 @@ export class ChatSessions {
       messages: fresh.map((m) =>
         m.who === 'operator'
           ? { who: 'operator', text: m.text, at: m.at.toISOString(), name: m.name }
-          : { who: 'bot', text: m.text, at: m.at.toISOString() },
+          : {
+              who: 'bot',
+              text: m.text,
+              at: m.at.toISOString(),
+              ...(m.notice ? { notice: true as const } : {}),
+            },
       ),
       ended: entry.leg.ended || entry.result !== null,
       outcome: entry.result?.outcome ?? null,

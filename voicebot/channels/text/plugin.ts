@@ -3,13 +3,15 @@
  *   POST /api/chat/sessions                 {caller?}           → {id, messages, ended, outcome}
  *   POST /api/chat/sessions/:id/messages    {text} | {dtmf}     → what the citizen sees since the last turn
  *                                                                 (messages with who 'bot' | 'operator' and the
- *                                                                 operator's name); 409 {code:'CHAT_ENDED'}
+ *                                                                 operator's name; notice: true on the bot's
+ *                                                                 lines that an operator joined or left); 409
+ *                                                                 {code:'CHAT_ENDED'}
  *                                                                 once the chat is over
  *   DELETE /api/chat/sessions/:id                               → the caller leaves
  *   GET  /api/chat/sessions/:id/transcript                      → the stored record, turn by turn
  *   WS   /api/chat/ws   client: {type:'start', caller?} | {type:'attach', id} | {type:'message', text}
  *                       | {type:'dtmf', digits} | {type:'hangup'}
- *                       server: {type:'started', id} | {type:'bot', text, at} | {type:'operator', text, at, name}
+ *                       server: {type:'started', id} | {type:'bot', text, at, notice?} | {type:'operator', text, at, name}
  *                       | {type:'ended', outcome} | {type:'error', code, message}  (the socket stays open: the
  *                       citizen can go on). Operator messages and the end of a chat the operator closed come
  *                       as they happen, not only in reply to the citizen.
@@ -183,7 +185,9 @@ async function textChatPlugin(app: FastifyInstance, opts: TextChatOptions): Prom
       id = chatId;
       const leg = chats.leg(chatId);
       const offs = [
-        leg.onBotMessage((m) => send({ type: 'bot', text: m.text, at: m.at.toISOString() })),
+        leg.onBotMessage((m) =>
+          send({ type: 'bot', text: m.text, at: m.at.toISOString(), ...(m.notice ? { notice: true } : {}) }),
+        ),
         leg.onOperatorMessage((m) =>
           send({ type: 'operator', text: m.text, at: m.at.toISOString(), name: m.name }),
         ),

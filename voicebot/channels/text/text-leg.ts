@@ -16,6 +16,8 @@ import type {
 export interface BotMessage {
   text: string;
   at: Date;
+  /** Said while an operator has the chat: only who joined and that they left, shown as a line, not a reply. */
+  notice?: boolean;
 }
 
 /** A message the citizen sees: the bot's, or an operator's (with the name the citizen is shown). */
@@ -24,6 +26,8 @@ export type ChatMessage = (BotMessage & { who: 'bot' }) | (BotMessage & { who: '
 export class TextLeg implements CallLeg {
   readonly messages: ChatMessage[] = [];
   forwardedTo: string | null = null;
+  /** An operator has taken the chat (the chat's sessions set it): the bot's messages from now on are notices. */
+  withOperator = false;
   endReason: LegEndReason | null = null;
   private readonly listeners = new Set<(event: CallLegEvent) => void>();
   private readonly botListeners = new Set<(message: BotMessage) => void>();
@@ -60,7 +64,7 @@ export class TextLeg implements CallLeg {
 
   async sendText(text: string): Promise<void> {
     if (this.ended) return;
-    const message = { text, at: new Date() };
+    const message = { text, at: new Date(), ...(this.withOperator ? { notice: true } : {}) };
     this.messages.push({ who: 'bot', ...message });
     for (const l of this.botListeners) l(message);
   }
