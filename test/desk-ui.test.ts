@@ -41,8 +41,7 @@ describe('the operator desk in a real browser on `otklik serve`', {
       password,
     });
     await cli.close();
-    serve = await startServe(env);
-    browser = await launchBrowser();
+    [serve, browser] = await Promise.all([startServe(env), launchBrowser()]);
   });
 
   after(async () => {
