@@ -34,12 +34,15 @@ export function entitiesHtml(entities) {
     .join(' ')}</p>`;
 }
 
+/** «health.appointment@v3» or 3 → «3». */
+const versionOf = (v) => String(v).split('@').pop().replace(/^v/, '');
+
 export function answersHtml(answers) {
   if (!answers || answers.length === 0) return '';
   return `<p class="answers-given"><span class="label">Бот уже ответил:</span> ${answers
     .map(
       (a) =>
-        `<span class="chip">${esc(a.title ?? a.intent)} <small>${esc(a.intent)}${a.answerVersion ? `, версия ${esc(a.answerVersion)}` : ''}</small></span>`,
+        `<span class="chip">${esc(a.title ?? a.intent)} <small>${esc(a.intent)}${a.answerVersion ? `, версия ${esc(versionOf(a.answerVersion))}` : ''}</small></span>`,
     )
     .join(' ')}</p>`;
 }

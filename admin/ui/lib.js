@@ -32,7 +32,8 @@ export async function api(path, options = {}) {
   const res = await fetch(path, {
     ...options,
     headers: {
-      'content-type': 'application/json',
+      // Only with a body: fastify refuses an empty JSON body (a DELETE has none).
+      ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
       ...(state.token ? { authorization: `Bearer ${state.token}` } : {}),
     },
   });

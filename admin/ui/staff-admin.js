@@ -94,14 +94,35 @@ function fillOperator(o) {
         `<label class="check"><input type="checkbox" name="skill" value="${esc(id)}"${skills.has(id) ? ' checked' : ''}> ${esc(title)}</label>`,
     )
     .join('')}`;
-  const tiers = new Map((o ? tiersOf(o) : []).map((t) => [t.queueId, t]));
-  form.querySelector('.tiers').innerHTML = `<legend>Очереди: уровень и позиция</legend>${data.queues
-    .map((q) => {
-      const t = tiers.get(q.id);
-      return `<div class="tier" data-queue="${esc(q.id)}"><label class="check"><input type="checkbox" name="queue" value="${esc(q.id)}"${t ? ' checked' : ''}> ${esc(q.name ?? q.id)}</label><label>уровень <input type="number" name="level" min="1" value="${esc(t?.level ?? 1)}"></label><label>позиция <input type="number" name="position" min="1" value="${esc(t?.position ?? 1)}"></label></div>`;
-    })
-    .join('')}`;
+  renderTiers(new Map((o ? tiersOf(o) : []).map((t) => [t.queueId, t])));
   form.querySelector('.error').textContent = '';
+}
+
+/** The operator form's queue list; redrawn when a queue is added, keeping what was ticked. */
+function renderTiers(tiers) {
+  $('#operator-form').querySelector('.tiers').innerHTML =
+    `<legend>Очереди: уровень и позиция</legend>${data.queues
+      .map((q) => {
+        const t = tiers.get(q.id);
+        return `<div class="tier" data-queue="${esc(q.id)}"><label class="check"><input type="checkbox" name="queue" value="${esc(q.id)}"${t ? ' checked' : ''}> ${esc(q.name ?? q.id)}</label><label>уровень <input type="number" name="level" min="1" value="${esc(t?.level ?? 1)}"></label><label>позиция <input type="number" name="position" min="1" value="${esc(t?.position ?? 1)}"></label></div>`;
+      })
+      .join('')}`;
+}
+
+/** What the operator form's queue list says now: ticked queues with their level and position. */
+function tiersInForm() {
+  return new Map(
+    [...document.querySelectorAll('#operator-form .tier')]
+      .filter((t) => t.querySelector('input[name="queue"]').checked)
+      .map((t) => [
+        t.dataset.queue,
+        {
+          queueId: t.dataset.queue,
+          level: Number(t.querySelector('input[name="level"]').value) || 1,
+          position: Number(t.querySelector('input[name="position"]').value) || 1,
+        },
+      ]),
+  );
 }
 
 async function saveOperator(event) {
@@ -113,13 +134,7 @@ async function saveOperator(event) {
     login: el.login.value.trim() || null,
     sipUri: el.sipUri.value.trim() || null,
     skills: [...form.querySelectorAll('input[name="skill"]:checked')].map((c) => c.value),
-    queues: [...form.querySelectorAll('.tier')]
-      .filter((t) => t.querySelector('input[name="queue"]').checked)
-      .map((t) => ({
-        queueId: t.dataset.queue,
-        level: Number(t.querySelector('input[name="level"]').value) || 1,
-        position: Number(t.querySelector('input[name="position"]').value) || 1,
-      })),
+    queues: [...tiersInForm().values()],
   };
   try {
     await api(`/api/desk/operators/${encodeURIComponent(el.id.value.trim())}`, {
@@ -186,6 +201,7 @@ async function saveQueue(event) {
     });
     fillQueue(null);
     await load();
+    renderTiers(tiersInForm());
   } catch (err) {
     $('#queue-form .error').textContent = err.message;
   }
