@@ -233,6 +233,27 @@ describe('a web chat handed to an operator (PGlite)', () => {
     assert.equal((await queue.callState(chat.id))?.state, 'answered');
   });
 
+  it('a chat still with the bot cannot be joined; another operator taking the chat over is announced', async () => {
+    const withBot = (await post('/api/chat/sessions', {})).body;
+    assert.equal(await chats.operatorJoined(withBot.id, anna), false);
+    await queue.setPresence(anna.id, 'available');
+    const chat = (await post('/api/chat/sessions', {})).body;
+    await post(`/api/chat/sessions/${chat.id}/messages`, { dtmf: '0' });
+    await take(chat.id);
+    assert.equal(await chats.operatorJoined(chat.id, { id: 'op-boris', name: 'Борис' }), true);
+    await chats.operatorSays(chat.id, { id: 'op-boris', name: 'Борис' }, 'Я продолжу с вами.');
+    const reply = await post(`/api/chat/sessions/${chat.id}/messages`, { text: 'хорошо' });
+    assert.deepEqual(
+      reply.body.messages.map((m) => [m.who, m.text]),
+      [
+        ['bot', JOINED],
+        ['bot', 'К разговору подключился оператор Борис.'],
+        ['operator', 'Я продолжу с вами.'],
+      ],
+    );
+    await close(chat.id);
+  });
+
   it('the operator’s activity keeps the chat open past the idle timeout', async () => {
     await queue.setPresence(anna.id, 'available');
     const chat = (await post('/api/chat/sessions', {})).body;

@@ -1,8 +1,9 @@
 /**
  * The citizen's chat page (admin/ui/chat.html) in a real browser, on the shipped KB and the real NLU: the bot
  * writes like a chat (numbers in digits, «напишите»), answers a greeting and keeps the conversation, keeps
- * the chat open after an emergency, and an ended chat disables its input and says so; a message to an ended
- * chat is refused with a clear error that the page shows, never dropped. The chat's time is fixed.
+ * the chat open after an emergency, and an ended chat disables its input and says so (at once, over the live
+ * socket, when it ends under the page); without the socket a message to an ended chat is refused with a clear
+ * error that the page shows, never dropped. The chat's time is fixed.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
@@ -119,8 +120,32 @@ describe('citizen chat page in a real browser', { skip: browserMissing }, () => 
     await page.close();
   });
 
+  it('a chat that ends under the page (idle timeout, another tab) is shown ended at once', async () => {
+    const page = await browser.newPage();
+    const started = page.waitForResponse((r) => r.url().endsWith('/api/chat/sessions'));
+    // The page listens on the chat's socket once the server has attached it to the chat.
+    const attached = new Promise<void>((resolve) =>
+      page.on('websocket', (ws) =>
+        ws.on('framereceived', (f) => {
+          if (String(f.payload).includes('"attached"')) resolve();
+        }),
+      ),
+    );
+    await page.goto(`${base}/chat.html`);
+    const { id } = (await (await started).json()) as { id: string };
+    await bot(page, 'выберите тему').waitFor();
+    await attached;
+    const res = await fetch(`${base}/api/chat/sessions/${id}`, { method: 'DELETE' });
+    assert.equal(res.status, 200);
+    await page.locator('#ended.shown').waitFor();
+    assert.equal(await page.getByLabel('Ваш вопрос').isDisabled(), true);
+    await page.close();
+  });
+
   it('a message to a chat that ended under the page is refused with a clear error, not lost', async () => {
     const page = await browser.newPage();
+    // Without the live socket (a proxy that drops it) the page learns of the end only from the refusal.
+    await page.routeWebSocket(/\/api\/chat\/ws$/, () => {});
     const started = page.waitForResponse((r) => r.url().endsWith('/api/chat/sessions'));
     await page.goto(`${base}/chat.html`);
     const { id } = (await (await started).json()) as { id: string };

@@ -195,7 +195,7 @@ export async function resetQueue(env: DeskEnv): Promise<void> {
 }
 
 /** A server-sent event stream read with fetch, as the desk's browser reads it (the Bearer header). */
-export async function openStream(env: DeskEnv, login: string, path: string) {
+export async function openStream(env: Pick<DeskEnv, 'base' | 'tokens'>, login: string, path: string) {
   const abort = new AbortController();
   const res = await fetch(`${env.base}${path}`, {
     headers: { authorization: `Bearer ${env.tokens[login]}` },

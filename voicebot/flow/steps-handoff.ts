@@ -113,9 +113,15 @@ async function operatorConversation(env: StepEnv): Promise<null> {
   const { dialog } = env;
   // An emergency put through to an operator is still reported as an emergency.
   if (dialog.outcome !== 'emergency') dialog.outcome = 'operator';
-  await dialog.sayPrompt('operator_joined', { name: dialog.operator?.name ?? '' });
-  while (await dialog.hearUntil(() => dialog.operatorClosed)) {
-    // Nothing for the bot to say: the operator answers on the desk.
+  let current = dialog.operator;
+  await dialog.sayPrompt('operator_joined', { name: current?.name ?? '' });
+  for (;;) {
+    // Nothing for the bot to say to the citizen's messages: the operator answers on the desk.
+    if (await dialog.hearUntil(() => dialog.operatorClosed || dialog.operator !== current)) continue;
+    if (dialog.operatorClosed) break;
+    // Another operator took the chat over (a transfer on the desk): the citizen is told who it is now.
+    current = dialog.operator;
+    await dialog.sayPrompt('operator_joined', { name: current?.name ?? '' });
   }
   await dialog.sayPrompt('operator_closed', {}, { bargeIn: false });
   return null;

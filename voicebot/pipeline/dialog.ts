@@ -323,7 +323,7 @@ export class Dialog {
 
   /** An operator took the call (a chat on the desk): the bot's queue wait ends. */
   operatorJoins(operator: { id: string; name: string }): void {
-    if (this.ended) return;
+    if (this.ended || this.operator?.id === operator.id) return;
     this.operator = { id: operator.id, name: operator.name };
     this.wake?.();
   }

@@ -154,12 +154,13 @@ export class ChatSessions {
 
   /**
    * The operator took the chat: the bot's queue wait ends, the citizen sees «К разговору подключился оператор
-   * Имя». false when the chat is not live in this process (the citizen left, it ended, another node has it).
+   * Имя» (again, with the new name, when another operator takes it over). false when the chat is not live
+   * in this process (the citizen left, it ended, another node has it) or is not waiting for an operator.
    * Resolves once the citizen has been told.
    */
   async operatorJoined(callId: string, operator: ChatOperator): Promise<boolean> {
     const entry = this.chats.get(callId);
-    if (!entry || !this.live(entry)) return false;
+    if (!entry || !this.live(entry) || !entry.session.dialog?.queued) return false;
     await this.operatorAct(callId, entry, () => {
       entry.leg.withOperator = true;
       entry.session.dialog.operatorJoins(operator);

@@ -1,18 +1,17 @@
 /**
  * The text chat API for a web widget (fastify plugin), the same sessions and records as calls:
  *   POST /api/chat/sessions                 {caller?}           → {id, messages, ended, outcome}
- *   POST /api/chat/sessions/:id/messages    {text} | {dtmf}     → what the citizen sees since the last turn
- *                                                                 (messages with who 'bot' | 'operator' and the
- *                                                                 operator's name; notice: true on the bot's
- *                                                                 lines that an operator joined or left); 409
- *                                                                 {code:'CHAT_ENDED'}
- *                                                                 once the chat is over
+ *   POST /api/chat/sessions/:id/messages    {text} | {dtmf}     → what the citizen sees since the last turn:
+ *                                                                 messages {who:'bot'|'operator', text, at,
+ *                                                                 name (operator's), notice (the bot's line
+ *                                                                 that an operator joined or left)}; 409
+ *                                                                 {code:'CHAT_ENDED'} once the chat is over
  *   DELETE /api/chat/sessions/:id                               → the caller leaves
  *   GET  /api/chat/sessions/:id/transcript                      → the stored record, turn by turn
  *   WS   /api/chat/ws   client: {type:'start', caller?} | {type:'attach', id} | {type:'message', text}
  *                       | {type:'dtmf', digits} | {type:'hangup'}
- *                       server: {type:'started', id} | {type:'bot', text, at, notice?} | {type:'operator', text, at, name}
- *                       | {type:'ended', outcome} | {type:'error', code, message}  (the socket stays open: the
+ *                       server: {type:'started', id} | {type:'attached', id} | {type:'bot', text, at, notice?}
+ *                       | {type:'operator', text, at, name} | {type:'ended', outcome} | {type:'error', code, message}  (the socket stays open: the
  *                       citizen can go on). Operator messages and the end of a chat the operator closed come
  *                       as they happen, not only in reply to the citizen.
  */
@@ -201,6 +200,10 @@ async function textChatPlugin(app: FastifyInstance, opts: TextChatOptions): Prom
       detach = () => {
         for (const off of offs) off();
       };
+      if (leg.ended)
+        void chats
+          .outcome(chatId)
+          .then((outcome) => report({ id: chatId, messages: [], ended: true, outcome }));
     };
     socket.on('message', (data, isBinary) => {
       void (async () => {
