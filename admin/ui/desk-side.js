@@ -2,7 +2,7 @@
 // (H6's GET /api/desk/callbacks: shown when the route answers).
 import { api, esc, topicTitles, when } from './lib.js';
 
-const side = { box: null, openCallId: () => null, topicTouched: false, timer: null };
+const side = { box: null, openCallId: () => null, topicTouched: false, timer: null, noCallbacks: false };
 
 const callbackStateRu = {
   pending: 'ожидает',
@@ -86,7 +86,7 @@ async function loadScripts() {
 
 export async function loadCallbacks() {
   const panel = side.box?.querySelector('.callbacks');
-  if (!panel) return;
+  if (!panel || side.noCallbacks) return;
   try {
     const { callbacks } = await api('/api/desk/callbacks');
     const topics = await topicTitles();
@@ -95,12 +95,34 @@ export async function loadCallbacks() {
       callbacks
         .map(
           (c) =>
-            `<tr class="callback-${esc(c.state)}"><td>${esc(when(c.dueAt) || 'как можно скорее')}</td><td>${esc(c.phone)}</td><td>${esc(topics[c.topicId] ?? c.topicId ?? '—')}</td><td>${esc(callbackStateRu[c.state] ?? c.state)}${c.attempts ? ` (попыток ${esc(c.attempts)}${c.maxAttempts ? ` из ${esc(c.maxAttempts)}` : ''})` : ''}<br><small>${esc(callbackSourceRu[c.source] ?? c.source)}</small></td></tr>`,
+            `<tr class="callback-${esc(c.state)}"><td>${esc(when(c.dueAt) || 'как можно скорее')}</td><td>${esc(c.phone)}</td><td>${esc(topics[c.topicId] ?? c.topicId ?? '—')}</td><td>${esc(callbackStateRu[c.state] ?? c.state)}${c.attempts ? ` (попыток ${esc(c.attempts)}${c.maxAttempts ? ` из ${esc(c.maxAttempts)}` : ''})` : ''}<br><small>${esc(callbackSourceRu[c.source] ?? c.source)}</small>${callbackActions(c)}</td></tr>`,
         )
         .join('') || '<tr><td colspan="4">Обратных звонков нет</td></tr>';
-  } catch {
+    for (const b of panel.querySelectorAll('button[data-callback]')) {
+      b.addEventListener('click', () => changeCallback(b));
+    }
+  } catch (err) {
     // No callbacks on this server (the route is not there) or not for this role: the panel stays hidden.
     panel.hidden = true;
+    if (err.status === 404 || err.status === 403) side.noCallbacks = true;
+  }
+}
+
+/** An open callback is marked done by hand (the operator called) or cancelled. */
+function callbackActions(c) {
+  if (!['pending', 'scheduled', 'failed'].includes(c.state)) return '';
+  return `<br><button type="button" data-callback="${esc(c.id)}" data-state="done">Выполнен</button> <button type="button" data-callback="${esc(c.id)}" data-state="cancelled">Отменить</button>`;
+}
+
+async function changeCallback(button) {
+  try {
+    await api(`/api/desk/callbacks/${encodeURIComponent(button.dataset.callback)}`, {
+      method: 'PUT',
+      body: JSON.stringify({ state: button.dataset.state }),
+    });
+    await loadCallbacks();
+  } catch (err) {
+    side.box.querySelector('.callback-form .error').textContent = err.message;
   }
 }
 

@@ -19,6 +19,7 @@ const desk = {
   stopStream: null,
   poll: null,
   tick: null,
+  callbacks: null,
   operator: null,
   offers: [],
   conversations: [],
@@ -218,6 +219,8 @@ export async function deskPage() {
   await refresh();
   if (!desk.stopStream) startStream();
   desk.tick ??= setInterval(ticks, 1000);
+  // Callbacks change on their own (the worker dials them): the list is re-read every 15 s.
+  desk.callbacks ??= setInterval(loadCallbacks, 15_000);
   await loadCallbacks();
 }
 
@@ -227,6 +230,8 @@ export function stopDesk() {
   desk.stopStream = null;
   clearInterval(desk.poll);
   clearInterval(desk.tick);
+  clearInterval(desk.callbacks);
+  desk.callbacks = null;
   desk.poll = null;
   desk.tick = null;
   desk.operator = null;
