@@ -121,6 +121,8 @@ function renderOffers() {
 </article>`,
     )
     .join('');
+  // The latest lines matter most: what the caller said just before asking for a person.
+  for (const t of box.querySelectorAll('.transcript')) t.scrollTop = t.scrollHeight;
   for (const b of box.querySelectorAll('button[data-accept]')) {
     b.addEventListener('click', () => offerAct(b, 'accept'));
   }

@@ -99,7 +99,7 @@ function render() {
       .map((c) => {
         const targets = d.queues.filter((q) => q.id !== c.queue.id);
         const move =
-          c.state === 'waiting' || c.state === 'offered'
+          targets.length > 0 && (c.state === 'waiting' || c.state === 'offered')
             ? `<form class="move inline" data-call="${esc(c.callId)}"><select name="queueId" aria-label="Очередь">${targets
                 .map((q) => `<option value="${esc(q.id)}">${esc(q.name ?? q.id)}</option>`)
                 .join('')}</select><button type="submit">Перевести</button></form>`
