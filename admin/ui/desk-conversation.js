@@ -1,7 +1,7 @@
 // The desk's open conversation: the transcript live, a text box for a chat, a note, the outcome and close,
 // the caller's earlier calls and inquiries.
 import { answersHtml, entitiesHtml, historyHtml, intentsHtml, transcriptHtml } from './desk-parts.js';
-import { $, api, channelRu, duration, esc, serverNow, when } from './lib.js';
+import { $, api, channelRu, esc, when } from './lib.js';
 
 const view = { callId: null, loading: false, again: false, poll: null, outcomes: null, queues: null };
 
@@ -180,7 +180,8 @@ export function closeConversationView(operator) {
   const box = $('#desk-conversation');
   if (!box) return;
   if (operator?.state === 'wrap_up') {
-    box.innerHTML = `<p class="panel wrap-up">Завершение обработки после разговора: новые вызовы поступят через несколько секунд${operator.stateSince ? ` (идёт ${esc(duration(serverNow() - Date.parse(operator.stateSince)))})` : ''}.</p>`;
+    box.innerHTML =
+      '<p class="panel wrap-up">Завершение обработки после разговора: новые вызовы начнут поступать через несколько секунд.</p>';
   } else if (operator?.state === 'offered') {
     // The offer above is what the operator looks at now.
     box.innerHTML = '';
