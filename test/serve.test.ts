@@ -76,6 +76,16 @@ describe('otklik serve on the embedded defaults', () => {
       );
       assert.equal(overview.health.components.jobs?.status, 'ready');
 
+      // The operator desk is served: the close outcomes come from the KB, and the admin's desk is made.
+      const outcomes = (await (await fetch(`${base}/api/desk/outcomes`, signedIn)).json()) as {
+        outcomes: Array<{ id: string }>;
+      };
+      assert.equal(outcomes.outcomes[0]?.id, 'answered');
+      const me = (await (await fetch(`${base}/api/desk/me`, signedIn)).json()) as {
+        operator: { id: string };
+      };
+      assert.equal(me.operator.id, 'admin');
+
       // Redis goes away: health no longer says the jobs work.
       await redis.stop();
       let down = (await components()).jobs;
