@@ -5,10 +5,10 @@ import { browserMissing, launchBrowser } from './support/browser.js';
 import { type DeskEnv, openDeskEnv, password } from './support/desk.js';
 
 /**
- * The supervisor's screens in a real browser over the real desk API (test/support/desk.ts: a real store,
+ * The desk's offer and the supervisor's screens in a real browser over the real desk API (test/support/desk.ts: a real store,
  * the shipped KB, the real operator queue): the wall, and the operators and queues set-up.
  */
-describe('the wall and the set-up of operators and queues (real browser)', { skip: browserMissing }, () => {
+describe('the desk offer, the wall and the set-up of operators and queues (real browser)', { skip: browserMissing }, () => {
   let env: DeskEnv;
   let browser: Browser;
 
@@ -99,6 +99,32 @@ describe('the wall and the set-up of operators and queues (real browser)', { ski
       .locator('#wall-operators tr[data-operator="kuznetsov"]', { hasText: 'перерыв: обед' })
       .waitFor();
     assert.equal((await env.queue.operator('kuznetsov'))?.state, 'break');
+    await page.close();
+  });
+
+  it('an offer on the desk shows what the bot learned, counts down its ring, and a decline keeps the call waiting', async () => {
+    await env.db.sql.exec('DELETE FROM telephony_queue_calls');
+    const page = await signIn('kuznetsov');
+    await page.getByRole('link', { name: 'Рабочее место' }).click();
+    await page.getByRole('button', { name: 'Доступен' }).click();
+    await page.locator('#desk-state').filter({ hasText: 'доступен' }).waitFor();
+    await env.queued('chat-offer-1', 'text');
+    await env.queue.assignNext({ channel: 'text' });
+    const offer = page.locator('#desk-offers .offer[data-call="chat-offer-1"]');
+    await offer.getByText('Сущности:').waitFor();
+    const text = await offer.innerText();
+    assert.match(text, /Хочу записаться к врачу, позовите оператора/);
+    assert.match(text, /health\.appointment — 91 %/);
+    assert.match(text, /date: завтра \(2026-03-03\)/);
+    assert.match(text, /Бот уже ответил: .*версия 1/);
+    // The masked number: operators see the conversation, not the number.
+    assert.match(text, /Абонент: \+?7?\*+67/);
+    assert.match((await offer.locator('svg.ring text').textContent()) ?? '', /^\d+$/);
+    await offer.getByRole('button', { name: 'Отклонить' }).click();
+    await offer.waitFor({ state: 'detached' });
+    const { body } = await env.api('sidorova', 'GET', '/api/desk/wall');
+    const waiting = body.queues.flatMap((q: { calls: Array<{ callId: string; state: string }> }) => q.calls);
+    assert.equal(waiting.find((c: { callId: string }) => c.callId === 'chat-offer-1')?.state, 'waiting');
     await page.close();
   });
 

@@ -25,6 +25,8 @@ const desk = {
   conversations: [],
   /** When each offer arrived here: waited time and the ring run on from it. */
   received: new Map(),
+  /** The entities and answers given of each offer, by call id. */
+  extras: new Map(),
   topics: {},
   live: false,
 };
@@ -100,7 +102,10 @@ function renderOffers() {
   const now = Date.now();
   for (const o of desk.offers) if (!desk.received.has(o.callId)) desk.received.set(o.callId, now);
   for (const id of [...desk.received.keys()]) {
-    if (!desk.offers.some((o) => o.callId === id)) desk.received.delete(id);
+    if (!desk.offers.some((o) => o.callId === id)) {
+      desk.received.delete(id);
+      desk.extras.delete(id);
+    }
   }
   box.innerHTML = desk.offers
     .map(
@@ -114,7 +119,7 @@ function renderOffers() {
       <span>Абонент: <b>${esc(o.caller ?? '—')}</b></span></p>
   </div></div>
   <div class="transcript">${transcriptHtml(o.transcript)}</div>
-  ${intentsHtml(o.intents)}${entitiesHtml(o.entities)}${answersHtml(o.answers)}
+  ${intentsHtml(o.intents)}<div class="offer-extra">${desk.extras.get(o.callId) ?? ''}</div>
   <div class="offer-actions"><button type="button" class="accept" data-accept="${esc(o.callId)}">Принять</button>
     <button type="button" data-decline="${esc(o.callId)}">Отклонить</button></div>
   <p class="error" role="alert"></p>
@@ -130,7 +135,25 @@ function renderOffers() {
     b.addEventListener('click', () => offerAct(b, 'decline'));
   }
   if (desk.offers[0] && !openCallId()) setScriptTopic(desk.offers[0].topicId);
+  for (const o of desk.offers) if (!desk.extras.has(o.callId)) offerExtras(o.callId);
   ticks();
+}
+
+/**
+ * What the offer itself does not carry: the entities the bot found and the answers it already gave
+ * (the conversation's record, read once per offer; the read is audited as personal data).
+ */
+async function offerExtras(callId) {
+  desk.extras.set(callId, '');
+  try {
+    const c = await api(`/api/desk/conversations/${encodeURIComponent(callId)}`);
+    const html = `${entitiesHtml(c.entities)}${answersHtml(c.answers)}`;
+    desk.extras.set(callId, html);
+    const box = document.querySelector(`#desk-offers .offer[data-call="${CSS.escape(callId)}"] .offer-extra`);
+    if (box) box.innerHTML = html;
+  } catch {
+    // The offer lapsed or was taken meanwhile: nothing more to show.
+  }
 }
 
 async function offerAct(button, act) {
