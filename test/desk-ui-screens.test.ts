@@ -5,10 +5,12 @@ import { browserMissing, launchBrowser } from './support/browser.js';
 import { type DeskEnv, openDeskEnv, password } from './support/desk.js';
 
 /**
- * The desk's offer and the supervisor's screens in a real browser over the real desk API (test/support/desk.ts: a real store,
- * the shipped KB, the real operator queue): the wall, and the operators and queues set-up.
+ * The desk's offer and the supervisor's screens in a real browser over the real desk API (test/support/desk.ts:
+ * a real store, the shipped KB, the real operator queue): the wall, and the operators and queues set-up.
  */
-describe('the desk offer, the wall and the set-up of operators and queues (real browser)', { skip: browserMissing }, () => {
+describe('the desk offer, the wall and the set-up of operators and queues (real browser)', {
+  skip: browserMissing,
+}, () => {
   let env: DeskEnv;
   let browser: Browser;
 
