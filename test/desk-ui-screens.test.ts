@@ -74,6 +74,22 @@ describe('the desk offer, the wall and the set-up of operators and queues (real 
     page.once('dialog', (dialog) => dialog.accept());
     await row.getByRole('button', { name: 'Удалить' }).click();
     await row.waitFor({ state: 'detached' });
+
+    // A queue of its own goes too; the default queue has no such button.
+    await queueForm.getByLabel('Код очереди').fill('spare');
+    await queueForm.getByLabel('Название').fill('Резервная');
+    await queueForm.getByRole('button', { name: 'Сохранить очередь' }).click();
+    const spare = page.locator('#staff-queues tr[data-queue="spare"]');
+    page.once('dialog', (dialog) => dialog.accept());
+    await spare.getByRole('button', { name: 'Удалить' }).click();
+    await spare.waitFor({ state: 'detached' });
+    assert.equal(
+      await page
+        .locator('#staff-queues tr[data-queue="default"]')
+        .getByRole('button', { name: 'Удалить' })
+        .count(),
+      0,
+    );
     await page.close();
   });
 

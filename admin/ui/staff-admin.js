@@ -153,9 +153,22 @@ function renderQueues() {
     data.queues
       .map(
         (q) =>
-          `<tr data-queue="${esc(q.id)}"><td>${esc(q.name ?? q.id)} <small>${esc(q.id)}</small></td><td>${esc(strategyRu[q.strategy] ?? q.strategy)}</td><td>${esc(duration(q.waitNormMs))}</td><td>${esc(duration(q.wrapUpMs))}</td><td>${esc(q.maxNoAnswer)}</td><td>${esc(duration(q.ringTimeoutMs))}</td><td>${esc((q.members ?? []).length)}</td><td class="actions"><button type="button" data-edit="${esc(q.id)}">Изменить</button></td></tr>`,
+          `<tr data-queue="${esc(q.id)}"><td>${esc(q.name ?? q.id)} <small>${esc(q.id)}</small></td><td>${esc(strategyRu[q.strategy] ?? q.strategy)}</td><td>${esc(duration(q.waitNormMs))}</td><td>${esc(duration(q.wrapUpMs))}</td><td>${esc(q.maxNoAnswer)}</td><td>${esc(duration(q.ringTimeoutMs))}</td><td>${esc((q.members ?? []).length)}</td><td class="actions"><button type="button" data-edit="${esc(q.id)}">Изменить</button>${q.id === 'default' ? '' : ` <button type="button" data-delete="${esc(q.id)}">Удалить</button>`}</td></tr>`,
       )
       .join('') || '<tr><td colspan="8">Очередей нет</td></tr>';
+  // The default queue stays: every call without a topic's queue waits there.
+  for (const b of document.querySelectorAll('#staff-queues button[data-delete]')) {
+    b.addEventListener('click', async () => {
+      if (!confirm(`Удалить очередь ${b.dataset.delete}? Пока в ней есть вызовы, удалить её нельзя.`)) return;
+      try {
+        await api(`/api/desk/queues/${encodeURIComponent(b.dataset.delete)}`, { method: 'DELETE' });
+        await load();
+        renderTiers(tiersInForm());
+      } catch (err) {
+        $('#queue-form .error').textContent = err.message;
+      }
+    });
+  }
   for (const b of document.querySelectorAll('#staff-queues button[data-edit]')) {
     b.addEventListener('click', () => {
       fillQueue(data.queues.find((q) => q.id === b.dataset.edit));
