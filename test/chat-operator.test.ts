@@ -4,7 +4,8 @@
  * inquiry); the operator joins, types, and the citizen reads it over the WebSocket, in the HTTP replies and
  * in the transcript; the citizen's messages become their turns and are signalled to the desk; the operator's
  * close ends the chat with the outcome `operator`; a citizen who leaves mid-conversation ends it too; and
- * after hours a signed-in operator still gets the chat. The time of day is the test's, never the wall clock's.
+ * after hours a signed-in operator still gets the chat, and so does a chat whose flow fails. The time of day is
+ * the test's, never the wall clock's.
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
@@ -252,6 +253,32 @@ describe('a web chat handed to an operator (PGlite)', () => {
       ],
     );
     await close(chat.id);
+  });
+
+  it('a chat whose flow fails is handed to a signed-in operator and waits for them', async () => {
+    await queue.setPresence(anna.id, 'available');
+    const broken = new ChatSessions({
+      kb: env.engine.kb,
+      nlu: env.engine.nlu,
+      sql: env.db.sql,
+      log: silentLogger,
+      handOff: queue,
+      now: () => clock(),
+      flowId: 'no-such-flow',
+    });
+    const chat = await broken.start();
+    assert.match(chat.messages.map((m) => m.text).join('\n'), /передам ваш вопрос оператору/);
+    assert.equal(chat.ended, false, 'the chat waits for the operator');
+    const offer = (await queue.assignNext()).find((o) => o.callId === chat.id);
+    assert.equal(offer?.channel, 'text');
+    await queue.accept(chat.id, anna.id);
+    assert.equal(await broken.operatorJoined(chat.id, anna), true);
+    await broken.operatorSays(chat.id, anna, 'Я на связи, повторите вопрос.');
+    assert.ok(broken.leg(chat.id).messages.some((m) => m.who === 'operator'));
+    await queue.closeConversation(chat.id, anna.id);
+    await broken.operatorClosed(chat.id, anna);
+    assert.equal((await transcript(chat.id)).outcome, 'operator');
+    await broken.closeAll();
   });
 
   it('the operator’s activity keeps the chat open past the idle timeout', async () => {

@@ -124,7 +124,10 @@ describe('a web chat on the operator desk (PGlite)', () => {
       live.transcript.some((t: Json) => t.who === 'operator' && t.text === 'Здравствуйте! Слушаю вас.'),
       JSON.stringify(live.transcript),
     );
+    const turnsBefore = (await call('GET', '/api/desk/me', undefined, token)).body.conversations[0].turns;
     await call('POST', `/api/chat/sessions/${chat.id}/messages`, { text: 'Не приходит пенсия третий месяц' });
+    // The citizen's message reaches the desk's stream: its conversation has a turn more.
+    await stream.next((d: Json) => d.conversations[0]?.turns > turnsBefore);
     const conv = (await call('GET', `/api/desk/conversations/${chat.id}`, undefined, token)).body;
     assert.deepEqual(
       conv.transcript.slice(-2).map((t: Json) => [t.who, t.text]),

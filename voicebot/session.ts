@@ -26,7 +26,7 @@ import {
   type StepEnv,
   stepHandlers,
 } from './flow/index.js';
-import { abandonQueue, escalate } from './flow/steps-handoff.js';
+import { abandonQueue, escalate, waitForOperator } from './flow/steps-handoff.js';
 import { createVoiceProcessors } from './pipeline/audio/index.js';
 import { CallEnded, Dialog } from './pipeline/dialog.js';
 import { type Frame, makeFrame } from './pipeline/frames.js';
@@ -304,6 +304,9 @@ export class CallSession {
         {},
         { bargeIn: false },
       );
+      // A queued phone call is telephony's to bridge once the bot lets go; a chat has nobody else to hold it
+      // until an operator takes it on the desk.
+      if (handed && env.channel === 'text') await waitForOperator(env);
     } catch (fallbackErr) {
       if (!(fallbackErr instanceof CallEnded)) log.error({ err: fallbackErr }, 'technical fallback failed');
     }

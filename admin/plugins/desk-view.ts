@@ -101,6 +101,9 @@ export async function summaryOf(sql: Sql, c: ConversationRow) {
     state: c.closedAt ? ('closed' as const) : ('answered' as const),
     answeredAt: c.answeredAt,
     callEnded: await callEnded(sql, c.callId),
+    // How many turns the record has: a citizen's new message changes it, so the desk's stream pushes and
+    // the page re-reads the conversation.
+    turns: (await getTurns(sql, c.callId)).length,
   };
 }
 

@@ -217,6 +217,7 @@ for (const backend of backends) {
           state: 'closed',
           answeredAt: iso(START + 7000),
           callEnded: false,
+          turns: 2,
         },
       ]);
       assert.equal(after.operator.state, 'available', 'no wrap-up in this line');

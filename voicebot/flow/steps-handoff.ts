@@ -93,15 +93,24 @@ export const enqueueStep: StepHandler<'enqueue'> = async (step, env) => {
   if (outcome !== 'queued') return follow(step, step.on[outcome] ? outcome : 'closed');
   await dialog.sayPrompt('escalate');
   await dialog.sayPrompt('queue_wait');
-  // Waiting for an operator: the caller stays with the bot's hold messages until telephony bridges the
-  // call, an operator takes the chat on the desk, or the caller hangs up (hear() then ends with CallEnded).
+  return waitForOperator(env);
+};
+
+/**
+ * A queued caller waits for an operator: the caller stays with the bot's hold messages until telephony
+ * bridges the call, an operator takes the chat on the desk (then they talk), or the caller hangs up (hear()
+ * then ends with CallEnded). The session's technical fallback waits here too for a chat it queued: nobody
+ * but the bot holds a chat.
+ */
+export async function waitForOperator(env: StepEnv): Promise<null> {
+  const { dialog } = env;
   for (;;) {
     const heard = await dialog.hearUntil(() => dialog.operator !== null);
     if (!heard) break;
     await dialog.sayPrompt(heard.kind === 'silence' ? 'operators_busy' : 'queue_wait');
   }
   return operatorConversation(env);
-};
+}
 
 /**
  * A chat an operator took: the bot falls silent but for who joined and, when the operator closes, their

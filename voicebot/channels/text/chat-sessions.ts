@@ -149,7 +149,9 @@ export class ChatSessions {
   /** Tells `listener` the id of a chat an operator holds whenever it changes: a citizen's message, the end. */
   onChange(listener: (callId: string) => void): () => void {
     this.changeListeners.add(listener);
-    return () => this.changeListeners.delete(listener);
+    return () => {
+      this.changeListeners.delete(listener);
+    };
   }
 
   /**

@@ -11,9 +11,10 @@
  *   WS   /api/chat/ws   client: {type:'start', caller?} | {type:'attach', id} | {type:'message', text}
  *                       | {type:'dtmf', digits} | {type:'hangup'}
  *                       server: {type:'started', id} | {type:'attached', id} | {type:'bot', text, at, notice?}
- *                       | {type:'operator', text, at, name} | {type:'ended', outcome} | {type:'error', code, message}  (the socket stays open: the
- *                       citizen can go on). Operator messages and the end of a chat the operator closed come
- *                       as they happen, not only in reply to the citizen.
+ *                       | {type:'operator', text, at, name} | {type:'ended', outcome}
+ *                       | {type:'error', code, message}  (the socket stays open: the citizen can go on).
+ *                       Operator messages and the end of a chat (the operator closed it, the idle timeout)
+ *                       come as they happen, not only in reply to the citizen.
  */
 import websocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyReply } from 'fastify';
