@@ -1,6 +1,8 @@
 // Staff web UI of Otklik: plain ES modules, no build step. All text is Russian.
-const $ = (sel) => document.querySelector(sel);
-const state = { token: sessionStorage.getItem('otklik.token'), user: null };
+import { deskPage, stopDesk } from './desk.js';
+import { $, api, esc, hooks, state, when } from './lib.js';
+import { staffPage } from './staff-admin.js';
+import { stopWall, wallPage } from './wall.js';
 
 const outcomeRu = {
   answered: 'отвечено ботом',
@@ -31,7 +33,6 @@ const relayResultRu = {
   failed: 'сбой вызова',
   answered: 'ответили',
 };
-const when = (at) => (at ? new Date(at).toLocaleString('ru-RU') : '');
 
 /** Where the agency's answer stands on its way back to the citizen (admin/plugins/calls.ts relayState). */
 /** The agency's answer, or, while there is none, a form to write down what the agency replied. */
@@ -119,31 +120,9 @@ const healthRu = {
   off: 'выключено',
 };
 
-function esc(text) {
-  return String(text ?? '').replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c],
-  );
-}
-
-async function api(path, options = {}) {
-  const res = await fetch(path, {
-    ...options,
-    headers: {
-      'content-type': 'application/json',
-      ...(state.token ? { authorization: `Bearer ${state.token}` } : {}),
-    },
-  });
-  const body = await res.json().catch(() => ({}));
-  if (res.status === 401 && path !== '/api/auth/login') {
-    signOut();
-    throw new Error(body.message ?? 'Требуется вход');
-  }
-  if (!res.ok) throw new Error(body.message ?? `Ошибка ${res.status}`);
-  return body;
-}
-
 function signOut() {
+  stopDesk();
+  stopWall();
   state.token = null;
   state.user = null;
   sessionStorage.removeItem('otklik.token');
@@ -155,15 +134,26 @@ function showUser(user) {
   state.user = user;
   $('#whoami').textContent = `${user.name} (${roleRu[user.role] ?? user.role})`;
   $('#nav-users').hidden = user.role !== 'admin';
+  // The desk is for those who take calls; the wall and the line's set-up for those who run the shift.
+  const desk = ['operator', 'supervisor', 'admin'].includes(user.role);
+  const shift = ['supervisor', 'admin'].includes(user.role);
+  $('#nav-desk').hidden = !desk;
+  $('#nav-wall').hidden = !shift;
+  $('#nav-staff').hidden = !shift;
 }
+hooks.signedOut = signOut;
 
 function show(page) {
+  if (page !== 'wall') stopWall();
   for (const s of document.querySelectorAll('main > section')) s.hidden = s.id !== page;
   $('#nav').hidden = page === 'login';
   for (const a of document.querySelectorAll('#nav a')) a.classList.toggle('active', a.dataset.page === page);
 }
 
 const pages = {
+  desk: deskPage,
+  wall: wallPage,
+  staff: staffPage,
   async reports() {
     const form = $('#report-form');
     if (!form.elements.from.value) {
@@ -317,13 +307,21 @@ const pages = {
 async function showCall(id) {
   const { call, turns } = await api(`/api/calls/${encodeURIComponent(id)}`);
   $('#call-detail').innerHTML =
-    `<h3>Звонок ${esc(call.id)}</h3><p class="caller">Абонент: <b>${esc(call.callerNumber ?? '—')}</b></p><div class="transcript">${turns
+    `<h3>Звонок ${esc(call.id)}</h3><p class="caller">Абонент: <b>${esc(call.callerNumber ?? '—')}</b></p>${await operatorPart(call)}<div class="transcript">${turns
       .map(
         (t) =>
           `<p class="who-${esc(t.who)}"><b>${t.who === 'bot' ? 'Бот' : t.who === 'operator' ? 'Оператор' : 'Абонент'}:</b> ${esc(t.text)}${t.intent ? ` <small>[${esc(t.intent)}${t.answerVersion ? `, ${esc(t.answerVersion)}` : ''}]</small>` : ''}</p>`,
       )
       .join('')}</div><div id="call-recordings"></div>`;
   if (state.user && ['supervisor', 'admin'].includes(state.user.role)) await showRecordings(id);
+}
+
+/** Who of the operators took the call, how they closed it and their note (the desk's close). */
+async function operatorPart(call) {
+  if (!call.operator) return '';
+  const { outcomes } = await api('/api/desk/outcomes').catch(() => ({ outcomes: [] }));
+  const title = outcomes.find((o) => o.id === call.operatorOutcome)?.title ?? call.operatorOutcome ?? '—';
+  return `<dl class="operator-close"><dt>Оператор</dt><dd>${esc(call.operator.name ?? call.operator.id)}</dd><dt>Итог оператора</dt><dd>${esc(title)}</dd><dt>Заметка</dt><dd>${esc(call.operatorNote || '—')}</dd></dl>`;
 }
 
 /** Recordings of a call: fetched with the staff token (every listen is audited), played from a blob. */
