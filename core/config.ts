@@ -256,7 +256,9 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown):
 }
 
 function envValue(path: string, raw: string): unknown {
-  return path === 'telephony.numbers' || path === 'telephony.callbackRetryMs' || path === 'telephony.vipNumbers'
+  return path === 'telephony.numbers' ||
+    path === 'telephony.callbackRetryMs' ||
+    path === 'telephony.vipNumbers'
     ? raw
         .split(',')
         .map((s) => s.trim())

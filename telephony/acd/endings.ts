@@ -49,7 +49,6 @@ export async function abandonCall(
   });
 }
 
-
 /**
  * Ends a waiting (or ringing) call's wait in `state` — a callback request (key 1 at the norm, or registered for
  * the caller) or the bot's inquiry — its offers withdrawn, with an event of that name; `then` writes what the

@@ -12,7 +12,6 @@ import {
 } from './model.js';
 import { endOffer } from './offers.js';
 import { setPresence } from './operators.js';
-import { isStrategy, type Strategy } from './strategies.js';
 
 /**
  * Managing who works the queues (the supervisor's screens, the desk's sign-in): operators with their staff
@@ -144,7 +143,6 @@ export async function removeOperator(sql: Sql, id: string, o: At): Promise<void>
   await setPresence(sql, id, 'offline', null, o);
   await sql.query('DELETE FROM telephony_operators WHERE id = $1', [id]);
 }
-
 
 /** A queue is removed only when empty: no call waits, rings or talks in it; `default` always stays. */
 export async function removeQueue(sql: Sql, id: string): Promise<void> {

@@ -133,7 +133,9 @@ export async function unbridgedCalls(sql: Sql, callIds: string[]): Promise<Unbri
 export async function claimAcceptedCallbacks(
   sql: Sql,
   at: Date,
-): Promise<Array<{ callId: string; operator: { id: string; sipUri: string | null }; context: Record<string, unknown> }>> {
+): Promise<
+  Array<{ callId: string; operator: { id: string; sipUri: string | null }; context: Record<string, unknown> }>
+> {
   const rows = await sql.query<{
     call_id: string;
     operator_id: string;
@@ -146,7 +148,11 @@ export async function claimAcceptedCallbacks(
       RETURNING c.call_id, c.operator_id, o.sip_uri, c.context`,
     [at],
   );
-  return rows.map((r) => ({ callId: r.call_id, operator: { id: r.operator_id, sipUri: r.sip_uri }, context: r.context }));
+  return rows.map((r) => ({
+    callId: r.call_id,
+    operator: { id: r.operator_id, sipUri: r.sip_uri },
+    context: r.context,
+  }));
 }
 
 export async function markBridged(sql: Sql, callId: string, at: Date): Promise<void> {
