@@ -217,7 +217,14 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
           mediaSocketSecret: mediaAuth.secret,
         });
         const app = telephony;
+        // The desk and telephony each hold an OperatorQueue on the one store: an accept on this node's desk
+        // starts telephony's round at once (another node's accept is seen at its next tick).
+        const unsubscribe = queue.onChange((e) => {
+          if (e.event === 'accepted')
+            void app.calls.tick().catch((err) => log.error({ err }, 'operator queue dispatch failed'));
+        });
         stops.push(async () => {
+          unsubscribe();
           await app.drain();
           await app.close();
         });

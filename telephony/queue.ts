@@ -2,8 +2,8 @@ import { OtklikError } from '../core/errors.js';
 import type { EnqueueOutcome, HandOff, QueuedCall, QueuePosition } from '../media/handoff.js';
 import type { Sql } from '../store/sql.js';
 import { type CallbackSettings, Callbacks } from './acd/callbacks.js';
-import { type EnqueueRequest, enqueueCall, queuedCall } from './acd/calls.js';
-import { abandonCall, endWait } from './acd/endings.js';
+import { type EnqueueRequest, enqueueCall, queuedCall, staffed } from './acd/calls.js';
+import { abandonCall, endWait, releaseOperator } from './acd/endings.js';
 import { type QueueStats, queueStats, type WallFigures, wallFigures } from './acd/figures.js';
 import {
   type Membership,
@@ -17,6 +17,7 @@ import {
   removeQueue,
   requeueTransferred,
   saveOperator,
+  upsertOperator,
 } from './acd/manage.js';
 import {
   type AcdQueue,
@@ -35,8 +36,9 @@ import {
 } from './acd/model.js';
 import { acceptOffer, endOffer, type Offer, offerCall, sweep } from './acd/offers.js';
 import { type CloseResult, closeConversation, setPresence } from './acd/operators.js';
-import { type AcdEvent, acdEvents } from './acd/reads.js';
+import { type AcdEvent, acdEvents, offersFor } from './acd/reads.js';
 import { type QueueSettings, saveQueue } from './acd/settings.js';
+import type { AcdChange, Assignment, Channel, QueueOptions } from './acd/types.js';
 import {
   claimAcceptedCallbacks,
   markBridged,
@@ -87,6 +89,7 @@ export {
 } from './acd/reads.js';
 export type { QueueSettings } from './acd/settings.js';
 export { STRATEGIES, type Strategy, seededRandom } from './acd/strategies.js';
+export type { AcdChange, Assignment, Channel, QueueOptions } from './acd/types.js';
 export type { OverflowDue, Unbridged } from './acd/waiting.js';
 
 /**
@@ -103,42 +106,6 @@ export type { OverflowDue, Unbridged } from './acd/waiting.js';
  * (the desk's push); other processes' acts reach the desk by its re-reading the store.
  * It is the voice bot's hand-off (media/handoff.ts): a queued call's `context` is everything the bot learned.
  */
-
-/** An offer as telephony's dispatcher reads it: whom to ring. */
-export interface Assignment extends Offer {
-  operator: Operator;
-}
-
-export interface QueueOptions {
-  /** How long a call may wait for an operator with the right skill (QUEUE_WAIT_NORM_MS, e.g. 60 000 ms). */
-  waitNormMs: number;
-  /** Announcements before the wait ends in a callback or an inquiry (DEFAULT_ANNOUNCE_MAX). */
-  announceMax?: number;
-  /** Defaults for queues that do not set their own (model.ts has mod_callcenter's). */
-  wrapUpMs?: number;
-  maxNoAnswer?: number;
-  ringTimeoutMs?: number;
-  now?: () => Date;
-  /** For the random strategy; a seeded one (seededRandom) in tests. */
-  random?: () => number;
-  /**
-   * The caller priority of a hand-off (higher first): emergency-adjacent reasons, VIP numbers from the
-   * configuration; the composition root decides. 0 for every call when unset.
-   */
-  priorityOf?: (call: QueuedCall) => number;
-  /** Callbacks: attempt spacing, attempts, their ACD priority (telephony/acd/callbacks.ts has the defaults). */
-  callbacks?: Partial<CallbackSettings>;
-}
-
-/** An ACD act of this process, as `onChange` listeners hear of it. */
-export interface AcdChange {
-  callId?: string | null;
-  operatorId?: string | null;
-  /** enqueued, offered, accepted, declined, no_answer, withdrawn, abandoned, closed, presence, moved, callback. */
-  event: string;
-}
-
-export type Channel = 'phone' | 'text';
 
 export class OperatorQueue implements HandOff {
   readonly waitNormMs: number;
@@ -192,15 +159,9 @@ export class OperatorQueue implements HandOff {
     }
   }
 
-  async upsertOperator(op: { id: string; name: string; sipUri: string; skills: string[] }): Promise<void> {
-    if (!op.id || !op.sipUri)
-      throw new OtklikError('VALIDATION_FAILED', 'operator needs an id and a SIP URI');
-    await this.sql.query(
-      `INSERT INTO telephony_operators (id, name, sip_uri, skills) VALUES ($1, $2, $3, $4::jsonb)
-       ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, sip_uri = EXCLUDED.sip_uri, skills = EXCLUDED.skills,
-         updated_at = now()`,
-      [op.id, op.name, op.sipUri, JSON.stringify(op.skills)],
-    );
+  /** A CLI operator (id, name, SIP URI, skills); the desk's management uses saveOperator. */
+  upsertOperator(op: { id: string; name: string; sipUri: string; skills: string[] }): Promise<void> {
+    return upsertOperator(this.sql, op);
   }
 
   /**
@@ -348,13 +309,8 @@ export class OperatorQueue implements HandOff {
    * Some operator is signed in (any state but offline) who can take this channel: a chat goes to the desk,
    * a phone call needs the operator's SIP URI (an operator without one takes chats only).
    */
-  async staffed(channel: QueuedCall['channel']): Promise<boolean> {
-    const rows = await this.sql.query(
-      `SELECT 1 FROM telephony_operators
-        WHERE state <> 'offline' AND ($1::boolean OR COALESCE(sip_uri, '') <> '') LIMIT 1`,
-      [channel === 'text'],
-    );
-    return rows.length > 0;
+  staffed(channel: QueuedCall['channel']): Promise<boolean> {
+    return staffed(this.sql, channel === 'text' ? 'text' : 'phone');
   }
 
   /**
@@ -393,27 +349,8 @@ export class OperatorQueue implements HandOff {
   }
 
   /** What is offered to this operator now (the desk's GET /api/desk/offers). */
-  async offersFor(operatorId: string): Promise<Offer[]> {
-    const now = this.now();
-    const rows = await this.sql.query<QueueCallRow & { offered_at: Date; expires_at: Date }>(
-      `SELECT c.*, f.offered_at, f.expires_at FROM telephony_acd_offers f
-         JOIN telephony_queue_calls c ON c.call_id = f.call_id
-        WHERE f.operator_id = $1 AND f.expires_at > $2 ORDER BY f.offered_at`,
-      [operatorId, now],
-    );
-    return rows.map((r) => ({
-      callId: r.call_id,
-      operatorId,
-      queueId: r.queue_id,
-      topicId: r.topic_id,
-      channel: r.channel,
-      context: r.context,
-      enqueuedAt: r.enqueued_at,
-      offeredAt: r.offered_at,
-      expiresAt: r.expires_at,
-      anyOperator: r.any_operator,
-      waitedMs: now.getTime() - r.enqueued_at.getTime(),
-    }));
+  offersFor(operatorId: string): Promise<Offer[]> {
+    return offersFor(this.sql, operatorId, this.now());
   }
 
   /** The operator takes the offered call; CONFLICT when someone else took it or it no longer waits. */
@@ -485,37 +422,20 @@ export class OperatorQueue implements HandOff {
    * follows); an operator on a call without one is simply available.
    */
   async releaseOperator(operatorId: string, at: Date = this.now()): Promise<void> {
-    const open = await this.sql.query<{ call_id: string }>(
-      `SELECT call_id FROM telephony_queue_calls
-        WHERE operator_id = $1 AND state = 'answered' AND closed_at IS NULL ORDER BY answered_at`,
-      [operatorId],
-    );
-    for (const c of open) await closeConversation(this.sql, c.call_id, operatorId, {}, this.at(at));
+    await releaseOperator(this.sql, operatorId, this.at(at));
     this.emit({ event: 'closed', operatorId });
-    if (open.length === 0)
-      await this.sql.query(
-        `UPDATE telephony_operators SET state = 'available', idle_since = $2, state_since = $2, updated_at = $2
-          WHERE id = $1 AND state = 'on_call'`,
-        [operatorId, at],
-      );
   }
 
   /** The caller priority `priorityOf` gives a call telephony queues itself (the bot could not take it). */
   priorityFor(call: { callId: string; reason: string; callerNumber: string | null; at: Date }): number {
+    const context = { topic: null, intents: [], entities: [], transcript: [], answers: [] };
+    const { callId, reason, callerNumber, at } = call;
     return this.priorityOf({
-      callId: call.callId,
+      callId,
       channel: 'sip',
       topicId: null,
-      at: call.at,
-      context: {
-        reason: call.reason,
-        callerNumber: call.callerNumber,
-        topic: null,
-        intents: [],
-        entities: [],
-        transcript: [],
-        answers: [],
-      },
+      at,
+      context: { ...context, reason, callerNumber },
     });
   }
 

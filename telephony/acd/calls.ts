@@ -78,3 +78,16 @@ export async function queuedCall(sql: Sql, callId: string): Promise<QueueRecord 
     context: r.context,
   };
 }
+
+/**
+ * Some operator is signed in (any state but offline) who can take this channel: a chat goes to the desk,
+ * a phone call needs the operator's SIP URI (an operator without one takes chats only).
+ */
+export async function staffed(sql: Sql, channel: 'phone' | 'text'): Promise<boolean> {
+  const rows = await sql.query(
+    `SELECT 1 FROM telephony_operators
+      WHERE state <> 'offline' AND ($1::boolean OR COALESCE(sip_uri, '') <> '') LIMIT 1`,
+    [channel === 'text'],
+  );
+  return rows.length > 0;
+}

@@ -1,6 +1,7 @@
 import type { Sql } from '../../store/sql.js';
 import { acdEvent, type QueueCallRow, type QueueCallState, type QueueDefaults } from './model.js';
 import { endOffer } from './offers.js';
+import { closeConversation } from './operators.js';
 
 /**
  * How a wait ends without an operator: the caller hangs up (abandoned), asks to be called back, or goes to the
@@ -78,4 +79,27 @@ export async function endWait(
     await acdEvent(tx, o.now, { event: state, callId, queueId: ended.queue_id, details });
     return true;
   });
+}
+
+/**
+ * Telephony's word for the end of an operator's phone call: their open conversation is closed (wrap-up
+ * follows); an operator on a call without one is simply available.
+ */
+export async function releaseOperator(
+  sql: Sql,
+  operatorId: string,
+  o: { defaults: QueueDefaults; now: Date },
+): Promise<void> {
+  const open = await sql.query<{ call_id: string }>(
+    `SELECT call_id FROM telephony_queue_calls
+      WHERE operator_id = $1 AND state = 'answered' AND closed_at IS NULL ORDER BY answered_at`,
+    [operatorId],
+  );
+  for (const c of open) await closeConversation(sql, c.call_id, operatorId, {}, o);
+  if (open.length === 0)
+    await sql.query(
+      `UPDATE telephony_operators SET state = 'available', idle_since = $2, state_since = $2, updated_at = $2
+        WHERE id = $1 AND state = 'on_call'`,
+      [operatorId, o.now],
+    );
 }

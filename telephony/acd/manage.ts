@@ -256,3 +256,17 @@ export async function requeueTransferred(
     });
   });
 }
+
+/** An operator as the CLI sets one up: id, name, SIP URI and skills (the desk's management: saveOperator). */
+export async function upsertOperator(
+  sql: Sql,
+  op: { id: string; name: string; sipUri: string; skills: string[] },
+): Promise<void> {
+  if (!op.id || !op.sipUri) throw new OtklikError('VALIDATION_FAILED', 'operator needs an id and a SIP URI');
+  await sql.query(
+    `INSERT INTO telephony_operators (id, name, sip_uri, skills) VALUES ($1, $2, $3, $4::jsonb)
+     ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, sip_uri = EXCLUDED.sip_uri, skills = EXCLUDED.skills,
+       updated_at = now()`,
+    [op.id, op.name, op.sipUri, JSON.stringify(op.skills)],
+  );
+}

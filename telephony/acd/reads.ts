@@ -1,5 +1,12 @@
 import type { Sql } from '../../store/sql.js';
-import { type Operator, type OperatorRow, type QueueCallState, toOperator } from './model.js';
+import {
+  type Operator,
+  type OperatorRow,
+  type QueueCallRow,
+  type QueueCallState,
+  toOperator,
+} from './model.js';
+import type { Offer } from './offers.js';
 
 /** What the desk and the wall read of the ACD besides offers: whose is which conversation, who waits where. */
 
@@ -93,5 +100,28 @@ export async function acdEvents(
     queueId: r.queue_id,
     event: r.event,
     details: r.details,
+  }));
+}
+
+/** What is offered to this operator now, unexpired (the desk's GET /api/desk/offers). */
+export async function offersFor(sql: Sql, operatorId: string, now: Date): Promise<Offer[]> {
+  const rows = await sql.query<QueueCallRow & { offered_at: Date; expires_at: Date }>(
+    `SELECT c.*, f.offered_at, f.expires_at FROM telephony_acd_offers f
+       JOIN telephony_queue_calls c ON c.call_id = f.call_id
+      WHERE f.operator_id = $1 AND f.expires_at > $2 ORDER BY f.offered_at`,
+    [operatorId, now],
+  );
+  return rows.map((r) => ({
+    callId: r.call_id,
+    operatorId,
+    queueId: r.queue_id,
+    topicId: r.topic_id,
+    channel: r.channel,
+    context: r.context,
+    enqueuedAt: r.enqueued_at,
+    offeredAt: r.offered_at,
+    expiresAt: r.expires_at,
+    anyOperator: r.any_operator,
+    waitedMs: now.getTime() - r.enqueued_at.getTime(),
   }));
 }
