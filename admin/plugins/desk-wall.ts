@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import { OtklikError } from '../../core/errors.js';
 import { zonedInstant, zonedParts } from '../../kb/zoned-time.js';
 import type { Sql } from '../../store/sql.js';
-import { activeCalls, type OperatorQueue, STRATEGIES } from '../../telephony/queue.js';
+import { activeCalls, type OperatorQueue, type OverflowTarget, STRATEGIES } from '../../telephony/queue.js';
 import { writeAudit } from '../audit.js';
 import { TextId, type TypedApp } from '../typed.js';
 import { requireRole } from './auth.js';
@@ -208,12 +208,25 @@ export async function deskWall(app: TypedApp, o: DeskWallOptions, streams: Event
           ),
           maxNoAnswer: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 100 }), Type.Null()])),
           ringTimeoutMs: Type.Optional(Ms),
+          overflowAfterMs: Type.Optional(Type.Union([Ms, Type.Null()])),
+          overflowTo: Type.Optional(
+            Type.Union([
+              Type.String({ pattern: '^(queue:[A-Za-z0-9._-]{1,100}|inquiry|callback)$' }),
+              Type.Null(),
+            ]),
+          ),
+          announceMax: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 100 }), Type.Null()])),
         }),
       },
     },
     async (request) => {
       const { id } = request.params;
-      await queue.upsertQueue({ id, ...request.body });
+      const { overflowTo, ...rest } = request.body;
+      await queue.upsertQueue({
+        id,
+        ...rest,
+        ...(overflowTo !== undefined ? { overflowTo: overflowTo as OverflowTarget | null } : {}),
+      });
       await writeAudit(sql, request.staff!.login, 'desk.queue.save', id, { ...request.body });
       return { queue: (await queue.queues()).find((q) => q.id === id) };
     },

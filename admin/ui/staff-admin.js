@@ -19,7 +19,7 @@ function skeleton() {
   <p class="error" role="alert"></p>
 </form>
 <h3>Очереди</h3>
-<div class="table-scroll"><table id="staff-queues"><thead><tr><th>Очередь</th><th>Распределение</th><th>Норматив ожидания</th><th>Завершение обработки</th><th>Без ответа подряд</th><th>Время вызова</th><th>Операторы</th><th></th></tr></thead><tbody></tbody></table></div>
+<div class="table-scroll"><table id="staff-queues"><thead><tr><th>Очередь</th><th>Распределение</th><th>Норматив ожидания</th><th>Завершение обработки</th><th>Без ответа подряд</th><th>Время вызова</th><th>Перелив</th><th>Операторы</th><th></th></tr></thead><tbody></tbody></table></div>
 <form id="queue-form" class="panel"><h4>Очередь</h4>
   <label>Код очереди <input name="id" required pattern="[A-Za-z0-9._-]+" placeholder="как код темы, например health"></label>
   <label>Название <input name="name" required></label>
@@ -28,6 +28,9 @@ function skeleton() {
   <label>Завершение обработки после разговора, с <input name="wrapUp" type="number" min="0" required></label>
   <label>Вызовов без ответа подряд до перерыва <input name="maxNoAnswer" type="number" min="1" required></label>
   <label>Время вызова оператора, с <input name="ringTimeout" type="number" min="1" required></label>
+  <label>Перелив после ожидания, с <input name="overflowAfter" type="number" min="1" placeholder="без перелива"></label>
+  <label>Куда переливать <select name="overflowTo"></select></label>
+  <label>Объявлений очереди до обратного звонка или обращения <input name="announceMax" type="number" min="1" max="100" required></label>
   <button type="submit">Сохранить очередь</button> <button type="reset">Очистить</button>
   <p class="error" role="alert"></p>
 </form>`;
@@ -153,7 +156,7 @@ function renderQueues() {
     data.queues
       .map(
         (q) =>
-          `<tr data-queue="${esc(q.id)}"><td>${esc(q.name ?? q.id)} <small>${esc(q.id)}</small></td><td>${esc(strategyRu[q.strategy] ?? q.strategy)}</td><td>${esc(duration(q.waitNormMs))}</td><td>${esc(duration(q.wrapUpMs))}</td><td>${esc(q.maxNoAnswer)}</td><td>${esc(duration(q.ringTimeoutMs))}</td><td>${esc((q.members ?? []).length)}</td><td class="actions"><button type="button" data-edit="${esc(q.id)}">Изменить</button>${q.id === 'default' ? '' : ` <button type="button" data-delete="${esc(q.id)}">Удалить</button>`}</td></tr>`,
+          `<tr data-queue="${esc(q.id)}"><td>${esc(q.name ?? q.id)} <small>${esc(q.id)}</small></td><td>${esc(strategyRu[q.strategy] ?? q.strategy)}</td><td>${esc(duration(q.waitNormMs))}</td><td>${esc(duration(q.wrapUpMs))}</td><td>${esc(q.maxNoAnswer)}</td><td>${esc(duration(q.ringTimeoutMs))}</td><td>${esc(overflowText(q))}</td><td>${esc((q.members ?? []).length)}</td><td class="actions"><button type="button" data-edit="${esc(q.id)}">Изменить</button>${q.id === 'default' ? '' : ` <button type="button" data-delete="${esc(q.id)}">Удалить</button>`}</td></tr>`,
       )
       .join('') || '<tr><td colspan="8">Очередей нет</td></tr>';
   // The default queue stays: every call without a topic's queue waits there.
@@ -177,6 +180,17 @@ function renderQueues() {
   }
 }
 
+/** Where a queue overflows and after how long, in words. */
+function overflowText(q) {
+  if (!q.overflowAfterMs || !q.overflowTo) return 'нет';
+  const to = q.overflowTo.startsWith('queue:')
+    ? `в «${data.queues.find((o) => `queue:${o.id}` === q.overflowTo)?.name ?? q.overflowTo.slice(6)}»`
+    : q.overflowTo === 'inquiry'
+      ? 'в обращение'
+      : 'в обратный звонок';
+  return `${to} через ${duration(q.overflowAfterMs)}`;
+}
+
 function fillQueue(q) {
   const el = $('#queue-form').elements;
   const strategies = data.strategies.length > 0 ? data.strategies : Object.keys(strategyRu);
@@ -193,6 +207,20 @@ function fillQueue(q) {
   el.wrapUp.value = seconds(q?.wrapUpMs ?? first?.wrapUpMs ?? 10_000);
   el.maxNoAnswer.value = String(q?.maxNoAnswer ?? first?.maxNoAnswer ?? 3);
   el.ringTimeout.value = seconds(q?.ringTimeoutMs ?? first?.ringTimeoutMs ?? 35_000);
+  el.overflowAfter.value = q?.overflowAfterMs ? seconds(q.overflowAfterMs) : '';
+  el.overflowTo.innerHTML = [
+    '<option value="">никуда (ждать с объявлениями)</option>',
+    ...data.queues
+      .filter((other) => other.id !== q?.id)
+      .map(
+        (other) =>
+          `<option value="queue:${esc(other.id)}">в очередь «${esc(other.name ?? other.id)}»</option>`,
+      ),
+    '<option value="inquiry">обращение через бота</option>',
+    '<option value="callback">обратный звонок</option>',
+  ].join('');
+  el.overflowTo.value = q?.overflowTo ?? '';
+  el.announceMax.value = String(q?.announceMax ?? first?.announceMax ?? 10);
   $('#queue-form .error').textContent = '';
 }
 
@@ -206,6 +234,9 @@ async function saveQueue(event) {
     wrapUpMs: Number(el.wrapUp.value) * 1000,
     maxNoAnswer: Number(el.maxNoAnswer.value),
     ringTimeoutMs: Number(el.ringTimeout.value) * 1000,
+    overflowAfterMs: el.overflowAfter.value ? Number(el.overflowAfter.value) * 1000 : null,
+    overflowTo: el.overflowTo.value || null,
+    announceMax: Number(el.announceMax.value),
   };
   try {
     await api(`/api/desk/queues/${encodeURIComponent(el.id.value.trim())}`, {
