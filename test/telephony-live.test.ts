@@ -105,7 +105,7 @@ function callingSipp(pcap: string, port: number, mediaPort: number): Sipp {
   ]);
 }
 
-type Mode = 'forward' | 'outbound' | 'crash' | 'relay';
+type Mode = 'forward' | 'outbound' | 'crash' | 'relay' | 'desk';
 
 /** MEDIA_SOCKET_SECRET: telephony signs the forks with it and the media socket checks it. */
 const mediaSocketSecret = process.env.MEDIA_SOCKET_SECRET ?? 'live-test-media-socket-secret';
@@ -148,11 +148,13 @@ describe('live call through drachtio-server and FreeSWITCH', { skip }, () => {
           if (mode === 'forward' && e.type === 'dtmf' && e.digit === '1')
             void leg.forward(`sip:agency@${sippIp}:${agencyPort}`);
         });
-        if (mode === 'relay') {
+        if (mode === 'relay' || mode === 'desk') {
           botSession = runCall(leg, {
             ...engine,
             speech: speechEngines,
             mode: 'voice',
+            // The desk case: the bot hands the caller to the operator queue, which the desk serves.
+            ...(mode === 'desk' ? { handOff: app.queue } : {}),
           });
           return;
         }
@@ -373,6 +375,94 @@ describe('live call through drachtio-server and FreeSWITCH', { skip }, () => {
     const crashS = (crashedAt - call.at) / 1000;
     const [, apology] = channelLevels(rec.path, crashS + 0.5, crashS + 3.5);
     assert.ok((apology ?? 0) > 100, `silence after the bot crashed (rms ${apology})`);
+  });
+
+  it("a caller the bot escalates (key 0) is bridged to the operator's softphone after an accept on the desk", async () => {
+    mode = 'desk';
+    const deskPort = operatorPort + 10;
+    // Only the desk's operator is signed in: their phone offers wait for the accept on the desk.
+    await app.queue.setPresence('default', 'offline');
+    await app.queue.saveOperator({
+      id: 'desk-op',
+      name: 'Оператор стола',
+      login: 'desk-op',
+      sipUri: `sip:deskop@${sippIp}:${deskPort}`,
+      skills: [],
+    });
+    await app.queue.setPresence('desk-op', 'available', null, { viaDesk: true });
+    const pcap = join(dir, 'desk-caller.pcap');
+    writeFileSync(pcap, rtpPcap(await speech('Соедините меня с оператором, пожалуйста.')));
+    const operatorPcap = join(dir, 'desk-operator.pcap');
+    writeFileSync(operatorPcap, rtpPcap(await speech('Оператор слушает, здравствуйте. Чем могу помочь?')));
+    const softphone = track(
+      sipp([
+        '-sf',
+        scenario('operator.xml'),
+        '-i',
+        sippIp,
+        '-p',
+        String(deskPort),
+        '-mp',
+        '6300',
+        '-key',
+        'speech_pcap',
+        operatorPcap,
+        '-m',
+        '1',
+      ]),
+    );
+    const caller = track(
+      sipp([
+        `${drachtioHost}:${sipPort}`,
+        '-sf',
+        scenario('caller.xml'),
+        '-s',
+        '122',
+        '-i',
+        sippIp,
+        '-p',
+        String(callerPort++),
+        '-mp',
+        '6200',
+        '-key',
+        'speech_pcap',
+        pcap,
+        '-key',
+        'dtmf_pcap',
+        '/usr/share/sip-tester/dtmf_2833_0.pcap',
+        '-m',
+        '1',
+        '-timeout',
+        '60s',
+        '-timeout_error',
+      ]),
+    );
+    // The desk: the offer arrives with the bot's transcript, and the operator accepts it.
+    const offer = await eventually(
+      async () => (await app.queue.offersFor('desk-op'))[0],
+      'the escalated call offered on the desk',
+      30_000,
+    );
+    const transcript = (offer.context.transcript ?? []) as Array<{ who: string; text: string }>;
+    assert.ok(
+      transcript.some((t) => t.who === 'bot'),
+      `the desk shows the bot's transcript: ${JSON.stringify(transcript)}`,
+    );
+    await app.queue.accept(offer.callId, 'desk-op');
+    await app.calls.tick();
+    await waitExit(caller, 'sipp caller', 90_000);
+    await waitExit(softphone, "sipp operator's softphone (never bridged)", 15_000);
+    const cdr = await closedCdr(offer.callId);
+    assert.ok(
+      cdr.legs.some((l) => l.kind === 'operator' && l.target === 'desk-op' && l.status === 'answered'),
+      JSON.stringify(cdr.legs),
+    );
+    const rec = await completeRecording(offer.callId);
+    // Both sides on the recording: the caller's words, and the operator's once bridged.
+    const [callerLevel, otherLevel] = channelLevels(rec.path);
+    assert.ok((callerLevel ?? 0) > 100 && (otherLevel ?? 0) > 100, `levels ${callerLevel}, ${otherLevel}`);
+    await app.queue.setPresence('desk-op', 'offline');
+    await app.queue.setPresence('default', 'available');
   });
 
   it('left a closed call-detail record for every call', async () => {
