@@ -50,7 +50,8 @@ if (files.length === 0) {
   process.exit(1);
 }
 const concurrency = process.env.TEST_CONCURRENCY ?? '2';
-const args = ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=120000'];
+// A guard against a hung file, not a speed check: the browser suites run a dozen pages on a loaded 2-core machine.
+const args = ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=180000'];
 if (!process.stdout.isTTY) args.push('--test-reporter=spec');
 const result = spawnSync(process.execPath, [...args, ...files], { stdio: 'inherit', cwd: root });
 process.exit(result.status ?? 1);

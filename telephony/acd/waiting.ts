@@ -128,7 +128,8 @@ export async function unbridgedCalls(sql: Sql, callIds: string[]): Promise<Unbri
 
 /**
  * Callbacks an operator accepted on the desk, not placed yet: nobody's channel holds them, so the first
- * telephony node to claim one (bridged_at set in the same statement) places it, and no other node does.
+ * telephony node to claim one (bridged_at set in the same statement) places it, and no other node does. Only
+ * desk operators' (an operator without the desk is rung by the dispatcher, whose answer is the accept).
  */
 export async function claimAcceptedCallbacks(
   sql: Sql,
@@ -143,7 +144,7 @@ export async function claimAcceptedCallbacks(
     context: Record<string, unknown>;
   }>(
     `UPDATE telephony_queue_calls c SET bridged_at = $1 FROM telephony_operators o
-      WHERE o.id = c.operator_id AND c.state = 'answered' AND c.bridged_at IS NULL AND c.channel = 'phone'
+      WHERE o.id = c.operator_id AND o.desk AND c.state = 'answered' AND c.bridged_at IS NULL AND c.channel = 'phone'
         AND c.closed_at IS NULL AND c.context->>'callbackId' IS NOT NULL
       RETURNING c.call_id, c.operator_id, o.sip_uri, c.context`,
     [at],
