@@ -1,6 +1,6 @@
 import { callsPlugin } from '../../admin/plugins/calls.js';
 import { type DeskChats, deskPlugin } from '../../admin/plugins/desk.js';
-import { adminArea, build } from '../../admin/server.js';
+import { type AdminArea, adminArea, build } from '../../admin/server.js';
 import type { TypedApp } from '../../admin/typed.js';
 import { addUser, type Role } from '../../admin/users.js';
 import { addTurn, createCall } from '../../calls/records.js';
@@ -8,6 +8,7 @@ import { OtklikError } from '../../core/errors.js';
 import { silentLogger } from '../../core/log.js';
 import { createKnowledgeBase } from '../../kb/knowledge-base.js';
 import { ensureSeeded } from '../../kb/seed.js';
+import type { Sql } from '../../store/sql.js';
 import { OperatorQueue } from '../../telephony/queue.js';
 import { type Backend, openTestDb, type TestDb } from './db.js';
 
@@ -79,7 +80,14 @@ export interface DeskEnv {
   close(): Promise<void>;
 }
 
-export async function openDeskEnv(backend: Backend, o: { waitNormMs?: number } = {}): Promise<DeskEnv> {
+export async function openDeskEnv(
+  backend: Backend,
+  o: {
+    waitNormMs?: number;
+    /** More areas on the same server, store, queue and clock (e.g. the callbacks plugin). */
+    plugins?: (ctx: { sql: Sql; queue: OperatorQueue; now: () => Date }) => AdminArea[];
+  } = {},
+): Promise<DeskEnv> {
   const db = await openTestDb(backend);
   await ensureSeeded(db.sql);
   for (const s of staff) await addUser(db.sql, { ...s, password });
@@ -107,6 +115,7 @@ export async function openDeskEnv(backend: Backend, o: { waitNormMs?: number } =
         streams: { rereadMs: 100, pingMs: 60_000 },
       }),
       adminArea(callsPlugin, { sql: db.sql, queue, health: async () => ({}), timeZone: kb.timezone, now }),
+      ...(o.plugins?.({ sql: db.sql, queue, now }) ?? []),
     ],
   });
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
