@@ -113,6 +113,11 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
       // Emergency-adjacent reasons first, then the configured VIP numbers, then callbacks (telephony/priority.ts).
       priorityOf: callerPriority({ vipNumbers: config.telephony.vipNumbers }),
     });
+    // One queue per KB topic, so that staff can give each its strategy, norm and operators.
+    const topicQueues = await queue.ensureQueues(
+      (await kb.topics()).map((t) => ({ id: t.id, name: t.title })),
+    );
+    if (topicQueues.length > 0) log.info({ queues: topicQueues }, 'created a queue for each new KB topic');
     const sessionDeps: SessionDeps = {
       kb,
       nlu: () => nlu.classifier(),

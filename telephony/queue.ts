@@ -1,11 +1,12 @@
 import { OtklikError } from '../core/errors.js';
 import type { EnqueueOutcome, HandOff, QueuedCall, QueuePosition } from '../media/handoff.js';
 import type { Sql } from '../store/sql.js';
-import { type CallbackSettings, Callbacks } from './acd/callbacks.js';
+import { Callbacks } from './acd/callbacks.js';
 import { type EnqueueRequest, enqueueCall, queuedCall, staffed } from './acd/calls.js';
 import { abandonCall, endWait, releaseOperator } from './acd/endings.js';
 import { type QueueStats, queueStats, type WallFigures, wallFigures } from './acd/figures.js';
 import {
+  ensureQueues,
   type Membership,
   memberships,
   moveCall,
@@ -29,7 +30,6 @@ import {
   type Operator,
   type OperatorRow,
   type Presence,
-  type QueueCallRow,
   type QueueCallState,
   type QueueDefaults,
   toOperator,
@@ -255,6 +255,11 @@ export class OperatorQueue implements HandOff {
   }
 
   /** A queue's settings with the defaults filled in (an unknown id reads as the defaults). */
+  /** A queue per KB topic (or other id) that has none yet; existing ones keep their settings. */
+  ensureQueues(queues: Array<{ id: string; name: string }>): Promise<string[]> {
+    return ensureQueues(this.sql, queues);
+  }
+
   async queue(id: string): Promise<AcdQueue> {
     const { rrLastOperator: _, ...q } = await loadQueue(this.sql, id, this.defaults);
     return q;

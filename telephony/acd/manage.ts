@@ -270,3 +270,19 @@ export async function upsertOperator(
     [op.id, op.name, op.sipUri, JSON.stringify(op.skills)],
   );
 }
+
+/**
+ * A queue for each of these (the KB's topics at start-up), unless it exists: staff then set its strategy and
+ * norm; an existing queue keeps its settings and name. Returns the ids created.
+ */
+export async function ensureQueues(sql: Sql, queues: Array<{ id: string; name: string }>): Promise<string[]> {
+  const made: string[] = [];
+  for (const q of queues) {
+    const rows = await sql.query<{ id: string }>(
+      `INSERT INTO telephony_acd_queues (id, name) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING RETURNING id`,
+      [q.id, q.name],
+    );
+    if (rows[0]) made.push(rows[0].id);
+  }
+  return made;
+}
