@@ -174,7 +174,14 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
           timeZone: kb.timezone,
         }),
         // The desk's acts on live phone calls go to this process's telephony (started below, if configured).
-        adminArea(deskPlugin, { sql, queue, kb, timeZone: kb.timezone, chats, phone: () => telephony?.calls }),
+        adminArea(deskPlugin, {
+          sql,
+          queue,
+          kb,
+          timeZone: kb.timezone,
+          chats,
+          phone: () => telephony?.calls,
+        }),
         adminArea(inquiriesPlugin, { sql }),
         adminArea(recordingsPlugin, { sql }),
         adminArea(reportsPlugin, { sql, timeZone: kb.timezone }),

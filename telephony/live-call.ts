@@ -110,6 +110,9 @@ export class LiveCalls {
     call.leg.bridgedUuid = null;
     // A new wait: the hold message again, the announcements counted afresh.
     call.waiting = { lastAnnouncedAt: null, announcements: 0, callbackOffered: false };
+    // The caller's channel stays up, parked, when the bridge ends (FreeSWITCH's park_after_bridge), not hung
+    // up with the operator's leg.
+    await this.h.o.control.api(fsCommands.setVar(call.leg.uuid, 'park_after_bridge', 'true'));
     await this.h.o.control.api(fsCommands.kill(call.operatorLeg)).catch(() => {});
     start(call);
   }

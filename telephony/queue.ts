@@ -6,6 +6,7 @@ import { type EnqueueRequest, enqueueCall, queuedCall, staffed } from './acd/cal
 import { abandonCall, endWait, releaseOperator } from './acd/endings.js';
 import { type QueueStats, queueStats, type WallFigures, wallFigures } from './acd/figures.js';
 import {
+  handOverConversation,
   type Membership,
   memberships,
   moveCall,
@@ -15,7 +16,6 @@ import {
   queuesWithMembers,
   removeOperator,
   removeQueue,
-  handOverConversation,
   requeueTransferred,
   saveOperator,
   upsertOperator,
@@ -225,7 +225,12 @@ export class OperatorQueue implements HandOff {
   }
 
   /** A live phone conversation went to a colleague's phone: theirs now (acd/manage.ts handOverConversation). */
-  async handOverConversation(callId: string, from: string, to: string, briefing: string | null): Promise<void> {
+  async handOverConversation(
+    callId: string,
+    from: string,
+    to: string,
+    briefing: string | null,
+  ): Promise<void> {
     await handOverConversation(this.sql, { callId, from, to, briefing }, this.at());
     this.emit({ event: 'closed', callId, operatorId: from });
     this.emit({ event: 'accepted', callId, operatorId: to });

@@ -184,7 +184,11 @@ export async function deskPhone(app: TypedApp, o: DeskPhoneOptions): Promise<voi
           phone.transfer(callId, { target: sipUri, operatorId: target.id }),
         );
         if (r.status !== 'answered') {
-          await audit(request, 'desk.transfer', callId, { ...details, toOperator: target.id, status: r.status });
+          await audit(request, 'desk.transfer', callId, {
+            ...details,
+            toOperator: target.id,
+            status: r.status,
+          });
           throw unanswered(`Оператор ${target.name}`, r);
         }
         await queue.handOverConversation(callId, op.id, target.id, briefing);

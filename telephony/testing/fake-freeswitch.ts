@@ -196,7 +196,10 @@ export class FakeFreeswitch {
     if (this.opts.hangupEventDelayMs) setTimeout(events, this.opts.hangupEventDelayMs);
     else events();
     if (!ch.byeReceived) this.sip?.byeFromMediaServer(uuid);
-    if (ch.bridgedTo) this.hangup(ch.bridgedTo, cause);
+    // The bridged party hangs up with it, unless it is to park when the bridge ends (park_after_bridge).
+    const partner = ch.bridgedTo ? this.channels.get(ch.bridgedTo) : undefined;
+    if (partner?.vars.park_after_bridge === 'true') partner.bridgedTo = null;
+    else if (partner) this.hangup(partner.uuid, cause);
   }
 
   /** Sends caller audio over the channel's audio fork, as binary L16 frames. */

@@ -1,5 +1,5 @@
 import { callsPlugin } from '../../admin/plugins/calls.js';
-import { type DeskChats, deskPlugin } from '../../admin/plugins/desk.js';
+import { type DeskChats, type DeskPhone, deskPlugin } from '../../admin/plugins/desk.js';
 import { adminArea, build } from '../../admin/server.js';
 import type { TypedApp } from '../../admin/typed.js';
 import { addUser, type Role } from '../../admin/users.js';
@@ -79,7 +79,10 @@ export interface DeskEnv {
   close(): Promise<void>;
 }
 
-export async function openDeskEnv(backend: Backend, o: { waitNormMs?: number } = {}): Promise<DeskEnv> {
+export async function openDeskEnv(
+  backend: Backend,
+  o: { waitNormMs?: number; phone?: () => DeskPhone | undefined } = {},
+): Promise<DeskEnv> {
   const db = await openTestDb(backend);
   await ensureSeeded(db.sql);
   for (const s of staff) await addUser(db.sql, { ...s, password });
@@ -105,6 +108,7 @@ export async function openDeskEnv(backend: Backend, o: { waitNormMs?: number } =
         timeZone: kb.timezone,
         now,
         streams: { rereadMs: 100, pingMs: 60_000 },
+        ...(o.phone ? { phone: o.phone } : {}),
       }),
       adminArea(callsPlugin, { sql: db.sql, queue, health: async () => ({}), timeZone: kb.timezone, now }),
     ],
