@@ -1,7 +1,7 @@
 import { OtklikError } from '../core/errors.js';
 import type { EnqueueOutcome, HandOff, QueuedCall, QueuePosition } from '../media/handoff.js';
 import type { Sql } from '../store/sql.js';
-import { type CallbackSettings, Callbacks } from './acd/callbacks.js';
+import { Callbacks } from './acd/callbacks.js';
 import { type EnqueueRequest, enqueueCall, queuedCall, staffed } from './acd/calls.js';
 import { abandonCall, endWait, releaseOperator } from './acd/endings.js';
 import { type QueueStats, queueStats, type WallFigures, wallFigures } from './acd/figures.js';
@@ -30,7 +30,6 @@ import {
   type Operator,
   type OperatorRow,
   type Presence,
-  type QueueCallRow,
   type QueueCallState,
   type QueueDefaults,
   toOperator,
