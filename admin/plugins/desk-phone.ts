@@ -107,6 +107,16 @@ export async function deskPhone(app: TypedApp, o: DeskPhoneOptions): Promise<voi
       details: { status: r.status, ...(r.status === 'failed' ? { reason: r.reason } : {}) },
     });
 
+  // Whom a phone conversation can go to: colleagues with a phone who are free now (the desk's transfer form).
+  app.get('/api/desk/colleagues', { preHandler: desk }, async (request) => {
+    const me = await operatorByLogin(sql, request.staff!.login);
+    return {
+      operators: (await queue.operators())
+        .filter((op) => op.id !== me?.id && op.sipUri && op.state === 'available')
+        .map((op) => ({ id: op.id, name: op.name, state: op.state })),
+    };
+  });
+
   app.post(
     '/api/desk/conversations/:callId/hold',
     { preHandler: desk, schema: { params: CallParams, body: Type.Object({ on: Type.Boolean() }) } },
