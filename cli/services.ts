@@ -178,7 +178,15 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
           health: async () => ({ components: await health() }),
           timeZone: kb.timezone,
         }),
-        adminArea(deskPlugin, { sql, queue, kb, timeZone: kb.timezone, chats }),
+        // The desk's acts on live phone calls go to this process's telephony (started below, if configured).
+        adminArea(deskPlugin, {
+          sql,
+          queue,
+          kb,
+          timeZone: kb.timezone,
+          chats,
+          phone: () => telephony?.calls,
+        }),
         adminArea(inquiriesPlugin, { sql }),
         adminArea(recordingsPlugin, { sql }),
         adminArea(reportsPlugin, { sql, timeZone: kb.timezone }),

@@ -8,6 +8,7 @@ import { signForkMetadata } from '../media/fork-auth.js';
 import { type ActiveCall, activeCall } from './active-call.js';
 import type { CallControlOptions, CallHost } from './call-host.js';
 import { dialString, fsCommands, parseOriginateResult } from './fsmrf.js';
+import { LiveCalls, type TransferTarget } from './live-call.js';
 import { OperatorBridge } from './operator-bridge.js';
 import { recordingAddLeg, recordingFinished, recordingStarted } from './records.js';
 import { type ForkEvent, SipCallLeg } from './sip-leg.js';
@@ -31,10 +32,12 @@ export class CallControl implements CallHost {
   released = false;
   private readonly clock: () => Date;
   private readonly bridge: OperatorBridge;
+  private readonly live: LiveCalls;
 
   constructor(readonly o: CallControlOptions) {
     this.clock = o.now ?? (() => new Date());
     this.bridge = new OperatorBridge(this);
+    this.live = new LiveCalls(this);
     mkdirSync(o.recordingsDir, { recursive: true });
   }
 
@@ -52,6 +55,27 @@ export class CallControl implements CallHost {
 
   leg(callId: string): SipCallLeg | undefined {
     return this.calls.get(callId)?.leg;
+  }
+
+  // The operator desk's acts on a live call this node holds (admin/plugins/desk.ts DeskPhone; live-call.ts).
+  hold(callId: string, on: boolean): Promise<void> {
+    return this.live.hold(callId, on);
+  }
+
+  hangup(callId: string): Promise<void> {
+    return this.live.hangup(callId);
+  }
+
+  transfer(callId: string, to: TransferTarget): Promise<ForwardResult> {
+    return this.live.transfer(callId, to);
+  }
+
+  backToQueue(callId: string): Promise<void> {
+    return this.live.backToQueue(callId, (call) => this.bridge.waitingRoom.startWaiting(call));
+  }
+
+  listen(callId: string, supervisorUri: string): Promise<ForwardResult> {
+    return this.live.listen(callId, supervisorUri);
   }
 
   /** A caller's channel is up on FreeSWITCH (answered through an fsmrf endpoint): run the call on it. */

@@ -34,6 +34,17 @@ describe('FreeSWITCH command strings', () => {
     assert.equal(fsCommands.playFile(uuid, '/tmp/p.wav'), `uuid_broadcast ${uuid} /tmp/p.wav aleg`);
     assert.equal(fsCommands.bridge(uuid, 'b-leg'), `uuid_bridge ${uuid} b-leg`);
     assert.equal(fsCommands.kill(uuid), `uuid_kill ${uuid} NORMAL_CLEARING`);
+    assert.equal(fsCommands.hold('b-leg', true), 'uuid_hold b-leg');
+    assert.equal(fsCommands.hold('b-leg', false), 'uuid_hold off b-leg');
+    assert.equal(
+      fsCommands.originate({
+        uuid: 'sv-leg',
+        dialString: 'sofia/external/sv@10.0.0.40',
+        timeoutMs: 20_000,
+        eavesdrop: uuid,
+      }),
+      `originate {origination_uuid=sv-leg,originate_timeout=20,ignore_early_media=true,media_timeout=300000}sofia/external/sv@10.0.0.40 &eavesdrop(${uuid})`,
+    );
     assert.equal(
       fsCommands.originate({
         uuid: 'b-leg',
@@ -55,6 +66,12 @@ describe('FreeSWITCH command strings', () => {
 
   it('refuses arguments that would change the command', () => {
     assert.throws(() => fsCommands.kill('abc; uuid_kill all'), { code: 'VALIDATION_FAILED' });
+    assert.throws(() => fsCommands.hold('a) &park(', true), { code: 'VALIDATION_FAILED' });
+    assert.throws(
+      () =>
+        fsCommands.originate({ uuid: 'x', dialString: 'sofia/external/a', timeoutMs: 1, eavesdrop: 'a)b(' }),
+      { code: 'VALIDATION_FAILED' },
+    );
     assert.throws(() => fsCommands.recordStart(uuid, '/rec/a b.wav'), { code: 'VALIDATION_FAILED' });
     assert.throws(() => fsCommands.audioForkStart(uuid, 'http://x', {}), { code: 'VALIDATION_FAILED' });
   });

@@ -105,11 +105,27 @@ export const fsCommands = {
   bridge(uuid: string, otherUuid: string): string {
     return `uuid_bridge ${checkUuid(uuid)} ${checkUuid(otherUuid)}`;
   },
+  /**
+   * Holds the channel (a re-INVITE sendonly to its phone) and plays hold music to its bridged partner;
+   * `on = false` takes it off hold. FreeSWITCH answers "+OK Success" or "-ERR Operation Failed".
+   */
+  hold(uuid: string, on: boolean): string {
+    return on ? `uuid_hold ${checkUuid(uuid)}` : `uuid_hold off ${checkUuid(uuid)}`;
+  },
   kill(uuid: string, cause = 'NORMAL_CLEARING'): string {
     return `uuid_kill ${checkUuid(uuid)} ${checkToken('hangup cause', cause)}`;
   },
-  /** Places a call and parks it; the result is "+OK <uuid>" or "-ERR <cause>". */
-  originate(opts: { uuid: string; dialString: string; timeoutMs: number; callerIdNumber?: string }): string {
+  /**
+   * Places a call and parks it (or, with `eavesdrop`, lets it listen to that channel: mod_dptools' eavesdrop,
+   * the supervisor hears both sides); the result is "+OK <uuid>" or "-ERR <cause>".
+   */
+  originate(opts: {
+    uuid: string;
+    dialString: string;
+    timeoutMs: number;
+    callerIdNumber?: string;
+    eavesdrop?: string;
+  }): string {
     const vars = [
       `origination_uuid=${checkUuid(opts.uuid)}`,
       `originate_timeout=${Math.max(1, Math.ceil(opts.timeoutMs / 1000))}`,
@@ -119,7 +135,8 @@ export const fsCommands = {
     ];
     if (opts.callerIdNumber)
       vars.push(`origination_caller_id_number=${checkToken('caller id', opts.callerIdNumber)}`);
-    return `originate {${vars.join(',')}}${checkToken('dial string', opts.dialString)} &park()`;
+    const app = opts.eavesdrop ? `&eavesdrop(${checkUuid(opts.eavesdrop)})` : '&park()';
+    return `originate {${vars.join(',')}}${checkToken('dial string', opts.dialString)} ${app}`;
   },
   /** Dialplan application form of session recording (used by the shipped dialplan). */
   recordSessionApp(path: string): { app: string; arg: string } {

@@ -7,6 +7,7 @@ import { abandonCall, endWait, releaseOperator } from './acd/endings.js';
 import { type QueueStats, queueStats, type WallFigures, wallFigures } from './acd/figures.js';
 import {
   ensureQueues,
+  handOverConversation,
   type Membership,
   memberships,
   moveCall,
@@ -209,13 +210,30 @@ export class OperatorQueue implements HandOff {
    * The operator transfers their conversation to another queue: closed for them (wrap-up follows), and the
    * call waits anew there with its context, the previous operator noted in `context.transfers`.
    */
-  async transferConversation(callId: string, operatorId: string, queueId: string): Promise<void> {
+  async transferConversation(
+    callId: string,
+    operatorId: string,
+    queueId: string,
+    opts: { briefing?: string | null } = {},
+  ): Promise<void> {
     const { now } = this.at();
     const rows = await this.sql.query('SELECT 1 FROM telephony_acd_queues WHERE id = $1', [queueId]);
     if (rows.length === 0) throw new OtklikError('NOT_FOUND', `Нет очереди ${queueId}`);
     await closeConversation(this.sql, callId, operatorId, { outcome: 'transferred' }, this.at(now));
-    await requeueTransferred(this.sql, callId, operatorId, queueId, now);
+    await requeueTransferred(this.sql, callId, operatorId, queueId, now, opts.briefing ?? null);
     this.emit({ event: 'moved', callId, operatorId });
+  }
+
+  /** A live phone conversation went to a colleague's phone: theirs now (acd/manage.ts handOverConversation). */
+  async handOverConversation(
+    callId: string,
+    from: string,
+    to: string,
+    briefing: string | null,
+  ): Promise<void> {
+    await handOverConversation(this.sql, { callId, from, to, briefing }, this.at());
+    this.emit({ event: 'closed', callId, operatorId: from });
+    this.emit({ event: 'accepted', callId, operatorId: to });
   }
 
   /**

@@ -158,3 +158,27 @@ export function entitiesOf(context: Context) {
     value: (typeof e.value === 'number' ? e.value : String(e.value ?? '')) as string | number,
   }));
 }
+
+/**
+ * The conversation's earlier hand-overs (context.transfers, written by the ACD): who passed it on, where to,
+ * and the briefing for the colleague who takes it next.
+ */
+export function transfersOf(context: Record<string, unknown>): {
+  operatorId: string | null;
+  fromQueue: string | null;
+  toQueue: string | null;
+  toOperator: string | null;
+  briefing: string | null;
+  at: string | null;
+}[] {
+  const list = Array.isArray(context.transfers) ? (context.transfers as Record<string, unknown>[]) : [];
+  const text = (v: unknown) => (typeof v === 'string' ? v : null);
+  return list.map((t) => ({
+    operatorId: text(t.operatorId),
+    fromQueue: text(t.fromQueue),
+    toQueue: text(t.toQueue),
+    toOperator: text(t.toOperator),
+    briefing: text(t.briefing),
+    at: text(t.at),
+  }));
+}

@@ -151,6 +151,7 @@ for (const backend of backends) {
           },
         ],
         note: null,
+        transfers: [],
         callEnded: false,
         history: {
           calls: [{ id: 'old-1', startedAt: iso(START - 86_400_000), channel: 'sip', outcome: null }],

@@ -15,6 +15,7 @@ import { type Operator, type OperatorQueue, operatorByLogin, queuedCall } from '
 import { writeAudit } from '../audit.js';
 import { TextId, type TypedApp } from '../typed.js';
 import { requireRole } from './auth.js';
+import { type DeskPhone, deskPhone } from './desk-phone.js';
 import { eventStreams, type StreamTiming } from './desk-sse.js';
 import {
   answersOf,
@@ -26,6 +27,7 @@ import {
   intentsOf,
   seesNumbers,
   transcriptOf,
+  transfersOf,
 } from './desk-view.js';
 import { deskWall } from './desk-wall.js';
 
@@ -45,6 +47,8 @@ export interface DeskChats {
   onChange(listener: (callId: string) => void): () => void;
 }
 
+export type { DeskPhone } from './desk-phone.js';
+
 export interface DeskPluginOptions {
   sql: Sql;
   queue: OperatorQueue;
@@ -53,6 +57,8 @@ export interface DeskPluginOptions {
   chats?: DeskChats;
   /** The region's time zone (the KB's): the wall's figures are over its «today». */
   timeZone: () => Promise<string>;
+  /** Telephony's acts on live calls (CallControl), once telephony runs in this process; absent: 503. */
+  phone?: () => DeskPhone | undefined;
   now?: () => Date;
   streams?: StreamTiming;
 }
@@ -205,6 +211,7 @@ export async function deskPlugin(app: TypedApp, opts: DeskPluginOptions): Promis
         entities: entitiesOf(context),
         answers: await answersOf(kb, context),
         note: card?.operatorNote ?? null,
+        transfers: transfersOf(context),
         callEnded: await callEnded(sql, callId),
         history:
           holds || seesNumbers(role) ? await historyOf(callId, context, card?.callerNumber ?? null) : null,
@@ -306,26 +313,6 @@ export async function deskPlugin(app: TypedApp, opts: DeskPluginOptions): Promis
     },
   );
 
-  app.post(
-    '/api/desk/conversations/:callId/transfer',
-    {
-      preHandler: desk,
-      schema: { params: CallParams, body: Type.Object({ queueId: TextId }) },
-    },
-    async (request) => {
-      const { callId } = request.params;
-      const { queueId } = request.body;
-      const { call, op } = await ownOpen(request, callId);
-      if (call.channel === 'text' && chats)
-        await chats.operatorSays(callId, who(op), TRANSFER_TEXT).catch((err) => {
-          if (!isOtklikError(err, 'CHAT_ENDED')) throw err;
-        });
-      await queue.transferConversation(callId, op.id, queueId);
-      await audit(request, 'desk.transfer', callId, { operatorId: op.id, from: call.queueId, to: queueId });
-      return { callId, queueId };
-    },
-  );
-
   app.get('/api/desk/outcomes', { preHandler: desk }, async () => ({
     outcomes: (await kb.outcomes()).map((o) => ({ id: o.id, title: o.title })),
   }));
@@ -365,5 +352,18 @@ export async function deskPlugin(app: TypedApp, opts: DeskPluginOptions): Promis
     });
   });
 
+  await deskPhone(app, {
+    sql,
+    queue,
+    kb,
+    phone: opts.phone,
+    now,
+    tellChat: async (callId, op) => {
+      if (!chats) return;
+      await chats.operatorSays(callId, who(op), TRANSFER_TEXT).catch((err) => {
+        if (!isOtklikError(err, 'CHAT_ENDED')) throw err;
+      });
+    },
+  });
   await deskWall(app, { sql, queue, timeZone: opts.timeZone, now }, streams);
 }

@@ -1,6 +1,7 @@
 // The desk's open conversation: the transcript live, a text box for a chat, a note, the outcome and close,
 // the caller's earlier calls and inquiries.
 import { answersHtml, entitiesHtml, historyHtml, intentsHtml, transcriptHtml } from './desk-parts.js';
+import { phoneControlsHtml, transferFormHtml, transfersHtml, wirePhone } from './desk-phone.js';
 import { $, api, channelRu, esc, when } from './lib.js';
 
 const view = { callId: null, loading: false, again: false, poll: null, outcomes: null, queues: null };
@@ -34,24 +35,19 @@ async function skeleton(summary, topics) {
     <span>Абонент: <b class="conv-caller">—</b></span>
     <span>Принят: <b>${esc(when(summary.answeredAt))}</b></span></p>
   <p class="ended-banner" hidden></p>
+  <div class="conv-briefings"></div>
   <div class="transcript conv-transcript" aria-live="polite"></div>
   <div class="conv-facts"></div>
   ${
     chat
       ? `<form class="conv-say"><label>Сообщение гражданину <textarea name="text" rows="2" required maxlength="1000"></textarea></label><button type="submit">Отправить</button></form>`
-      : '<p class="hint">Разговор идёт по телефону; здесь записываются заметка и итог.</p>'
+      : `<p class="hint">Разговор идёт по телефону; здесь записываются заметка и итог.</p>${phoneControlsHtml()}`
   }
   <form class="conv-note"><label>Заметка <textarea name="note" rows="2" maxlength="4000"></textarea></label><button type="submit">Сохранить заметку</button> <span class="hint note-saved"></span></form>
   <form class="conv-close"><label>Итог <select name="outcome" required><option value="">— выберите итог —</option>${list
     .map((o) => `<option value="${esc(o.id)}">${esc(o.title)}</option>`)
     .join('')}</select></label><button type="submit">Завершить</button></form>
-  ${
-    targets.length > 0
-      ? `<form class="conv-transfer inline"><label>Перевести в очередь <select name="queueId">${targets
-          .map((q) => `<option value="${esc(q.id)}">${esc(q.name ?? q.id)}</option>`)
-          .join('')}</select></label><button type="submit">Перевести</button></form>`
-      : ''
-  }
+  ${targets.length > 0 || !chat ? transferFormHtml(targets, chat) : ''}
   <p class="error" role="alert"></p>
   <details class="conv-history"><summary>Прежние обращения с этого номера</summary><div></div></details>
 </article>`;
@@ -100,19 +96,15 @@ async function skeleton(summary, topics) {
       problem(err);
     }
   });
-  card.querySelector('.conv-transfer')?.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    try {
-      await api(path('transfer'), {
-        method: 'POST',
-        body: JSON.stringify({ queueId: event.target.elements.queueId.value }),
-      });
-      problem(null);
+  wirePhone(card, {
+    queues: targets,
+    path,
+    problem,
+    reload: load,
+    done: async () => {
       view.callId = null;
       await view.onClosed?.();
-    } catch (err) {
-      problem(err);
-    }
+    },
   });
 }
 
@@ -136,13 +128,17 @@ async function load() {
       transcript.innerHTML = html;
       transcript.scrollTop = transcript.scrollHeight;
     }
+    const briefings = card.querySelector('.conv-briefings');
+    const briefingsNow = transfersHtml(c.transfers);
+    if (briefings.innerHTML !== briefingsNow) briefings.innerHTML = briefingsNow;
     card.querySelector('.conv-facts').innerHTML =
       `${intentsHtml(c.intents)}${entitiesHtml(c.entities)}${answersHtml(c.answers)}`;
     const note = card.querySelector('.conv-note textarea');
     if (c.note && !note.value) note.value = c.note;
     const banner = card.querySelector('.ended-banner');
     banner.hidden = !c.callEnded;
-    banner.textContent = c.channel === 'text' ? 'Гражданин покинул чат' : 'Абонент завершил звонок';
+    banner.textContent = c.channel === 'text' ? 'Гражданин покинул чат' : 'Звонок завершён';
+    if (c.callEnded) for (const b of card.querySelectorAll('.conv-phone button')) b.disabled = true;
     const say = card.querySelector('.conv-say');
     if (say) for (const control of say.elements) control.disabled = Boolean(c.callEnded);
     const history = card.querySelector('.conv-history div');

@@ -104,7 +104,12 @@ function render() {
                 .map((q) => `<option value="${esc(q.id)}">${esc(q.name ?? q.id)}</option>`)
                 .join('')}</select><button type="submit">Перевести</button></form>`
             : '';
-        return `<tr data-call="${esc(c.callId)}"><td>${esc(c.queue.name ?? c.queue.id)}</td><td>${esc(channelRu[c.channel] ?? c.channel)}</td><td>${esc(topics[c.topicId] ?? c.topicId ?? '—')}</td><td class="${c.waitedMs > c.queue.waitNormMs ? 'bad' : ''}" data-waited="${esc(c.waitedMs)}">${esc(duration(c.waitedMs))}</td><td>${esc(queueCallStateRu[c.state] ?? c.state)}</td><td>${esc(c.operatorId ? (names[c.operatorId] ?? c.operatorId) : '—')}</td><td>${move}</td></tr>`;
+        // A supervisor listens in to a live phone call on their own phone (FreeSWITCH eavesdrop).
+        const listen =
+          c.channel === 'phone' && c.state === 'answered'
+            ? `<form class="listen inline" data-call="${esc(c.callId)}"><input name="sipUri" required pattern="sips?:\\S+" placeholder="sip:супервизор@…" aria-label="Ваш SIP-адрес" value="${esc(localStorage.getItem('otklik.listenUri') ?? '')}"><button type="submit">Прослушать</button></form>`
+            : '';
+        return `<tr data-call="${esc(c.callId)}"><td>${esc(c.queue.name ?? c.queue.id)}</td><td>${esc(channelRu[c.channel] ?? c.channel)}</td><td>${esc(topics[c.topicId] ?? c.topicId ?? '—')}</td><td class="${c.waitedMs > c.queue.waitNormMs ? 'bad' : ''}" data-waited="${esc(c.waitedMs)}">${esc(duration(c.waitedMs))}</td><td>${esc(queueCallStateRu[c.state] ?? c.state)}</td><td>${esc(c.operatorId ? (names[c.operatorId] ?? c.operatorId) : '—')}</td><td>${move}${listen}</td></tr>`;
       })
       .join('') || '<tr><td colspan="7">Никто не ждёт</td></tr>';
   $('#wall-operators tbody').innerHTML =
@@ -125,6 +130,17 @@ function render() {
       });
     });
   }
+  for (const form of document.querySelectorAll('#wall-calls form.listen')) {
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const sipUri = form.elements.sipUri.value.trim();
+      localStorage.setItem('otklik.listenUri', sipUri);
+      const ok = await act(`/api/desk/calls/${encodeURIComponent(form.dataset.call)}/listen`, 'POST', {
+        sipUri,
+      });
+      if (ok) $('#wall-live').textContent = `Звонок поступит на ${sipUri}: ответьте, чтобы слушать разговор.`;
+    });
+  }
   for (const form of document.querySelectorAll('#wall-calls form.move')) {
     form.addEventListener('submit', (event) => {
       event.preventDefault();
@@ -142,8 +158,10 @@ async function act(path, method, body) {
     $('#wall-error').textContent = '';
     document.activeElement?.blur?.();
     await refresh();
+    return true;
   } catch (err) {
     $('#wall-error').textContent = err.message;
+    return false;
   }
 }
 

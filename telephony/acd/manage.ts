@@ -11,7 +11,7 @@ import {
   toQueue,
 } from './model.js';
 import { endOffer } from './offers.js';
-import { setPresence } from './operators.js';
+import { closeConversation, setPresence } from './operators.js';
 
 /**
  * Managing who works the queues (the supervisor's screens, the desk's sign-in): operators with their staff
@@ -222,6 +222,7 @@ export async function requeueTransferred(
   operatorId: string,
   queueId: string,
   now: Date,
+  briefing: string | null = null,
 ): Promise<void> {
   await sql.transaction(async (tx) => {
     await queueExists(tx, queueId);
@@ -237,12 +238,19 @@ export async function requeueTransferred(
       ...call.context,
       transfers: [
         ...transfers,
-        { operatorId, fromQueue: call.queue_id, toQueue: queueId, at: now.toISOString() },
+        {
+          operatorId,
+          fromQueue: call.queue_id,
+          toQueue: queueId,
+          at: now.toISOString(),
+          ...(briefing ? { briefing } : {}),
+        },
       ],
     };
+    // bridged_at goes too: a phone call is bridged anew to the next operator who accepts it on the desk.
     await tx.query(
       `UPDATE telephony_queue_calls SET state = 'waiting', queue_id = $2, context = $3::jsonb, enqueued_at = $4,
-         operator_id = NULL, answered_at = NULL, closed_at = NULL, ended_at = NULL, offered_at = NULL,
+         operator_id = NULL, answered_at = NULL, closed_at = NULL, ended_at = NULL, offered_at = NULL, bridged_at = NULL,
          wait_ms = NULL, talk_ms = NULL, past_norm = false, any_operator = false
         WHERE call_id = $1`,
       [callId, queueId, JSON.stringify(context), now],
@@ -253,6 +261,61 @@ export async function requeueTransferred(
       operatorId,
       queueId,
       details: { from: call.queue_id, transfer: true },
+    });
+  });
+}
+
+/**
+ * An operator's live phone conversation went to a colleague's phone (a blind transfer telephony has made):
+ * closed for the first (outcome `transferred`, wrap-up follows) and answered by the second at once (on a call,
+ * the conversation theirs on the desk), the hand-over and its briefing noted in `context.transfers`.
+ */
+export async function handOverConversation(
+  sql: Sql,
+  h: { callId: string; from: string; to: string; briefing: string | null },
+  o: { defaults: QueueDefaults; now: Date },
+): Promise<void> {
+  const { callId, from, to, briefing } = h;
+  const { now } = o;
+  await sql.transaction(async (tx) => {
+    const rows = await tx.query<{ queue_id: string; context: Record<string, unknown> }>(
+      `SELECT queue_id, context FROM telephony_queue_calls WHERE call_id = $1 AND operator_id = $2
+          AND state = 'answered' AND closed_at IS NULL FOR UPDATE`,
+      [callId, from],
+    );
+    const call = rows[0];
+    if (!call) throw new OtklikError('CONFLICT', 'Это не разговор этого оператора', { details: { callId } });
+    await closeConversation(tx, callId, from, { outcome: 'transferred' }, o);
+    const transfers = Array.isArray(call.context.transfers) ? call.context.transfers : [];
+    const context = {
+      ...call.context,
+      transfers: [
+        ...transfers,
+        {
+          operatorId: from,
+          toOperator: to,
+          fromQueue: call.queue_id,
+          at: now.toISOString(),
+          ...(briefing ? { briefing } : {}),
+        },
+      ],
+    };
+    await tx.query(
+      `UPDATE telephony_queue_calls SET operator_id = $2, answered_at = $3, closed_at = NULL, talk_ms = NULL,
+         bridged_at = $3, context = $4::jsonb WHERE call_id = $1`,
+      [callId, to, now, JSON.stringify(context)],
+    );
+    await tx.query(
+      `UPDATE telephony_operators SET state = 'on_call', state_since = $2, updated_at = $2, no_answer_count = 0,
+         calls_answered = calls_answered + 1, break_reason = NULL WHERE id = $1`,
+      [to, now],
+    );
+    await acdEvent(tx, now, {
+      event: 'accepted',
+      callId,
+      operatorId: to,
+      queueId: call.queue_id,
+      details: { transferFrom: from },
     });
   });
 }

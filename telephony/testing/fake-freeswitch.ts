@@ -52,6 +52,10 @@ interface FakeChannel {
   fork: WebSocket | null;
   forkStopping: boolean;
   bridgedTo: string | null;
+  /** uuid_hold: the channel is held (its partner hears hold music). */
+  held: boolean;
+  /** An originated channel that runs `eavesdrop(<uuid>)` on that channel (a supervisor listening in). */
+  eavesdropOn: string | null;
   vars: Record<string, string>;
   up: boolean;
 }
@@ -161,6 +165,8 @@ export class FakeFreeswitch {
       fork: null,
       forkStopping: false,
       bridgedTo: null,
+      held: false,
+      eavesdropOn: null,
       vars: {},
       up: true,
     });
@@ -190,7 +196,10 @@ export class FakeFreeswitch {
     if (this.opts.hangupEventDelayMs) setTimeout(events, this.opts.hangupEventDelayMs);
     else events();
     if (!ch.byeReceived) this.sip?.byeFromMediaServer(uuid);
-    if (ch.bridgedTo) this.hangup(ch.bridgedTo, cause);
+    // The bridged party hangs up with it, unless it is to park when the bridge ends (park_after_bridge).
+    const partner = ch.bridgedTo ? this.channels.get(ch.bridgedTo) : undefined;
+    if (partner?.vars.park_after_bridge === 'true') partner.bridgedTo = null;
+    else if (partner) this.hangup(partner.uuid, cause);
   }
 
   /** Sends caller audio over the channel's audio fork, as binary L16 frames. */
@@ -333,7 +342,8 @@ export class FakeFreeswitch {
     const args = command.split(' ');
     const [name = '', uuid = ''] = args;
     const ch = this.channels.get(uuid);
-    const needChannel = name.startsWith('uuid_') && name !== 'uuid_exists';
+    // uuid_hold answers in its own words, and takes `off` before the uuid.
+    const needChannel = name.startsWith('uuid_') && name !== 'uuid_exists' && name !== 'uuid_hold';
     // uuid_broadcast says so in its own words (what telephony saw after callers hung up).
     if (name === 'uuid_broadcast' && !ch?.up) return '-ERR invalid uuid\n';
     if (needChannel && !ch?.up) return '-ERR No such channel!\n';
@@ -372,9 +382,22 @@ export class FakeFreeswitch {
       case 'uuid_kill':
         this.hangup(uuid, args[2] ?? 'NORMAL_CLEARING');
         return '+OK\n';
+      case 'uuid_hold': {
+        // `uuid_hold <uuid>` or `uuid_hold off <uuid>`; a channel that is not there: the operation fails.
+        const off = args[1] === 'off';
+        const held = this.channels.get((off ? args[2] : args[1]) ?? '');
+        if (!held?.up) return '-ERR Operation Failed\n';
+        held.held = !off;
+        return '+OK Success\n';
+      }
       case 'uuid_bridge': {
         const other = this.channels.get(args[2] ?? '');
         if (!other?.up) return '-ERR Invalid uuid\n';
+        // Bridging a channel to another one unbridges its old partner (which parks, or hangs up).
+        for (const c of [ch!, other]) {
+          const old = c.bridgedTo ? this.channels.get(c.bridgedTo) : undefined;
+          if (old && old.uuid !== ch!.uuid && old.uuid !== other.uuid) old.bridgedTo = null;
+        }
         ch!.bridgedTo = other.uuid;
         other.bridgedTo = ch!.uuid;
         this.emit('CHANNEL_BRIDGE', { 'Unique-ID': uuid, 'Other-Leg-Unique-ID': other.uuid });
@@ -710,6 +733,14 @@ export class FakeFreeswitch {
     const outcome = this.dialOutcomes.get(dial) ?? 'NO_ROUTE_DESTINATION';
     if (outcome !== 'answer') return `-ERR ${outcome}\n`;
     this.addChannel(uuid);
+    // `&eavesdrop(<uuid>)`: the answered leg listens to that channel; with nothing to listen to, the
+    // application returns at once and the leg hangs up (originate has answered +OK all the same).
+    const eavesdrop = /&eavesdrop\(([^)]*)\)/.exec(arg)?.[1];
+    if (eavesdrop !== undefined) {
+      const target = this.channels.get(eavesdrop);
+      if (target?.up) this.channels.get(uuid)!.eavesdropOn = eavesdrop;
+      else setImmediate(() => this.hangup(uuid));
+    }
     return `+OK ${uuid}\n`;
   }
 }

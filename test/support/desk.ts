@@ -1,5 +1,5 @@
 import { callsPlugin } from '../../admin/plugins/calls.js';
-import { type DeskChats, deskPlugin } from '../../admin/plugins/desk.js';
+import { type DeskChats, type DeskPhone, deskPlugin } from '../../admin/plugins/desk.js';
 import { type AdminArea, adminArea, build } from '../../admin/server.js';
 import type { TypedApp } from '../../admin/typed.js';
 import { addUser, type Role } from '../../admin/users.js';
@@ -84,6 +84,7 @@ export async function openDeskEnv(
   backend: Backend,
   o: {
     waitNormMs?: number;
+    phone?: () => DeskPhone | undefined;
     /** More areas on the same server, store, queue and clock (e.g. the callbacks plugin). */
     plugins?: (ctx: { sql: Sql; queue: OperatorQueue; now: () => Date }) => AdminArea[];
   } = {},
@@ -113,6 +114,7 @@ export async function openDeskEnv(
         timeZone: kb.timezone,
         now,
         streams: { rereadMs: 100, pingMs: 60_000 },
+        ...(o.phone ? { phone: o.phone } : {}),
       }),
       adminArea(callsPlugin, { sql: db.sql, queue, health: async () => ({}), timeZone: kb.timezone, now }),
       ...(o.plugins?.({ sql: db.sql, queue, now }) ?? []),
