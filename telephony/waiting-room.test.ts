@@ -259,11 +259,17 @@ describe('waiting for an operator on the phone (postgres)', () => {
     await calls.tick();
     assert.equal((await queue.callState(callId))?.state, 'waiting', 'key 1 means nothing before the offer');
 
+    // The announcements play beside the dispatcher round, one after another: on a loaded machine that takes a while.
     await eventually(
       () => playedTo(uuid).includes(prompts.queue_callback_offer),
       'callback offer at the norm',
+      20_000,
     );
-    await eventually(() => spokenTo(uuid).length === 2, 'the position again, with the offer after it');
+    await eventually(
+      () => spokenTo(uuid).length === 2,
+      'the position again, with the offer after it',
+      20_000,
+    );
     fs.dtmf(uuid, '1');
     await eventually(() => !fs.channels.get(uuid)!.up, 'the call ends');
     const [cb] = await db.sql.query<{ phone: string }>(

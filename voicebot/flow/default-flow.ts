@@ -131,12 +131,20 @@ export const builtInDefaultFlow: unknown = {
         closed: 'after_hours',
         failed: 'after_hours',
         unserved: 'chat_no_operator',
+        overflow: 'queue_overflow',
       },
     },
     {
       id: 'chat_no_operator',
       type: 'say',
       prompt: 'chat_no_operator',
+      next: 'inquiry',
+    },
+    {
+      // The wait ended without an operator (the queue's overflow, or its announcements ran out): an inquiry.
+      id: 'queue_overflow',
+      type: 'say',
+      prompt: 'queue_overflow_inquiry',
       next: 'inquiry',
     },
     {
@@ -186,6 +194,7 @@ export const builtInDefaultFlow: unknown = {
         closed: 'anything_else',
         failed: 'anything_else',
         unserved: 'chat_no_operator',
+        overflow: 'queue_overflow',
       },
     },
     {
