@@ -142,39 +142,3 @@ export async function wallFigures(
     callbacksPending: Number(r!.callbacks),
   };
 }
-
-export interface AcdEvent {
-  at: Date;
-  callId: string | null;
-  operatorId: string | null;
-  queueId: string | null;
-  event: string;
-  details: Record<string, unknown>;
-}
-
-/** The ACD's events, oldest first (for reports and the supervisor's wall). */
-export async function acdEvents(
-  sql: Sql,
-  filter: { callId?: string; operatorId?: string } = {},
-): Promise<AcdEvent[]> {
-  const rows = await sql.query<{
-    at: Date;
-    call_id: string | null;
-    operator_id: string | null;
-    queue_id: string | null;
-    event: string;
-    details: Record<string, unknown>;
-  }>(
-    `SELECT * FROM telephony_acd_events WHERE ($1::text IS NULL OR call_id = $1)
-          AND ($2::text IS NULL OR operator_id = $2) ORDER BY id`,
-    [filter.callId ?? null, filter.operatorId ?? null],
-  );
-  return rows.map((r) => ({
-    at: r.at,
-    callId: r.call_id,
-    operatorId: r.operator_id,
-    queueId: r.queue_id,
-    event: r.event,
-    details: r.details,
-  }));
-}
