@@ -142,19 +142,8 @@ export interface QueueColumns {
   announce_max?: number | null;
 }
 
-interface AcdQueueRow {
-  id: string;
-  name: string;
-  strategy: string;
-  wait_norm_ms: number | null;
-  wrap_up_ms: number | null;
-  max_no_answer: number | null;
-  ring_timeout_ms: number | null;
-  rr_last_operator: string | null;
-  overflow_after_ms?: number | null;
-  overflow_to?: string | null;
-  announce_max?: number | null;
-}
+/** A queue's own row: its settings columns, with its id, name and strategy always set. */
+type AcdQueueRow = Omit<QueueColumns, 'name' | 'strategy'> & { id: string; name: string; strategy: string };
 
 export function toQueue(r: (AcdQueueRow | QueueColumns) | undefined, id: string, d: QueueDefaults): AcdQueue {
   return {
