@@ -53,7 +53,8 @@ describe('waiting for an operator on the phone (postgres)', () => {
       'ALTER TABLE telephony_operators ADD COLUMN IF NOT EXISTS desk boolean NOT NULL DEFAULT false',
     );
     dir = mkdtempSync(join(tmpdir(), 'otklik-waiting-'));
-    fs = new FakeFreeswitch({ tmpDir: join(dir, 'fs') });
+    // Files take a while to play, as announcements do: a key pressed meanwhile must not answer an unheard offer.
+    fs = new FakeFreeswitch({ tmpDir: join(dir, 'fs'), playbackMs: 300 });
     await fs.start();
     bot = new BotSocket();
     botUrl = await bot.start();
@@ -132,6 +133,20 @@ describe('waiting for an operator on the phone (postgres)', () => {
   const playedTo = (uuid: string) => fs.played.filter((p) => p.uuid === uuid).map((p) => p.file);
   /** Announcements synthesized for this call (the same sentence is synthesized once and played again). */
   const spokenTo = (uuid: string) => playedTo(uuid).filter((f) => f.startsWith(join(dir, 'spoken')));
+  /** Presses a key on the caller's phone and waits until call control has heard it (events are asynchronous). */
+  const pressKey = async (callId: string, uuid: string, digit: string) => {
+    const leg = calls.calls.get(callId)!.leg;
+    const heard = new Promise<void>((resolve) => {
+      const off = leg.on((e) => {
+        if (e.type === 'dtmf') {
+          off();
+          resolve();
+        }
+      });
+    });
+    fs.dtmf(uuid, digit);
+    await heard;
+  };
   const dialled = (dial: string) =>
     fs.commands.slice(since).filter((c) => c.startsWith('originate') && c.includes(dial));
 
@@ -254,7 +269,7 @@ describe('waiting for an operator on the phone (postgres)', () => {
     await calls.tick();
     assert.deepEqual(tts.texts, ['Вы третий в очереди. Примерное время ожидания — две минуты.']);
     assert.ok(!playedTo(uuid).includes(prompts.queue_callback_offer), 'no offer before the norm');
-    fs.dtmf(uuid, '1');
+    await pressKey(callId, uuid, '1');
     t += 40_000;
     await calls.tick();
     assert.equal((await queue.callState(callId))?.state, 'waiting', 'key 1 means nothing before the offer');

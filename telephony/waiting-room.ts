@@ -86,17 +86,24 @@ export class WaitingRoom {
     const spoken = parts.length > 0 ? await this.speak('queue_position', parts.join(' ')) : null;
     if (!this.waitsHere(call)) return;
     const files = [spoken ?? this.o.prompts.queue_wait];
-    if (offer) {
-      call.waiting.callbackOffered = true;
-      files.push(this.o.prompts.queue_callback_offer);
-    }
-    this.play(call, files);
+    const offerFile = offer ? this.o.prompts.queue_callback_offer : undefined;
+    if (offer && !offerFile) call.waiting.callbackOffered = true;
+    if (offerFile) files.push(offerFile);
+    this.play(call, files, offerFile);
   }
 
-  /** Plays without holding up the dispatcher round (an announcement lasts seconds; operators wait for none). */
-  private play(call: ActiveCall, files: Array<string | undefined>): void {
+  /**
+   * Plays without holding up the dispatcher round (an announcement lasts seconds; operators wait for none).
+   * Key 1 counts from the moment the callback offer starts playing: a key pressed while the caller still hears
+   * their place in the queue was not an answer to an offer they have not heard.
+   */
+  private play(call: ActiveCall, files: Array<string | undefined>, offerFile?: string): void {
     void (async () => {
-      for (const file of files) if (file && this.waitsHere(call)) await call.leg.playFile(file);
+      for (const file of files) {
+        if (!file || !this.waitsHere(call)) continue;
+        if (file === offerFile) call.waiting.callbackOffered = true;
+        await call.leg.playFile(file);
+      }
     })().catch((err) => this.o.log.warn({ err, callId: call.leg.meta.callId }, 'announcement not played'));
   }
 
