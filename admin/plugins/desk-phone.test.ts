@@ -11,7 +11,7 @@ import { FreeswitchControl } from '../../telephony/fsmrf.js';
 import { queuedCall } from '../../telephony/queue.js';
 import { eventually } from '../../telephony/testing/bot-socket.js';
 import { FakeFreeswitch, silentPromptFiles } from '../../telephony/testing/fake-freeswitch.js';
-import { type DeskEnv, type Json, openDeskEnv, resetQueue } from '../../test/support/desk.js';
+import { type DeskEnv, type Json, openDeskEnv, refused, resetQueue } from '../../test/support/desk.js';
 import { listAudit } from '../audit.js';
 import type { DeskPhone } from './desk.js';
 
@@ -96,11 +96,6 @@ describe('the desk acts on a live phone call (pglite, FreeSWITCH stand-in)', () 
 
   const since = { n: 0 };
   const commands = () => fs.commands.slice(since.n);
-  const refused = (r: { status: number; body: Json }, status: number, code: string, message?: RegExp) => {
-    assert.equal(r.status, status, JSON.stringify(r.body));
-    assert.equal(r.body.error, code);
-    assert.match(r.body.message, message ?? /[А-Яа-яЁё]/);
-  };
 
   /** A caller without the bot waits in the queue; `login` accepts on the desk and is bridged. */
   async function talking(login: 'kuznetsov' | 'orlova' = 'kuznetsov') {

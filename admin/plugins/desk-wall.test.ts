@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { queuedCall } from '../../telephony/queue.js';
 import { backends } from '../../test/support/db.js';
-import { type DeskEnv, type Json, openDeskEnv, openStream, resetQueue } from '../../test/support/desk.js';
+import {
+  type DeskEnv,
+  type Json,
+  openDeskEnv,
+  openStream,
+  refused,
+  resetQueue,
+} from '../../test/support/desk.js';
 import { listAudit } from '../audit.js';
 
 /**
@@ -25,10 +32,6 @@ for (const backend of backends) {
       await resetQueue(env);
       env.set(START);
     });
-    const refused = (r: { status: number; body: Json }, status: number, code: string) => {
-      assert.equal(r.status, status, JSON.stringify(r.body));
-      assert.equal(r.body.error, code);
-    };
 
     /** A call answered by kuznetsov after `waitMs`, talked `talkMs`. */
     async function answered(callId: string, waitMs: number, talkMs: number) {

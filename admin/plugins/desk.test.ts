@@ -9,6 +9,7 @@ import {
   type Json,
   openDeskEnv,
   openStream,
+  refused,
   resetQueue,
 } from '../../test/support/desk.js';
 import { listAudit } from '../audit.js';
@@ -43,13 +44,6 @@ for (const backend of backends) {
       await resetQueue(env);
       env.set(START);
     });
-
-    /** The error shape of the contract: {error: CODE, message: Russian}. */
-    const refused = (r: { status: number; body: Json }, status: number, code: string) => {
-      assert.equal(r.status, status, JSON.stringify(r.body));
-      assert.equal(r.body.error, code);
-      assert.match(r.body.message, /[А-Яа-яЁё]/);
-    };
 
     it('walks the contract: presence, offer, accept, messages, note, close, and the call card', async () => {
       assert.deepEqual(await env.api('kuznetsov', 'PUT', '/api/desk/presence', { state: 'available' }), {

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { callsPlugin } from '../../admin/plugins/calls.js';
 import { type DeskChats, type DeskPhone, deskPlugin } from '../../admin/plugins/desk.js';
 import { type AdminArea, adminArea, build } from '../../admin/server.js';
@@ -242,4 +243,14 @@ export async function openStream(env: Pick<DeskEnv, 'base' | 'tokens'>, login: s
       abort.abort();
     },
   };
+}
+
+/**
+ * A refusal in the API's one error shape, as the desk contract says: the HTTP status, {error: CODE} and a
+ * Russian message (or one matching `message`).
+ */
+export function refused(r: { status: number; body: Json }, status: number, code: string, message?: RegExp) {
+  assert.equal(r.status, status, JSON.stringify(r.body));
+  assert.equal(r.body.error, code);
+  assert.match(r.body.message, message ?? /[А-Яа-яЁё]/);
 }
