@@ -35,6 +35,16 @@ describe('the desk offer, the wall and the set-up of operators and queues (real 
 
   it('a supervisor sets up a queue and an operator with a skill and a tier, and removes one', async () => {
     const page = await signIn('sidorova');
+    // A slow network (as on a loaded server): the lists arrive a second late. What the supervisor types
+    // must not be lost to the page filling its defaults when they do.
+    let delayed = false;
+    await page.route('**/api/desk/queues', async (route) => {
+      if (!delayed) {
+        delayed = true;
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+      await route.continue();
+    });
     await page.getByRole('link', { name: 'Операторы и очереди' }).click();
     const queueForm = page.locator('#queue-form');
     await queueForm.getByLabel('Код очереди').fill('health');
@@ -94,6 +104,8 @@ describe('the desk offer, the wall and the set-up of operators and queues (real 
   });
 
   it('the wall shows a waiting chat and the operators; the supervisor moves the chat and sends an operator on break', async () => {
+    // The queue to move to (the set-up test above saves the same one through the page).
+    await env.api('sidorova', 'PUT', '/api/desk/queues/health', { name: 'Здравоохранение' });
     await env.queued('chat-wall-1', 'text');
     await env.api('kuznetsov', 'PUT', '/api/desk/presence', { state: 'available' });
     const page = await signIn('sidorova');

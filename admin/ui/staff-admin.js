@@ -8,7 +8,7 @@ const data = { operators: [], queues: [], strategies: [], topics: {} };
 function skeleton() {
   $('#staff-root').innerHTML = `<h3>Операторы</h3>
 <div class="table-scroll"><table id="staff-operators"><thead><tr><th>Оператор</th><th>Логин</th><th>Телефон (SIP)</th><th>Темы</th><th>Очереди (уровень/позиция)</th><th>Состояние</th><th></th></tr></thead><tbody></tbody></table></div>
-<form id="operator-form" class="panel"><h4>Оператор</h4>
+<form id="operator-form" class="panel" hidden><h4>Оператор</h4>
   <label>Код оператора <input name="id" required pattern="[A-Za-z0-9._-]+" placeholder="латиницей, например ivanova"></label>
   <label>ФИО <input name="name" required></label>
   <label>Логин сотрудника <input name="login" placeholder="для входа на рабочее место"></label>
@@ -20,7 +20,7 @@ function skeleton() {
 </form>
 <h3>Очереди</h3>
 <div class="table-scroll"><table id="staff-queues"><thead><tr><th>Очередь</th><th>Распределение</th><th>Норматив ожидания</th><th>Завершение обработки</th><th>Без ответа подряд</th><th>Время вызова</th><th>Перелив</th><th>Операторы</th><th></th></tr></thead><tbody></tbody></table></div>
-<form id="queue-form" class="panel"><h4>Очередь</h4>
+<form id="queue-form" class="panel" hidden><h4>Очередь</h4>
   <label>Код очереди <input name="id" required pattern="[A-Za-z0-9._-]+" placeholder="как код темы, например health"></label>
   <label>Название <input name="name" required></label>
   <label>Распределение вызовов <select name="strategy"></select></label>
@@ -269,7 +269,11 @@ export async function staffPage() {
   data.topics = await topicTitles();
   await load();
   if (first) {
+    // The forms stay hidden until they are filled: a supervisor who typed while the lists were loading
+    // would otherwise lose what they typed to the reset that fills the defaults.
     fillOperator(null);
     fillQueue(null);
+    $('#operator-form').hidden = false;
+    $('#queue-form').hidden = false;
   }
 }
