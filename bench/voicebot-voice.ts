@@ -8,9 +8,7 @@
  * 1. One call, cached vs uncached TTS (the engine `otklik serve` builds, its TTS cache warm, vs bare
  *    espeak-ng): p50/p95/p99 side by side.
  * 2. Barge-in: a key or the caller's speech while the bot answers, until killAudio reaches the client.
- * 3. A bounded ramp of concurrent calls: each streams the caller's audio in real time (50 frames/s, all
- *    through Silero VAD) and asks a question whenever the bot waits; the bot's play-out is paced 50×
- *    faster than real time so a turn cycle fits in the budget. The ramp stops when p95 > 250 ms.
+ * Concurrent calls are measured in bench/voice-load.ts, at real-time pace on both sides.
  *
  *   node --import tsx bench/voicebot-voice.ts
  * Bounded to about a minute.
@@ -42,10 +40,6 @@ const PLAYOUT_SPEED = 50;
 const SINGLE_TURNS = 20;
 /** Budget of each single-call section (warm-up, cached, uncached). */
 const SECTION_MS = 6_000;
-const LEVELS = [1, 4, 8, 16, 24, 32, 40, 48, 64];
-const LEVEL_MS = 3000;
-const DEADLINE_MS = 60_000;
-const P95_LIMIT_MS = 250;
 const AT = new Date('2026-10-15T11:00:00+03:00');
 
 const questions = [
@@ -249,53 +243,6 @@ async function speechBargeIns(count: number, budgetMs: number): Promise<number[]
 const dtmfBargeIn = stats(await keyBargeIns(10, SECTION_MS / 2));
 const speechBargeIn = stats(await speechBargeIns(8, SECTION_MS));
 
-// ---- 3. concurrent calls, bounded ramp ----
-ttsForNextCall = servedTts;
-const live: Call[] = [];
-const ramp: Array<{ calls: number } & ReturnType<typeof stats> & { cpu: number }> = [];
-let held = 0;
-for (const level of LEVELS) {
-  if (performance.now() - tBench > DEADLINE_MS - LEVEL_MS) break;
-  const added: Call[] = [];
-  while (live.length < level) {
-    const call = await openCall({ streamAudio: true });
-    live.push(call);
-    added.push(call);
-  }
-  // New calls first get through their greeting and menu, so the level measures turns, not greetings.
-  await Promise.all(added.map((c) => Promise.race([c.session.whenWaiting(), sleep(LEVEL_MS)])));
-  const latencies: number[] = [];
-  const cpuStart = process.cpuUsage();
-  const wallStart = performance.now();
-  const until = wallStart + LEVEL_MS;
-  await Promise.all(
-    live.map(async (call, i) => {
-      let k = i;
-      while (performance.now() < until) {
-        const ms = await turn(call, questions[k++ % questions.length]!);
-        if (ms === null) {
-          call.stop();
-          live[i] = await openCall({ streamAudio: true });
-          call = live[i]!;
-        } else if (performance.now() < until) {
-          latencies.push(ms);
-        }
-      }
-    }),
-  );
-  const cpu = process.cpuUsage(cpuStart);
-  const result = {
-    calls: level,
-    ...stats(latencies),
-    cpu: ((cpu.user + cpu.system) / 1000 / (performance.now() - wallStart)) * 100,
-  };
-  ramp.push(result);
-  if (result.n === 0) break;
-  if (result.p95 <= P95_LIMIT_MS) held = level;
-  else break;
-}
-for (const call of live) call.stop();
-
 // ---- report ----
 const lines: string[] = [];
 lines.push(
@@ -327,15 +274,8 @@ lines.push(
 );
 lines.push('');
 lines.push(
-  `concurrent calls (real-time caller audio through VAD, play-out ${PLAYOUT_SPEED}×, cached TTS), ${LEVEL_MS / 1000} s per level`,
+  'concurrent calls: bench/voice-load.ts (real-time callers, real-time play-out, one and two nodes)',
 );
-lines.push('calls  turns    p50     p95     p99   process CPU %');
-for (const r of ramp) {
-  lines.push(
-    `${String(r.calls).padStart(5)}  ${String(r.n).padStart(5)}  ${f(r.p50)}  ${f(r.p95)}  ${f(r.p99)}   ${r.cpu.toFixed(0).padStart(5)}`,
-  );
-}
-lines.push(`held with p95 ≤ ${P95_LIMIT_MS} ms: ${held} concurrent call(s)`);
 lines.push(`measured for ${((performance.now() - tBench) / 1000).toFixed(1)} s`);
 console.log(lines.join('\n'));
 
