@@ -18,7 +18,8 @@ import { type RetentionPolicy, runRetention } from './retention.js';
  * back with their agencies' answers (relayAnswers); without one, answered inquiries wait for operators.
  * Telephony's callbacks ride on the same queue: a `callback-due` job delayed to a callback's due time puts it
  * in the operator queue (telephony/acd/callbacks.ts), and the sweep puts every due one there and re-creates the
- * delayed jobs of the later ones from the table.
+ * delayed jobs of the later ones from the table. The retention job (152-FZ, admin/jobs/retention.ts) is a
+ * repeatable `retention` job on the same queue, every RETENTION_INTERVAL_MS and once at start.
  *
  * The store, not Redis, says what is still to send: a dispatch job that used up its attempts is removed, so
  * the next sweep queues that inquiry afresh and a long mail outage only delays it; a permanent rejection is
