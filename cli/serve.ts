@@ -42,7 +42,9 @@ export function register(program: Command): void {
 
   program
     .command('worker')
-    .description('фоновые задачи: передача обращений уполномоченным лицам, обратные звонки, сроки хранения персональных данных (BullMQ, Redis)')
+    .description(
+      'фоновые задачи: передача обращений уполномоченным лицам, обратные звонки, сроки хранения персональных данных (BullMQ, Redis)',
+    )
     .action(async () => {
       const ctx = createCliContext(process.env, { service: true });
       const log = ctx.log;
