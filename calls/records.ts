@@ -73,6 +73,11 @@ export interface CallRow {
   operatorOutcome: string | null;
   operatorNote: string | null;
   operatorClosedAt: Date | null;
+  /** The legal hold (legal-hold.ts): while it stands, retention removes nothing of the call. */
+  legalHold: { at: Date; by: string; reason: string } | null;
+  /** When the retention job removed the call's turns and note, and its numbers (retention.ts). */
+  transcriptRemovedAt: Date | null;
+  callerNumberRemovedAt: Date | null;
 }
 
 /**
@@ -192,6 +197,11 @@ type CallDbRow = Record<string, unknown> & {
   operator_outcome: string | null;
   operator_note: string | null;
   operator_closed_at: Date | null;
+  legal_hold_at: Date | null;
+  legal_hold_by: string | null;
+  legal_hold_reason: string | null;
+  transcript_removed_at: Date | null;
+  caller_number_removed_at: Date | null;
 };
 
 const toCall = (r: CallDbRow): CallRow => ({
@@ -211,6 +221,11 @@ const toCall = (r: CallDbRow): CallRow => ({
   operatorOutcome: r.operator_outcome,
   operatorNote: r.operator_note,
   operatorClosedAt: r.operator_closed_at,
+  legalHold: r.legal_hold_at
+    ? { at: r.legal_hold_at, by: r.legal_hold_by ?? '', reason: r.legal_hold_reason ?? '' }
+    : null,
+  transcriptRemovedAt: r.transcript_removed_at ?? null,
+  callerNumberRemovedAt: r.caller_number_removed_at ?? null,
 });
 
 export async function getCall(sql: Sql, callId: string): Promise<CallRow | null> {

@@ -3,6 +3,7 @@ import { register as registerCall } from './commands/call.js';
 import { register as registerKb } from './commands/kb.js';
 import { register as registerModels } from './commands/models.js';
 import { register as registerNlu } from './commands/nlu.js';
+import { register as registerRetention } from './commands/retention.js';
 import { register as registerSpeech } from './commands/speech.js';
 import { register as registerTelephony } from './commands/telephony.js';
 import { reportCliError } from './context.js';
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerSpeech(program);
   registerModels(program);
   registerTelephony(program);
+  registerRetention(program);
   return program;
 }
 

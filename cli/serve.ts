@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { retentionPolicy } from '../admin/jobs/retention.js';
 import { startWorker } from '../admin/jobs/worker.js';
 import { addUser, type Role, roles } from '../admin/users.js';
 import { loadConfig } from '../core/config.js';
@@ -41,7 +42,9 @@ export function register(program: Command): void {
 
   program
     .command('worker')
-    .description('фоновые задачи: передача обращений уполномоченным лицам, обратные звонки (BullMQ, Redis)')
+    .description(
+      'фоновые задачи: передача обращений уполномоченным лицам, обратные звонки, сроки хранения персональных данных (BullMQ, Redis)',
+    )
     .action(async () => {
       const ctx = createCliContext(process.env, { service: true });
       const log = ctx.log;
@@ -58,6 +61,10 @@ export function register(program: Command): void {
         sweepIntervalMs: ctx.config.jobs.sweepIntervalMs,
         // Due callbacks go to the operator queue from here too (telephony's dispatcher places them).
         callbacks: queue.callbacks,
+        retention: {
+          policy: retentionPolicy(ctx.config.retention),
+          intervalMs: ctx.config.retention.intervalMs,
+        },
       });
       process.stderr.write('Обработчик фоновых задач запущен\n');
       await untilSignal();

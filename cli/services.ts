@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { retentionPolicy } from '../admin/jobs/retention.js';
 import { type RunningWorker, startWorker } from '../admin/jobs/worker.js';
 import { callbacksPlugin } from '../admin/plugins/callbacks.js';
 import { callsPlugin } from '../admin/plugins/calls.js';
@@ -275,6 +276,7 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
           sweepIntervalMs: config.jobs.sweepIntervalMs,
           callbacks: queue.callbacks,
           ...(placeCall ? { placeCall } : {}),
+          retention: { policy: retentionPolicy(config.retention), intervalMs: config.retention.intervalMs },
         });
         worker = started;
         stops.push(() => started.close());

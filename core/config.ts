@@ -19,6 +19,8 @@ const wholeNumber = (what: string) =>
   );
 const port = wholeNumber('a port number 0-65535').pipe(z.number().min(0).max(65535));
 const ms = wholeNumber('a duration in milliseconds').pipe(z.number().min(0));
+/** [6/7 retention] A keeping period in days (0: forever). */
+const retentionDays = wholeNumber('a number of days (0: keep forever)').pipe(z.number().min(0).max(36_500));
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof logLevels)[number];
@@ -125,6 +127,29 @@ export const configSchema = z.object({
       lockoutMs: ms.default(signInDefaults.lockoutMs),
     })
     .default(signInDefaults),
+  // Retention of personal data (152-FZ) [6/7 retention]: admin/jobs/retention.ts removes each kind once its
+  // call (or record) is older than its period; 0 days keeps that kind forever. A call on legal hold keeps all.
+  retention: z
+    .object({
+      /** Call recordings: the files and their rows. */
+      recordingsDays: retentionDays.default(90),
+      /** Voice calls' transcripts (their turns, the operator's note, the queue's copy). */
+      transcriptsDays: retentionDays.default(180),
+      /** Web chats' logs (their turns, the operator's note, the queue's copy). */
+      chatsDays: retentionDays.default(180),
+      /** Citizens' numbers on calls, queue entries, closed callbacks and finished inquiries. */
+      callerNumbersDays: retentionDays.default(365),
+      /** How often the worker runs the retention job (and once at its start). */
+      intervalMs: ms.pipe(z.number().min(60_000, 'at least 60000 (one minute)')).default(86_400_000),
+    })
+    .default({
+      recordingsDays: 90,
+      transcriptsDays: 180,
+      chatsDays: 180,
+      callerNumbersDays: 365,
+      intervalMs: 86_400_000,
+    }),
+  // [end retention]
   nlu: z.object({ modelDir: z.string().default('./models/nlu') }).default({ modelDir: './models/nlu' }),
   telephony: z
     .object({
@@ -221,6 +246,13 @@ export const envMap: Record<string, string> = {
   SMTP_URL: 'mail.smtpUrl',
   MAIL_FROM: 'mail.from',
   JOBS_SWEEP_INTERVAL_MS: 'jobs.sweepIntervalMs',
+  // [6/7 retention] keeping periods of personal data and the job's interval.
+  RETENTION_RECORDINGS_DAYS: 'retention.recordingsDays',
+  RETENTION_TRANSCRIPTS_DAYS: 'retention.transcriptsDays',
+  RETENTION_CHATS_DAYS: 'retention.chatsDays',
+  RETENTION_CALLER_NUMBERS_DAYS: 'retention.callerNumbersDays',
+  RETENTION_INTERVAL_MS: 'retention.intervalMs',
+  // [end retention]
   SIGNIN_MAX_FAILURES: 'signIn.maxFailures',
   SIGNIN_LOCKOUT_MS: 'signIn.lockoutMs',
   DRACHTIO_HOST: 'telephony.drachtioHost',

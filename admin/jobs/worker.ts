@@ -7,6 +7,7 @@ import { type NeedsOperator, type PlaceCall, relayAnswers } from '../../inquirie
 import type { Sql } from '../../store/sql.js';
 import type { Callbacks } from '../../telephony/queue.js';
 import type { ComponentHealth } from '../server.js';
+import { type RetentionPolicy, runRetention } from './retention.js';
 
 /**
  * BullMQ wiring of the back-office jobs. The jobs are the inquiries part's plain async functions
@@ -17,7 +18,8 @@ import type { ComponentHealth } from '../server.js';
  * back with their agencies' answers (relayAnswers); without one, answered inquiries wait for operators.
  * Telephony's callbacks ride on the same queue: a `callback-due` job delayed to a callback's due time puts it
  * in the operator queue (telephony/acd/callbacks.ts), and the sweep puts every due one there and re-creates the
- * delayed jobs of the later ones from the table.
+ * delayed jobs of the later ones from the table. The retention job (152-FZ, admin/jobs/retention.ts) is a
+ * repeatable `retention` job on the same queue, every RETENTION_INTERVAL_MS and once at start.
  *
  * The store, not Redis, says what is still to send: a dispatch job that used up its attempts is removed, so
  * the next sweep queues that inquiry afresh and a long mail outage only delays it; a permanent rejection is
@@ -42,6 +44,11 @@ export interface WorkerOptions {
    * lost them), and an inquiry the relay could not deliver becomes an operator's callback. Without it, none.
    */
   callbacks?: Callbacks;
+  /**
+   * The retention job (152-FZ, admin/jobs/retention.ts): a repeatable `retention` job every `intervalMs`
+   * (and once when the worker starts) removes personal data past its period. Without it, none runs here.
+   */
+  retention?: { policy: RetentionPolicy; intervalMs: number };
   now?: () => Date;
 }
 
@@ -60,6 +67,7 @@ export interface RunningWorker {
 
 const QUEUE = 'otklik-inquiries';
 const SWEEP = 'sweep';
+const RETENTION = 'retention';
 /** 8 tries 5 s, 10 s ... 640 s apart: about 11 minutes per job, then the next sweep starts another. */
 export const DISPATCH_RETRY = { attempts: 8, backoffMs: 5000 } as const;
 /** How long /api/health waits for Redis to answer before calling it down. */
@@ -90,6 +98,10 @@ async function checkRedis(url: string): Promise<void> {
     probe.disconnect();
   }
 }
+
+/** What a finished retention job keeps in Redis: counts per kind, no ids. */
+const summary = (r: Awaited<ReturnType<typeof runRetention>>) =>
+  Object.fromEntries(r.kinds.map((k) => [k.kind, k.callIds.length]));
 
 export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   await checkRedis(opts.redisUrl);
@@ -199,12 +211,21 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     await sweepCallbacks();
   };
 
+  const retention = async () => {
+    if (!opts.retention) return undefined;
+    const report = await runRetention(opts.sql, opts.retention.policy, { now: now(), source: 'worker' });
+    const calls = summary(report);
+    opts.log.info({ calls }, 'retention: personal data past its period removed');
+    return calls;
+  };
+
   const worker = new Worker(
     QUEUE,
     async (job) => {
       try {
         if (job.name === 'sweep') return await sweep();
         if (job.name === 'dispatch') return await dispatchInquiry(deps, Number(job.data.inquiryId));
+        if (job.name === RETENTION) return await retention();
         if (job.name === 'callback-due')
           return opts.callbacks ? await opts.callbacks.enqueueDue(String(job.data.callbackId)) : undefined;
         throw new UnrecoverableError(`unknown job ${job.name}`);
@@ -232,15 +253,27 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   // The scheduler lives in Redis only. At start-up it is upserted (a changed JOBS_SWEEP_INTERVAL_MS takes
   // effect); later checks re-create it only when it is missing, as an upsert moves the next run and a check
   // on every interval must not keep postponing the sweep.
-  const schedule = () => queue.upsertJobScheduler(SWEEP, { every: opts.sweepIntervalMs }, { name: SWEEP });
+  const schedule = async () => {
+    await queue.upsertJobScheduler(SWEEP, { every: opts.sweepIntervalMs }, { name: SWEEP });
+    // The retention job: BullMQ runs an `every` scheduler's first job at once, so a restart never postpones it.
+    if (opts.retention)
+      await queue.upsertJobScheduler(
+        RETENTION,
+        { every: opts.retention.intervalMs },
+        { name: RETENTION, opts: { removeOnComplete: 10, removeOnFail: 50 } },
+      );
+  };
   let checking: Promise<void> | null = null;
   let closed = false;
   const ensureSchedule = () => {
     checking ??= (async () => {
       try {
-        if (await queue.getJobScheduler(SWEEP)) return;
+        const missing =
+          !(await queue.getJobScheduler(SWEEP)) ||
+          (opts.retention !== undefined && !(await queue.getJobScheduler(RETENTION)));
+        if (!missing) return;
         await schedule();
-        opts.log.warn('the inquiry sweep was missing in Redis (restarted?); scheduled it again');
+        opts.log.warn('a job schedule was missing in Redis (restarted?); scheduled it again');
       } finally {
         checking = null;
       }

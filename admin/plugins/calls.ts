@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { placeLegalHold, releaseLegalHold } from '../../calls/legal-hold.js';
 import { type CallRow, getCall, getTurns, listCalls } from '../../calls/records.js';
 import { OtklikError } from '../../core/errors.js';
 import { maskPhone } from '../../core/log.js';
@@ -54,8 +55,17 @@ function callCard(call: CallRow, seesNumber: boolean): Record<string, unknown> {
     operator: call.operator,
     operatorOutcome: call.operatorOutcome,
     operatorNote: call.operatorNote,
+    legalHold: call.legalHold,
+    retention: {
+      transcriptRemovedAt: call.transcriptRemovedAt,
+      callerNumberRemovedAt: call.callerNumberRemovedAt,
+    },
   };
 }
+
+/** Roles that may put a call on legal hold and release it (admin always passes requireRole). */
+const HOLD_ROLES = ['supervisor'] as const;
+const HoldReason = Type.String({ minLength: 3, maxLength: 500 });
 
 /**
  * Supervisors' and operators' view of calls: today's figures (including calls lost past the wait norm),
@@ -110,6 +120,8 @@ export async function callsPlugin(app: TypedApp, opts: CallsPluginOptions): Prom
     },
     async (request) => {
       const rows = await listCalls(sql, request.query.limit ?? 50);
+      // The list is personal data too (masked numbers, times): who read how many rows is on record.
+      await writeAudit(sql, request.staff!.login, 'call.list', undefined, { count: rows.length });
       return {
         calls: rows.map((r) => ({
           id: r.id,
@@ -136,8 +148,55 @@ export async function callsPlugin(app: TypedApp, opts: CallsPluginOptions): Prom
       // An operator needs the conversation, not the number (152-FZ: least personal data); supervisors call back.
       const seesNumber = ['supervisor', 'admin'].includes(request.staff!.role);
       const turns = await getTurns(sql, request.params.id);
-      await writeAudit(sql, request.staff!.login, 'call.view', request.params.id);
+      await writeAudit(sql, request.staff!.login, 'call.view', request.params.id, {
+        turns: turns.length,
+        number: call.callerNumber ? (seesNumber ? 'clear' : 'masked') : 'none',
+      });
       return { call: callCard(call, seesNumber), turns };
+    },
+  );
+
+  // Legal hold (for a court or an inspection): the retention job removes nothing of a held call. Placing and
+  // releasing need a reason, and both are audited with it.
+  app.post(
+    '/api/calls/:id/legal-hold',
+    {
+      preHandler: requireRole(...HOLD_ROLES),
+      schema: { params: Type.Object({ id: TextId }), body: Type.Object({ reason: HoldReason }) },
+    },
+    async (request) => {
+      const reason = request.body.reason.trim();
+      if (reason.length < 3)
+        throw new OtklikError('VALIDATION_FAILED', 'Укажите основание удержания (не короче 3 символов)');
+      const hold = await placeLegalHold(sql, request.params.id, {
+        by: request.staff!.login,
+        reason,
+        at: now(),
+      });
+      await writeAudit(sql, request.staff!.login, 'call.legal_hold', request.params.id, { reason });
+      return { legalHold: hold };
+    },
+  );
+
+  app.post(
+    '/api/calls/:id/legal-hold/release',
+    {
+      preHandler: requireRole(...HOLD_ROLES),
+      schema: { params: Type.Object({ id: TextId }), body: Type.Object({ reason: HoldReason }) },
+    },
+    async (request) => {
+      const reason = request.body.reason.trim();
+      if (reason.length < 3)
+        throw new OtklikError(
+          'VALIDATION_FAILED',
+          'Укажите основание снятия удержания (не короче 3 символов)',
+        );
+      const released = await releaseLegalHold(sql, request.params.id);
+      await writeAudit(sql, request.staff!.login, 'call.legal_hold_release', request.params.id, {
+        reason,
+        released,
+      });
+      return { legalHold: null, released };
     },
   );
 }

@@ -23,9 +23,15 @@ export async function inquiriesPlugin(app: TypedApp, opts: InquiriesPluginOption
   const { sql } = opts;
   const now = opts.now ?? (() => new Date());
 
-  app.get('/api/inquiries', { preHandler: requireRole('supervisor', 'operator') }, async () => ({
-    inquiries: await listInquiries(sql, now()),
-  }));
+  // Citizens' questions (and the numbers left for an operator to call): who read how many is on record.
+  app.get('/api/inquiries', { preHandler: requireRole('supervisor', 'operator') }, async (request) => {
+    const inquiries = await listInquiries(sql, now());
+    await writeAudit(sql, request.staff!.login, 'inquiry.list', undefined, {
+      count: inquiries.length,
+      numbers: inquiries.filter((i) => i.callbackNumber).length,
+    });
+    return { inquiries };
+  });
 
   /** The agencies staff may pass an inquiry to (an inquiry no topic fitted waits for this choice). */
   app.get('/api/agencies', { preHandler: requireRole('supervisor', 'operator') }, async () => ({

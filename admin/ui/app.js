@@ -1,5 +1,6 @@
 // Staff web UI of Otklik: plain ES modules, no build step. All text is Russian.
 import { deskPage, stopDesk } from './desk.js';
+import { showLegalHold } from './legal-hold.js';
 import { $, api, esc, hooks, state, when } from './lib.js';
 import { staffPage } from './staff-admin.js';
 import { stopWall, wallPage } from './wall.js';
@@ -312,7 +313,8 @@ async function showCall(id) {
         (t) =>
           `<p class="who-${esc(t.who)}"><b>${t.who === 'bot' ? 'Бот' : t.who === 'operator' ? 'Оператор' : 'Абонент'}:</b> ${esc(t.text)}${t.intent ? ` <small>[${esc(t.intent)}${t.answerVersion ? `, ${esc(t.answerVersion)}` : ''}]</small>` : ''}</p>`,
       )
-      .join('')}</div><div id="call-recordings"></div>`;
+      .join('')}</div><div id="call-legal-hold"></div><div id="call-recordings"></div>`;
+  showLegalHold($('#call-legal-hold'), call);
   if (state.user && ['supervisor', 'admin'].includes(state.user.role)) await showRecordings(id);
 }
 
