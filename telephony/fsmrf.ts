@@ -66,7 +66,7 @@ export const fsCommands = {
     opts: { mix?: ForkMix; rate?: '8k' | '16k' } = {},
   ): string {
     if (!/^wss?:\/\/\S+$/.test(url))
-      throw new OtklikError('VALIDATION_FAILED', `audio fork needs a ws:// URL: ${url}`);
+      throw new OtklikError('VALIDATION_FAILED', `audio fork needs a ws:// or wss:// URL: ${url}`);
     // JSON.stringify escapes newlines, so the metadata cannot break the one-line ESL command.
     return `uuid_audio_fork ${checkUuid(uuid)} start ${url} ${opts.mix ?? 'mono'} ${opts.rate ?? '8k'} ${JSON.stringify(metadata)}`;
   },
