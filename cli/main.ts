@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { register as registerBackup } from './commands/backup.js';
 import { register as registerCall } from './commands/call.js';
 import { register as registerKb } from './commands/kb.js';
 import { register as registerModels } from './commands/models.js';
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerSpeech(program);
   registerModels(program);
   registerTelephony(program);
+  registerBackup(program);
   return program;
 }
 
