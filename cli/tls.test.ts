@@ -5,6 +5,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../core/config.js';
 import { isOtklikError } from '../core/errors.js';
+import { silentLogger } from '../core/log.js';
+import { startSpeechServer } from '../speech/grpc/server.js';
+import { createSpeechServices } from '../speech/services.js';
 import { makeSelfSignedCert, type TestCert } from '../test/support/certs.js';
 import { readTlsMaterial, speechClientTls } from './tls.js';
 
@@ -96,5 +99,35 @@ describe('TLS material read at boot', () => {
       refusal({ SPEECH_TLS_CLIENT_CA_FILE: a.certFile }),
       /SPEECH_TLS_CLIENT_CA_FILE=.*требует TLS/,
     );
+  });
+
+  it('gives serve and the CLI commands their TLS client to a remote speech service (SPEECH_URL)', async () => {
+    const local = await createSpeechServices(
+      loadConfig({}, { 'speech.cacheDir': join(dir, 'tts') }),
+      silentLogger,
+    );
+    const server = await startSpeechServer({
+      services: local,
+      listen: '127.0.0.1:0',
+      log: silentLogger,
+      tls: { cert: a.cert, key: a.key },
+    });
+    try {
+      const config = loadConfig({ SPEECH_URL: server.address, SPEECH_TLS_CA_FILE: a.certFile });
+      const remote = await createSpeechServices(config, silentLogger, speechClientTls(config));
+      try {
+        let samples = 0;
+        for await (const chunk of remote.tts.synthesize('Добрый день.', { sampleRate: 8000 }))
+          samples += chunk.audio.samples.length;
+        assert.ok(samples > 2000, `speech over TLS, got ${samples} samples`);
+      } finally {
+        await remote.close();
+      }
+      // Configured for TLS but given no certificate: refused, never plaintext by mistake.
+      await assert.rejects(createSpeechServices(config, silentLogger), { code: 'CONFIG_INVALID' });
+    } finally {
+      await server.close(1000);
+      await local.close();
+    }
   });
 });
