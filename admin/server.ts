@@ -53,6 +53,8 @@ export interface AdminOptions {
   plugins?: AdminArea[];
   /** Sees every route as it is registered, with its schemas (the API fuzz test walks them all). */
   onRoute?: (route: RouteOptions) => void;
+  /** HTTPS (PEM certificate chain and key, read by the composition root); unset: plain HTTP. */
+  https?: { cert: Buffer; key: Buffer };
 }
 
 const uiDir = fileURLToPath(new URL('./ui/', import.meta.url));
@@ -63,6 +65,8 @@ export async function build(opts: AdminOptions): Promise<TypedApp> {
     loggerInstance: opts.log as FastifyBaseLogger,
     bodyLimit: 1024 * 1024,
     frameworkErrors,
+    // The web chat's WebSocket rides on the same server, so it is wss:// whenever this is HTTPS.
+    ...(opts.https ? { https: { cert: opts.https.cert, key: opts.https.key } } : {}),
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as TypedApp;
   if (opts.onRoute) app.addHook('onRoute', opts.onRoute);
 

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { register as registerBackup } from './commands/backup.js';
 import { register as registerCall } from './commands/call.js';
 import { register as registerKb } from './commands/kb.js';
 import { register as registerModels } from './commands/models.js';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerModels(program);
   registerTelephony(program);
   registerRetention(program);
+  registerBackup(program);
   return program;
 }
 

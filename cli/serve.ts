@@ -33,7 +33,7 @@ export function register(program: Command): void {
       const log = createLogger({ level: config.log.level, pii: config.log.pii, destination: process.stdout });
       const services = await startServices(config, log);
       process.stderr.write(
-        `Отклик запущен: интерфейс сотрудников ${services.httpUrl}/ , чат ${services.httpUrl}/chat.html , медиасокет ws://${config.mediaSocket.host}:${services.media.port}\n`,
+        `Отклик запущен: интерфейс сотрудников ${services.httpUrl}/ , чат ${services.httpUrl}/chat.html , медиасокет ${services.mediaUrl}\n`,
       );
       const signal = await untilSignal();
       log.info({ signal }, 'stopping: no new calls; calls in progress finish or go to the queue');

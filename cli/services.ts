@@ -35,6 +35,7 @@ import { ChatSessions } from '../voicebot/channels/text/chat-sessions.js';
 import textChatPlugin from '../voicebot/channels/text/plugin.js';
 import { runCall, type SessionDeps } from '../voicebot/session.js';
 import { allSchemas } from './schema.js';
+import { readTlsMaterial } from './tls.js';
 
 /**
  * `otklik serve`: every part in one process. Each part that fails to start (speech, Redis, telephony) is
@@ -44,6 +45,8 @@ export interface RunningServices {
   http: TypedApp;
   httpUrl: string;
   media: MediaSocket;
+  /** ws://host:port or wss://host:port of the media socket. */
+  mediaUrl: string;
   /** The speech engines every voice call uses, with the TTS cache; null when they did not start. */
   speech: AssembledSpeechServices | null;
   stop(): Promise<void>;
@@ -75,6 +78,8 @@ async function bootstrapAdmin(sql: Sql, config: Config, log: Logger): Promise<vo
 }
 
 export async function startServices(config: Config, log: Logger): Promise<RunningServices> {
+  // Certificates and keys are read once, before anything starts: a missing or bad file stops start-up.
+  const tls = readTlsMaterial(config);
   const sql = await openStore(config, allSchemas);
   const stops: Array<() => Promise<void>> = [() => sql.close()];
   const stopAll = async () => {
@@ -102,7 +107,11 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
 
     let speech: AssembledSpeechServices | undefined;
     try {
-      speech = await createSpeechServices(config, log);
+      speech = await createSpeechServices(
+        config,
+        log,
+        tls.speechClient ? { clientTls: tls.speechClient } : {},
+      );
       stops.push(() => speech!.close());
     } catch (err) {
       log.error({ err }, 'speech engines unavailable: voice calls get the keypad menu and operators');
@@ -170,6 +179,7 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
       log,
       health,
       signIn: config.signIn,
+      ...(tls.https ? { https: tls.https } : {}),
       plugins: [
         adminArea(kbPlugin, { sql }),
         adminArea(incidentsPlugin, { sql }),
@@ -216,10 +226,12 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
       // Telephony rings a forward for FORWARD_TIMEOUT_MS; its result needs a moment more to come back.
       forwardTimeoutMs: config.telephony.forwardTimeoutMs + FORWARD_RESULT_MARGIN_MS,
       auth: mediaAuth,
+      ...(tls.mediaSocket ? { tls: tls.mediaSocket } : {}),
       // A session that fails closes its socket (the media socket logs it), and telephony takes the caller on.
       onCall: (leg) => runCall(leg, sessionDeps),
     });
     stops.push(() => media.close());
+    const mediaUrl = `${tls.mediaSocket ? 'wss' : 'ws'}://${config.mediaSocket.host}:${media.port}`;
 
     if (config.telephony.drachtioHost) {
       try {
@@ -305,12 +317,12 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
     log.info(
       {
         http: httpUrl,
-        mediaSocket: `ws://${config.mediaSocket.host}:${media.port}`,
+        mediaSocket: mediaUrl,
         instanceId: config.instanceId,
       },
       'Otklik is up',
     );
-    return { http, httpUrl, media, speech: speech ?? null, stop: stopAll };
+    return { http, httpUrl, media, mediaUrl, speech: speech ?? null, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

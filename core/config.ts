@@ -35,6 +35,79 @@ export const defaultLogLevel: { service: LogLevel; command: LogLevel } = { servi
 /** Sign-in limits when the configuration says nothing; also the admin app's own default (admin/plugins/auth.ts). */
 export const signInDefaults = { maxFailures: 5, lockoutMs: 900000 } as const;
 
+// --- Encryption (TLS), issue [6/7]: certificate and key files (PEM), read once at boot by cli/tls.ts. ---
+/** A file path; set in pairs where a certificate needs its key (both or neither, checked below). */
+const pemFile = z.string().min(1).optional();
+const tlsKeys = [
+  'httpsCertFile',
+  'httpsKeyFile',
+  'mediaSocketCertFile',
+  'mediaSocketKeyFile',
+  'speechCertFile',
+  'speechKeyFile',
+  'speechClientCaFile',
+  'speechCaFile',
+  'speechClientCertFile',
+  'speechClientKeyFile',
+] as const;
+const tlsPairs = [
+  ['httpsCertFile', 'httpsKeyFile'],
+  ['mediaSocketCertFile', 'mediaSocketKeyFile'],
+  ['speechCertFile', 'speechKeyFile'],
+  ['speechClientCertFile', 'speechClientKeyFile'],
+] as const;
+export const tlsEnvMap: Record<(typeof tlsKeys)[number], string> = {
+  httpsCertFile: 'HTTPS_CERT_FILE',
+  httpsKeyFile: 'HTTPS_KEY_FILE',
+  mediaSocketCertFile: 'MEDIA_SOCKET_TLS_CERT_FILE',
+  mediaSocketKeyFile: 'MEDIA_SOCKET_TLS_KEY_FILE',
+  speechCertFile: 'SPEECH_TLS_CERT_FILE',
+  speechKeyFile: 'SPEECH_TLS_KEY_FILE',
+  speechClientCaFile: 'SPEECH_TLS_CLIENT_CA_FILE',
+  speechCaFile: 'SPEECH_TLS_CA_FILE',
+  speechClientCertFile: 'SPEECH_TLS_CLIENT_CERT_FILE',
+  speechClientKeyFile: 'SPEECH_TLS_CLIENT_KEY_FILE',
+};
+export const tlsConfigSchema = z
+  .object({
+    /** HTTPS for the staff UI, the API and the web chat (its WebSocket becomes wss:// with it); unset: HTTP. */
+    httpsCertFile: pemFile,
+    httpsKeyFile: pemFile,
+    /** The voice bot's media socket over TLS (FreeSWITCH forks to wss://…); unset: ws://. */
+    mediaSocketCertFile: pemFile,
+    mediaSocketKeyFile: pemFile,
+    /** `otklik speech serve` over TLS; unset: plaintext gRPC (loopback or a private network only). */
+    speechCertFile: pemFile,
+    speechKeyFile: pemFile,
+    /** On the speech service: only clients with a certificate this CA signed may connect (mutual TLS). */
+    speechClientCaFile: pemFile,
+    /** On the speech service's clients (SPEECH_URL): the CA that signed its certificate; set: TLS. */
+    speechCaFile: pemFile,
+    /** On the clients, for mutual TLS: their own certificate and key (needs speechCaFile). */
+    speechClientCertFile: pemFile,
+    speechClientKeyFile: pemFile,
+  })
+  .superRefine((tls, ctx) => {
+    for (const pair of tlsPairs) {
+      const [given, missing] = tls[pair[0]] ? pair : [pair[1], pair[0]];
+      if (tls[given] && !tls[missing])
+        ctx.addIssue({
+          code: 'custom',
+          path: [missing],
+          message: `не задан, а ${tlsEnvMap[given]} задан: нужны оба файла или ни одного / required together with ${given}`,
+        });
+    }
+    if (tls.speechClientCertFile && !tls.speechCaFile)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['speechCaFile'],
+        message: 'нужен для взаимного TLS с сервисом речи / required for mutual TLS with the speech service',
+      });
+  })
+  .default({});
+export type TlsConfig = z.infer<typeof tlsConfigSchema>;
+// --- end of encryption (TLS) ---
+
 export const configSchema = z.object({
   dataDir: z.string().default('./data'),
   /**
@@ -151,6 +224,7 @@ export const configSchema = z.object({
     }),
   // [end retention]
   nlu: z.object({ modelDir: z.string().default('./models/nlu') }).default({ modelDir: './models/nlu' }),
+  tls: tlsConfigSchema,
   telephony: z
     .object({
       /** drachtio-server admin socket; telephony stays off when host is empty. */
@@ -163,7 +237,7 @@ export const configSchema = z.object({
       /** The numbers the line answers; the first is the caller id of its own calls (callbacks). */
       numbers: z.array(z.string()).min(1, 'at least one number the line answers').default(['122']),
       recordingsDir: z.string().default('./data/recordings'),
-      /** ws:// URL at which FreeSWITCH reaches our media socket. */
+      /** ws:// (or wss:// when the media socket has a certificate) URL at which FreeSWITCH reaches our media socket. */
       mediaSocketUrl: z.string().optional(),
       operatorUri: z.string().optional(),
       /** SIP URI of the emergency service a caller in danger is put through to; unset: the operator queue. */
@@ -275,6 +349,7 @@ export const envMap: Record<string, string> = {
   CALLBACK_RETRY_MS: 'telephony.callbackRetryMs',
   CALLBACK_MAX_ATTEMPTS: 'telephony.callbackMaxAttempts',
   CALLBACK_PRIORITY: 'telephony.callbackPriority',
+  ...Object.fromEntries(Object.entries(tlsEnvMap).map(([key, name]) => [name, `tls.${key}`])),
 };
 
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {

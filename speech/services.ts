@@ -1,7 +1,8 @@
 import type { Config } from '../core/config.js';
+import { OtklikError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { createAsrEngine } from './asr/index.js';
-import { connectSpeechClient } from './grpc/client.js';
+import { connectSpeechClient, type SpeechClientOptions } from './grpc/client.js';
 import { CachedTtsEngine, type TtsMemoryCache } from './tts/cache.js';
 import { createTtsEngine, createTtsMemoryCache } from './tts/index.js';
 import type { SpeechServices } from './types.js';
@@ -20,12 +21,25 @@ export interface AssembledSpeechServices extends SpeechServices {
  * starts playing at once (the remote service keeps the disk tier on its side).
  * Never fails for a missing model: the engine's state() says so and its streams reject.
  */
-export async function createSpeechServices(config: Config, log: Logger): Promise<AssembledSpeechServices> {
+export interface SpeechServicesOptions {
+  /** TLS towards the remote service: the CA file's and client pair's contents (cli/tls.ts reads them). */
+  clientTls?: SpeechClientOptions['tls'];
+}
+
+export async function createSpeechServices(
+  config: Config,
+  log: Logger,
+  opts: SpeechServicesOptions = {},
+): Promise<AssembledSpeechServices> {
   if (config.speech.url) {
+    // Never plaintext by mistake: TLS configured means the composition root passes what it read.
+    if (config.tls.speechCaFile && !opts.clientTls)
+      throw new OtklikError('CONFIG_INVALID', 'SPEECH_TLS_CA_FILE is set but its contents were not passed');
     const client = await connectSpeechClient({
       url: config.speech.url,
       log,
       timeoutMs: config.speech.requestTimeoutMs,
+      ...(opts.clientTls ? { tls: opts.clientTls } : {}),
     });
     const ttsCache = createTtsMemoryCache(config.speech);
     return {

@@ -25,7 +25,7 @@ export interface CallControlOptions {
   recordingsDir: string;
   /** Where audio played through CallLeg.playAudio is written (FreeSWITCH reads it from the same path). */
   audioDir: string;
-  /** ws:// URL of the voice bot's media socket; without it every call goes to the operator queue. */
+  /** ws:// (or wss://) URL of the voice bot's media socket; without it every call goes to the operator queue. */
   mediaSocketUrl?: string | undefined;
   /**
    * MEDIA_SOCKET_SECRET (or the per-process key of `otklik serve`): the fork's metadata is signed with it, so

@@ -86,6 +86,36 @@ describe('shipped FreeSWITCH and drachtio configuration', { skip: noXmllint }, (
       assert.equal(xpath(plan, `count(//action[@application="set" and @data="${v}"])`), '1', v);
   });
 
+  it('ships SIP over TLS for the carrier and the phones, off until otklik_sip_tls is true', () => {
+    const vars = 'freeswitch/vars.xml';
+    const setting = (name: string) =>
+      xpath(vars, `string(//X-PRE-PROCESS[starts-with(@data, "${name}=")]/@data)`).slice(name.length + 1);
+    assert.equal(setting('otklik_sip_tls'), 'false');
+    assert.equal(setting('carrier_transport'), 'udp');
+    assert.ok(setting('otklik_tls_cert_dir'));
+    const profile = 'freeswitch/sip_profiles/external.xml';
+    const param = (name: string) => xpath(profile, `string(//settings/param[@name="${name}"]/@value)`);
+    assert.equal(param('tls'), '$${otklik_sip_tls}');
+    assert.equal(param('tls-sip-port'), '$${otklik_sip_tls_port}');
+    assert.equal(param('tls-cert-dir'), '$${otklik_tls_cert_dir}');
+    assert.equal(param('tls-verify-policy'), '$${otklik_tls_verify}');
+    assert.equal(
+      xpath(profile, 'string(//gateway[@name="carrier"]/param[@name="register-transport"]/@value)'),
+      '$${carrier_transport}',
+    );
+    // SRTP for every leg is one uncommented pair of lines in vars.xml (documented in telephony/README.md).
+    const srtp = xpath(vars, 'string(//comment()[contains(., "rtp_secure_media_inbound")])');
+    assert.match(srtp, /rtp_secure_media_outbound=mandatory:AES_CM_128_HMAC_SHA1_80/);
+  });
+
+  it('ships a drachtio-server configuration with SIP over TLS on 5061', () => {
+    const f = 'drachtio/drachtio-tls.conf.xml';
+    assert.equal(xpath(f, 'string(//contact[contains(., "transport=tls")])'), 'sips:*:5061;transport=tls');
+    for (const file of ['key-file', 'cert-file', 'chain-file'])
+      assert.ok(xpath(f, `string(//sip/tls/${file})`), file);
+    assert.equal(xpath(f, 'string(/drachtio/admin)'), '127.0.0.1');
+  });
+
   it('gives drachtio-server the admin socket otklik telephony connects to', () => {
     // <udp-mtu> has no effect in drachtio-server 0.9.10: not shipped, so nobody relies on it.
     assert.equal(xpath('drachtio/drachtio.conf.xml', 'count(//udp-mtu)'), '0');

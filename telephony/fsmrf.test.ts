@@ -82,6 +82,14 @@ describe('FreeSWITCH command strings', () => {
       'sofia/gateway/carrier/+74951234567',
     );
     assert.equal(dialString('sip:op1@10.0.0.5', undefined), 'sofia/external/op1@10.0.0.5');
+    assert.equal(
+      dialString('sip:op1@10.0.0.5;transport=tls', undefined),
+      'sofia/external/op1@10.0.0.5;transport=tls',
+    );
+    assert.equal(
+      dialString('sips:op1@pbx.example', undefined),
+      'sofia/external/op1@pbx.example;transport=tls',
+    );
     assert.throws(() => dialString('+74951234567', undefined), { code: 'CONFIG_INVALID' });
     assert.throws(() => dialString('позвоните мне', 'sofia/gateway/x'), { code: 'VALIDATION_FAILED' });
   });

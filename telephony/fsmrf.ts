@@ -66,7 +66,7 @@ export const fsCommands = {
     opts: { mix?: ForkMix; rate?: '8k' | '16k' } = {},
   ): string {
     if (!/^wss?:\/\/\S+$/.test(url))
-      throw new OtklikError('VALIDATION_FAILED', `audio fork needs a ws:// URL: ${url}`);
+      throw new OtklikError('VALIDATION_FAILED', `audio fork needs a ws:// or wss:// URL: ${url}`);
     // JSON.stringify escapes newlines, so the metadata cannot break the one-line ESL command.
     return `uuid_audio_fork ${checkUuid(uuid)} start ${url} ${opts.mix ?? 'mono'} ${opts.rate ?? '8k'} ${JSON.stringify(metadata)}`;
   },
@@ -150,10 +150,16 @@ export const fsCommands = {
 
 /**
  * Turns a forward target into a FreeSWITCH dial string: a SIP URI goes out through the `external` profile
- * (operators' softphones, agencies with SIP), a phone number through the carrier trunk's gateway.
+ * (operators' softphones, agencies with SIP; `sips:` and `;transport=tls` over its TLS port), a phone number
+ * through the carrier trunk's gateway.
  */
 export function dialString(target: string, trunk: string | undefined): string {
-  if (/^sips?:/.test(target)) return `sofia/external/${target.replace(/^sips?:/, '')}`;
+  if (/^sip:/.test(target)) return `sofia/external/${target.slice(4)}`;
+  // sips: must not fall back to plain SIP: the external profile's TLS transport (telephony/README.md, «Encryption»).
+  if (/^sips:/.test(target)) {
+    const rest = target.slice(5);
+    return `sofia/external/${/;transport=/i.test(rest) ? rest : `${rest};transport=tls`}`;
+  }
   const number = target.replace(/[\s()-]/g, '');
   if (!/^\+?\d{2,15}$/.test(number))
     throw new OtklikError('VALIDATION_FAILED', `not a phone number or SIP URI: ${target}`);

@@ -16,6 +16,7 @@ import {
 import { type SimulatedCall, type SimulatorDeps, simulateTextCall } from '../../voicebot/simulator/text.js';
 import { simulateVoiceCall } from '../../voicebot/simulator/voice.js';
 import { createCliContext } from '../context.js';
+import { speechClientTls } from '../tls.js';
 
 const whoLabel = { caller: 'абонент', bot: 'бот', operator: 'оператор' } as const;
 
@@ -63,7 +64,7 @@ export function register(program: Command): void {
           };
           let result: SimulatedCall;
           if (opts.channel === 'voice') {
-            const speech = await createSpeechServices(ctx.config, ctx.log);
+            const speech = await createSpeechServices(ctx.config, ctx.log, speechClientTls(ctx.config));
             try {
               result = await simulateVoiceCall(script, { ...deps, speech });
             } finally {

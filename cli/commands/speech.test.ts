@@ -10,6 +10,7 @@ import { silentLogger } from '../../core/log.js';
 import { dbfs } from '../../media/audio/pcm.js';
 import { encodeWav, readWav } from '../../media/audio/wav.js';
 import { connectSpeechClient } from '../../speech/grpc/client.js';
+import { makeSelfSignedCert } from '../../test/support/certs.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -93,5 +94,49 @@ describe('otklik speech commands', () => {
     const [code] = await once(child, 'exit');
     assert.equal(code, 0, log);
     assert.match(log, /speech service stopped/);
+  });
+  test('`speech` with SPEECH_TLS_CERT_FILE and SPEECH_TLS_KEY_FILE serves gRPC over TLS only', async () => {
+    const cert = makeSelfSignedCert(dir, 'speech');
+    const child = spawn(process.execPath, ['bin/otklik.js', 'speech', '--listen', '127.0.0.1:0'], {
+      cwd: root,
+      env: {
+        ...env(),
+        LOG_LEVEL: 'info',
+        SPEECH_TLS_CERT_FILE: cert.certFile,
+        SPEECH_TLS_KEY_FILE: cert.keyFile,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let log = '';
+    const address = await new Promise<string>((resolve, reject) => {
+      child.stderr!.on('data', (d: Buffer) => {
+        log += d.toString();
+        const m = /"address":"([^"]+)","tls":true/.exec(log);
+        if (m) resolve(m[1]!);
+      });
+      child.once('exit', (code) => reject(new Error(`exited with ${code}: ${log}`)));
+    });
+    try {
+      const trusted = await connectSpeechClient({
+        url: address,
+        log: silentLogger,
+        timeoutMs: 10_000,
+        healthIntervalMs: 0,
+        tls: { ca: cert.cert },
+      });
+      assert.equal((await trusted.health()).tts.status, 'ready');
+      await trusted.close();
+      const plain = await connectSpeechClient({
+        url: address,
+        log: silentLogger,
+        timeoutMs: 5000,
+        healthIntervalMs: 0,
+      });
+      await assert.rejects(plain.health(), { code: 'UNAVAILABLE' });
+      await plain.close();
+    } finally {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    }
   });
 });

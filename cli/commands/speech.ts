@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { OtklikError } from '../../core/errors.js';
 import type { AsrResult, PcmAudio, TtsChunk } from '../../speech/types.js';
 import { createCliContext, reportCliError } from '../context.js';
+import { readTlsMaterial, speechClientTls } from '../tls.js';
 
 /**
  * `otklik speech` (the gRPC service), `otklik speech say`, `otklik speech transcribe` (contracts/cli.md).
@@ -24,6 +25,8 @@ async function serve(opts: { listen?: string }): Promise<void> {
   const log = ctx.log;
   // This process IS the speech service: its engines run here even if SPEECH_URL is set for the others.
   const config = { ...ctx.config, speech: { ...ctx.config.speech, url: undefined } };
+  // Certificates are read before any engine loads: a bad file stops start-up at once.
+  const tls = readTlsMaterial(config).speechServer;
   const { createSpeechServices } = await engines();
   const { startSpeechServer } = await import('../../speech/grpc/server.js');
   const services = await createSpeechServices(config, log);
@@ -37,6 +40,7 @@ async function serve(opts: { listen?: string }): Promise<void> {
     services,
     listen: opts.listen ?? config.speech.listen,
     log,
+    ...(tls ? { tls } : {}),
   }).catch(async (err: unknown) => {
     await services.close();
     throw err;
@@ -64,7 +68,7 @@ async function say(text: string, opts: { out: string; rate?: number; voice?: str
   const ctx = createCliContext();
   const { createSpeechServices } = await engines();
   const { concatPcm, writeWav } = await audioIo();
-  const services = await createSpeechServices(ctx.config, ctx.log);
+  const services = await createSpeechServices(ctx.config, ctx.log, speechClientTls(ctx.config));
   try {
     const chunks: TtsChunk[] = [];
     for await (const chunk of services.tts.synthesize(text, {
@@ -99,7 +103,7 @@ async function transcribe(
   const ctx = createCliContext();
   const { createSpeechServices } = await engines();
   const { readWavFile, resample } = await audioIo();
-  const services = await createSpeechServices(ctx.config, ctx.log);
+  const services = await createSpeechServices(ctx.config, ctx.log, speechClientTls(ctx.config));
   try {
     const state = services.asr.state();
     if (state.status === 'model_missing') {

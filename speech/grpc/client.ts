@@ -40,6 +40,11 @@ export interface SpeechClientOptions {
   timeoutMs: number;
   /** How often engine states are refreshed; 0 = only on connect. */
   healthIntervalMs?: number;
+  /**
+   * TLS: the CA (PEM) that signed the service's certificate, and this client's own certificate and key when
+   * the service asks for one (mutual TLS). Unset: plaintext.
+   */
+  tls?: { ca: Buffer; cert?: Buffer; key?: Buffer };
 }
 
 export interface SpeechClient extends SpeechServices {
@@ -122,7 +127,10 @@ class ChunkInbox {
 
 export async function connectSpeechClient(opts: SpeechClientOptions): Promise<SpeechClient> {
   const Ctor = speechServiceClient();
-  const client = new Ctor(opts.url, grpc.credentials.createInsecure(), {
+  const credentials = opts.tls
+    ? grpc.credentials.createSsl(opts.tls.ca, opts.tls.key ?? null, opts.tls.cert ?? null)
+    : grpc.credentials.createInsecure();
+  const client = new Ctor(opts.url, credentials, {
     'grpc.keepalive_time_ms': 30_000,
     'grpc.keepalive_timeout_ms': 10_000,
   }) as unknown as RawClient;

@@ -62,6 +62,9 @@ function isKnownCode(value: string): value is ErrorCode {
   return value in toStatus;
 }
 
+/** What grpc-js and OpenSSL say when the TLS handshake fails (an untrusted or mismatched certificate). */
+const TLS_PROBLEM = /certificate|self[- ]signed|ssl|tls|handshake|altnames/i;
+
 /** Rebuilds the server's OtklikError from a gRPC error (or classifies a transport failure). */
 export function fromServiceError(err: unknown, what: string): OtklikError {
   if (err instanceof OtklikError) return err;
@@ -74,7 +77,13 @@ export function fromServiceError(err: unknown, what: string): OtklikError {
     return new OtklikError(sent, message, { retryable, cause: err });
   }
   const mapped = fromStatus[e.code as grpc.status] ?? { code: 'INTERNAL' as const, retryable: false };
-  const prefix = e.code === grpc.status.UNAVAILABLE ? 'speech service unreachable: ' : '';
+  const prefix =
+    e.code !== grpc.status.UNAVAILABLE
+      ? ''
+      : TLS_PROBLEM.test(message)
+        ? 'speech service unreachable: TLS: its certificate is not trusted or the handshake failed ' +
+          '(SPEECH_TLS_CA_FILE, SPEECH_TLS_CLIENT_CERT_FILE) / сертификат сервиса речи не принят: '
+        : 'speech service unreachable: ';
   return new OtklikError(mapped.code, `${prefix}${what}: ${message}`, {
     retryable: mapped.retryable,
     cause: err,

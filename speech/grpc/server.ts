@@ -27,6 +27,11 @@ export interface SpeechServerOptions {
   /** host:port; port 0 picks a free one. */
   listen: string;
   log: Logger;
+  /**
+   * TLS (PEM certificate chain and key); with clientCa every client must show a certificate it signed
+   * (mutual TLS). Unset: plaintext, for loopback or a closed network.
+   */
+  tls?: { cert: Buffer; key: Buffer; clientCa?: Buffer };
 }
 
 export interface SpeechServer {
@@ -284,14 +289,22 @@ export async function startSpeechServer(opts: SpeechServerOptions): Promise<Spee
   });
 
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(opts.listen, grpc.ServerCredentials.createInsecure(), (err, p) =>
-      err ? reject(err) : resolve(p),
-    );
+    const credentials = opts.tls
+      ? grpc.ServerCredentials.createSsl(
+          opts.tls.clientCa ?? null,
+          [{ cert_chain: opts.tls.cert, private_key: opts.tls.key }],
+          opts.tls.clientCa !== undefined,
+        )
+      : grpc.ServerCredentials.createInsecure();
+    server.bindAsync(opts.listen, credentials, (err, p) => (err ? reject(err) : resolve(p)));
   }).catch((err: Error) => {
     throw new OtklikError('UNAVAILABLE', `cannot listen on ${opts.listen}: ${err.message}`, { cause: err });
   });
   const host = opts.listen.slice(0, opts.listen.lastIndexOf(':')) || '127.0.0.1';
-  log.info({ address: `${host}:${port}` }, 'speech gRPC service listening');
+  log.info(
+    { address: `${host}:${port}`, tls: opts.tls !== undefined, mutualTls: opts.tls?.clientCa !== undefined },
+    'speech gRPC service listening',
+  );
 
   return {
     port,

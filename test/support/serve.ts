@@ -72,7 +72,7 @@ export function startServe(env: Record<string, string>): Promise<ServeProcess> {
   );
   return new Promise<ServeProcess>((resolve, reject) => {
     const timer = setInterval(() => {
-      const m = /интерфейс сотрудников (http:\/\/[\d.]+:\d+)/.exec(stderr);
+      const m = /интерфейс сотрудников (https?:\/\/[\w.]+:\d+)/.exec(stderr);
       if (m) {
         clearInterval(timer);
         resolve({ child, base: m[1]!, exited, stderr: () => stderr, stdout: () => stdout });

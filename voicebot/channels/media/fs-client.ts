@@ -23,6 +23,8 @@ export interface FsClientOptions {
   beforeMetadata?: Array<string | Buffer>;
   /** How the simulated telephony side answers a transfer request; 'none' sends no reply. */
   transferReply?: 'answered' | 'busy' | 'no_answer' | 'failed' | 'none';
+  /** For a wss:// socket: the CA (PEM) to trust for its certificate, as mod_audio_fork is given one. */
+  ca?: Buffer;
 }
 
 export type ReceivedEvent =
@@ -78,7 +80,7 @@ export class FsClient {
   }
 
   static async connect(opts: FsClientOptions): Promise<FsClient> {
-    const ws = new WebSocket(opts.url, AUDIO_FORK_SUBPROTOCOL);
+    const ws = new WebSocket(opts.url, AUDIO_FORK_SUBPROTOCOL, opts.ca ? { ca: opts.ca } : {});
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('error', (err) =>

@@ -14,6 +14,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { OtklikError } from '../../../core/errors.js';
@@ -51,6 +52,11 @@ export interface MediaSocketOptions {
   /** A connection that sends no metadata within this long is closed. */
   metadataTimeoutMs?: number;
   forwardTimeoutMs?: number;
+  /**
+   * TLS (PEM certificate chain and key): the socket is wss://, as mod_audio_fork reaches it across a network.
+   * Unset: ws://.
+   */
+  tls?: { cert: Buffer; key: Buffer };
 }
 
 export interface MediaSocket {
@@ -64,22 +70,42 @@ export interface MediaSocket {
 export async function startMediaSocket(opts: MediaSocketOptions): Promise<MediaSocket> {
   const log = opts.log ?? silentLogger;
   const live = new Set<MediaLeg>();
-  const wss = new WebSocketServer({
-    host: opts.host ?? '127.0.0.1',
-    port: opts.port,
+  const host = opts.host ?? '127.0.0.1';
+  const common = {
     maxPayload: 1024 * 1024,
-    handleProtocols: (protocols) => (protocols.has(AUDIO_FORK_SUBPROTOCOL) ? AUDIO_FORK_SUBPROTOCOL : false),
-  });
-  await new Promise<void>((resolve, reject) => {
-    wss.once('listening', resolve);
-    wss.once('error', (err) =>
-      reject(new OtklikError('UNAVAILABLE', `media socket cannot listen: ${err.message}`, { cause: err })),
+    handleProtocols: (protocols: Set<string>) =>
+      protocols.has(AUDIO_FORK_SUBPROTOCOL) ? AUDIO_FORK_SUBPROTOCOL : false,
+  };
+  let tlsServer: HttpsServer | undefined;
+  let wss: WebSocketServer;
+  const listening = (emitter: HttpsServer | WebSocketServer) =>
+    new Promise<void>((resolve, reject) => {
+      emitter.once('listening', resolve);
+      emitter.once('error', (err: Error) =>
+        reject(new OtklikError('UNAVAILABLE', `media socket cannot listen: ${err.message}`, { cause: err })),
+      );
+    });
+  if (opts.tls) {
+    tlsServer = createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key });
+    wss = new WebSocketServer({ server: tlsServer, ...common });
+    const ready = listening(tlsServer);
+    tlsServer.listen(opts.port, host);
+    await ready;
+    // A peer that fails the handshake (plain ws:// to a wss:// socket, an untrusted certificate) is logged.
+    tlsServer.on('tlsClientError', (err) =>
+      log.warn({ err: err.message }, 'media socket: TLS handshake failed'),
     );
-  });
+  } else {
+    wss = new WebSocketServer({ host, port: opts.port, ...common });
+    await listening(wss);
+  }
   wss.on('error', (err) => log.error({ err }, 'media socket error'));
   wss.on('connection', (ws, req) => acceptConnection(ws, req, opts, log, live));
-  const port = (wss.address() as AddressInfo).port;
-  log.info({ port, loopbackOnly: opts.auth.loopbackOnly === true }, 'media socket listening');
+  const port = ((tlsServer ?? wss).address() as AddressInfo).port;
+  log.info(
+    { port, tls: tlsServer !== undefined, loopbackOnly: opts.auth.loopbackOnly === true },
+    'media socket listening',
+  );
   if (opts.auth.loopbackOnly) {
     log.warn(
       'MEDIA_SOCKET_SECRET is not set: the media socket serves only this host, and only this process’s own ' +
@@ -95,6 +121,11 @@ export async function startMediaSocket(opts: MediaSocketOptions): Promise<MediaS
       await Promise.all([...live].map((leg) => leg.hangup('shutdown').catch(() => undefined)));
       for (const client of wss.clients) client.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
+      if (tlsServer) {
+        const server = tlsServer;
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
     },
   };
 }
