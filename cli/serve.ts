@@ -56,6 +56,7 @@ export function register(program: Command): void {
         mailer: configuredMailer(ctx.config.mail, log),
         log,
         sweepIntervalMs: ctx.config.jobs.sweepIntervalMs,
+        prefix: ctx.config.nodes.queuePrefix,
         // Due callbacks go to the operator queue from here too (telephony's dispatcher places them).
         callbacks: queue.callbacks,
       });

@@ -40,6 +40,33 @@ export interface SayOptions {
   repeatable?: boolean;
 }
 
+/**
+ * What a web chat's dialog knew when its current step began: saved after every turn, so that another node
+ * can resume the conversation at that step (voicebot/channels/text/chat-router.ts). Plain JSON.
+ */
+export interface DialogState {
+  classification: Classification | null;
+  topicId: string | null;
+  agencyId: string | null;
+  noMatchCount: number;
+  outcome: CallOutcome | null;
+  queued: boolean;
+  transferred: boolean;
+  lastBotText: string;
+  inputsHeard: number;
+  questionTexts: Array<{ text: string; intent: string }>;
+  escalating: boolean;
+  escalationReason: string | null;
+  leaving: boolean;
+  operator: { id: string; name: string } | null;
+  asked: Array<[string, number]>;
+  lastTurn: Array<{ text: string; opts: SayOptions }>;
+  turnOpen: boolean;
+  intents: Array<{ intent: string; confidence: number; atMs: number; text: string }>;
+  answers: Array<{ intent: string; answerVersion: string }>;
+  entities: Entity[];
+}
+
 export interface DialogDeps {
   callId: string;
   meta: CallMetadata;
@@ -120,6 +147,11 @@ export class Dialog {
   private noInputTimer: NodeJS.Timeout | null = null;
   /** Set while `hearUntil` waits: checks its condition again after an operator's act. */
   private wake: (() => void) | null = null;
+  /** What the caller said since the current step began (the checkpoint replays it on another node). */
+  private stepInputs: Heard[] = [];
+  /** Resuming: the bot's words are neither sent nor stored until the replayed inputs are heard again. */
+  private muted = false;
+  private replayLeft = 0;
   speakingUtterance: { id: string; bargeIn: boolean } | null = null;
 
   constructor(readonly deps: DialogDeps) {}
@@ -184,6 +216,8 @@ export class Dialog {
       this.turnOpen = true;
       this.lastTurn.push({ text: trimmed, opts });
     }
+    // Said and stored on the node that ran this step first: the citizen has read it already.
+    if (this.muted) return;
     await this.record('bot', trimmed, { answerVersion: opts.answerVersion ?? null });
     this.checkEnded();
     const id = randomUUID();
@@ -272,7 +306,9 @@ export class Dialog {
    */
   async hear(opts: { expected?: string[] } = {}): Promise<Heard> {
     this.checkEnded();
+    if (this.replayLeft === 0) this.muted = false;
     const queued = this.mailbox.shift();
+    if (queued && this.replayLeft > 0) this.replayLeft--;
     const input =
       queued ??
       (await new Promise<Heard>((resolve, reject) => {
@@ -280,6 +316,7 @@ export class Dialog {
         this.startNoInputTimer();
         this.notifyWaiting();
       }));
+    this.stepInputs.push(input);
     this.inputsHeard++;
     // The caller's input closes the bot's turn: what the bot says next is a new turn to repeat.
     this.turnOpen = false;
@@ -319,6 +356,80 @@ export class Dialog {
         },
       );
     });
+  }
+
+  // ---- another node resumes the chat ----
+
+  /** A step begins: the caller's inputs are counted from here for the checkpoint. */
+  beginStep(): void {
+    this.stepInputs = [];
+  }
+
+  /** The state to save at a step's beginning (with `stepInputs` at the end of each turn). */
+  snapshot(): DialogState {
+    return structuredClone({
+      classification: this.classification,
+      topicId: this.topicId,
+      agencyId: this.agencyId,
+      noMatchCount: this.noMatchCount,
+      outcome: this.outcome,
+      queued: this.queued,
+      transferred: this.transferred,
+      lastBotText: this.lastBotText,
+      inputsHeard: this.inputsHeard,
+      questionTexts: this.questionTexts,
+      escalating: this.escalating,
+      escalationReason: this.escalationReason,
+      leaving: this.leaving,
+      operator: this.operator,
+      asked: [...this.asked],
+      lastTurn: this.lastTurn,
+      turnOpen: this.turnOpen,
+      intents: this.intents,
+      answers: this.answers,
+      entities: this.entities,
+    });
+  }
+
+  /** The caller's inputs heard since the current step began. */
+  inputsThisStep(): Heard[] {
+    return structuredClone(this.stepInputs);
+  }
+
+  /**
+   * Takes the chat over from another node: the state at the step's beginning, the stored turns (their order
+   * goes on after the last), and the step's inputs replayed with the bot muted, so the step stands where it
+   * stood and the citizen's next message is answered there.
+   */
+  resume(
+    state: DialogState,
+    turns: Array<{ seq: number; who: Speaker; text: string; atMs: number }>,
+    inputs: Heard[],
+  ): void {
+    const { asked, intents, answers, entities, questionTexts, lastTurn, ...plain } = state;
+    Object.assign(this, plain);
+    for (const [q, n] of asked) this.asked.set(q, n);
+    this.intents.push(...intents);
+    this.answers.push(...answers);
+    this.entities.push(...entities);
+    this.questionTexts.push(...questionTexts);
+    this.lastTurn = lastTurn;
+    for (const t of turns) this.transcript.push({ who: t.who, text: t.text, atMs: t.atMs });
+    this.seq = turns.reduce((max, t) => Math.max(max, t.seq), 0);
+    for (const input of inputs)
+      if (input.kind === 'speech') {
+        const c = input.classification;
+        this.intents.push({
+          intent: c.intent,
+          confidence: c.confidence,
+          atMs: this.deps.clock(),
+          text: input.text,
+        });
+        this.entities.push(...c.entities);
+      }
+    this.mailbox.unshift(...inputs);
+    this.replayLeft = inputs.length;
+    this.muted = true;
   }
 
   /** An operator took the call (a chat on the desk): the bot's queue wait ends. */
