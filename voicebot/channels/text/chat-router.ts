@@ -209,6 +209,7 @@ export class ChatRouter {
 
   async close(): Promise<void> {
     if (this.renewTimer) clearInterval(this.renewTimer);
+    await this.bus?.renew([], false).catch(() => undefined);
     await this.bus?.close();
   }
 
