@@ -45,6 +45,11 @@ export function register(program: Command): void {
     .action(async () => {
       const ctx = createCliContext(process.env, { service: true });
       const log = ctx.log;
+      log.info(
+        { instanceId: ctx.config.instanceId, prefix: ctx.config.nodes.queuePrefix },
+        'starting the job worker: instance %s',
+        ctx.config.instanceId,
+      );
       const sql = await ctx.store();
       const queue = new OperatorQueue(sql, {
         waitNormMs: ctx.config.telephony.queueWaitNormMs,

@@ -222,8 +222,6 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
     });
     const httpUrl = await http.listen({ host: config.http.host, port: config.http.port });
     stops.push(() => http.close());
-    // A stop (SIGTERM) first hands the chats on to the other nodes, while this one still answers.
-    stops.push(() => chats.drain());
 
     // Without MEDIA_SOCKET_SECRET the forks are signed with a key of this process: only the telephony started
     // below knows it, and the socket serves only this host (it says so in the log).
@@ -323,6 +321,9 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
       stops.push(async () => clearInterval(retry));
     }
 
+    // Stops run last-in first: a stop (SIGTERM) first hands the chats on to the other nodes, while this one
+    // still answers, then telephony drains its calls.
+    stops.push(() => chats.drain());
     log.info(
       {
         http: httpUrl,

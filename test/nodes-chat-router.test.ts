@@ -150,6 +150,47 @@ describe('chats passed between two nodes (PGlite, Redis)', () => {
     );
   });
 
+  it('a chat with an operator is handed on by a drain: the conversation goes on, nobody joins twice', async () => {
+    const one = await node('router-5');
+    const two = await node('router-6');
+    await queue.setPresence(anna.id, 'available');
+    const chat = await one.start();
+    assert.match(texts(await one.press(chat.id, '0')), /в порядке очереди/);
+    assert.ok((await queue.assignNext()).find((o) => o.callId === chat.id));
+    await queue.accept(chat.id, anna.id);
+    assert.equal(await one.operatorJoined(chat.id, anna), true);
+    assert.equal((await one.say(chat.id, 'у меня вопрос про пенсию')).messages.length, 1, 'the join notice');
+
+    await one.drain();
+    // The desk on node two writes: node two takes the chat over, in the conversation with the operator.
+    await two.operatorSays(chat.id, anna, 'Слушаю вас');
+    const reply = await two.say(chat.id, 'пенсия не приходит');
+    assert.deepEqual(
+      reply.messages.map((m) => [m.who, m.text]),
+      [['operator', 'Слушаю вас']],
+      'the operator is not announced again, the bot stays silent',
+    );
+    await two.operatorClosed(chat.id, anna);
+    const call = await getCall(env.db.sql, chat.id);
+    assert.deepEqual([call?.outcome, call?.instanceId], ['operator', 'router-6']);
+    const turns = await getTurns(env.db.sql, chat.id);
+    assert.deepEqual(
+      turns.filter((t) => t.who !== 'bot').map((t) => [t.who, t.text]),
+      [
+        ['caller', '0'],
+        ['caller', 'у меня вопрос про пенсию'],
+        ['operator', 'Слушаю вас'],
+        ['caller', 'пенсия не приходит'],
+      ],
+    );
+    assert.equal(turns.filter((t) => /подключился оператор/.test(t.text)).length, 1, 'joined once');
+    assert.deepEqual(
+      turns.map((t) => t.seq),
+      turns.map((_t, i) => i + 1),
+    );
+    await queue.setPresence(anna.id, 'offline');
+  });
+
   it('without Redis a node keeps its chats in memory and says so', async () => {
     const lines: string[] = [];
     const log = createLogger({

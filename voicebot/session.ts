@@ -88,6 +88,11 @@ export interface ChatCheckpoint {
   step: string;
   state: DialogState;
   inputs: Heard[];
+  /**
+   * At the end of the turn: in the operator queue, and who took the chat. A chat in the queue resumes in
+   * its wait (or its conversation with the operator) without being queued again or its inputs replayed.
+   */
+  live: { queued: boolean; operator: { id: string; name: string } | null };
 }
 
 export interface SessionResume {
@@ -160,7 +165,13 @@ export class CallSession {
   /** Where the dialog stands (a chat's checkpoint); null before the first step. */
   checkpoint(): ChatCheckpoint | null {
     if (!this.step || !this.dialog) return null;
-    return { step: this.step.id, state: this.step.state, inputs: this.dialog.inputsThisStep() };
+    const { queued, operator } = this.dialog;
+    return {
+      step: this.step.id,
+      state: this.step.state,
+      inputs: queued ? [] : this.dialog.inputsThisStep(),
+      live: { queued, operator: operator ? { ...operator } : null },
+    };
   }
 
   /**
@@ -245,13 +256,29 @@ export class CallSession {
       },
     };
     const resume = deps.resume;
+    let handlers = stepHandlers;
     if (resume) {
-      this.dialog.resume(resume.checkpoint.state, resume.turns, resume.checkpoint.inputs);
-      log.info({ step: resume.checkpoint.step }, 'chat taken over from another node: resuming at its step');
+      const { step, state, inputs, live } = resume.checkpoint;
+      this.dialog.resume(state, resume.turns, live.queued ? [] : inputs);
+      if (live.queued) {
+        // Queued already: the wait (or the operator's conversation) goes on, without a second enqueue.
+        this.dialog.queued = true;
+        this.dialog.operator = live.operator;
+        let first = true;
+        handlers = {
+          ...stepHandlers,
+          enqueue: (s, e) => {
+            const resumed = first && s.id === step;
+            first = false;
+            return resumed ? waitForOperator(e, s) : stepHandlers.enqueue(s, e);
+          },
+        };
+      }
+      log.info({ step }, 'chat taken over from another node: resuming at its step');
     }
     try {
       if (!flow) throw new FlowError(`the knowledge base has no usable call flow "${flowId}"`);
-      await runFlow(flow, env, stepHandlers, resume?.checkpoint.step);
+      await runFlow(flow, env, handlers, resume?.checkpoint.step);
     } catch (err) {
       if (!(err instanceof CallEnded)) await this.technicalFallback(env, err, log);
     }

@@ -36,6 +36,11 @@ export interface ChatBusOptions {
   handle: (req: ChatRequest) => Promise<unknown>;
 }
 
+/** Renews a lease this node holds, or one that lapsed; 0 when another node holds it now. */
+const RENEW = `local v = redis.call('GET', KEYS[1])
+if v == false or v == ARGV[1] then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
+return 0`;
+
 /** Thrown by `forward` when nobody listens on the owner's channel: that node is gone. */
 export class OwnerGone extends Error {}
 
@@ -109,15 +114,19 @@ export class ChatBus {
     return (await this.cmd.set(key, this.o.instanceId, 'PX', this.o.leaseMs, 'NX')) === 'OK';
   }
 
-  /** Renews the leases of the chats this node serves, and its place among the nodes that take chats. */
-  async renew(ids: string[], takesChats: boolean): Promise<void> {
+  /**
+   * Renews the leases of the chats this node serves, and its place among the nodes that take chats. Returns
+   * the chats another node holds by now (this node's lease lapsed, say in a Redis outage, and it took over).
+   */
+  async renew(ids: string[], takesChats: boolean): Promise<string[]> {
     const m = this.cmd.multi();
-    for (const id of ids) m.set(this.k('owner', id), this.o.instanceId, 'PX', this.o.leaseMs);
+    for (const id of ids) m.eval(RENEW, 1, this.k('owner', id), this.o.instanceId, String(this.o.leaseMs));
     const now = Date.now();
     if (takesChats) m.zadd(this.k('nodes'), now + this.o.leaseMs, this.o.instanceId);
     else m.zrem(this.k('nodes'), this.o.instanceId);
     m.zremrangebyscore(this.k('nodes'), '-inf', now);
-    await m.exec();
+    const results = (await m.exec()) ?? [];
+    return ids.filter((_id, i) => results[i]?.[1] === 0);
   }
 
   /** Another node that takes chats now, or null. */

@@ -305,10 +305,8 @@ export class ChatRouter {
   private async afterTurn(id: string): Promise<void> {
     const checkpoint = this.o.sessions.checkpoint(id);
     try {
-      if (checkpoint) {
+      if (checkpoint && (await this.bus!.renew([id], !this.draining)).length === 0)
         await this.save(id, checkpoint);
-        await this.bus!.renew([id], !this.draining);
-      }
     } catch (err) {
       if (!isOtklikError(err)) this.o.log.warn({ err, callId: id }, 'cannot save the chat checkpoint');
     }
@@ -348,7 +346,12 @@ export class ChatRouter {
 
   private async renew(): Promise<void> {
     try {
-      await this.bus?.renew(this.o.sessions.liveIds(), !this.draining);
+      const lost = (await this.bus?.renew(this.o.sessions.liveIds(), !this.draining)) ?? [];
+      for (const id of lost) {
+        // Another node took the chat over while this one could not renew: its session is the chat's now.
+        this.o.log.warn({ callId: id }, 'another node took this chat over; its session here stops');
+        await this.o.sessions.release(id);
+      }
     } catch (err) {
       this.o.log.warn({ err: (err as Error).message }, 'cannot renew the chat leases');
     }

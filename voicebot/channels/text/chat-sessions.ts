@@ -154,6 +154,7 @@ export class ChatSessions {
 
   private open(id: string, caller: string, startedAt: Date, resume?: SessionResume): ChatEntry {
     const leg = new TextLeg({ callId: id, from: caller, to: '122', startedAt, channel: 'text' });
+    if (resume?.checkpoint.live.operator) leg.withOperator = true;
     const session = new CallSession(leg, {
       ...this.deps,
       mode: 'text',
