@@ -66,6 +66,7 @@ export class ChatRouter {
   private draining = false;
   private renewTimer: NodeJS.Timeout | null = null;
   private readonly callers = new Map<string, string>();
+  private readonly releasing = new Map<string, Promise<void>>();
 
   private constructor(
     private readonly o: ChatRouterOptions,
@@ -199,9 +200,13 @@ export class ChatRouter {
     const ids = this.o.sessions.liveIds();
     await Promise.all(
       ids.map(async (id) => {
-        const checkpoint = await this.o.sessions.release(id);
-        if (checkpoint) await this.save(id, checkpoint);
-        await bus.release(id);
+        const released = (async () => {
+          const checkpoint = await this.o.sessions.release(id);
+          if (checkpoint) await this.save(id, checkpoint);
+          await bus.release(id);
+        })();
+        this.releasing.set(id, released);
+        await released.finally(() => this.releasing.delete(id));
       }),
     );
     this.o.log.info({ released: ids.length }, 'drain: chats handed on to the other nodes');
@@ -217,6 +222,8 @@ export class ChatRouter {
   private async run(req: ChatRequest): Promise<unknown> {
     const { bus } = this;
     const local = this.o.sessions;
+    // A message while its chat is being let go (a drain) waits for that, then goes to the next node.
+    await this.releasing.get(req.id)?.catch(() => undefined);
     if (!bus || local.has(req.id) || (req.op === 'start' && !this.draining)) return this.here(req);
     if (req.hops >= MAX_HOPS) throw draining();
     const next = { ...req, hops: req.hops + 1 };
