@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { after, afterEach, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
 import { getCall, getTurns } from '../calls/records.js';
 import { createLogger, silentLogger } from '../core/log.js';
 import { OperatorQueue } from '../telephony/queue.js';
@@ -64,6 +65,11 @@ describe('chats passed between two nodes (PGlite, Redis)', () => {
   afterEach(stopNodes);
   after(async () => {
     await env?.close();
+    // Nothing of this test's prefix stays in the shared Redis.
+    const redis = new Redis('redis://127.0.0.1:6379');
+    const left = await redis.keys(`${prefix}:*`);
+    if (left.length > 0) await redis.del(...left);
+    redis.disconnect();
   });
 
   it('the desk on the other node joins, writes and closes a chat; the citizen reads it, the desk hears them', async () => {

@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import { getCall, getTurns } from '../calls/records.js';
 import { openTestDb } from './support/db.js';
@@ -158,12 +159,25 @@ describe('two serve nodes share the chats', () => {
       assert.match(decodeMail(mail.body), /пенси/i);
       await new Promise((r) => setTimeout(r, 2000));
       assert.equal(smtp.received.length, 1, 'the inquiry was mailed exactly once');
+      // The jobs and the chats live under this line's prefix in the shared Redis.
+      const redis = new Redis('redis://127.0.0.1:6379');
+      try {
+        assert.ok((await redis.keys(`${shared.QUEUE_PREFIX}:otklik-inquiries:*`)).length > 0, 'jobs');
+        assert.ok((await redis.keys(`${shared.QUEUE_PREFIX}:chat:*`)).length > 0, 'chats');
+      } finally {
+        redis.disconnect();
+      }
     } finally {
       for (const n of nodes)
         if (n.child.exitCode === null && n.child.signalCode === null) n.child.kill('SIGTERM');
       await Promise.all(nodes.map((n) => n.exited));
       await smtp.close();
       await db.drop();
+      // Nothing of this test's line stays in the shared Redis.
+      const redis = new Redis('redis://127.0.0.1:6379');
+      const left = await redis.keys(`${shared.QUEUE_PREFIX}:*`);
+      if (left.length > 0) await redis.del(...left);
+      redis.disconnect();
     }
   });
 });
