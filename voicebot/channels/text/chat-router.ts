@@ -85,7 +85,7 @@ export class ChatRouter {
   /** The router, on Redis when it can be reached; without it, the chats of this process alone (logged). */
   static async start(o: ChatRouterOptions): Promise<ChatRouter> {
     if (!o.redis) {
-      o.log.warn('chat sessions stay in this process (no Redis configured): run one node only');
+      o.log.info('chat sessions stay in this process (no Redis configured): run one node only');
       return new ChatRouter(o, null);
     }
     let bus: ChatBus | null = null;
@@ -233,6 +233,8 @@ export class ChatRouter {
       try {
         return await bus.forward(owner, next);
       } catch (err) {
+        // No answer in time, and the lease lapsed meanwhile: its host went away without closing its socket.
+        if (isOtklikError(err, 'UNAVAILABLE') && (await bus.owner(req.id)) !== owner) return this.run(next);
         if (!(err instanceof OwnerGone)) throw err;
         this.o.log.warn({ callId: req.id, owner }, 'the node serving a chat is gone; taking the chat over');
       }
