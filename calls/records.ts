@@ -180,6 +180,22 @@ export async function markInterruptedCalls(sql: Sql, instanceId: string): Promis
   return rows.length;
 }
 
+/**
+ * Another instance takes a web chat over (its node was stopped or killed, see
+ * voicebot/channels/text/chat-router.ts): the chat's record names the new owner and is active again, also when
+ * the old owner's restart already marked it interrupted. Returns the record as it stands, or null when it is
+ * not a chat that can go on (unknown, not a text chat, or ended with an outcome).
+ */
+export async function claimChatCall(sql: Sql, callId: string, instanceId: string): Promise<CallRow | null> {
+  const rows = await sql.query<CallDbRow>(
+    `UPDATE calls SET instance_id = $2, status = 'active', ended_at = NULL
+      WHERE id = $1 AND channel = 'text' AND outcome IS NULL AND status IN ('active', 'interrupted')
+      RETURNING *`,
+    [callId, instanceId],
+  );
+  return rows[0] ? toCall(rows[0]) : null;
+}
+
 type CallDbRow = Record<string, unknown> & {
   id: string;
   channel: CallChannel;

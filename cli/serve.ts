@@ -48,6 +48,11 @@ export function register(program: Command): void {
     .action(async () => {
       const ctx = createCliContext(process.env, { service: true });
       const log = ctx.log;
+      log.info(
+        { instanceId: ctx.config.instanceId, prefix: ctx.config.nodes.queuePrefix },
+        'starting the job worker: instance %s',
+        ctx.config.instanceId,
+      );
       const sql = await ctx.store();
       const queue = new OperatorQueue(sql, {
         waitNormMs: ctx.config.telephony.queueWaitNormMs,
@@ -59,6 +64,7 @@ export function register(program: Command): void {
         mailer: configuredMailer(ctx.config.mail, log),
         log,
         sweepIntervalMs: ctx.config.jobs.sweepIntervalMs,
+        prefix: ctx.config.nodes.queuePrefix,
         // Due callbacks go to the operator queue from here too (telephony's dispatcher places them).
         callbacks: queue.callbacks,
         retention: {

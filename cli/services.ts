@@ -31,6 +31,7 @@ import { callbackSettings, startTelephony, type TelephonyApp } from '../telephon
 import { callerPriority } from '../telephony/priority.js';
 import { OperatorQueue } from '../telephony/queue.js';
 import { type MediaSocket, startMediaSocket } from '../voicebot/channels/media/server.js';
+import { ChatRouter } from '../voicebot/channels/text/chat-router.js';
 import { ChatSessions } from '../voicebot/channels/text/chat-sessions.js';
 import textChatPlugin from '../voicebot/channels/text/plugin.js';
 import { runCall, type SessionDeps } from '../voicebot/session.js';
@@ -57,6 +58,8 @@ const FORWARD_RESULT_MARGIN_MS = 5_000;
 const NLU_RECHECK_MS = 30_000;
 /** Redis down at start-up: the job worker is tried again this often, so jobs start when it comes up. */
 const JOBS_RESTART_MS = 30_000;
+/** A web chat without activity this long is closed; its checkpoint in Redis is kept as long. */
+const CHAT_IDLE_MS = 15 * 60_000;
 
 function engineHealth(state: EngineState): ComponentHealth {
   if (state.status === 'ready') return { status: 'ready' };
@@ -86,6 +89,7 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
     for (const stop of stops.reverse()) await stop().catch((err) => log.error({ err }, 'stop failed'));
   };
   try {
+    log.info({ instanceId: config.instanceId }, 'starting: this process is instance %s', config.instanceId);
     if (await ensureSeeded(sql)) log.info('loaded the sample knowledge base into the empty store');
     const interrupted = await markInterruptedCalls(sql, config.instanceId);
     if (interrupted > 0)
@@ -170,7 +174,23 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
     const mailer = configuredMailer(config.mail, log);
 
     // The live web chats: one set, shared by the citizens' chat and the operator desk (which types into them).
-    const chats = new ChatSessions(sessionDeps);
+    const chatSessions = new ChatSessions(sessionDeps, { idleTimeoutMs: CHAT_IDLE_MS });
+    // Shared with the other nodes over Redis (the chat's owner serves it, another takes it over); without
+    // Redis, in this process's memory.
+    const chats = await ChatRouter.start({
+      sessions: chatSessions,
+      sql,
+      log,
+      instanceId: config.instanceId,
+      redis: {
+        url: config.redis.url,
+        prefix: config.nodes.queuePrefix,
+        leaseMs: config.nodes.chatLeaseMs,
+        forwardTimeoutMs: config.nodes.chatForwardTimeoutMs,
+        stateTtlMs: CHAT_IDLE_MS,
+      },
+    });
+    stops.push(() => chats.close());
     // Chats are offered by this loop (phone calls by telephony's dispatcher, which rings or bridges them).
     const deskDispatcher = startDeskDispatcher({ queue, channel: 'text', log });
     stops.push(() => deskDispatcher.stop());
@@ -208,7 +228,7 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
           schedule: async (cb) => worker?.scheduleCallback(cb),
           log,
         }),
-        adminArea(textChatPlugin, { deps: sessionDeps, chats }),
+        adminArea(textChatPlugin, { deps: sessionDeps, chats: chatSessions, router: chats }),
       ],
     });
     const httpUrl = await http.listen({ host: config.http.host, port: config.http.port });
@@ -286,6 +306,7 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
           mailer,
           log,
           sweepIntervalMs: config.jobs.sweepIntervalMs,
+          prefix: config.nodes.queuePrefix,
           callbacks: queue.callbacks,
           ...(placeCall ? { placeCall } : {}),
           retention: { policy: retentionPolicy(config.retention), intervalMs: config.retention.intervalMs },
@@ -314,6 +335,9 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
       stops.push(async () => clearInterval(retry));
     }
 
+    // Stops run last-in first: a stop (SIGTERM) first hands the chats on to the other nodes, while this one
+    // still answers, then telephony drains its calls.
+    stops.push(() => chats.drain());
     log.info(
       {
         http: httpUrl,

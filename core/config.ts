@@ -279,6 +279,23 @@ export const configSchema = z.object({
       callbackMaxAttempts: 3,
       callbackPriority: 10,
     }),
+  // ---- Several nodes (issue [6/7]): queue prefix in Redis, web chats shared between nodes ----
+  nodes: z
+    .object({
+      /**
+       * Prefix of every BullMQ queue and chat key in Redis (QUEUE_PREFIX): two lines sharing one Redis give
+       * each its own. The default is the one used before it could be set, so existing jobs are kept.
+       */
+      queuePrefix: z
+        .string()
+        .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, «_», «.», «-», at most 64')
+        .default('otklik'),
+      /** A node holds each chat it serves for this long, renewed while it runs (CHAT_LEASE_MS). */
+      chatLeaseMs: ms.pipe(z.number().min(500)).default(10000),
+      /** How long a node waits for the node serving a chat to answer a message passed to it (CHAT_FORWARD_TIMEOUT_MS). */
+      chatForwardTimeoutMs: ms.pipe(z.number().min(100)).default(30000),
+    })
+    .default({ queuePrefix: 'otklik', chatLeaseMs: 10000, chatForwardTimeoutMs: 30000 }),
 });
 
 export type Config = z.infer<typeof configSchema> & { instanceId: string };
@@ -350,6 +367,10 @@ export const envMap: Record<string, string> = {
   CALLBACK_MAX_ATTEMPTS: 'telephony.callbackMaxAttempts',
   CALLBACK_PRIORITY: 'telephony.callbackPriority',
   ...Object.fromEntries(Object.entries(tlsEnvMap).map(([key, name]) => [name, `tls.${key}`])),
+  // Several nodes (issue [6/7])
+  QUEUE_PREFIX: 'nodes.queuePrefix',
+  CHAT_LEASE_MS: 'nodes.chatLeaseMs',
+  CHAT_FORWARD_TIMEOUT_MS: 'nodes.chatForwardTimeoutMs',
 };
 
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {

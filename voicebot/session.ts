@@ -8,7 +8,14 @@
  * the caller hears a fallback and the call goes to the operator queue rather than being dropped.
  */
 import { randomUUID } from 'node:crypto';
-import { type CallChannel, type CallOutcome, createCall, endCall, type Speaker } from '../calls/records.js';
+import {
+  type CallChannel,
+  type CallOutcome,
+  createCall,
+  endCall,
+  type Speaker,
+  type StoredTurn,
+} from '../calls/records.js';
 import type { Logger } from '../core/log.js';
 import type { KnowledgeBase } from '../kb/types.js';
 import type { CallLeg, CallLegEvent, LegEndReason } from '../media/call-leg.js';
@@ -29,7 +36,7 @@ import {
 import { waitForOperator } from './flow/queue-wait.js';
 import { abandonQueue, escalate } from './flow/steps-handoff.js';
 import { createVoiceProcessors } from './pipeline/audio/index.js';
-import { CallEnded, Dialog } from './pipeline/dialog.js';
+import { CallEnded, Dialog, type DialogState, type Heard } from './pipeline/dialog.js';
 import { type Frame, makeFrame } from './pipeline/frames.js';
 import { NluProcessor } from './pipeline/nlu-processor.js';
 import { type FrameProcessor, Pipeline } from './pipeline/pipeline.js';
@@ -72,6 +79,27 @@ export interface SessionDeps {
   onFrame?: (frame: Frame) => void;
   /** Where an emergency call is transferred (EMERGENCY_TRANSFER_URI); unset: the operator queue. */
   emergencyTransferUri?: string;
+  /** A web chat another node served until now, taken over at its checkpoint (chat-router.ts). */
+  resume?: SessionResume;
+}
+
+/** Where a chat's dialog stood when its last turn ended: the step, the state at its start, its inputs. */
+export interface ChatCheckpoint {
+  step: string;
+  state: DialogState;
+  inputs: Heard[];
+  /**
+   * At the end of the turn: in the operator queue, and who took the chat. A chat in the queue resumes in
+   * its wait (or its conversation with the operator) without being queued again or its inputs replayed.
+   */
+  live: { queued: boolean; operator: { id: string; name: string } | null };
+}
+
+export interface SessionResume {
+  checkpoint: ChatCheckpoint;
+  /** The record's turns so far and its start (the session's clock goes on from it). */
+  turns: StoredTurn[];
+  startedAt: Date;
 }
 
 export interface CallResult {
@@ -93,13 +121,15 @@ export class CallSession {
   private unsubscribe: () => void = () => {};
   private readonly ready: Promise<void>;
   private markReady: () => void = () => {};
+  private step: { id: string; state: DialogState } | null = null;
+  private detached = false;
 
   constructor(
     readonly leg: CallLeg,
     private readonly deps: SessionDeps,
   ) {
     this.callId = leg.meta.callId || randomUUID();
-    const t0 = Date.now();
+    const t0 = deps.resume?.startedAt.getTime() ?? Date.now();
     this.clock = deps.clock ?? (() => Date.now() - t0);
     this.now = deps.now ?? (() => new Date());
     this.ready = new Promise((r) => {
@@ -132,6 +162,27 @@ export class CallSession {
     this.dialog?.end('shutdown');
   }
 
+  /** Where the dialog stands (a chat's checkpoint); null before the first step. */
+  checkpoint(): ChatCheckpoint | null {
+    if (!this.step || !this.dialog) return null;
+    const { queued, operator } = this.dialog;
+    return {
+      step: this.step.id,
+      state: this.step.state,
+      inputs: queued ? [] : this.dialog.inputsThisStep(),
+      live: { queued, operator: operator ? { ...operator } : null },
+    };
+  }
+
+  /**
+   * Lets the chat go to another node (a drain): the session stops without closing the record or leaving the
+   * queue; the next node resumes it from the checkpoint.
+   */
+  detach(): void {
+    this.detached = true;
+    this.stop();
+  }
+
   async run(): Promise<CallResult> {
     const { deps, leg } = this;
     const log = deps.log.child({ callId: this.callId });
@@ -141,15 +192,16 @@ export class CallSession {
     // (silence, greeting) only to hand the caller to a person (below).
     this.flow = flow ?? defaultFlow;
     const voice = (deps.mode ?? (deps.speech && leg.meta.channel !== 'text' ? 'voice' : 'text')) === 'voice';
-    await createCall(deps.sql, {
-      id: this.callId,
-      channel: deps.channel ?? leg.meta.channel,
-      callerNumber: leg.meta.from || null,
-      dialledNumber: leg.meta.to || '122',
-      startedAt: this.now(),
-      flowId,
-      ...(deps.instanceId ? { instanceId: deps.instanceId } : {}),
-    });
+    if (!deps.resume)
+      await createCall(deps.sql, {
+        id: this.callId,
+        channel: deps.channel ?? leg.meta.channel,
+        callerNumber: leg.meta.from || null,
+        dialledNumber: leg.meta.to || '122',
+        startedAt: this.now(),
+        flowId,
+        ...(deps.instanceId ? { instanceId: deps.instanceId } : {}),
+      });
     this.dialog = new Dialog({
       callId: this.callId,
       meta: leg.meta,
@@ -198,10 +250,35 @@ export class CallSession {
       channel: deps.channel ?? leg.meta.channel,
       onEscalate: (reason) => this.pipeline.pushTo('policy', makeFrame('Escalate', { reason }, this.clock())),
       ...(deps.emergencyTransferUri ? { emergencyTransferUri: deps.emergencyTransferUri } : {}),
+      onStep: (id) => {
+        this.dialog.beginStep();
+        this.step = { id, state: this.dialog.snapshot() };
+      },
     };
+    const resume = deps.resume;
+    let handlers = stepHandlers;
+    if (resume) {
+      const { step, state, inputs, live } = resume.checkpoint;
+      this.dialog.resume(state, resume.turns, live.queued ? [] : inputs);
+      if (live.queued) {
+        // Queued already: the wait (or the operator's conversation) goes on, without a second enqueue.
+        this.dialog.queued = true;
+        this.dialog.operator = live.operator;
+        let first = true;
+        handlers = {
+          ...stepHandlers,
+          enqueue: (s, e) => {
+            const resumed = first && s.id === step;
+            first = false;
+            return resumed ? waitForOperator(e, s) : stepHandlers.enqueue(s, e);
+          },
+        };
+      }
+      log.info({ step }, 'chat taken over from another node: resuming at its step');
+    }
     try {
       if (!flow) throw new FlowError(`the knowledge base has no usable call flow "${flowId}"`);
-      await runFlow(flow, env, stepHandlers);
+      await runFlow(flow, env, handlers, resume?.checkpoint.step);
     } catch (err) {
       if (!(err instanceof CallEnded)) await this.technicalFallback(env, err, log);
     }
@@ -322,6 +399,7 @@ export class CallSession {
 
   private async finish(env: StepEnv, log: Logger): Promise<CallResult> {
     const outcome = this.outcome();
+    if (this.detached) return this.released(log, outcome);
     this.dialog.finished();
     await this.dialog.flushed();
     // The caller left the operator queue: an emergency put in the queue is abandoned there too.
@@ -346,6 +424,21 @@ export class CallSession {
       intents: this.dialog.intents.map((i) => i.intent),
       transcript: this.dialog.transcript.map((t) => ({ who: t.who, text: t.text, at_ms: t.atMs })),
       answers: this.dialog.answers.map((a) => ({ intent: a.intent, answer_version: a.answerVersion })),
+    };
+  }
+
+  /** The chat was handed to another node: its record stays open and its queue place kept. */
+  private async released(log: Logger, outcome: CallOutcome): Promise<CallResult> {
+    await this.dialog.flushed();
+    this.unsubscribe();
+    await this.pipeline.stop();
+    log.info('chat released to another node');
+    return {
+      callId: this.callId,
+      outcome,
+      intents: [],
+      transcript: [],
+      answers: [],
     };
   }
 }

@@ -28,6 +28,11 @@ export function register(program: Command): void {
   cmd.action(async () => {
     const ctx = createCliContext();
     const sql = await ctx.store();
+    ctx.log.info(
+      { instanceId: ctx.config.instanceId },
+      'starting: this process is instance %s',
+      ctx.config.instanceId,
+    );
     // The calls this instance held when it last stopped hard are over: their SIP legs died with it.
     const interrupted = await markInterruptedCalls(sql, ctx.config.instanceId);
     if (interrupted > 0)

@@ -28,6 +28,8 @@ export interface StepEnv {
   onEscalate?: (reason: string) => void;
   /** Where an emergency call is transferred (EMERGENCY_TRANSFER_URI); unset: the operator queue. */
   emergencyTransferUri?: string;
+  /** Told the id of each step as it begins (the web chat's checkpoint for another node to resume from). */
+  onStep?: (stepId: string) => void;
 }
 
 export type StepHandler<T extends StepType> = (step: StepOf<T>, env: StepEnv) => Promise<string | null>;
@@ -207,9 +209,15 @@ export function follow(step: Step, outcome: string): string {
 /** Steps in a row without hearing the caller: more means the flow loops on its own. */
 const MAX_STEPS_WITHOUT_INPUT = 100;
 
-export async function runFlow(flow: Flow, env: StepEnv, handlers: StepHandlers): Promise<void> {
+/** Runs `flow` from its start, or from `startAt` (a chat resumed on another node at its checkpoint's step). */
+export async function runFlow(
+  flow: Flow,
+  env: StepEnv,
+  handlers: StepHandlers,
+  startAt?: string,
+): Promise<void> {
   const byId = new Map(flow.steps.map((s) => [s.id, s]));
-  let current: string | null = flow.start;
+  let current: string | null = startAt ?? flow.start;
   let count = 0;
   let inputs = env.dialog.inputsHeard;
   while (current) {
@@ -227,6 +235,7 @@ export async function runFlow(flow: Flow, env: StepEnv, handlers: StepHandlers):
     // From here on the call is being handed on: a question exhausted again ends the call, not a new round.
     if (current === flow.escalation || current === flow.operator) env.dialog.escalating = true;
     env.log.debug({ step: step.id, type: step.type }, 'flow step');
+    env.onStep?.(step.id);
     try {
       const handler = handlers[step.type] as StepHandler<typeof step.type>;
       current = await handler(step as never, env);

@@ -14,7 +14,10 @@ import type { KnowledgeBase, PromptForm } from '../../kb/types.js';
 import type { CallMetadata } from '../../media/call-leg.js';
 import type { Classification, Entity, IntentClassifier } from '../../nlu/types.js';
 import type { Sql } from '../../store/sql.js';
+import type { DialogState, SayOptions } from './dialog-state.js';
 import { fallbackPrompt, fillPrompt } from './prompts.js';
+
+export type { DialogState, SayOptions } from './dialog-state.js';
 
 export type Heard =
   | { kind: 'speech'; text: string; classification: Classification }
@@ -27,17 +30,6 @@ export class CallEnded extends Error {
     super(`call ended: ${reason}`);
     this.name = 'CallEnded';
   }
-}
-
-export interface SayOptions {
-  answerVersion?: string;
-  /** Default true: the caller may cut the bot short. Emergency messages are not interruptible. */
-  bargeIn?: boolean;
-  /**
-   * Default true: «повторите» says this again. Reprompts that only say the caller was not heard or
-   * understood (no_input, no_match) are false, so a repeat gives the question or answer itself.
-   */
-  repeatable?: boolean;
 }
 
 export interface DialogDeps {
@@ -120,6 +112,11 @@ export class Dialog {
   private noInputTimer: NodeJS.Timeout | null = null;
   /** Set while `hearUntil` waits: checks its condition again after an operator's act. */
   private wake: (() => void) | null = null;
+  /** What the caller said since the current step began (the checkpoint replays it on another node). */
+  private stepInputs: Heard[] = [];
+  /** Resuming: the bot's words are neither sent nor stored until the replayed inputs are heard again. */
+  private muted = false;
+  private replayLeft = 0;
   speakingUtterance: { id: string; bargeIn: boolean } | null = null;
 
   constructor(readonly deps: DialogDeps) {}
@@ -184,6 +181,8 @@ export class Dialog {
       this.turnOpen = true;
       this.lastTurn.push({ text: trimmed, opts });
     }
+    // Said and stored on the node that ran this step first: the citizen has read it already.
+    if (this.muted) return;
     await this.record('bot', trimmed, { answerVersion: opts.answerVersion ?? null });
     this.checkEnded();
     const id = randomUUID();
@@ -272,7 +271,9 @@ export class Dialog {
    */
   async hear(opts: { expected?: string[] } = {}): Promise<Heard> {
     this.checkEnded();
+    if (this.replayLeft === 0) this.muted = false;
     const queued = this.mailbox.shift();
+    if (queued && this.replayLeft > 0) this.replayLeft--;
     const input =
       queued ??
       (await new Promise<Heard>((resolve, reject) => {
@@ -280,6 +281,7 @@ export class Dialog {
         this.startNoInputTimer();
         this.notifyWaiting();
       }));
+    this.stepInputs.push(input);
     this.inputsHeard++;
     // The caller's input closes the bot's turn: what the bot says next is a new turn to repeat.
     this.turnOpen = false;
@@ -319,6 +321,80 @@ export class Dialog {
         },
       );
     });
+  }
+
+  // ---- another node resumes the chat ----
+
+  /** A step begins: the caller's inputs are counted from here for the checkpoint. */
+  beginStep(): void {
+    this.stepInputs = [];
+  }
+
+  /** The state to save at a step's beginning (with `stepInputs` at the end of each turn). */
+  snapshot(): DialogState {
+    return structuredClone({
+      classification: this.classification,
+      topicId: this.topicId,
+      agencyId: this.agencyId,
+      noMatchCount: this.noMatchCount,
+      outcome: this.outcome,
+      queued: this.queued,
+      transferred: this.transferred,
+      lastBotText: this.lastBotText,
+      inputsHeard: this.inputsHeard,
+      questionTexts: this.questionTexts,
+      escalating: this.escalating,
+      escalationReason: this.escalationReason,
+      leaving: this.leaving,
+      operator: this.operator,
+      asked: [...this.asked],
+      lastTurn: this.lastTurn,
+      turnOpen: this.turnOpen,
+      intents: this.intents,
+      answers: this.answers,
+      entities: this.entities,
+    });
+  }
+
+  /** The caller's inputs heard since the current step began. */
+  inputsThisStep(): Heard[] {
+    return structuredClone(this.stepInputs);
+  }
+
+  /**
+   * Takes the chat over from another node: the state at the step's beginning, the stored turns (their order
+   * goes on after the last), and the step's inputs replayed with the bot muted, so the step stands where it
+   * stood and the citizen's next message is answered there.
+   */
+  resume(
+    state: DialogState,
+    turns: Array<{ seq: number; who: Speaker; text: string; atMs: number }>,
+    inputs: Heard[],
+  ): void {
+    const { asked, intents, answers, entities, questionTexts, lastTurn, ...plain } = state;
+    Object.assign(this, plain);
+    for (const [q, n] of asked) this.asked.set(q, n);
+    this.intents.push(...intents);
+    this.answers.push(...answers);
+    this.entities.push(...entities);
+    this.questionTexts.push(...questionTexts);
+    this.lastTurn = lastTurn;
+    for (const t of turns) this.transcript.push({ who: t.who, text: t.text, atMs: t.atMs });
+    this.seq = turns.reduce((max, t) => Math.max(max, t.seq), 0);
+    for (const input of inputs)
+      if (input.kind === 'speech') {
+        const c = input.classification;
+        this.intents.push({
+          intent: c.intent,
+          confidence: c.confidence,
+          atMs: this.deps.clock(),
+          text: input.text,
+        });
+        this.entities.push(...c.entities);
+      }
+    this.mailbox.unshift(...inputs);
+    this.replayLeft = inputs.length;
+    this.muted = true;
   }
 
   /** An operator took the call (a chat on the desk): the bot's queue wait ends. */

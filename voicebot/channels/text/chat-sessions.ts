@@ -11,7 +11,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { OtklikError } from '../../../core/errors.js';
-import { type CallResult, CallSession, type SessionDeps } from '../../session.js';
+import {
+  type CallResult,
+  CallSession,
+  type ChatCheckpoint,
+  type SessionDeps,
+  type SessionResume,
+} from '../../session.js';
 import { MAX_CALLER_TEXT_CHARS } from '../limits.js';
 import { TextLeg } from './text-leg.js';
 
@@ -79,6 +85,7 @@ export class ChatSessions {
   private readonly idleTimeoutMs: number;
   private readonly keepFinishedMs: number;
   private readonly changeListeners = new Set<(callId: string) => void>();
+  private readonly openListeners = new Set<(id: string, leg: TextLeg) => void>();
 
   constructor(
     private readonly deps: ChatDeps,
@@ -96,14 +103,64 @@ export class ChatSessions {
         { details: { field: 'caller' } },
       );
     const id = randomUUID();
-    const leg = new TextLeg({
-      callId: id,
-      from: caller ?? '',
-      to: '122',
-      startedAt: new Date(),
+    const entry = this.open(id, caller ?? '', new Date());
+    return this.turn(id, entry, () => {});
+  }
+
+  /**
+   * Takes over a chat another node served (chat-router.ts): a session resumed at the checkpoint, the bot
+   * silent until the step waits for the citizen again; their next message goes through `say` as usual.
+   */
+  async resume(id: string, caller: string, resume: SessionResume): Promise<void> {
+    if (this.chats.has(id)) return;
+    const entry = this.open(id, caller, resume.startedAt, resume);
+    await this.operatorAct(id, entry, () => {});
+  }
+
+  /** The checkpoint of a live chat here (saved after each turn), or null. */
+  checkpoint(id: string): ChatCheckpoint | null {
+    const entry = this.chats.get(id);
+    return entry && this.live(entry) ? entry.session.checkpoint() : null;
+  }
+
+  /** The ids of the chats live in this process. */
+  liveIds(): string[] {
+    return [...this.chats].filter(([, e]) => this.live(e)).map(([id]) => id);
+  }
+
+  /**
+   * Lets a chat go (a drain): once its turn in progress is over, its session stops without closing the record;
+   * returns its last checkpoint, for the node that takes it next. null when it is not live here.
+   */
+  async release(id: string): Promise<ChatCheckpoint | null> {
+    const entry = this.chats.get(id);
+    if (!entry || !this.live(entry)) return null;
+    await entry.busy;
+    const checkpoint = entry.session.checkpoint();
+    this.clearIdle(entry);
+    entry.session.detach();
+    await entry.done.catch(() => undefined);
+    this.chats.delete(id);
+    return checkpoint;
+  }
+
+  /** Tells `listener` of every chat session this process opens (started or resumed), with its leg. */
+  onOpen(listener: (id: string, leg: TextLeg) => void): () => void {
+    this.openListeners.add(listener);
+    return () => {
+      this.openListeners.delete(listener);
+    };
+  }
+
+  private open(id: string, caller: string, startedAt: Date, resume?: SessionResume): ChatEntry {
+    const leg = new TextLeg({ callId: id, from: caller, to: '122', startedAt, channel: 'text' });
+    if (resume?.checkpoint.live.operator) leg.withOperator = true;
+    const session = new CallSession(leg, {
+      ...this.deps,
+      mode: 'text',
       channel: 'text',
+      ...(resume ? { resume } : {}),
     });
-    const session = new CallSession(leg, { ...this.deps, mode: 'text', channel: 'text' });
     const entry: ChatEntry = {
       leg,
       session,
@@ -117,7 +174,9 @@ export class ChatSessions {
       (r) => {
         entry.result = r;
         this.clearIdle(entry);
-        setTimeout(() => this.chats.delete(id), this.keepFinishedMs).unref?.();
+        setTimeout(() => {
+          if (this.chats.get(id) === entry) this.chats.delete(id);
+        }, this.keepFinishedMs).unref?.();
         // The operator's desk shows that the conversation is over (the citizen left, or it was closed).
         if (entry.session.dialog?.operator) this.changed(id);
       },
@@ -128,7 +187,8 @@ export class ChatSessions {
       },
     );
     this.chats.set(id, entry);
-    return this.turn(id, entry, () => {});
+    for (const l of this.openListeners) l(id, leg);
+    return entry;
   }
 
   has(id: string): boolean {

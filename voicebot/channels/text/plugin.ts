@@ -23,6 +23,7 @@ import type { WebSocket } from 'ws';
 import { getCall, getTurns } from '../../../calls/records.js';
 import { isOtklikError, OtklikError, otklikErrorReply } from '../../../core/errors.js';
 import { MAX_CALLER_TEXT_CHARS } from '../limits.js';
+import { type ChatEvent, ChatRouter } from './chat-router.js';
 import {
   CALLER_NUMBER,
   CHAT_ENDED_MESSAGE,
@@ -44,6 +45,11 @@ export interface TextChatOptions extends ChatSessionsOptions {
    * the plugin makes its own on `deps` (tests, a chat without a desk). Either way the plugin closes them.
    */
   chats?: ChatSessions;
+  /**
+   * The chats as every node shares them (chat-router.ts, on Redis), made on `chats` by cli/services.ts;
+   * unset, a router of this process alone. Whoever made it closes it.
+   */
+  router?: ChatRouter;
 }
 
 const idParams = {
@@ -84,10 +90,18 @@ function parseFrame(data: unknown, isBinary: boolean): ClientMessage | string {
 }
 
 async function textChatPlugin(app: FastifyInstance, opts: TextChatOptions): Promise<void> {
-  const chats = opts.chats ?? new ChatSessions(opts.deps, opts);
+  const sessions = opts.chats ?? new ChatSessions(opts.deps, opts);
+  const chats =
+    opts.router ??
+    (await ChatRouter.start({
+      sessions,
+      sql: opts.deps.sql,
+      log: opts.deps.log,
+      instanceId: opts.deps.instanceId ?? 'local',
+    }));
   if (!app.hasDecorator('websocketServer'))
     await app.register(websocket, { options: { maxPayload: MAX_FRAME_BYTES } });
-  app.addHook('onClose', async () => chats.closeAll());
+  app.addHook('onClose', async () => sessions.closeAll());
 
   app.post<{ Body: { caller?: string } | undefined }>(
     '/api/chat/sessions',
@@ -180,31 +194,21 @@ async function textChatPlugin(app: FastifyInstance, opts: TextChatOptions): Prom
       endedSent = turn.id;
       send({ type: 'ended', outcome: turn.outcome });
     };
-    const attach = (chatId: string) => {
+    // Shared over Redis, the end comes as an event after the bot's last words; the reply may overtake them.
+    const replied = (turn: ChatTurn) => {
+      if (!chats.shared) report(turn);
+    };
+    const attach = async (chatId: string) => {
       detach();
       id = chatId;
-      const leg = chats.leg(chatId);
-      const offs = [
-        leg.onBotMessage((m) =>
-          send({ type: 'bot', text: m.text, at: m.at.toISOString(), ...(m.notice ? { notice: true } : {}) }),
-        ),
-        leg.onOperatorMessage((m) =>
-          send({ type: 'operator', text: m.text, at: m.at.toISOString(), name: m.name }),
-        ),
-        // The chat can end without the citizen doing anything (the operator closed it, the idle timeout).
-        leg.onEnd(() => {
-          void chats.outcome(chatId).then((outcome) => {
-            if (id === chatId) report({ id: chatId, messages: [], ended: true, outcome });
-          });
-        }),
-      ];
-      detach = () => {
-        for (const off of offs) off();
-      };
-      if (leg.ended)
-        void chats
-          .outcome(chatId)
-          .then((outcome) => report({ id: chatId, messages: [], ended: true, outcome }));
+      const off = await chats.watch(chatId, (e: ChatEvent) => {
+        if (e.type === 'ended') {
+          if (id === chatId)
+            report({ id: chatId, messages: [], ended: true, outcome: e.outcome as ChatTurn['outcome'] });
+        } else send(e);
+      });
+      if (id !== chatId) off();
+      else detach = off;
     };
     socket.on('message', (data, isBinary) => {
       void (async () => {
@@ -218,12 +222,12 @@ async function textChatPlugin(app: FastifyInstance, opts: TextChatOptions): Prom
             if (msg.caller !== undefined && typeof msg.caller !== 'string')
               throw new OtklikError('VALIDATION_FAILED', 'Номер телефона (caller) должен быть строкой');
             const turn = await chats.start(msg.caller);
-            attach(turn.id);
+            await attach(turn.id);
             send({ type: 'started', id: turn.id });
             for (const m of turn.messages) send({ type: 'bot', text: m.text, at: m.at });
             report(turn);
           } else if (msg.type === 'attach' && typeof msg.id === 'string') {
-            attach(msg.id);
+            await attach(msg.id);
             send({ type: 'attached', id: msg.id });
           } else if (!id) {
             send({
@@ -232,11 +236,11 @@ async function textChatPlugin(app: FastifyInstance, opts: TextChatOptions): Prom
               message: 'Сначала начните сеанс: {"type":"start"}',
             });
           } else if (msg.type === 'message' && typeof msg.text === 'string') {
-            report(await chats.say(id, msg.text));
+            replied(await chats.say(id, msg.text));
           } else if (msg.type === 'dtmf' && typeof msg.digits === 'string') {
-            report(await chats.press(id, msg.digits));
+            replied(await chats.press(id, msg.digits));
           } else if (msg.type === 'hangup') {
-            report(await chats.hangup(id));
+            replied(await chats.hangup(id));
           } else {
             send({
               type: 'error',
