@@ -16,12 +16,14 @@ import { addUser, countUsers } from '../admin/users.js';
 import { markInterruptedCalls } from '../calls/records.js';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/log.js';
+import { createMetrics, type Metrics } from '../core/metrics.js';
 import { configuredMailer } from '../inquiries/dispatch.js';
 import type { PlaceCall } from '../inquiries/relay.js';
 import { createKnowledgeBase } from '../kb/knowledge-base.js';
 import { ensureSeeded } from '../kb/seed.js';
 import { createNluService, type NluService } from '../nlu/service.js';
 import { type AssembledSpeechServices, createSpeechServices } from '../speech/services.js';
+import { timeSpeech } from '../speech/timed.js';
 import type { EngineState } from '../speech/types.js';
 import { openStore } from '../store/open.js';
 import type { Sql } from '../store/sql.js';
@@ -33,6 +35,7 @@ import { type MediaSocket, startMediaSocket } from '../voicebot/channels/media/s
 import { ChatSessions } from '../voicebot/channels/text/chat-sessions.js';
 import textChatPlugin from '../voicebot/channels/text/plugin.js';
 import { runCall, type SessionDeps } from '../voicebot/session.js';
+import { storeReadings } from './metrics.js';
 import { allSchemas } from './schema.js';
 
 /**
@@ -45,6 +48,8 @@ export interface RunningServices {
   media: MediaSocket;
   /** The speech engines every voice call uses, with the TTS cache; null when they did not start. */
   speech: AssembledSpeechServices | null;
+  /** The process's Prometheus metrics, served at /metrics. */
+  metrics: Metrics;
   stop(): Promise<void>;
 }
 
@@ -73,7 +78,13 @@ async function bootstrapAdmin(sql: Sql, config: Config, log: Logger): Promise<vo
   }
 }
 
+/** The API's version in its description (/docs/json): the package's. */
+const API_VERSION = '0.1.0';
+
 export async function startServices(config: Config, log: Logger): Promise<RunningServices> {
+  const metrics = createMetrics({
+    onReadError: (source, err) => log.warn({ err, source }, 'a metrics reading failed'),
+  });
   const sql = await openStore(config, allSchemas);
   const stops: Array<() => Promise<void>> = [() => sql.close()];
   const stopAll = async () => {
@@ -101,7 +112,7 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
 
     let speech: AssembledSpeechServices | undefined;
     try {
-      speech = await createSpeechServices(config, log);
+      speech = timeSpeech(await createSpeechServices(config, log), metrics);
       stops.push(() => speech!.close());
     } catch (err) {
       log.error({ err }, 'speech engines unavailable: voice calls get the keypad menu and operators');
@@ -118,6 +129,7 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
       (await kb.topics()).map((t) => ({ id: t.id, name: t.title })),
     );
     if (topicQueues.length > 0) log.info({ queues: topicQueues }, 'created a queue for each new KB topic');
+    metrics.readFrom(storeReadings({ sql, queue, ...(speech ? { ttsCache: speech.ttsCache } : {}) }));
     const sessionDeps: SessionDeps = {
       kb,
       nlu: () => nlu.classifier(),
@@ -127,6 +139,7 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
       // while no operator is signed in.
       handOff: queue,
       instanceId: config.instanceId,
+      metrics,
       ...(speech ? { speech } : {}),
       ...(config.telephony.emergencyTransferUri
         ? { emergencyTransferUri: config.telephony.emergencyTransferUri }
@@ -169,6 +182,8 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
       log,
       health,
       signIn: config.signIn,
+      metrics: { metrics, ...(config.metrics.token ? { token: config.metrics.token } : {}) },
+      docs: { version: API_VERSION },
       plugins: [
         adminArea(kbPlugin, { sql }),
         adminArea(incidentsPlugin, { sql }),
@@ -274,6 +289,7 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
           log,
           sweepIntervalMs: config.jobs.sweepIntervalMs,
           callbacks: queue.callbacks,
+          metrics,
           ...(placeCall ? { placeCall } : {}),
         });
         worker = started;
@@ -308,7 +324,7 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
       },
       'Otklik is up',
     );
-    return { http, httpUrl, media, speech: speech ?? null, stop: stopAll };
+    return { http, httpUrl, media, speech: speech ?? null, metrics, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

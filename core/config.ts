@@ -125,6 +125,17 @@ export const configSchema = z.object({
       lockoutMs: ms.default(signInDefaults.lockoutMs),
     })
     .default(signInDefaults),
+  // --- metrics (issue [6/7], Prometheus on /metrics) ---
+  metrics: z
+    .object({
+      /**
+       * Bearer token a scraper sends for /metrics (METRICS_TOKEN); set, it is required from every peer;
+       * unset, /metrics answers only peers on this host's loopback.
+       */
+      token: z.string().min(16, 'at least 16 characters').optional(),
+    })
+    .default({}),
+  // --- end of metrics ---
   nlu: z.object({ modelDir: z.string().default('./models/nlu') }).default({ modelDir: './models/nlu' }),
   telephony: z
     .object({
@@ -223,6 +234,8 @@ export const envMap: Record<string, string> = {
   JOBS_SWEEP_INTERVAL_MS: 'jobs.sweepIntervalMs',
   SIGNIN_MAX_FAILURES: 'signIn.maxFailures',
   SIGNIN_LOCKOUT_MS: 'signIn.lockoutMs',
+  // metrics (issue [6/7])
+  METRICS_TOKEN: 'metrics.token',
   DRACHTIO_HOST: 'telephony.drachtioHost',
   DRACHTIO_PORT: 'telephony.drachtioPort',
   DRACHTIO_SECRET: 'telephony.drachtioSecret',

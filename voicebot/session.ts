@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { type CallChannel, type CallOutcome, createCall, endCall, type Speaker } from '../calls/records.js';
 import type { Logger } from '../core/log.js';
+import type { Metrics } from '../core/metrics.js';
 import type { KnowledgeBase } from '../kb/types.js';
 import type { CallLeg, CallLegEvent, LegEndReason } from '../media/call-leg.js';
 import type { HandOff } from '../media/handoff.js';
@@ -35,6 +36,7 @@ import { NluProcessor } from './pipeline/nlu-processor.js';
 import { type FrameProcessor, Pipeline } from './pipeline/pipeline.js';
 import { PolicyProcessor } from './pipeline/policy.js';
 import { TextOutputProcessor } from './pipeline/text-output.js';
+import { TurnMarkProcessor, TurnTimer } from './pipeline/turn-timer.js';
 
 export interface SessionDeps {
   kb: KnowledgeBase;
@@ -72,6 +74,8 @@ export interface SessionDeps {
   onFrame?: (frame: Frame) => void;
   /** Where an emergency call is transferred (EMERGENCY_TRANSFER_URI); unset: the operator queue. */
   emergencyTransferUri?: string;
+  /** The process's metrics: sessions in progress, turns and turn latency (serve gives them). */
+  metrics?: Metrics;
 }
 
 export interface CallResult {
@@ -93,6 +97,7 @@ export class CallSession {
   private unsubscribe: () => void = () => {};
   private readonly ready: Promise<void>;
   private markReady: () => void = () => {};
+  private turnTimer: TurnTimer | null = null;
 
   constructor(
     readonly leg: CallLeg,
@@ -133,6 +138,18 @@ export class CallSession {
   }
 
   async run(): Promise<CallResult> {
+    const channel = this.deps.channel ?? this.leg.meta.channel;
+    const metrics = this.deps.metrics;
+    if (metrics) this.turnTimer = new TurnTimer((s) => metrics.turnLatency.observe({ channel }, s));
+    metrics?.sessionsActive.inc({ channel });
+    try {
+      return await this.runSession();
+    } finally {
+      metrics?.sessionsActive.dec({ channel });
+    }
+  }
+
+  private async runSession(): Promise<CallResult> {
     const { deps, leg } = this;
     const log = deps.log.child({ callId: this.callId });
     const flowId = this.flowId();
@@ -161,6 +178,7 @@ export class CallSession {
       clock: this.clock,
       wallClock: this.now,
       realTimeNoInput: deps.realTimeNoInput ?? false,
+      ...(deps.metrics ? { onTurn: this.countTurn(deps.metrics) } : {}),
       speechAvailable: !voice || deps.speech?.asr.state().status === 'ready',
       emitSay: (text, utteranceId, opts) =>
         this.pipeline.pushTo(
@@ -233,10 +251,16 @@ export class CallSession {
     }
   }
 
+  private countTurn(metrics: Metrics): (who: Speaker) => void {
+    const channel = this.deps.channel ?? this.leg.meta.channel;
+    return (speaker) => metrics.turns.inc({ channel, speaker });
+  }
+
   private processors(voice: boolean, log: Logger, asrHints: string[]): FrameProcessor[] {
     const nlu = new NluProcessor(this.deps.nlu, this.now);
     const policy = new PolicyProcessor(this.dialog);
-    if (!voice) return [nlu, policy, new TextOutputProcessor(this.leg)];
+    const botOutput = () => this.turnTimer?.botOutput();
+    if (!voice) return [nlu, policy, new TextOutputProcessor(this.leg, botOutput)];
     if (!this.deps.speech) throw new Error('a voice session needs speech services');
     const v = this.deps.voice ?? {};
     const parts = createVoiceProcessors({
@@ -247,16 +271,22 @@ export class CallSession {
       ...(asrHints.length > 0 ? { asrHints } : {}),
       ...(v.voice ? { voice: v.voice } : {}),
       ...(v.hangoverMs ? { hangoverMs: v.hangoverMs } : {}),
-      ...(v.onFirstAudio ? { onFirstAudio: v.onFirstAudio } : {}),
+      onFirstAudio: (utteranceId) => {
+        botOutput();
+        v.onFirstAudio?.(utteranceId);
+      },
     });
     log.debug('voice pipeline');
-    return [...parts.input, nlu, policy, ...parts.output];
+    const marks = this.turnTimer ? [new TurnMarkProcessor(this.turnTimer)] : [];
+    return [...parts.input, ...marks, nlu, policy, ...parts.output];
   }
 
   private onLegEvent(e: CallLegEvent, voice: boolean): void {
     const at = this.clock();
     switch (e.type) {
       case 'text':
+        // With an operator in the chat the bot is silent: nothing of its own to measure.
+        if (!this.dialog.operator) this.turnTimer?.callerDone();
         this.pipeline.pushTo(
           'nlu',
           makeFrame('Transcript', { text: e.text, final: true, confidence: 1 }, at),

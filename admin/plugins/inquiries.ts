@@ -23,22 +23,38 @@ export async function inquiriesPlugin(app: TypedApp, opts: InquiriesPluginOption
   const { sql } = opts;
   const now = opts.now ?? (() => new Date());
 
-  app.get('/api/inquiries', { preHandler: requireRole('supervisor', 'operator') }, async () => ({
-    inquiries: await listInquiries(sql, now()),
-  }));
+  app.get(
+    '/api/inquiries',
+    {
+      schema: { tags: ['inquiries'], summary: 'Обращения, переданные уполномоченным лицам' },
+      preHandler: requireRole('supervisor', 'operator'),
+    },
+    async () => ({
+      inquiries: await listInquiries(sql, now()),
+    }),
+  );
 
   /** The agencies staff may pass an inquiry to (an inquiry no topic fitted waits for this choice). */
-  app.get('/api/agencies', { preHandler: requireRole('supervisor', 'operator') }, async () => ({
-    agencies: (await createKnowledgeBase(sql).agencies())
-      .map((a) => ({ id: a.id, name: a.name }))
-      .sort((a, b) => a.name.localeCompare(b.name, 'ru')),
-  }));
+  app.get(
+    '/api/agencies',
+    {
+      schema: { tags: ['inquiries'], summary: 'Ведомства' },
+      preHandler: requireRole('supervisor', 'operator'),
+    },
+    async () => ({
+      agencies: (await createKnowledgeBase(sql).agencies())
+        .map((a) => ({ id: a.id, name: a.name }))
+        .sort((a, b) => a.name.localeCompare(b.name, 'ru')),
+    }),
+  );
 
   app.post(
     '/api/inquiries/:id/agency',
     {
       preHandler: requireRole('supervisor', 'operator'),
       schema: {
+        tags: ['inquiries'],
+        summary: 'Назначить обращению ведомство',
         params: Type.Object({ id: Type.Integer() }),
         body: Type.Object({ agencyId: Type.String({ minLength: 1, maxLength: 100 }) }),
       },
@@ -58,6 +74,8 @@ export async function inquiriesPlugin(app: TypedApp, opts: InquiriesPluginOption
     {
       preHandler: requireRole('supervisor', 'operator'),
       schema: {
+        tags: ['inquiries'],
+        summary: 'Внести ответ ведомства',
         params: Type.Object({ id: RowId }),
         body: Type.Object({ text: Type.String({ minLength: 1 }) }),
       },
@@ -73,7 +91,11 @@ export async function inquiriesPlugin(app: TypedApp, opts: InquiriesPluginOption
     '/api/inquiries/:id/relayed',
     {
       preHandler: requireRole('supervisor', 'operator'),
-      schema: { params: Type.Object({ id: RowId }) },
+      schema: {
+        tags: ['inquiries'],
+        summary: 'Отметить, что ответ передан гражданину',
+        params: Type.Object({ id: RowId }),
+      },
     },
     async (request) => {
       await markRelayedByOperator(sql, request.params.id, request.staff!.login);
