@@ -63,21 +63,23 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
   const registers = [registry];
   let readings: StoreReadings = {};
 
-  const readErrors = new Counter({
-    name: 'otklik_metrics_read_errors_total',
-    help: 'Store readings that failed at scrape time, by source',
-    labelNames: ['source'] as const,
-    registers,
-  });
+  // Failed readings are counted in the same scrape: this counter, registered after the gauges, is collected
+  // after their readings started (prom-client starts every collect in turn, then awaits them all).
+  const pending = new Set<Promise<void>>();
+  let readErrors: Counter<'source'> | undefined;
   /** Runs one reading; on failure the gauge stays empty for this scrape and the error is counted. */
-  async function read<T>(source: string, fn: (() => Promise<T>) | undefined, use: (v: T) => void) {
-    if (!fn) return;
-    try {
-      use(await fn());
-    } catch (err) {
-      readErrors.inc({ source });
-      opts.onReadError?.(source, err);
-    }
+  function read<T>(source: string, fn: (() => Promise<T>) | undefined, use: (v: T) => void) {
+    if (!fn) return Promise.resolve();
+    const p = (async () => {
+      try {
+        use(await fn());
+      } catch (err) {
+        readErrors?.inc({ source });
+        opts.onReadError?.(source, err);
+      }
+    })();
+    pending.add(p);
+    return p.finally(() => pending.delete(p));
   }
 
   // One reading per scrape for the gauges that share it: prom-client collects every metric at once, so the
@@ -166,6 +168,15 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
       if (!stats) return;
       this.inc({ result: 'hit' }, stats.hits);
       this.inc({ result: 'miss' }, stats.misses);
+    },
+  });
+  readErrors = new Counter({
+    name: 'otklik_metrics_read_errors_total',
+    help: 'Store readings that failed at scrape time, by source',
+    labelNames: ['source'] as const,
+    registers,
+    async collect() {
+      await Promise.all([...pending]);
     },
   });
 
