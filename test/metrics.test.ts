@@ -7,6 +7,7 @@
  * turn latency, HTTP requests by route pattern, never the raw URL). Access: loopback, or the token.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import parse, { type ParsedFamily } from 'parse-prometheus-text-format';
@@ -209,6 +210,14 @@ describe('Prometheus metrics on /metrics', () => {
       (value(samples, 'otklik_http_request_duration_seconds_count', { route: '/api/health' }) ?? 0) >= 1,
     );
     assert.ok(!text.includes(chat.id), 'a raw URL leaked into a label');
+
+    // The sample Grafana dashboard asks only for what the app exposes.
+    const dashboard = readFileSync(new URL('../ops/grafana/otklik.json', import.meta.url), 'utf8');
+    const asked = new Set([...dashboard.matchAll(/\botklik_[a-z0-9_]+/g)].map((m) => m[0]));
+    const unknown = [...asked].filter(
+      (n) => !byName.has(n) && !byName.has(n.replace(/_(bucket|sum|count)$/, '')),
+    );
+    assert.deepEqual(unknown, [], 'the dashboard names metrics the app does not expose');
   });
 
   it('counts TTS cache hits and misses, and a failed reading is counted, never a failed scrape', async () => {
