@@ -89,6 +89,12 @@ describe('API description (OpenAPI at /docs/json)', () => {
     const page = await fetch(`${full.base}/docs`);
     assert.equal(page.status, 200);
     assert.match(await page.text(), /swagger-ui/);
+    const old = await fetch(`${full.base}/docs/static/index.html?x=1`, { redirect: 'manual' });
+    assert.equal(
+      old.headers.get('location'),
+      '/docs/',
+      'the old page address leads to the page, not to itself',
+    );
     const init = await (await fetch(`${full.base}/docs/static/swagger-initializer.js`)).text();
     assert.match(init, /otklik\.token/, 'the page sends the staff token with its requests');
   });

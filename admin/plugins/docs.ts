@@ -76,6 +76,12 @@ async function ui(app: TypedApp): Promise<void> {
     routePrefix: DOCS_PREFIX,
     uiConfig: { requestInterceptor: withStaffToken as never, persistAuthorization: false },
     uiHooks: {
+      // Swagger UI's own redirect of its old page address keeps a query string and so redirects to itself.
+      onRequest: (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
+        if (request.routeOptions.url === `${DOCS_PREFIX}/static/index.html`)
+          reply.redirect(`${DOCS_PREFIX}/`);
+        else done();
+      },
       preHandler: (request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void) => {
         if (!described.has(request.routeOptions.url ?? '') || request.staff) done();
         else done(new OtklikError('UNAUTHORIZED', 'Описание API доступно только сотрудникам после входа'));
