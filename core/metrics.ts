@@ -245,8 +245,3 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     scrape: () => registry.metrics(),
   };
 }
-
-/** Seconds since `startMs` (a `performance.now()` reading), for a histogram. */
-export function secondsSince(startMs: number): number {
-  return (performance.now() - startMs) / 1000;
-}
