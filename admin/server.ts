@@ -12,6 +12,8 @@ import type { Logger } from '../core/log.js';
 import type { Sql } from '../store/sql.js';
 import { frameworkErrors, installErrorHandling } from './http-errors.js';
 import { authPlugin, type SignInLimits } from './plugins/auth.js';
+import { apiDescriptionPlugin, type DocsOptions, docsUiPlugin } from './plugins/docs.js';
+import { type MetricsPluginOptions, metricsPlugin } from './plugins/metrics.js';
 import { securityHeaders } from './security.js';
 import type { TypedApp } from './typed.js';
 
@@ -55,6 +57,10 @@ export interface AdminOptions {
   onRoute?: (route: RouteOptions) => void;
   /** HTTPS (PEM certificate chain and key, read by the composition root); unset: plain HTTP. */
   https?: { cert: Buffer; key: Buffer };
+  /** Prometheus on /metrics and the HTTP figures of every route; unset: no /metrics. */
+  metrics?: MetricsPluginOptions;
+  /** The OpenAPI description (/docs/json, staff only) and its UI at /docs. */
+  docs?: DocsOptions;
 }
 
 const uiDir = fileURLToPath(new URL('./ui/', import.meta.url));
@@ -74,23 +80,37 @@ export async function build(opts: AdminOptions): Promise<TypedApp> {
   installErrorHandling(app);
 
   await app.register(helmet, securityHeaders(uiDir));
+  // Both watch every route added after them: the HTTP figures and the API description.
+  await app.register(apiDescriptionPlugin, opts.docs ?? {});
+  if (opts.metrics) await app.register(metricsPlugin, opts.metrics);
   await app.register(authPlugin, { sql: opts.sql, ...(opts.signIn ? { signIn: opts.signIn } : {}) });
+  await app.register(docsUiPlugin);
 
   // Anyone may ask whether the line works; what is broken (and the error texts) only staff see.
-  app.get('/api/health', async (request) => {
-    const components: Record<string, ComponentHealth> = {};
-    try {
-      await opts.sql.query('SELECT 1');
-      components.store = { status: 'ready' };
-    } catch (err) {
-      components.store = { status: 'failed', message: (err as Error).message };
-    }
-    if (opts.health) Object.assign(components, await opts.health());
-    const status = Object.values(components).every((c) => c.status === 'ready' || c.status === 'off')
-      ? 'ok'
-      : 'degraded';
-    return request.staff ? { status, components } : { status };
-  });
+  app.get(
+    '/api/health',
+    {
+      schema: {
+        summary: 'Работает ли линия',
+        description: 'Всем: status (ok или degraded). Сотрудникам также состояние каждой части (components).',
+        tags: ['operations'],
+      },
+    },
+    async (request) => {
+      const components: Record<string, ComponentHealth> = {};
+      try {
+        await opts.sql.query('SELECT 1');
+        components.store = { status: 'ready' };
+      } catch (err) {
+        components.store = { status: 'failed', message: (err as Error).message };
+      }
+      if (opts.health) Object.assign(components, await opts.health());
+      const status = Object.values(components).every((c) => c.status === 'ready' || c.status === 'off')
+        ? 'ok'
+        : 'degraded';
+      return request.staff ? { status, components } : { status };
+    },
+  );
 
   for (const area of opts.plugins ?? []) await area.register(app);
 

@@ -17,12 +17,14 @@ import { addUser, countUsers } from '../admin/users.js';
 import { markInterruptedCalls } from '../calls/records.js';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/log.js';
+import { createMetrics, type Metrics } from '../core/metrics.js';
 import { configuredMailer } from '../inquiries/dispatch.js';
 import type { PlaceCall } from '../inquiries/relay.js';
 import { createKnowledgeBase } from '../kb/knowledge-base.js';
 import { ensureSeeded } from '../kb/seed.js';
 import { createNluService, type NluService } from '../nlu/service.js';
 import { type AssembledSpeechServices, createSpeechServices } from '../speech/services.js';
+import { timeSpeech } from '../speech/timed.js';
 import type { EngineState } from '../speech/types.js';
 import { openStore } from '../store/open.js';
 import type { Sql } from '../store/sql.js';
@@ -35,6 +37,7 @@ import { ChatRouter } from '../voicebot/channels/text/chat-router.js';
 import { ChatSessions } from '../voicebot/channels/text/chat-sessions.js';
 import textChatPlugin from '../voicebot/channels/text/plugin.js';
 import { runCall, type SessionDeps } from '../voicebot/session.js';
+import { storeReadings } from './metrics.js';
 import { allSchemas } from './schema.js';
 import { readTlsMaterial } from './tls.js';
 
@@ -50,6 +53,8 @@ export interface RunningServices {
   mediaUrl: string;
   /** The speech engines every voice call uses, with the TTS cache; null when they did not start. */
   speech: AssembledSpeechServices | null;
+  /** The process's Prometheus metrics, served at /metrics. */
+  metrics: Metrics;
   stop(): Promise<void>;
 }
 
@@ -80,9 +85,15 @@ async function bootstrapAdmin(sql: Sql, config: Config, log: Logger): Promise<vo
   }
 }
 
+/** The API's version in its description (/docs/json): the package's. */
+const API_VERSION = '0.1.0';
+
 export async function startServices(config: Config, log: Logger): Promise<RunningServices> {
   // Certificates and keys are read once, before anything starts: a missing or bad file stops start-up.
   const tls = readTlsMaterial(config);
+  const metrics = createMetrics({
+    onReadError: (source, err) => log.warn({ err, source }, 'a metrics reading failed'),
+  });
   const sql = await openStore(config, allSchemas);
   const stops: Array<() => Promise<void>> = [() => sql.close()];
   const stopAll = async () => {
@@ -111,10 +122,9 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
 
     let speech: AssembledSpeechServices | undefined;
     try {
-      speech = await createSpeechServices(
-        config,
-        log,
-        tls.speechClient ? { clientTls: tls.speechClient } : {},
+      speech = timeSpeech(
+        await createSpeechServices(config, log, tls.speechClient ? { clientTls: tls.speechClient } : {}),
+        metrics,
       );
       stops.push(() => speech!.close());
     } catch (err) {
@@ -132,6 +142,7 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
       (await kb.topics()).map((t) => ({ id: t.id, name: t.title })),
     );
     if (topicQueues.length > 0) log.info({ queues: topicQueues }, 'created a queue for each new KB topic');
+    metrics.readFrom(storeReadings({ sql, queue, ...(speech ? { ttsCache: speech.ttsCache } : {}) }));
     const sessionDeps: SessionDeps = {
       kb,
       nlu: () => nlu.classifier(),
@@ -141,6 +152,7 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
       // while no operator is signed in.
       handOff: queue,
       instanceId: config.instanceId,
+      metrics,
       ...(speech ? { speech } : {}),
       ...(config.telephony.emergencyTransferUri
         ? { emergencyTransferUri: config.telephony.emergencyTransferUri }
@@ -200,6 +212,8 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
       health,
       signIn: config.signIn,
       ...(tls.https ? { https: tls.https } : {}),
+      metrics: { metrics, ...(config.metrics.token ? { token: config.metrics.token } : {}) },
+      docs: { version: API_VERSION },
       plugins: [
         adminArea(kbPlugin, { sql }),
         adminArea(incidentsPlugin, { sql }),
@@ -308,6 +322,7 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
           sweepIntervalMs: config.jobs.sweepIntervalMs,
           prefix: config.nodes.queuePrefix,
           callbacks: queue.callbacks,
+          metrics,
           ...(placeCall ? { placeCall } : {}),
           retention: { policy: retentionPolicy(config.retention), intervalMs: config.retention.intervalMs },
         });
@@ -346,7 +361,7 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
       },
       'Otklik is up',
     );
-    return { http, httpUrl, media, mediaUrl, speech: speech ?? null, stop: stopAll };
+    return { http, httpUrl, media, mediaUrl, speech: speech ?? null, metrics, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

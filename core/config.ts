@@ -223,6 +223,17 @@ export const configSchema = z.object({
       intervalMs: 86_400_000,
     }),
   // [end retention]
+  // --- metrics (issue [6/7], Prometheus on /metrics) ---
+  metrics: z
+    .object({
+      /**
+       * Bearer token a scraper sends for /metrics (METRICS_TOKEN); set, it is required from every peer;
+       * unset, /metrics answers only peers on this host's loopback.
+       */
+      token: z.string().min(16, 'at least 16 characters').optional(),
+    })
+    .default({}),
+  // --- end of metrics ---
   nlu: z.object({ modelDir: z.string().default('./models/nlu') }).default({ modelDir: './models/nlu' }),
   tls: tlsConfigSchema,
   telephony: z
@@ -346,6 +357,8 @@ export const envMap: Record<string, string> = {
   // [end retention]
   SIGNIN_MAX_FAILURES: 'signIn.maxFailures',
   SIGNIN_LOCKOUT_MS: 'signIn.lockoutMs',
+  // metrics (issue [6/7])
+  METRICS_TOKEN: 'metrics.token',
   DRACHTIO_HOST: 'telephony.drachtioHost',
   DRACHTIO_PORT: 'telephony.drachtioPort',
   DRACHTIO_SECRET: 'telephony.drachtioSecret',

@@ -64,6 +64,15 @@ describe('otklik serve on the embedded defaults', () => {
       ).json()) as { messages: Array<{ text: string }> };
       assert.match(reply.messages.map((m) => m.text).join(' '), /детск/i);
 
+      // Prometheus on /metrics for this host (no METRICS_TOKEN): the chat's turns and latency are counted, the
+      // store's queues read; the API's description is for the signed-in admin.
+      const scrape = await (await fetch(`${base}/metrics`)).text();
+      assert.match(scrape, /^otklik_turns_total\{channel="text",speaker="caller"\} [1-9]/m);
+      assert.match(scrape, /^otklik_turn_latency_seconds_count\{channel="text"\} [1-9]/m);
+      assert.match(scrape, /^otklik_queue_waiting\{queue="default"\} 0$/m);
+      assert.equal((await fetch(`${base}/docs/json`)).status, 401);
+      assert.equal((await fetch(`${base}/docs/json`, signedIn)).status, 200);
+
       // No SMTP_URL: the start-up log and the overview say that inquiries are not mailed.
       assert.match(serve.stdout(), /SMTP_URL is not set: inquiries are not mailed/);
       const overview = (await (await fetch(`${base}/api/overview`, signedIn)).json()) as {

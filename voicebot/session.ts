@@ -17,6 +17,7 @@ import {
   type StoredTurn,
 } from '../calls/records.js';
 import type { Logger } from '../core/log.js';
+import type { Metrics } from '../core/metrics.js';
 import type { KnowledgeBase } from '../kb/types.js';
 import type { CallLeg, CallLegEvent, LegEndReason } from '../media/call-leg.js';
 import type { HandOff } from '../media/handoff.js';
@@ -42,6 +43,7 @@ import { NluProcessor } from './pipeline/nlu-processor.js';
 import { type FrameProcessor, Pipeline } from './pipeline/pipeline.js';
 import { PolicyProcessor } from './pipeline/policy.js';
 import { TextOutputProcessor } from './pipeline/text-output.js';
+import { TurnMarkProcessor, TurnTimer } from './pipeline/turn-timer.js';
 
 export interface SessionDeps {
   kb: KnowledgeBase;
@@ -81,6 +83,8 @@ export interface SessionDeps {
   emergencyTransferUri?: string;
   /** A web chat another node served until now, taken over at its checkpoint (chat-router.ts). */
   resume?: SessionResume;
+  /** The process's metrics: sessions in progress, turns and turn latency (serve gives them). */
+  metrics?: Metrics;
 }
 
 /** Where a chat's dialog stood when its last turn ended: the step, the state at its start, its inputs. */
@@ -123,6 +127,7 @@ export class CallSession {
   private markReady: () => void = () => {};
   private step: { id: string; state: DialogState } | null = null;
   private detached = false;
+  private turnTimer: TurnTimer | null = null;
 
   constructor(
     readonly leg: CallLeg,
@@ -184,6 +189,18 @@ export class CallSession {
   }
 
   async run(): Promise<CallResult> {
+    const channel = this.deps.channel ?? this.leg.meta.channel;
+    const metrics = this.deps.metrics;
+    if (metrics) this.turnTimer = new TurnTimer((s) => metrics.turnLatency.observe({ channel }, s));
+    metrics?.sessionsActive.inc({ channel });
+    try {
+      return await this.runSession();
+    } finally {
+      metrics?.sessionsActive.dec({ channel });
+    }
+  }
+
+  private async runSession(): Promise<CallResult> {
     const { deps, leg } = this;
     const log = deps.log.child({ callId: this.callId });
     const flowId = this.flowId();
@@ -213,6 +230,7 @@ export class CallSession {
       clock: this.clock,
       wallClock: this.now,
       realTimeNoInput: deps.realTimeNoInput ?? false,
+      ...(deps.metrics ? { onTurn: this.countTurn(deps.metrics) } : {}),
       speechAvailable: !voice || deps.speech?.asr.state().status === 'ready',
       emitSay: (text, utteranceId, opts) =>
         this.pipeline.pushTo(
@@ -310,10 +328,16 @@ export class CallSession {
     }
   }
 
+  private countTurn(metrics: Metrics): (who: Speaker) => void {
+    const channel = this.deps.channel ?? this.leg.meta.channel;
+    return (speaker) => metrics.turns.inc({ channel, speaker });
+  }
+
   private processors(voice: boolean, log: Logger, asrHints: string[]): FrameProcessor[] {
     const nlu = new NluProcessor(this.deps.nlu, this.now);
     const policy = new PolicyProcessor(this.dialog);
-    if (!voice) return [nlu, policy, new TextOutputProcessor(this.leg)];
+    const botOutput = () => this.turnTimer?.botOutput();
+    if (!voice) return [nlu, policy, new TextOutputProcessor(this.leg, botOutput)];
     if (!this.deps.speech) throw new Error('a voice session needs speech services');
     const v = this.deps.voice ?? {};
     const parts = createVoiceProcessors({
@@ -324,16 +348,22 @@ export class CallSession {
       ...(asrHints.length > 0 ? { asrHints } : {}),
       ...(v.voice ? { voice: v.voice } : {}),
       ...(v.hangoverMs ? { hangoverMs: v.hangoverMs } : {}),
-      ...(v.onFirstAudio ? { onFirstAudio: v.onFirstAudio } : {}),
+      onFirstAudio: (utteranceId) => {
+        botOutput();
+        v.onFirstAudio?.(utteranceId);
+      },
     });
     log.debug('voice pipeline');
-    return [...parts.input, nlu, policy, ...parts.output];
+    const marks = this.turnTimer ? [new TurnMarkProcessor(this.turnTimer)] : [];
+    return [...parts.input, ...marks, nlu, policy, ...parts.output];
   }
 
   private onLegEvent(e: CallLegEvent, voice: boolean): void {
     const at = this.clock();
     switch (e.type) {
       case 'text':
+        // With an operator in the chat the bot is silent: nothing of its own to measure.
+        if (!this.dialog.operator) this.turnTimer?.callerDone();
         this.pipeline.pushTo(
           'nlu',
           makeFrame('Transcript', { text: e.text, final: true, confidence: 1 }, at),

@@ -2,6 +2,7 @@ import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { isOtklikError, OtklikError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
+import type { Metrics } from '../../core/metrics.js';
 import { dispatchInquiry, type Mailer, undispatchedInquiries } from '../../inquiries/dispatch.js';
 import { type NeedsOperator, type PlaceCall, relayAnswers } from '../../inquiries/relay.js';
 import type { Sql } from '../../store/sql.js';
@@ -50,6 +51,8 @@ export interface WorkerOptions {
    */
   retention?: { policy: RetentionPolicy; intervalMs: number };
   now?: () => Date;
+  /** Counts each failed try of a job (otklik_job_failures_total). */
+  metrics?: Pick<Metrics, 'jobFailures'>;
 }
 
 export interface RunningWorker {
@@ -238,6 +241,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     { connection: workerConnection, prefix, concurrency: 4 },
   );
   worker.on('failed', (job, err) => {
+    opts.metrics?.jobFailures.inc({ job: job?.name ?? 'unknown' });
     const final = job ? job.attemptsMade >= (job.opts.attempts ?? 1) : true;
     opts.log.warn(
       { job: job?.name, id: job?.id, attempts: job?.attemptsMade, err: err.message },

@@ -78,6 +78,8 @@ async function auth(app: TypedApp, opts: AuthOptions): Promise<void> {
     '/api/auth/login',
     {
       schema: {
+        tags: ['auth'],
+        summary: 'Вход сотрудника: логин и пароль → токен',
         body: Type.Object({
           login: Type.String({ minLength: 1, maxLength: 200 }),
           password: Type.String({ minLength: 1, maxLength: 1000 }),
@@ -107,22 +109,36 @@ async function auth(app: TypedApp, opts: AuthOptions): Promise<void> {
     },
   );
 
-  app.post('/api/auth/logout', async (request) => {
-    const token = bearer(request);
-    if (token) await logout(sql, token);
-    return { ok: true };
-  });
+  app.post(
+    '/api/auth/logout',
+    { schema: { tags: ['auth'], summary: 'Выход: токен больше не действует' } },
+    async (request) => {
+      const token = bearer(request);
+      if (token) await logout(sql, token);
+      return { ok: true };
+    },
+  );
 
   app.get(
     '/api/auth/me',
-    { preHandler: requireRole('supervisor', 'editor', 'approver', 'operator') },
+    {
+      schema: { tags: ['auth'], summary: 'Кто вошёл: сотрудник и его роль' },
+      preHandler: requireRole('supervisor', 'editor', 'approver', 'operator'),
+    },
     async (request) => ({
       user: request.staff,
     }),
   );
 
   // Staff accounts with their role and agency, for the admin (accounts are added with `otklik admin user-add`).
-  app.get('/api/users', { preHandler: requireRole() }, async () => ({ users: await listUsers(sql) }));
+  app.get(
+    '/api/users',
+    {
+      schema: { tags: ['auth'], summary: 'Учётные записи сотрудников (администратор)' },
+      preHandler: requireRole(),
+    },
+    async () => ({ users: await listUsers(sql) }),
+  );
 }
 
 /** Not encapsulated: the sign-in hook must run for every area's routes. */

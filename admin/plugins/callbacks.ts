@@ -86,6 +86,8 @@ export async function callbacksPlugin(app: TypedApp, opts: CallbacksPluginOption
     {
       preHandler: desk,
       schema: {
+        tags: ['callbacks'],
+        summary: 'Обратные звонки',
         querystring: Type.Object({ state: Type.Optional(Type.Union(STATES.map((s) => Type.Literal(s)))) }),
       },
     },
@@ -107,6 +109,8 @@ export async function callbacksPlugin(app: TypedApp, opts: CallbacksPluginOption
     {
       preHandler: desk,
       schema: {
+        tags: ['callbacks'],
+        summary: 'Заказать обратный звонок',
         body: Type.Object(
           {
             phone: Phone,
@@ -147,6 +151,8 @@ export async function callbacksPlugin(app: TypedApp, opts: CallbacksPluginOption
     {
       preHandler: desk,
       schema: {
+        tags: ['callbacks'],
+        summary: 'Изменить или отменить обратный звонок',
         params: Type.Object({ id: TextId }),
         body: Type.Object(
           {

@@ -77,44 +77,53 @@ export async function callsPlugin(app: TypedApp, opts: CallsPluginOptions): Prom
   const { sql } = opts;
   const now = opts.now ?? (() => new Date());
 
-  app.get('/api/overview', { preHandler: requireRole('supervisor', 'operator') }, async () => {
-    // "Today" is the region's calendar day: from its local midnight.
-    const timeZone = await opts.timeZone();
-    const day = zonedParts(now(), timeZone).date;
-    const from = zonedInstant(day, 0, timeZone);
-    // Today's figures are the daily report's row for today: one definition of what is counted.
-    const [today] = await dailyReport(sql, timeZone, day, day);
-    const stats = await opts.queue.stats({ from });
-    const operators = await opts.queue.operators();
-    return {
-      health: await opts.health(),
-      queue: {
-        waiting: stats.waiting,
-        operatorsAvailable: operators.filter((o) => o.state === 'available').length,
-        waitNormMs: stats.waitNormMs,
-        avgWaitMs: stats.avgWaitMs,
-        p90WaitMs: stats.p90WaitMs,
-      },
-      today: {
-        calls: today!.calls,
-        answered: today!.answeredByBot,
-        escalated: today!.escalated,
-        forwarded: today!.forwarded,
-        inquiries: today!.inquiries,
-        emergency: today!.emergency,
-        abandoned: today!.abandoned,
-        lostPastNorm: today!.lostPastNorm,
-        surveyAverage: today!.surveyAverage,
-      },
-      inquiries: await inquiryFigures(sql, now()),
-    };
-  });
+  app.get(
+    '/api/overview',
+    {
+      schema: { tags: ['calls'], summary: 'Обзор линии: звонки, очередь, обращения, состояние частей' },
+      preHandler: requireRole('supervisor', 'operator'),
+    },
+    async () => {
+      // "Today" is the region's calendar day: from its local midnight.
+      const timeZone = await opts.timeZone();
+      const day = zonedParts(now(), timeZone).date;
+      const from = zonedInstant(day, 0, timeZone);
+      // Today's figures are the daily report's row for today: one definition of what is counted.
+      const [today] = await dailyReport(sql, timeZone, day, day);
+      const stats = await opts.queue.stats({ from });
+      const operators = await opts.queue.operators();
+      return {
+        health: await opts.health(),
+        queue: {
+          waiting: stats.waiting,
+          operatorsAvailable: operators.filter((o) => o.state === 'available').length,
+          waitNormMs: stats.waitNormMs,
+          avgWaitMs: stats.avgWaitMs,
+          p90WaitMs: stats.p90WaitMs,
+        },
+        today: {
+          calls: today!.calls,
+          answered: today!.answeredByBot,
+          escalated: today!.escalated,
+          forwarded: today!.forwarded,
+          inquiries: today!.inquiries,
+          emergency: today!.emergency,
+          abandoned: today!.abandoned,
+          lostPastNorm: today!.lostPastNorm,
+          surveyAverage: today!.surveyAverage,
+        },
+        inquiries: await inquiryFigures(sql, now()),
+      };
+    },
+  );
 
   app.get(
     '/api/calls',
     {
       preHandler: requireRole('supervisor', 'operator'),
       schema: {
+        tags: ['calls'],
+        summary: 'Журнал звонков и чатов',
         querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })) }),
       },
     },
@@ -140,7 +149,11 @@ export async function callsPlugin(app: TypedApp, opts: CallsPluginOptions): Prom
     '/api/calls/:id',
     {
       preHandler: requireRole('supervisor', 'operator'),
-      schema: { params: Type.Object({ id: TextId }) },
+      schema: {
+        tags: ['calls'],
+        summary: 'Карточка звонка или чата: реплики, исход, оператор',
+        params: Type.Object({ id: TextId }),
+      },
     },
     async (request) => {
       const call = await getCall(sql, request.params.id);

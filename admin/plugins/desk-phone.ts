@@ -108,18 +108,30 @@ export async function deskPhone(app: TypedApp, o: DeskPhoneOptions): Promise<voi
     });
 
   // Whom a phone conversation can go to: colleagues with a phone who are free now (the desk's transfer form).
-  app.get('/api/desk/colleagues', { preHandler: desk }, async (request) => {
-    const me = await operatorByLogin(sql, request.staff!.login);
-    return {
-      operators: (await queue.operators())
-        .filter((op) => op.id !== me?.id && op.sipUri && op.state === 'available')
-        .map((op) => ({ id: op.id, name: op.name, state: op.state })),
-    };
-  });
+  app.get(
+    '/api/desk/colleagues',
+    { schema: { tags: ['desk'], summary: 'Коллеги для перевода звонка' }, preHandler: desk },
+    async (request) => {
+      const me = await operatorByLogin(sql, request.staff!.login);
+      return {
+        operators: (await queue.operators())
+          .filter((op) => op.id !== me?.id && op.sipUri && op.state === 'available')
+          .map((op) => ({ id: op.id, name: op.name, state: op.state })),
+      };
+    },
+  );
 
   app.post(
     '/api/desk/conversations/:callId/hold',
-    { preHandler: desk, schema: { params: CallParams, body: Type.Object({ on: Type.Boolean() }) } },
+    {
+      preHandler: desk,
+      schema: {
+        tags: ['desk'],
+        summary: 'Поставить звонок на удержание или снять с него',
+        params: CallParams,
+        body: Type.Object({ on: Type.Boolean() }),
+      },
+    },
     async (request) => {
       const { callId } = request.params;
       const { on } = request.body;
@@ -134,7 +146,10 @@ export async function deskPhone(app: TypedApp, o: DeskPhoneOptions): Promise<voi
 
   app.post(
     '/api/desk/conversations/:callId/hangup',
-    { preHandler: desk, schema: { params: CallParams } },
+    {
+      preHandler: desk,
+      schema: { tags: ['desk'], summary: 'Завершить телефонный звонок', params: CallParams },
+    },
     async (request) => {
       const { callId } = request.params;
       await act(request, 'desk.hangup', callId, async () => {
@@ -151,6 +166,8 @@ export async function deskPhone(app: TypedApp, o: DeskPhoneOptions): Promise<voi
     {
       preHandler: desk,
       schema: {
+        tags: ['desk'],
+        summary: 'Перевести звонок: в очередь, коллеге или в ведомство',
         params: CallParams,
         body: Type.Object({
           queueId: Type.Optional(TextId),
@@ -238,7 +255,12 @@ export async function deskPhone(app: TypedApp, o: DeskPhoneOptions): Promise<voi
     '/api/desk/calls/:callId/listen',
     {
       preHandler: requireRole('supervisor'),
-      schema: { params: CallParams, body: Type.Object({ sipUri: SipUri }) },
+      schema: {
+        tags: ['desk'],
+        summary: 'Прослушать звонок (старший смены)',
+        params: CallParams,
+        body: Type.Object({ sipUri: SipUri }),
+      },
     },
     async (request) => {
       const { callId } = request.params;

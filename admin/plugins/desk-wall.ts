@@ -75,17 +75,30 @@ export async function deskWall(app: TypedApp, o: DeskWallOptions, streams: Event
     };
   }
 
-  app.get('/api/desk/wall', { preHandler: supervisor }, wall);
+  app.get(
+    '/api/desk/wall',
+    {
+      schema: { tags: ['wall'], summary: 'Табло: очереди, операторы и показатели дня' },
+      preHandler: supervisor,
+    },
+    wall,
+  );
 
-  app.get('/api/desk/wall/events', { preHandler: supervisor }, async (request, reply) => {
-    streams.open(request, reply, { event: 'wall', snapshot: wall, subscribe: (c) => queue.onChange(c) });
-  });
+  app.get(
+    '/api/desk/wall/events',
+    { schema: { tags: ['wall'], summary: 'Поток обновлений табло (SSE)' }, preHandler: supervisor },
+    async (request, reply) => {
+      streams.open(request, reply, { event: 'wall', snapshot: wall, subscribe: (c) => queue.onChange(c) });
+    },
+  );
 
   app.put(
     '/api/desk/operators/:id/state',
     {
       preHandler: supervisor,
       schema: {
+        tags: ['wall'],
+        summary: 'Сменить состояние оператора (старший смены)',
         params: Type.Object({ id: TextId }),
         body: Type.Object({
           state: Presence,
@@ -110,7 +123,12 @@ export async function deskWall(app: TypedApp, o: DeskWallOptions, streams: Event
     '/api/desk/calls/:callId/move',
     {
       preHandler: supervisor,
-      schema: { params: Type.Object({ callId: TextId }), body: Type.Object({ queueId: TextId }) },
+      schema: {
+        tags: ['wall'],
+        summary: 'Переместить ожидающий звонок в другую очередь',
+        params: Type.Object({ callId: TextId }),
+        body: Type.Object({ queueId: TextId }),
+      },
     },
     async (request) => {
       const { callId } = request.params;
@@ -127,18 +145,24 @@ export async function deskWall(app: TypedApp, o: DeskWallOptions, streams: Event
     return operatorView(op, await queue.memberships(id));
   };
 
-  app.get('/api/desk/operators', { preHandler: supervisor }, async () => {
-    const ops = await queue.operators();
-    return {
-      operators: await Promise.all(ops.map(async (op) => operatorView(op, await queue.memberships(op.id)))),
-    };
-  });
+  app.get(
+    '/api/desk/operators',
+    { schema: { tags: ['wall'], summary: 'Операторы с их очередями и навыками' }, preHandler: supervisor },
+    async () => {
+      const ops = await queue.operators();
+      return {
+        operators: await Promise.all(ops.map(async (op) => operatorView(op, await queue.memberships(op.id)))),
+      };
+    },
+  );
 
   app.put(
     '/api/desk/operators/:id',
     {
       preHandler: supervisor,
       schema: {
+        tags: ['wall'],
+        summary: 'Создать или изменить оператора',
         params: Type.Object({
           id: Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9._@-]+$' }),
         }),
@@ -175,7 +199,10 @@ export async function deskWall(app: TypedApp, o: DeskWallOptions, streams: Event
 
   app.delete(
     '/api/desk/operators/:id',
-    { preHandler: supervisor, schema: { params: Type.Object({ id: TextId }) } },
+    {
+      preHandler: supervisor,
+      schema: { tags: ['wall'], summary: 'Удалить оператора', params: Type.Object({ id: TextId }) },
+    },
     async (request) => {
       const { id } = request.params;
       if (!(await queue.operator(id))) throw new OtklikError('NOT_FOUND', `Нет оператора ${id}`);
@@ -186,16 +213,25 @@ export async function deskWall(app: TypedApp, o: DeskWallOptions, streams: Event
   );
 
   // Operators read the queues too: the transfer of a conversation names one.
-  app.get('/api/desk/queues', { preHandler: requireRole('supervisor', 'operator') }, async () => ({
-    queues: await queue.queues(),
-    strategies: STRATEGIES,
-  }));
+  app.get(
+    '/api/desk/queues',
+    {
+      schema: { tags: ['wall'], summary: 'Очереди и их настройки' },
+      preHandler: requireRole('supervisor', 'operator'),
+    },
+    async () => ({
+      queues: await queue.queues(),
+      strategies: STRATEGIES,
+    }),
+  );
 
   app.put(
     '/api/desk/queues/:id',
     {
       preHandler: supervisor,
       schema: {
+        tags: ['wall'],
+        summary: 'Создать или изменить очередь',
         params: Type.Object({
           id: Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9._-]+$' }),
         }),
@@ -234,7 +270,10 @@ export async function deskWall(app: TypedApp, o: DeskWallOptions, streams: Event
 
   app.delete(
     '/api/desk/queues/:id',
-    { preHandler: supervisor, schema: { params: Type.Object({ id: TextId }) } },
+    {
+      preHandler: supervisor,
+      schema: { tags: ['wall'], summary: 'Удалить очередь', params: Type.Object({ id: TextId }) },
+    },
     async (request) => {
       const { id } = request.params;
       await queue.removeQueue(id);

@@ -113,17 +113,26 @@ export async function deskPlugin(app: TypedApp, opts: DeskPluginOptions): Promis
     return { call, op };
   }
 
-  app.get('/api/desk/me', { preHandler: desk }, async (request) => {
-    const op = await mine(request, true);
-    const state = await deskState(sql, queue, op, request.staff!.role);
-    return { operator: state.operator, conversations: state.conversations };
-  });
+  app.get(
+    '/api/desk/me',
+    {
+      schema: { tags: ['desk'], summary: 'Оператор на рабочем месте: состояние и очереди' },
+      preHandler: desk,
+    },
+    async (request) => {
+      const op = await mine(request, true);
+      const state = await deskState(sql, queue, op, request.staff!.role);
+      return { operator: state.operator, conversations: state.conversations };
+    },
+  );
 
   app.put(
     '/api/desk/presence',
     {
       preHandler: desk,
       schema: {
+        tags: ['desk'],
+        summary: 'Сменить своё состояние: на линии, перерыв, не в сети',
         body: Type.Object({
           state: Type.Union([Type.Literal('available'), Type.Literal('break'), Type.Literal('offline')]),
           reason: Type.Optional(Reason),
@@ -139,15 +148,22 @@ export async function deskPlugin(app: TypedApp, opts: DeskPluginOptions): Promis
     },
   );
 
-  app.get('/api/desk/offers', { preHandler: desk }, async (request) => {
-    const op = await mine(request, false);
-    if (!op) return { offers: [] };
-    return { offers: (await deskState(sql, queue, op, request.staff!.role)).offers };
-  });
+  app.get(
+    '/api/desk/offers',
+    { schema: { tags: ['desk'], summary: 'Предложенные оператору звонки и чаты' }, preHandler: desk },
+    async (request) => {
+      const op = await mine(request, false);
+      if (!op) return { offers: [] };
+      return { offers: (await deskState(sql, queue, op, request.staff!.role)).offers };
+    },
+  );
 
   app.post(
     '/api/desk/offers/:callId/accept',
-    { preHandler: desk, schema: { params: CallParams } },
+    {
+      preHandler: desk,
+      schema: { tags: ['desk'], summary: 'Принять предложенный звонок или чат', params: CallParams },
+    },
     async (request) => {
       const { callId } = request.params;
       const call = await record(callId);
@@ -168,7 +184,7 @@ export async function deskPlugin(app: TypedApp, opts: DeskPluginOptions): Promis
 
   app.post(
     '/api/desk/offers/:callId/decline',
-    { preHandler: desk, schema: { params: CallParams } },
+    { preHandler: desk, schema: { tags: ['desk'], summary: 'Отклонить предложение', params: CallParams } },
     async (request) => {
       const { callId } = request.params;
       await record(callId);
@@ -182,7 +198,14 @@ export async function deskPlugin(app: TypedApp, opts: DeskPluginOptions): Promis
 
   app.get(
     '/api/desk/conversations/:callId',
-    { preHandler: desk, schema: { params: CallParams } },
+    {
+      preHandler: desk,
+      schema: {
+        tags: ['desk'],
+        summary: 'Разговор оператора: контекст от бота и реплики',
+        params: CallParams,
+      },
+    },
     async (request) => {
       const { callId } = request.params;
       const call = await record(callId);
@@ -247,6 +270,8 @@ export async function deskPlugin(app: TypedApp, opts: DeskPluginOptions): Promis
     {
       preHandler: desk,
       schema: {
+        tags: ['desk'],
+        summary: 'Сообщение оператора гражданину в чате',
         params: CallParams,
         body: Type.Object({ text: Type.String({ minLength: 1, maxLength: 4000 }) }),
       },
@@ -269,7 +294,12 @@ export async function deskPlugin(app: TypedApp, opts: DeskPluginOptions): Promis
     '/api/desk/conversations/:callId/note',
     {
       preHandler: desk,
-      schema: { params: CallParams, body: Type.Object({ note: Type.String({ maxLength: 4000 }) }) },
+      schema: {
+        tags: ['desk'],
+        summary: 'Заметка оператора к разговору',
+        params: CallParams,
+        body: Type.Object({ note: Type.String({ maxLength: 4000 }) }),
+      },
     },
     async (request) => {
       const { callId } = request.params;
@@ -289,6 +319,8 @@ export async function deskPlugin(app: TypedApp, opts: DeskPluginOptions): Promis
     {
       preHandler: desk,
       schema: {
+        tags: ['desk'],
+        summary: 'Завершить разговор с исходом',
         params: CallParams,
         body: Type.Object({ outcome: TextId, note: Type.Optional(Type.String({ maxLength: 4000 })) }),
       },
@@ -313,15 +345,21 @@ export async function deskPlugin(app: TypedApp, opts: DeskPluginOptions): Promis
     },
   );
 
-  app.get('/api/desk/outcomes', { preHandler: desk }, async () => ({
-    outcomes: (await kb.outcomes()).map((o) => ({ id: o.id, title: o.title })),
-  }));
+  app.get(
+    '/api/desk/outcomes',
+    { schema: { tags: ['desk'], summary: 'Список исходов разговора' }, preHandler: desk },
+    async () => ({
+      outcomes: (await kb.outcomes()).map((o) => ({ id: o.id, title: o.title })),
+    }),
+  );
 
   app.get(
     '/api/desk/scripts',
     {
       preHandler: desk,
       schema: {
+        tags: ['desk'],
+        summary: 'Поиск по утверждённым ответам (подсказки оператору)',
         querystring: Type.Object({
           q: Type.Optional(Type.String({ maxLength: 200 })),
           topic: Type.Optional(Type.String({ maxLength: 200 })),
@@ -334,23 +372,27 @@ export async function deskPlugin(app: TypedApp, opts: DeskPluginOptions): Promis
     },
   );
 
-  app.get('/api/desk/events', { preHandler: desk }, async (request, reply) => {
-    const staff = request.staff!;
-    const first = await mine(request, true);
-    streams.open(request, reply, {
-      event: 'desk',
-      snapshot: async () =>
-        deskState(sql, queue, (await operatorByLogin(sql, staff.login)) ?? first, staff.role),
-      subscribe: (changed) => {
-        const offQueue = queue.onChange(changed);
-        const offChats = chats?.onChange(changed);
-        return () => {
-          offQueue();
-          offChats?.();
-        };
-      },
-    });
-  });
+  app.get(
+    '/api/desk/events',
+    { schema: { tags: ['desk'], summary: 'Поток событий рабочего места (SSE)' }, preHandler: desk },
+    async (request, reply) => {
+      const staff = request.staff!;
+      const first = await mine(request, true);
+      streams.open(request, reply, {
+        event: 'desk',
+        snapshot: async () =>
+          deskState(sql, queue, (await operatorByLogin(sql, staff.login)) ?? first, staff.role),
+        subscribe: (changed) => {
+          const offQueue = queue.onChange(changed);
+          const offChats = chats?.onChange(changed);
+          return () => {
+            offQueue();
+            offChats?.();
+          };
+        },
+      });
+    },
+  );
 
   await deskPhone(app, {
     sql,

@@ -14,15 +14,24 @@ export async function incidentsPlugin(app: TypedApp, opts: { sql: Sql; now?: () 
   const { sql } = opts;
   const now = opts.now ?? (() => new Date());
 
-  app.get('/api/incidents', { preHandler: requireRole('supervisor', 'editor', 'operator') }, async () => {
-    return { incidents: await listIncidents(sql, now()) };
-  });
+  app.get(
+    '/api/incidents',
+    {
+      schema: { tags: ['incidents'], summary: 'Инциденты: действующие и недавние' },
+      preHandler: requireRole('supervisor', 'editor', 'operator'),
+    },
+    async () => {
+      return { incidents: await listIncidents(sql, now()) };
+    },
+  );
 
   app.post(
     '/api/incidents',
     {
       preHandler: requireRole('supervisor'),
       schema: {
+        tags: ['incidents'],
+        summary: 'Объявить инцидент (бот сообщает о нём звонящим)',
         body: Type.Object({
           title: Type.String({ minLength: 3, maxLength: 200 }),
           announcement: Type.String({ minLength: 10, maxLength: 1000 }),
@@ -51,7 +60,10 @@ export async function incidentsPlugin(app: TypedApp, opts: { sql: Sql; now?: () 
 
   app.post(
     '/api/incidents/:id/end',
-    { preHandler: requireRole('supervisor'), schema: { params: Type.Object({ id: TextId }) } },
+    {
+      preHandler: requireRole('supervisor'),
+      schema: { tags: ['incidents'], summary: 'Завершить инцидент', params: Type.Object({ id: TextId }) },
+    },
     async (request) => {
       if (!(await endIncident(sql, request.params.id, now())))
         throw new OtklikError('NOT_FOUND', 'Инцидент не найден или уже завершён');

@@ -24,27 +24,43 @@ export async function inquiriesPlugin(app: TypedApp, opts: InquiriesPluginOption
   const now = opts.now ?? (() => new Date());
 
   // Citizens' questions (and the numbers left for an operator to call): who read how many is on record.
-  app.get('/api/inquiries', { preHandler: requireRole('supervisor', 'operator') }, async (request) => {
-    const inquiries = await listInquiries(sql, now());
-    await writeAudit(sql, request.staff!.login, 'inquiry.list', undefined, {
-      count: inquiries.length,
-      numbers: inquiries.filter((i) => i.callbackNumber).length,
-    });
-    return { inquiries };
-  });
+  app.get(
+    '/api/inquiries',
+    {
+      schema: { tags: ['inquiries'], summary: 'Обращения, переданные уполномоченным лицам' },
+      preHandler: requireRole('supervisor', 'operator'),
+    },
+    async (request) => {
+      const inquiries = await listInquiries(sql, now());
+      await writeAudit(sql, request.staff!.login, 'inquiry.list', undefined, {
+        count: inquiries.length,
+        numbers: inquiries.filter((i) => i.callbackNumber).length,
+      });
+      return { inquiries };
+    },
+  );
 
   /** The agencies staff may pass an inquiry to (an inquiry no topic fitted waits for this choice). */
-  app.get('/api/agencies', { preHandler: requireRole('supervisor', 'operator') }, async () => ({
-    agencies: (await createKnowledgeBase(sql).agencies())
-      .map((a) => ({ id: a.id, name: a.name }))
-      .sort((a, b) => a.name.localeCompare(b.name, 'ru')),
-  }));
+  app.get(
+    '/api/agencies',
+    {
+      schema: { tags: ['inquiries'], summary: 'Ведомства' },
+      preHandler: requireRole('supervisor', 'operator'),
+    },
+    async () => ({
+      agencies: (await createKnowledgeBase(sql).agencies())
+        .map((a) => ({ id: a.id, name: a.name }))
+        .sort((a, b) => a.name.localeCompare(b.name, 'ru')),
+    }),
+  );
 
   app.post(
     '/api/inquiries/:id/agency',
     {
       preHandler: requireRole('supervisor', 'operator'),
       schema: {
+        tags: ['inquiries'],
+        summary: 'Назначить обращению ведомство',
         params: Type.Object({ id: Type.Integer() }),
         body: Type.Object({ agencyId: Type.String({ minLength: 1, maxLength: 100 }) }),
       },
@@ -64,6 +80,8 @@ export async function inquiriesPlugin(app: TypedApp, opts: InquiriesPluginOption
     {
       preHandler: requireRole('supervisor', 'operator'),
       schema: {
+        tags: ['inquiries'],
+        summary: 'Внести ответ ведомства',
         params: Type.Object({ id: RowId }),
         body: Type.Object({ text: Type.String({ minLength: 1 }) }),
       },
@@ -79,7 +97,11 @@ export async function inquiriesPlugin(app: TypedApp, opts: InquiriesPluginOption
     '/api/inquiries/:id/relayed',
     {
       preHandler: requireRole('supervisor', 'operator'),
-      schema: { params: Type.Object({ id: RowId }) },
+      schema: {
+        tags: ['inquiries'],
+        summary: 'Отметить, что ответ передан гражданину',
+        params: Type.Object({ id: RowId }),
+      },
     },
     async (request) => {
       await markRelayedByOperator(sql, request.params.id, request.staff!.login);

@@ -22,7 +22,10 @@ export async function kbPlugin(app: TypedApp, opts: { sql: Sql }): Promise<void>
 
   app.get(
     '/api/kb/answers',
-    { preHandler: requireRole('editor', 'approver', 'supervisor', 'operator') },
+    {
+      schema: { tags: ['kb'], summary: 'Ответы базы знаний с версиями по намерениям' },
+      preHandler: requireRole('editor', 'approver', 'supervisor', 'operator'),
+    },
     async () => {
       const intents = await editor.intents();
       const answers = [];
@@ -40,6 +43,8 @@ export async function kbPlugin(app: TypedApp, opts: { sql: Sql }): Promise<void>
     {
       preHandler: requireRole('editor'),
       schema: {
+        tags: ['kb'],
+        summary: 'Новый черновик ответа на намерение',
         params: Type.Object({ intentId: Type.String() }),
         body: Type.Object({
           speech: Type.String({ minLength: 1 }),
@@ -56,6 +61,12 @@ export async function kbPlugin(app: TypedApp, opts: { sql: Sql }): Promise<void>
     },
   );
 
+  const transitionSummary = {
+    submit: 'Отправить черновик ответа на утверждение',
+    approve: 'Утвердить версию ответа',
+    reject: 'Вернуть версию ответа с комментарием',
+    retire: 'Снять версию ответа',
+  } as const;
   const transition = (
     action: 'submit' | 'approve' | 'reject' | 'retire',
     roles: Parameters<typeof requireRole>,
@@ -65,7 +76,12 @@ export async function kbPlugin(app: TypedApp, opts: { sql: Sql }): Promise<void>
       `/api/kb/answers/:intentId/versions/:version/${action}`,
       {
         preHandler: requireRole(...roles),
-        schema: { params, body: Type.Optional(Type.Object({ reason: Type.Optional(Type.String()) })) },
+        schema: {
+          tags: ['kb'],
+          summary: transitionSummary[action],
+          params,
+          body: Type.Optional(Type.Object({ reason: Type.Optional(Type.String()) })),
+        },
       },
       async (request) => {
         const { intentId, version } = request.params;
@@ -89,21 +105,34 @@ export async function kbPlugin(app: TypedApp, opts: { sql: Sql }): Promise<void>
   const byId = Type.Object({ id: TextId });
   const readers = requireRole('editor', 'approver', 'supervisor');
 
-  app.get('/api/kb/flows', { preHandler: readers }, async () => ({ flows: await content.flows() }));
+  app.get(
+    '/api/kb/flows',
+    { schema: { tags: ['kb'], summary: 'Сценарии разговора' }, preHandler: readers },
+    async () => ({ flows: await content.flows() }),
+  );
 
-  app.get('/api/kb/flows/:id', { preHandler: readers, schema: { params: byId } }, async (request) => {
-    const flow = await content.flow(request.params.id);
-    if (flow === null)
-      throw new OtklikError('NOT_FOUND', `Сценария «${request.params.id}» нет в базе знаний`);
-    return { flow };
-  });
+  app.get(
+    '/api/kb/flows/:id',
+    { preHandler: readers, schema: { tags: ['kb'], summary: 'Сценарий разговора', params: byId } },
+    async (request) => {
+      const flow = await content.flow(request.params.id);
+      if (flow === null)
+        throw new OtklikError('NOT_FOUND', `Сценария «${request.params.id}» нет в базе знаний`);
+      return { flow };
+    },
+  );
 
   // The body is the flow document itself, as in the KB YAML's `flows:` section (its schema: kb/flow-schema.ts).
   app.post(
     '/api/kb/flows/:id',
     {
       preHandler: requireRole('editor'),
-      schema: { params: byId, body: Type.Object({}, { additionalProperties: true, maxProperties: 50 }) },
+      schema: {
+        tags: ['kb'],
+        summary: 'Сохранить сценарий (проверяется целиком)',
+        params: byId,
+        body: Type.Object({}, { additionalProperties: true, maxProperties: 50 }),
+      },
     },
     async (request) => {
       const { id } = request.params;
@@ -118,6 +147,8 @@ export async function kbPlugin(app: TypedApp, opts: { sql: Sql }): Promise<void>
     {
       preHandler: requireRole('editor'),
       schema: {
+        tags: ['kb'],
+        summary: 'Сохранить фразу бота',
         params: byId,
         body: Type.Object({
           text: Type.String(),
@@ -135,7 +166,10 @@ export async function kbPlugin(app: TypedApp, opts: { sql: Sql }): Promise<void>
 
   app.post(
     '/api/kb/prompts/:id/delete',
-    { preHandler: requireRole('editor'), schema: { params: byId } },
+    {
+      preHandler: requireRole('editor'),
+      schema: { tags: ['kb'], summary: 'Удалить фразу бота', params: byId },
+    },
     async (request) => {
       const { id } = request.params;
       await content.deletePrompt(id);
@@ -149,6 +183,8 @@ export async function kbPlugin(app: TypedApp, opts: { sql: Sql }): Promise<void>
     {
       preHandler: requireRole('editor'),
       schema: {
+        tags: ['kb'],
+        summary: 'Сохранить голосовое меню',
         params: byId,
         body: Type.Object({ prompt: Type.String(), items: Type.Array(Type.Unknown(), { maxItems: 12 }) }),
       },

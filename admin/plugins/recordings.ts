@@ -28,7 +28,7 @@ export async function recordingsPlugin(app: TypedApp, opts: RecordingsPluginOpti
     {
       // RECORDING_ROLES (admin always passes requireRole).
       preHandler: requireRole('supervisor'),
-      schema: { params: Type.Object({ id: TextId }) },
+      schema: { tags: ['recordings'], summary: 'Записи звонка', params: Type.Object({ id: TextId }) },
     },
     async (request) => {
       const recordings = await recordingsOfCall(sql, request.params.id);
@@ -49,7 +49,11 @@ export async function recordingsPlugin(app: TypedApp, opts: RecordingsPluginOpti
     '/api/recordings/:id/audio',
     {
       preHandler: requireSignIn,
-      schema: { params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) }) },
+      schema: {
+        tags: ['recordings'],
+        summary: 'Прослушать запись (в журнал аудита)',
+        params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) }),
+      },
     },
     async (request, reply) => {
       const staff = request.staff!;

@@ -138,6 +138,8 @@ export async function reportsPlugin(app: TypedApp, opts: ReportsPluginOptions): 
     {
       preHandler: requireRole('supervisor'),
       schema: {
+        tags: ['reports'],
+        summary: 'Отчёт за день (JSON или CSV)',
         querystring: Type.Object({
           from: isoDay,
           to: isoDay,

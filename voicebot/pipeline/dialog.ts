@@ -51,6 +51,8 @@ export interface DialogDeps {
   speechAvailable?: boolean;
   /** Real-time no-input timer for voice legs; text/simulated calls get Silence frames instead. */
   realTimeNoInput?: boolean;
+  /** Told of each turn as it is recorded (the turn counter of the metrics). */
+  onTurn?: (who: Speaker) => void;
 }
 
 interface Waiter<T> {
@@ -151,6 +153,7 @@ export class Dialog {
   record(who: Speaker, text: string, extra: Omit<Turn, 'who' | 'text' | 'atMs'> = {}): Promise<void> {
     const atMs = this.deps.clock();
     this.transcript.push({ who, text, atMs });
+    this.deps.onTurn?.(who);
     const seq = ++this.seq;
     this.writes = this.writes.then(() =>
       addTurn(this.deps.sql, this.deps.callId, seq, { who, text, atMs, ...extra }).catch((err) =>

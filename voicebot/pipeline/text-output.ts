@@ -10,7 +10,11 @@ export class TextOutputProcessor implements FrameProcessor {
   readonly name = 'text-out';
   readonly kinds = ['BotSay'] as const;
 
-  constructor(private readonly leg: CallLeg) {}
+  /** `onSent`: each message once it went out (turn latency). */
+  constructor(
+    private readonly leg: CallLeg,
+    private readonly onSent?: () => void,
+  ) {}
 
   async process(frame: Frame, push: (f: Frame) => void, ctx: ProcessContext): Promise<void> {
     if (frame.kind !== 'BotSay') {
@@ -18,7 +22,10 @@ export class TextOutputProcessor implements FrameProcessor {
       return;
     }
     try {
-      if (!this.leg.ended) await this.leg.sendText(frame.text);
+      if (!this.leg.ended) {
+        await this.leg.sendText(frame.text);
+        this.onSent?.();
+      }
     } finally {
       ctx.pushUpstream(makeFrame('BotSayDone', { utteranceId: frame.utteranceId }, ctx.now()));
     }

@@ -107,6 +107,8 @@ async function textChatPlugin(app: FastifyInstance, opts: TextChatOptions): Prom
     '/api/chat/sessions',
     {
       schema: {
+        tags: ['chat'],
+        summary: 'Начать чат гражданина с ботом',
         body: {
           type: ['object', 'null'],
           additionalProperties: false,
@@ -123,6 +125,8 @@ async function textChatPlugin(app: FastifyInstance, opts: TextChatOptions): Prom
       // A NUL or other control character in what the citizen typed is removed, the message kept (ChatSessions.say).
       config: { acceptsControlChars: true },
       schema: {
+        tags: ['chat'],
+        summary: 'Сообщение или нажатая клавиша гражданина; ответ бота',
         params: idParams,
         body: {
           type: 'object',
@@ -153,7 +157,7 @@ async function textChatPlugin(app: FastifyInstance, opts: TextChatOptions): Prom
 
   app.delete<{ Params: { id: string } }>(
     '/api/chat/sessions/:id',
-    { schema: { params: idParams } },
+    { schema: { tags: ['chat'], summary: 'Гражданин завершает чат', params: idParams } },
     async (req, reply) => {
       try {
         return await chats.hangup(req.params.id);
@@ -165,7 +169,7 @@ async function textChatPlugin(app: FastifyInstance, opts: TextChatOptions): Prom
 
   app.get<{ Params: { id: string } }>(
     '/api/chat/sessions/:id/transcript',
-    { schema: { params: idParams } },
+    { schema: { tags: ['chat'], summary: 'Переписка чата', params: idParams } },
     async (req, reply) => {
       const call = await getCall(opts.deps.sql, req.params.id);
       if (!call || (call.channel !== 'text' && call.channel !== 'simulator'))
@@ -181,86 +185,93 @@ async function textChatPlugin(app: FastifyInstance, opts: TextChatOptions): Prom
     },
   );
 
-  app.get('/api/chat/ws', { websocket: true }, (socket: WebSocket) => {
-    let id: string | null = null;
-    let detach: () => void = () => {};
-    // `ended` goes out once per chat, whether a reply of the citizen's or the operator's close ended it.
-    let endedSent: string | null = null;
-    const send = (msg: unknown) => {
-      if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(msg));
-    };
-    const report = (turn: ChatTurn) => {
-      if (!turn.ended || endedSent === turn.id) return;
-      endedSent = turn.id;
-      send({ type: 'ended', outcome: turn.outcome });
-    };
-    // Shared over Redis, the end comes as an event after the bot's last words; the reply may overtake them.
-    const replied = (turn: ChatTurn) => {
-      if (!chats.shared) report(turn);
-    };
-    const attach = async (chatId: string) => {
-      detach();
-      id = chatId;
-      const off = await chats.watch(chatId, (e: ChatEvent) => {
-        if (e.type === 'ended') {
-          if (id === chatId)
-            report({ id: chatId, messages: [], ended: true, outcome: e.outcome as ChatTurn['outcome'] });
-        } else send(e);
+  app.get(
+    '/api/chat/ws',
+    {
+      schema: { tags: ['chat'], summary: 'Чат через WebSocket (те же сообщения, что и по HTTP)' },
+      websocket: true,
+    },
+    (socket: WebSocket) => {
+      let id: string | null = null;
+      let detach: () => void = () => {};
+      // `ended` goes out once per chat, whether a reply of the citizen's or the operator's close ended it.
+      let endedSent: string | null = null;
+      const send = (msg: unknown) => {
+        if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(msg));
+      };
+      const report = (turn: ChatTurn) => {
+        if (!turn.ended || endedSent === turn.id) return;
+        endedSent = turn.id;
+        send({ type: 'ended', outcome: turn.outcome });
+      };
+      // Shared over Redis, the end comes as an event after the bot's last words; the reply may overtake them.
+      const replied = (turn: ChatTurn) => {
+        if (!chats.shared) report(turn);
+      };
+      const attach = async (chatId: string) => {
+        detach();
+        id = chatId;
+        const off = await chats.watch(chatId, (e: ChatEvent) => {
+          if (e.type === 'ended') {
+            if (id === chatId)
+              report({ id: chatId, messages: [], ended: true, outcome: e.outcome as ChatTurn['outcome'] });
+          } else send(e);
+        });
+        if (id !== chatId) off();
+        else detach = off;
+      };
+      socket.on('message', (data, isBinary) => {
+        void (async () => {
+          const msg = parseFrame(data, isBinary);
+          if (typeof msg === 'string') {
+            send({ type: 'error', code: 'VALIDATION_FAILED', message: msg });
+            return;
+          }
+          try {
+            if (msg.type === 'start') {
+              if (msg.caller !== undefined && typeof msg.caller !== 'string')
+                throw new OtklikError('VALIDATION_FAILED', 'Номер телефона (caller) должен быть строкой');
+              const turn = await chats.start(msg.caller);
+              await attach(turn.id);
+              send({ type: 'started', id: turn.id });
+              for (const m of turn.messages) send({ type: 'bot', text: m.text, at: m.at });
+              report(turn);
+            } else if (msg.type === 'attach' && typeof msg.id === 'string') {
+              await attach(msg.id);
+              send({ type: 'attached', id: msg.id });
+            } else if (!id) {
+              send({
+                type: 'error',
+                code: 'VALIDATION_FAILED',
+                message: 'Сначала начните сеанс: {"type":"start"}',
+              });
+            } else if (msg.type === 'message' && typeof msg.text === 'string') {
+              replied(await chats.say(id, msg.text));
+            } else if (msg.type === 'dtmf' && typeof msg.digits === 'string') {
+              replied(await chats.press(id, msg.digits));
+            } else if (msg.type === 'hangup') {
+              replied(await chats.hangup(id));
+            } else {
+              send({
+                type: 'error',
+                code: 'VALIDATION_FAILED',
+                message: 'Неизвестный тип сообщения: ожидается start, attach, message, dtmf или hangup',
+              });
+            }
+          } catch (err) {
+            if (isOtklikError(err)) {
+              const { body } = otklikErrorReply(err);
+              send({ type: 'error', code: body.code, message: body.message });
+            } else {
+              opts.deps.log.error({ err }, 'chat websocket message failed');
+              send({ type: 'error', code: 'INTERNAL', message: 'Внутренняя ошибка, повторите сообщение' });
+            }
+          }
+        })();
       });
-      if (id !== chatId) off();
-      else detach = off;
-    };
-    socket.on('message', (data, isBinary) => {
-      void (async () => {
-        const msg = parseFrame(data, isBinary);
-        if (typeof msg === 'string') {
-          send({ type: 'error', code: 'VALIDATION_FAILED', message: msg });
-          return;
-        }
-        try {
-          if (msg.type === 'start') {
-            if (msg.caller !== undefined && typeof msg.caller !== 'string')
-              throw new OtklikError('VALIDATION_FAILED', 'Номер телефона (caller) должен быть строкой');
-            const turn = await chats.start(msg.caller);
-            await attach(turn.id);
-            send({ type: 'started', id: turn.id });
-            for (const m of turn.messages) send({ type: 'bot', text: m.text, at: m.at });
-            report(turn);
-          } else if (msg.type === 'attach' && typeof msg.id === 'string') {
-            await attach(msg.id);
-            send({ type: 'attached', id: msg.id });
-          } else if (!id) {
-            send({
-              type: 'error',
-              code: 'VALIDATION_FAILED',
-              message: 'Сначала начните сеанс: {"type":"start"}',
-            });
-          } else if (msg.type === 'message' && typeof msg.text === 'string') {
-            replied(await chats.say(id, msg.text));
-          } else if (msg.type === 'dtmf' && typeof msg.digits === 'string') {
-            replied(await chats.press(id, msg.digits));
-          } else if (msg.type === 'hangup') {
-            replied(await chats.hangup(id));
-          } else {
-            send({
-              type: 'error',
-              code: 'VALIDATION_FAILED',
-              message: 'Неизвестный тип сообщения: ожидается start, attach, message, dtmf или hangup',
-            });
-          }
-        } catch (err) {
-          if (isOtklikError(err)) {
-            const { body } = otklikErrorReply(err);
-            send({ type: 'error', code: body.code, message: body.message });
-          } else {
-            opts.deps.log.error({ err }, 'chat websocket message failed');
-            send({ type: 'error', code: 'INTERNAL', message: 'Внутренняя ошибка, повторите сообщение' });
-          }
-        }
-      })();
-    });
-    socket.on('close', () => detach());
-  });
+      socket.on('close', () => detach());
+    },
+  );
 }
 
 async function endedChat(sql: ChatDeps['sql'], id: string): Promise<boolean> {

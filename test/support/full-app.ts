@@ -1,0 +1,99 @@
+/**
+ * The HTTP app with every area `otklik serve` registers (cli/services.ts), on a test store: the metrics and
+ * API-description tests look at the whole of it. The shipped KB and NLU, the real operator queue, one
+ * ChatSessions shared by the citizens' chat and the desk, the time of day the test's (office hours).
+ */
+import type { RouteOptions } from 'fastify';
+import { callbacksPlugin } from '../../admin/plugins/callbacks.js';
+import { callsPlugin } from '../../admin/plugins/calls.js';
+import { deskPlugin } from '../../admin/plugins/desk.js';
+import { incidentsPlugin } from '../../admin/plugins/incidents.js';
+import { inquiriesPlugin } from '../../admin/plugins/inquiries.js';
+import { kbPlugin } from '../../admin/plugins/kb.js';
+import type { MetricsPluginOptions } from '../../admin/plugins/metrics.js';
+import { recordingsPlugin } from '../../admin/plugins/recordings.js';
+import { reportsPlugin } from '../../admin/plugins/reports.js';
+import { adminArea, build } from '../../admin/server.js';
+import type { TypedApp } from '../../admin/typed.js';
+import { addUser, type Role } from '../../admin/users.js';
+import { silentLogger } from '../../core/log.js';
+import type { Metrics } from '../../core/metrics.js';
+import { createKnowledgeBase } from '../../kb/knowledge-base.js';
+import { OperatorQueue } from '../../telephony/queue.js';
+import { ChatSessions } from '../../voicebot/channels/text/chat-sessions.js';
+import textChatPlugin from '../../voicebot/channels/text/plugin.js';
+import { type CallTestEnv, openCallTestEnv } from '../calls-text-support.js';
+import { clockFrom, OFFICE_HOURS } from './chat.js';
+
+export const STAFF_PASSWORD = 'пароль-сотрудника-линии';
+
+export interface FullApp {
+  env: CallTestEnv;
+  app: TypedApp;
+  base: string;
+  queue: OperatorQueue;
+  now: () => Date;
+  /** Adds a staff member and signs them in; returns their bearer token. */
+  signIn(login: string, role: Role): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function openFullApp(
+  opts: { metrics?: MetricsPluginOptions; onRoute?: (r: RouteOptions) => void } = {},
+): Promise<FullApp> {
+  const env = await openCallTestEnv('pglite');
+  const sql = env.db.sql;
+  const now = clockFrom(OFFICE_HOURS);
+  const queue = new OperatorQueue(sql, { waitNormMs: 60_000, now });
+  const metrics: Metrics | undefined = opts.metrics?.metrics;
+  const deps = {
+    kb: env.engine.kb,
+    nlu: env.engine.nlu,
+    sql,
+    log: silentLogger,
+    handOff: queue,
+    now,
+    ...(metrics ? { metrics } : {}),
+  };
+  const chats = new ChatSessions(deps);
+  const kb = createKnowledgeBase(sql);
+  const app = await build({
+    sql,
+    log: silentLogger,
+    ...(opts.onRoute ? { onRoute: opts.onRoute } : {}),
+    ...(opts.metrics ? { metrics: opts.metrics } : {}),
+    docs: { version: '0.1.0' },
+    plugins: [
+      adminArea(kbPlugin, { sql }),
+      adminArea(incidentsPlugin, { sql }),
+      adminArea(callsPlugin, { sql, queue, health: async () => ({}), timeZone: kb.timezone, now }),
+      adminArea(deskPlugin, { sql, queue, kb, timeZone: kb.timezone, chats, now }),
+      adminArea(inquiriesPlugin, { sql }),
+      adminArea(recordingsPlugin, { sql }),
+      adminArea(reportsPlugin, { sql, timeZone: kb.timezone }),
+      adminArea(callbacksPlugin, { sql, callbacks: queue.callbacks }),
+      adminArea(textChatPlugin, { deps, chats }),
+    ],
+  });
+  const base = await app.listen({ host: '127.0.0.1', port: 0 });
+  return {
+    env,
+    app,
+    base,
+    queue,
+    now,
+    async signIn(login, role) {
+      await addUser(sql, { login, role, name: login, password: STAFF_PASSWORD });
+      const res = await fetch(`${base}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ login, password: STAFF_PASSWORD }),
+      });
+      return ((await res.json()) as { token: string }).token;
+    },
+    async close() {
+      await app.close();
+      await env.close();
+    },
+  };
+}
