@@ -175,7 +175,12 @@ export async function callsPlugin(app: TypedApp, opts: CallsPluginOptions): Prom
     '/api/calls/:id/legal-hold',
     {
       preHandler: requireRole(...HOLD_ROLES),
-      schema: { params: Type.Object({ id: TextId }), body: Type.Object({ reason: HoldReason }) },
+      schema: {
+        tags: ['calls'],
+        summary: 'Поставить звонок на удержание для суда или проверки (срок хранения не действует)',
+        params: Type.Object({ id: TextId }),
+        body: Type.Object({ reason: HoldReason }),
+      },
     },
     async (request) => {
       const reason = request.body.reason.trim();
@@ -195,7 +200,12 @@ export async function callsPlugin(app: TypedApp, opts: CallsPluginOptions): Prom
     '/api/calls/:id/legal-hold/release',
     {
       preHandler: requireRole(...HOLD_ROLES),
-      schema: { params: Type.Object({ id: TextId }), body: Type.Object({ reason: HoldReason }) },
+      schema: {
+        tags: ['calls'],
+        summary: 'Снять удержание звонка (данные снова удаляются по сроку хранения)',
+        params: Type.Object({ id: TextId }),
+        body: Type.Object({ reason: HoldReason }),
+      },
     },
     async (request) => {
       const reason = request.body.reason.trim();
