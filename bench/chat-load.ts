@@ -73,18 +73,28 @@ async function startBalancer(targets: string[]): Promise<{ base: string; server:
     });
     req.pipe(upstream);
   });
+  // Idle keep-alive connections stay open longer than the client keeps them, so a reused one is never
+  // closed under a request in flight (that race would be the proxy's error, not the nodes').
+  server.keepAliveTimeout = 120_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
 }
 
+/** A request that fails on the network counts as an error of the level (status 0), never ends the run. */
 async function post(base: string, path: string, body: unknown): Promise<{ status: number; json: unknown }> {
-  const res = await fetch(`${base}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return { status: res.status, json: await res.json().catch(() => null) };
+  try {
+    const res = await fetch(`${base}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return { status: res.status, json: await res.json().catch(() => null) };
+  } catch (err) {
+    networkErrors.push((err as Error & { cause?: Error }).cause?.message ?? (err as Error).message);
+    return { status: 0, json: null };
+  }
 }
+const networkErrors: string[] = [];
 
 interface LevelRow {
   citizens: number;
@@ -206,6 +216,8 @@ lines.push(
   '',
   `Ratio two nodes / one node: chats/s at best ${(best(double) / Math.max(best(single), 1e-9)).toFixed(2)}x, citizens held ${single.held > 0 ? (double.held / single.held).toFixed(2) : '-'}x (on ${cpus().length} cores both nodes share the CPUs).`,
 );
+if (networkErrors.length > 0)
+  lines.push(`Network errors (${networkErrors.length}): ${[...new Set(networkErrors)].join('; ')}.`);
 const report = `${lines.join('\n')}\n`;
 process.stdout.write(report);
 writeFileSync(resultsFile, report);

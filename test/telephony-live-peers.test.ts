@@ -148,6 +148,9 @@ describe('live: real SIP peers through drachtio-server and FreeSWITCH', { skip }
         '-timeout',
         '120s',
         '-timeout_error',
+        // One call unless the scenario's own arguments say how many (sipp's default is 10 calls a second
+        // until stopped).
+        ...(args.includes('-m') ? [] : ['-m', '1']),
         ...args,
       ]),
     );

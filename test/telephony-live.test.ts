@@ -130,13 +130,16 @@ describe('live call through drachtio-server and FreeSWITCH', { skip }, () => {
   };
 
   let greeting: Promise<Int16Array>;
+  /** The media socket's port, kept when the 'crash' test restarts it (telephony forks to this URL). */
+  let mediaPort = 0;
+  let mediaOptions: Parameters<typeof startMediaSocket>[0];
 
   before(async () => {
     greeting = speech('Здравствуйте! Вы позвонили на линию сто двадцать два.');
     db = await openTestDb('postgres');
     dir = mkdtempSync(join(tmpdir(), 'otklik-live-'));
-    media = await startMediaSocket({
-      port: 0,
+    mediaOptions = {
+      port: mediaPort,
       host: '0.0.0.0',
       auth: { secret: mediaSocketSecret },
       onCall: (leg) => {
@@ -168,7 +171,9 @@ describe('live call through drachtio-server and FreeSWITCH', { skip }, () => {
         }
         void greeting.then((samples) => leg.playAudio(samples, 8000, { id: 'greeting' }));
       },
-    });
+    };
+    media = await startMediaSocket(mediaOptions);
+    mediaPort = media.port;
     const config = loadConfig(process.env, {
       dataDir: dir,
       'telephony.recordingsDir': join(dir, 'recordings'),
@@ -375,6 +380,8 @@ describe('live call through drachtio-server and FreeSWITCH', { skip }, () => {
     const crashS = (crashedAt - call.at) / 1000;
     const [, apology] = channelLevels(rec.path, crashS + 0.5, crashS + 3.5);
     assert.ok((apology ?? 0) > 100, `silence after the bot crashed (rms ${apology})`);
+    // The bot's process comes back (its supervisor restarts it) on the same address: the next calls reach it.
+    media = await startMediaSocket({ ...mediaOptions, port: mediaPort });
   });
 
   it("a caller the bot escalates (key 0) is bridged to the operator's softphone after an accept on the desk", async () => {
