@@ -422,7 +422,7 @@ describe('live call through drachtio-server and FreeSWITCH', { skip }, () => {
       sipp([
         `${drachtioHost}:${sipPort}`,
         '-sf',
-        scenario('caller.xml'),
+        scenario('escalate.xml'),
         '-s',
         '122',
         '-i',
