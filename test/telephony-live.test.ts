@@ -440,7 +440,7 @@ describe('live call through drachtio-server and FreeSWITCH', { skip }, () => {
         '-m',
         '1',
         '-timeout',
-        '60s',
+        '120s',
         '-timeout_error',
       ]),
     );
@@ -448,7 +448,7 @@ describe('live call through drachtio-server and FreeSWITCH', { skip }, () => {
     const offer = await eventually(
       async () => (await app.queue.offersFor('desk-op'))[0],
       'the escalated call offered on the desk',
-      30_000,
+      60_000,
     );
     const transcript = (offer.context.transcript ?? []) as Array<{ who: string; text: string }>;
     assert.ok(
@@ -481,6 +481,8 @@ describe('live call through drachtio-server and FreeSWITCH', { skip }, () => {
         ['inbound', true],
         ['outbound', true],
         ['outbound', true],
+        ['inbound', true],
+        // The caller the desk's operator took.
         ['inbound', true],
       ],
     );
