@@ -33,6 +33,7 @@ import { synthesizeAll } from '../speech/tts/streaming.js';
 import { openTestDb, type TestDb } from '../test/support/db.js';
 import { FsClient } from '../voicebot/channels/media/fs-client.js';
 import { encodeL16 } from '../voicebot/channels/media/protocol.js';
+import { questions } from './support/questions.js';
 
 const P95_LIMIT_MS = 250;
 /** A level fails when more than this share of the bot's audio chunks came late. */
@@ -52,15 +53,6 @@ const JUDGED_MS = 4_000;
 const FRAME_MS = 20;
 const AT = '2026-10-15T11:00:00+03:00';
 const resultsFile = fileURLToPath(new URL('./results-voice-load.md', import.meta.url));
-
-const questions = [
-  'как записаться к терапевту',
-  'где можно поставить прививку от гриппа',
-  'какие выплаты положены беженцам',
-  'как записать ребёнка в детский сад',
-  'как пройти диспансеризацию',
-  'как вызвать врача на дом',
-];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const f = (x: number) => (Number.isNaN(x) ? '    -' : x.toFixed(0).padStart(5));

@@ -35,21 +35,13 @@ import { startMediaSocket } from '../voicebot/channels/media/server.js';
 import { openDialogKnowledge } from '../voicebot/dialog-knowledge.js';
 import { DEFAULT_MIN_SPEECH_MS } from '../voicebot/pipeline/audio/vad-processor.js';
 import { CallSession } from '../voicebot/session.js';
+import { questions } from './support/questions.js';
 
 const PLAYOUT_SPEED = 50;
 const SINGLE_TURNS = 20;
 /** Budget of each single-call section (warm-up, cached, uncached). */
 const SECTION_MS = 6_000;
 const AT = new Date('2026-10-15T11:00:00+03:00');
-
-const questions = [
-  'как записаться к терапевту',
-  'где можно поставить прививку от гриппа',
-  'какие выплаты положены беженцам',
-  'как записать ребёнка в детский сад',
-  'как пройти диспансеризацию',
-  'как вызвать врача на дом',
-];
 
 function stats(values: number[]) {
   const s = [...values].sort((a, b) => a - b);
