@@ -183,9 +183,7 @@ export async function callsPlugin(app: TypedApp, opts: CallsPluginOptions): Prom
       },
     },
     async (request) => {
-      const reason = request.body.reason.trim();
-      if (reason.length < 3)
-        throw new OtklikError('VALIDATION_FAILED', 'Укажите основание удержания (не короче 3 символов)');
+      const reason = holdReason(request.body.reason, 'удержания');
       const hold = await placeLegalHold(sql, request.params.id, {
         by: request.staff!.login,
         reason,
@@ -208,12 +206,7 @@ export async function callsPlugin(app: TypedApp, opts: CallsPluginOptions): Prom
       },
     },
     async (request) => {
-      const reason = request.body.reason.trim();
-      if (reason.length < 3)
-        throw new OtklikError(
-          'VALIDATION_FAILED',
-          'Укажите основание снятия удержания (не короче 3 символов)',
-        );
+      const reason = holdReason(request.body.reason, 'снятия удержания');
       const released = await releaseLegalHold(sql, request.params.id);
       await writeAudit(sql, request.staff!.login, 'call.legal_hold_release', request.params.id, {
         reason,
@@ -222,4 +215,12 @@ export async function callsPlugin(app: TypedApp, opts: CallsPluginOptions): Prom
       return { legalHold: null, released };
     },
   );
+}
+
+/** The reason a legal hold is placed or released for, trimmed; a blank or a word too short is refused. */
+function holdReason(text: string, act: string): string {
+  const reason = text.trim();
+  if (reason.length < 3)
+    throw new OtklikError('VALIDATION_FAILED', `Укажите основание ${act} (не короче 3 символов)`);
+  return reason;
 }

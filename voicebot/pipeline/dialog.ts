@@ -238,18 +238,24 @@ export class Dialog {
 
   // ---- caller input ----
 
+  /** What the dialog learns from recognized speech: its intent with the confidence, and its entities. */
+  private noteUnderstood(input: Extract<Heard, { kind: 'speech' }>): void {
+    const c = input.classification;
+    this.intents.push({
+      intent: c.intent,
+      confidence: c.confidence,
+      atMs: this.deps.clock(),
+      text: input.text,
+    });
+    this.entities.push(...c.entities);
+  }
+
   /** Caller input from the pipeline: to the waiting `hear`, or queued until the runner listens. */
   deliver(input: Heard): void {
     if (this.ended) return;
     if (input.kind === 'speech') {
       const c = input.classification;
-      this.intents.push({
-        intent: c.intent,
-        confidence: c.confidence,
-        atMs: this.deps.clock(),
-        text: input.text,
-      });
-      this.entities.push(...c.entities);
+      this.noteUnderstood(input);
       void this.record('caller', input.text, { intent: c.intent, confidence: c.confidence });
     } else if (input.kind === 'dtmf') {
       void this.record('caller', input.digit, { dtmf: input.digit });
@@ -384,17 +390,8 @@ export class Dialog {
     this.lastTurn = lastTurn;
     for (const t of turns) this.transcript.push({ who: t.who, text: t.text, atMs: t.atMs });
     this.seq = turns.reduce((max, t) => Math.max(max, t.seq), 0);
-    for (const input of inputs)
-      if (input.kind === 'speech') {
-        const c = input.classification;
-        this.intents.push({
-          intent: c.intent,
-          confidence: c.confidence,
-          atMs: this.deps.clock(),
-          text: input.text,
-        });
-        this.entities.push(...c.entities);
-      }
+    // The inputs replayed were recorded when they came; only what the dialog learned from them is rebuilt.
+    for (const input of inputs) if (input.kind === 'speech') this.noteUnderstood(input);
     this.mailbox.unshift(...inputs);
     this.replayLeft = inputs.length;
     this.muted = true;
