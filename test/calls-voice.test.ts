@@ -32,6 +32,8 @@ import { type Backend, openTestDb, type TestDb } from './support/db.js';
 
 /** A Thursday morning outside the sample incidents' dates: greeting and menu, no announcement. */
 const AT = '2026-10-15T11:00:00+03:00';
+/** During the sample's heating incident (November to March): its announcement follows the greeting. */
+const INCIDENT_AT = '2026-11-19T11:00:00+03:00';
 const FAST = 50;
 /** The media socket's secret (MEDIA_SOCKET_SECRET) in this test. */
 const SECRET = 'media-socket-test-secret';
@@ -77,6 +79,7 @@ interface VoiceLine {
     transferReply?: 'answered' | 'none';
     /** Other speech engines than the line's for this call. */
     speech?: SpeechServices;
+    at?: string;
   }): Promise<{
     callId: string;
     client: FsClient;
@@ -119,6 +122,8 @@ async function openVoiceLine(backend: Backend): Promise<VoiceLine> {
       beforeMetadata?: Array<string | Buffer>;
       transferReply?: 'answered' | 'none';
       speech?: SpeechServices;
+      /** The line's clock at the call's start (ISO); the default is AT. */
+      at?: string;
     } = {},
   ) {
     const speed = opts.speed ?? FAST;
@@ -135,7 +140,7 @@ async function openVoiceLine(backend: Backend): Promise<VoiceLine> {
       ...(opts.transferReply ? { transferReply: opts.transferReply } : {}),
     });
     const leg = await legPromise;
-    const startedAt = new Date(AT).getTime();
+    const startedAt = new Date(opts.at ?? AT).getTime();
     const t0 = Date.now();
     const session = new CallSession(leg, {
       kb: engine.kb,
@@ -286,6 +291,27 @@ describe('calls through the voice channel (media socket, PGlite)', { skip: noTts
       call.session.dialog.transcript.some((t) => t.who === 'caller' && t.text === '1'),
       'the key was heard',
     );
+    await call.client.hangup();
+    await call.result;
+  });
+
+  test('type-ahead: 0 pressed in the greeting skips the incident announcement and the menu and queues the caller', async () => {
+    // During the sample heating incident: the greeting is followed by its announcement and the menu.
+    const call = await startCall({ speed: BARGE_IN_SPEED, at: INCIDENT_AT });
+    await call.client.waitFor((e) => e.type === 'playAudio');
+    while (call.client.heardMs() < 1000) await sleep(5);
+    call.client.sendDtmf('0');
+    assert.ok(await call.client.waitFor((e) => e.type === 'killAudio', 5000), 'the greeting was cut');
+    for (let i = 0; i < 1000 && !(await queuedCall(db.sql, call.callId)); i++) await sleep(10);
+    assert.ok(await queuedCall(db.sql, call.callId), 'the caller is in the operator queue');
+    const intro = (await engine.kb.prompt('incident_intro'))?.trim();
+    const menu = (await engine.kb.prompt('menu'))?.trim();
+    const keyAt = call.session.dialog.transcript.findIndex((t) => t.who === 'caller' && t.text === '0');
+    assert.ok(keyAt > 0, 'the key is in the transcript');
+    const skipped = call.session.dialog.transcript
+      .slice(0, keyAt + 2)
+      .filter((t) => t.who === 'bot' && (t.text === intro || t.text === menu));
+    assert.deepEqual(skipped, [], 'neither the announcement nor the menu played after the key');
     await call.client.hangup();
     await call.result;
   });

@@ -186,14 +186,28 @@ export class Dialog {
     }
     // Said and stored on the node that ran this step first: the citizen has read it already.
     if (this.muted) return;
+    const bargeIn = opts.bargeIn ?? true;
+    if (bargeIn && this.typedAhead()) return;
     await this.record('bot', trimmed, { answerVersion: opts.answerVersion ?? null });
     this.checkEnded();
     const id = randomUUID();
-    const bargeIn = opts.bargeIn ?? true;
     const done = new Promise<void>((resolve, reject) => this.sayWaiters.set(id, { resolve, reject }));
     this.speakingUtterance = { id, bargeIn };
     this.deps.emitSay(trimmed, id, { ...opts, bargeIn });
     await done;
+  }
+
+  /**
+   * A caller on the phone who pressed a key or spoke over the bot has answered ahead: what the bot still had
+   * queued before listening (the rest of the greeting, the incident announcements, the menu) is skipped, as in
+   * any IVR, and the next `hear` takes the input at once. Without this, 0 pressed in the greeting reached the
+   * operator step only after every announcement and the whole menu had played (about 25 s on the live line).
+   * What must be heard (`bargeIn: false`) still plays. Only a call's audio is skipped: a chat's reader, or a
+   * scripted caller whose lines arrive at once, keeps every message.
+   */
+  private typedAhead(): boolean {
+    const audio = this.deps.meta.channel === 'media' || this.deps.meta.channel === 'sip';
+    return audio && this.mailbox.some((input) => input.kind !== 'silence');
   }
 
   /** Says a KB prompt with {placeholders} filled; a missing prompt falls back to the shipped text. */
