@@ -6,7 +6,7 @@
  * (kb/hours.ts does the working-day steps; this part never reads kb's tables).
  */
 import { addWorkingDays, isWorkingDay, nextWorkingDay, type ProductionCalendar } from '../kb/hours.js';
-import { IRKUTSK_TERMS, type InquiryTerms } from '../kb/inquiry-terms.js';
+import { type InquiryTerms, IRKUTSK_TERMS } from '../kb/inquiry-terms.js';
 import type { KnowledgeBaseReader } from '../kb/knowledge-base.js';
 import { addDays, parseClock, zonedInstant, zonedParts } from '../kb/zoned-time.js';
 

@@ -11,7 +11,7 @@
  * then. Where the notice callbacks do not reach the citizen, the answer's callback says the date all the same.
  */
 import { OtklikError } from '../core/errors.js';
-import { IRKUTSK_TERMS, type InquiryTerms } from '../kb/inquiry-terms.js';
+import { type InquiryTerms, IRKUTSK_TERMS } from '../kb/inquiry-terms.js';
 import { createKnowledgeBase } from '../kb/knowledge-base.js';
 import type { Sql } from '../store/sql.js';
 import { answerDeadline, termInWords } from './deadlines.js';

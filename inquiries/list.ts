@@ -33,6 +33,8 @@ export interface ListedInquiry {
   requestId: number;
   /** The term with the extensions granted, when the agency asked for more (null: the agreement's own). */
   answerTermAmount: number | null;
+  /** The unit of the agreement's term (hours, calendar_days, working_days): what an extension counts in. */
+  answerTermUnit: string;
   callId: string;
   question: string;
   topicId: string | null;
@@ -71,6 +73,7 @@ type Row = Omit<ListedInquiry, 'topicTitle' | 'agencyId' | 'agencyName' | 'relay
 export async function listInquiries(sql: Sql, now: Date, limit = 200): Promise<ListedInquiry[]> {
   const rows = await sql.query<Row>(
     `SELECT id, COALESCE(request_id, id) AS "requestId", answer_term_amount AS "answerTermAmount",
+            COALESCE(answer_terms->>'answerUnit', 'working_days') AS "answerTermUnit",
             call_id AS "callId", question, topic_id AS "topicId", agency_id AS "ownAgencyId",
             received_at AS "receivedAt", dispatch_due_at AS "dispatchDueAt", dispatched_at AS "dispatchedAt",
             dispatch_error AS "dispatchError", dispatch_attempts AS "dispatchAttempts",

@@ -1,5 +1,6 @@
 import type { Sql } from '../store/sql.js';
 import { DEFAULT_REGION_TIMEZONE } from './document.js';
+import { isOpen, type ProductionCalendar, type Schedule, toCalendar } from './hours.js';
 import {
   agencyTermsFromRow,
   type InquiryTerms,
@@ -7,7 +8,6 @@ import {
   regionTermsFromRow,
   termsFromDoc,
 } from './inquiry-terms.js';
-import { isOpen, type ProductionCalendar, type Schedule, toCalendar } from './hours.js';
 import { listOutcomes, type Outcome } from './outcomes.js';
 import { type OperatorScript, operatorScripts } from './scripts.js';
 import { actionFromRow } from './store-io.js';
