@@ -15,6 +15,7 @@ import { sampleAgreements, seedWithAgreements } from '../test/support/agreements
 import { backends, openTestDb, type TestDb } from '../test/support/db.js';
 import { seedRegistered } from '../test/support/inquiries.js';
 import { answerDeadline } from './deadlines.js';
+import { inquiryMail } from './dispatch.js';
 import { extensionsOf } from './extension.js';
 import { inquiriesOfRequest, registerInquiry } from './register.js';
 
@@ -25,6 +26,27 @@ import { inquiriesOfRequest, registerInquiry } from './register.js';
  */
 const msk = (local: string) => new Date(`${local}+03:00`);
 const password = 'пароль-оператора';
+
+describe('the agency mail states the deadline in the region’s time zone', () => {
+  it('writes Yakutsk local time with its offset', () => {
+    const mail = inquiryMail(
+      {
+        id: 7,
+        question: 'вопрос',
+        callback_number: '+79990001122',
+        received_at: new Date('2026-11-24T10:00:00+09:00'),
+        answer_due_at: new Date('2026-11-27T16:00:00+09:00'),
+        topic_title: null,
+        agency_name: 'Министерство',
+        agency_email: 'a@example.ru',
+      },
+      'Asia/Yakutsk',
+    );
+    assert.match(mail.subject, /ответ до 27\.11\.2026, 16:00:00$/);
+    assert.match(mail.text, /Просим направить ответ до 27\.11\.2026, 16:00:00 \(местное время, UTC\+09:00\)/);
+    assert.match(mail.text, /Получено: 24\.11\.2026, 10:00:00 \(местное время, UTC\+09:00\)/);
+  });
+});
 
 for (const backend of backends) {
   describe(`inquiries per agreement (${backend})`, () => {

@@ -1,6 +1,7 @@
 /**
- * Inquiries, dispatch: a registered question goes to the responsible agency by mail within 15 minutes
- * (inquiries/deadlines.ts), or waits for staff to choose the agency where no topic fitted. The agency and its
+ * Inquiries, dispatch: a registered question goes to the responsible agency by mail within the agreement's
+ * minutes (inquiries/deadlines.ts; 15 by the Irkutsk rule), one mail per agency of a request, each with its own
+ * deadline, or waits for staff to choose the agency where no topic fitted. The agency and its
  * address come from the knowledge base's functions. These are plain async functions; admin/jobs/worker.ts
  * schedules them as BullMQ jobs.
  */

@@ -4,7 +4,8 @@
  * and closes the inquiry (voicebot/flow/steps-relay.ts, through answer.ts). This job only places the calls:
  * within calling hours in the region's time zone, at most three attempts 30 minutes apart; after that the
  * inquiry waits for an operator to call by hand. Every attempt is counted before the call is placed, so two
- * sweeps never call one citizen twice for one attempt.
+ * sweeps never call one citizen twice for one attempt. Each inquiry of a request to several agencies is relayed
+ * as its answer comes (answer.ts says why); an agency's extension gets a short notice callback (extension.ts).
  */
 import { isOtklikError, OtklikError, toOtklikError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
