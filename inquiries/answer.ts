@@ -37,6 +37,17 @@ export interface AnswerToRelay {
   agencyName: string | null;
   /** The region's time zone, in which the caller is told the day they asked. */
   timezone: string;
+  /** The request the citizen was told (the first inquiry's id of a question sent to several agencies). */
+  requestId: number;
+  /** This answer came after an extension: the date it was due by then. */
+  extendedTo: Date | null;
+  /**
+   * The other agencies of the request whose answers are still awaited, with their deadlines. Each answer is
+   * relayed as it comes (the citizen does not wait for the slowest agency, which may have an extension, for
+   * an answer already in; each inquiry keeps its own relay, attempts and close), and the callback says which
+   * answers are still to come and by when.
+   */
+  pending: Array<{ agencyName: string | null; answerDueAt: Date }>;
 }
 
 /** The inquiry a callback relays, or null when there is no such inquiry. */
@@ -49,9 +60,13 @@ export async function answerToRelay(sql: Sql, inquiryId: number): Promise<Answer
     relayed_at: Date | null;
     topic_id: string | null;
     agency_id: string | null;
+    request_id: number | string | null;
+    answer_due_at: Date;
+    answer_term_amount: number | null;
   }>(
-    `SELECT id, status, answer_text, received_at, relayed_at, topic_id, agency_id FROM inquiries
-      WHERE id = $1`,
+    `SELECT id, status, answer_text, received_at, relayed_at, topic_id, agency_id, request_id, answer_due_at,
+            answer_term_amount
+       FROM inquiries WHERE id = $1`,
     [inquiryId],
   );
   if (!row) return null;
@@ -59,6 +74,20 @@ export async function answerToRelay(sql: Sql, inquiryId: number): Promise<Answer
   const topic = row.topic_id ? await kb.topic(row.topic_id) : null;
   const agencyId = responsibleAgencyId({ agencyId: row.agency_id }, topic);
   const agency = agencyId ? await kb.agency(agencyId) : null;
+  const requestId = Number(row.request_id ?? row.id);
+  const others = await sql.query<{ agency_id: string | null; answer_due_at: Date }>(
+    `SELECT agency_id, answer_due_at FROM inquiries
+      WHERE request_id = $1 AND id <> $2 AND status IN ('registered', 'dispatched') ORDER BY answer_due_at, id`,
+    [requestId, row.id],
+  );
+  const pending = [];
+  for (const o of others) {
+    const id = responsibleAgencyId({ agencyId: o.agency_id }, topic);
+    pending.push({
+      agencyName: id ? ((await kb.agency(id))?.name ?? null) : null,
+      answerDueAt: o.answer_due_at,
+    });
+  }
   return {
     id: row.id,
     status: row.status,
@@ -68,6 +97,9 @@ export async function answerToRelay(sql: Sql, inquiryId: number): Promise<Answer
     topicId: row.topic_id,
     agencyName: agency?.name ?? null,
     timezone: await kb.timezone(),
+    requestId,
+    extendedTo: row.answer_term_amount === null ? null : row.answer_due_at,
+    pending,
   };
 }
 

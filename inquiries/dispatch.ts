@@ -1,6 +1,7 @@
 /**
- * Inquiries, dispatch: a registered question goes to the responsible agency by mail within 15 minutes
- * (inquiries/deadlines.ts), or waits for staff to choose the agency where no topic fitted. The agency and its
+ * Inquiries, dispatch: a registered question goes to the responsible agency by mail within the agreement's
+ * minutes (inquiries/deadlines.ts; 15 by the Irkutsk rule), one mail per agency of a request, each with its own
+ * deadline, or waits for staff to choose the agency where no topic fitted. The agency and its
  * address come from the knowledge base's functions. These are plain async functions; admin/jobs/worker.ts
  * schedules them as BullMQ jobs.
  */
@@ -102,7 +103,8 @@ export function inquiryMail(inquiry: InquiryForMail, timeZone: string): MailMess
       `Вопрос гражданина: ${inquiry.question}`,
       `Номер для обратного звонка: ${inquiry.callback_number}`,
       '',
-      `Просим направить ответ до ${ru(inquiry.answer_due_at)} через кабинет службы 122 или ответным письмом, указав номер обращения.`,
+      `Просим направить ответ до ${ru(inquiry.answer_due_at)} (местное время, ${utcOffset(inquiry.answer_due_at, timeZone)}) через кабинет службы 122 или ответным письмом, указав номер обращения.`,
+      'Если ответ не может быть дан в срок, сообщите причину: срок может быть продлён в пределах соглашения.',
       'Письмо содержит персональные данные (152-ФЗ): используйте их только для ответа на это обращение.',
     ].join('\n'),
   };

@@ -29,6 +29,12 @@ export function relayState(r: {
 
 export interface ListedInquiry {
   id: number;
+  /** The request the citizen was told: shared by the inquiries of one question sent to several agencies. */
+  requestId: number;
+  /** The term with the extensions granted, when the agency asked for more (null: the agreement's own). */
+  answerTermAmount: number | null;
+  /** The unit of the agreement's term (hours, calendar_days, working_days): what an extension counts in. */
+  answerTermUnit: string;
   callId: string;
   question: string;
   topicId: string | null;
@@ -66,7 +72,9 @@ type Row = Omit<ListedInquiry, 'topicTitle' | 'agencyId' | 'agencyName' | 'relay
 /** The latest inquiries, newest first, as staff see them at `now`. */
 export async function listInquiries(sql: Sql, now: Date, limit = 200): Promise<ListedInquiry[]> {
   const rows = await sql.query<Row>(
-    `SELECT id, call_id AS "callId", question, topic_id AS "topicId", agency_id AS "ownAgencyId",
+    `SELECT id, COALESCE(request_id, id) AS "requestId", answer_term_amount AS "answerTermAmount",
+            COALESCE(answer_terms->>'answerUnit', 'working_days') AS "answerTermUnit",
+            call_id AS "callId", question, topic_id AS "topicId", agency_id AS "ownAgencyId",
             received_at AS "receivedAt", dispatch_due_at AS "dispatchDueAt", dispatched_at AS "dispatchedAt",
             dispatch_error AS "dispatchError", dispatch_attempts AS "dispatchAttempts",
             dispatch_last_error AS "dispatchLastError", ${dispatchStuckSql} AS "dispatchStuck",
@@ -90,6 +98,8 @@ export async function listInquiries(sql: Sql, now: Date, limit = 200): Promise<L
     const agencyId = responsibleAgencyId({ agencyId: ownAgencyId }, topic);
     return {
       ...r,
+      id: Number(r.id),
+      requestId: Number(r.requestId),
       topicTitle: topic?.title ?? null,
       agencyId,
       agencyName: agencyId ? (agencies.get(agencyId)?.name ?? null) : null,

@@ -114,6 +114,7 @@ describe('relaying agency answers to callers (job)', () => {
       answered: 1,
       notReached: 0,
       handedToOperators: 0,
+      notices: 0,
     });
     assert.equal(calls.placed.length, 1);
     const [call] = calls.placed;

@@ -4,7 +4,8 @@
  * and closes the inquiry (voicebot/flow/steps-relay.ts, through answer.ts). This job only places the calls:
  * within calling hours in the region's time zone, at most three attempts 30 minutes apart; after that the
  * inquiry waits for an operator to call by hand. Every attempt is counted before the call is placed, so two
- * sweeps never call one citizen twice for one attempt.
+ * sweeps never call one citizen twice for one attempt. Each inquiry of a request to several agencies is relayed
+ * as its answer comes (answer.ts says why); an agency's extension gets a short notice callback (extension.ts).
  */
 import { isOtklikError, OtklikError, toOtklikError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
@@ -62,6 +63,8 @@ export interface RelaySummary {
   notReached: number;
   /** Inquiries handed to operators in this sweep (attempts exhausted or a call that cannot be placed). */
   handedToOperators: number;
+  /** Notice callbacks of an extension placed in this sweep (extension.ts). */
+  notices: number;
 }
 
 export function withinCallingHours(at: Date, timeZone: string): boolean {
@@ -111,6 +114,7 @@ export async function relayAnswers(deps: RelayDeps): Promise<RelaySummary> {
     answered: 0,
     notReached: 0,
     handedToOperators: 0,
+    notices: 0,
   };
   // An answered callback whose caller hung up before hearing the answer gets its retry too; once the third
   // attempt's retry time passes without a relay, the inquiry is an operator's.
@@ -140,6 +144,7 @@ export async function relayAnswers(deps: RelayDeps): Promise<RelaySummary> {
       ORDER BY answered_at, id LIMIT ${BATCH}`,
     [now, RELAY_MAX_ATTEMPTS],
   );
+  summary.notices = await placeExtensionNotices(deps, now);
   for (const inquiry of due) {
     // Claim the attempt first: a sweep running beside this one finds the count moved on and skips it.
     const claimed = await sql.query<{ relay_attempts: number }>(
@@ -172,6 +177,47 @@ export async function relayAnswers(deps: RelayDeps): Promise<RelaySummary> {
     if (toOperator) await toOperators(deps, inquiry);
   }
   return summary;
+}
+
+/**
+ * Notice callbacks of an extension (extension.ts): the same flow with `notice: 'extension'` in the metadata,
+ * whose relay_answer step says the new date. At most three attempts 30 minutes apart, counted before the call
+ * as the answers' are; one never reached is left: the answer's callback says the date.
+ */
+async function placeExtensionNotices(deps: RelayDeps, now: Date): Promise<number> {
+  const due = await deps.sql.query<{
+    id: number | string;
+    callback_number: string;
+    extension_notice_attempts: number;
+  }>(
+    `SELECT id, callback_number, extension_notice_attempts FROM inquiries
+      WHERE extension_notice_due_at IS NOT NULL AND extension_notice_due_at <= $1 AND extension_noticed_at IS NULL
+        AND status IN ('registered', 'dispatched') AND callback_number <> '' AND extension_notice_attempts < $2
+      ORDER BY extension_notice_due_at, id LIMIT ${BATCH}`,
+    [now, RELAY_MAX_ATTEMPTS],
+  );
+  let placed = 0;
+  for (const inquiry of due) {
+    const id = Number(inquiry.id);
+    const claimed = await deps.sql.query(
+      `UPDATE inquiries SET extension_notice_attempts = extension_notice_attempts + 1, extension_notice_due_at = $3
+        WHERE id = $1 AND extension_notice_attempts = $2 AND extension_noticed_at IS NULL RETURNING id`,
+      [id, inquiry.extension_notice_attempts, new Date(now.getTime() + RELAY_RETRY_MS)],
+    );
+    if (claimed.length === 0) continue;
+    placed++;
+    try {
+      const result = await deps.placeCall({
+        target: inquiry.callback_number,
+        flowId: RELAY_FLOW_ID,
+        metadata: { inquiryId: id, notice: 'extension' },
+      });
+      deps.log.info({ inquiryId: id, status: result?.status }, 'extension notice callback placed');
+    } catch (err) {
+      deps.log.warn({ inquiryId: id, err: toOtklikError(err).message }, 'extension notice callback failed');
+    }
+  }
+  return placed;
 }
 
 interface InquiryToCall {

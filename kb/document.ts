@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { flowShapeIssues } from './flow-check.js';
+import { agencyTermsSchema, regionTermsSchema } from './inquiry-terms.js';
 import { contractIntentIds, topicIds } from './intent-ids.js';
 import { isValidTimeZone, parseClock, weekdays } from './zoned-time.js';
 
@@ -76,6 +77,8 @@ const agency = z.strictObject({
   contact_person: optionalText,
   email: z.email('expected an e-mail address').nullish(),
   schedule: id,
+  /** The agency's agreement: fields that differ from the region's `inquiry_terms`. */
+  inquiry_terms: agencyTermsSchema.nullish(),
 });
 
 const topic = z.strictObject({
@@ -161,6 +164,8 @@ export const kbDocumentSchema = z.strictObject({
   format: z.literal(KB_FORMAT).default(KB_FORMAT),
   region: z.string().default(''),
   timezone: timeZone.default(DEFAULT_REGION_TIMEZONE),
+  /** The region's default terms for inquiries (kb/inquiry-terms.ts); the Irkutsk rule when left out. */
+  inquiry_terms: regionTermsSchema,
   calendar: z.array(calendarDay).default([]),
   schedules: z.array(schedule).default([]),
   participants: z.array(participant).default([]),
@@ -183,4 +188,6 @@ export type KbMenuAction = z.infer<typeof action>;
 /** Section names in document order (export writes them in this order). */
 export const sectionNames = Object.keys(kbDocumentSchema.shape) as (keyof KbDocument)[];
 /** Sections that are lists of items (merged item by item when seed files are combined). */
-export const listSections = sectionNames.filter((s) => !['format', 'region', 'timezone'].includes(s));
+export const listSections = sectionNames.filter(
+  (s) => !['format', 'region', 'timezone', 'inquiry_terms'].includes(s),
+);

@@ -1,6 +1,13 @@
 import type { Sql } from '../store/sql.js';
 import { DEFAULT_REGION_TIMEZONE } from './document.js';
 import { isOpen, type ProductionCalendar, type Schedule, toCalendar } from './hours.js';
+import {
+  agencyTermsFromRow,
+  type InquiryTerms,
+  mergeTerms,
+  regionTermsFromRow,
+  termsFromDoc,
+} from './inquiry-terms.js';
 import { listOutcomes, type Outcome } from './outcomes.js';
 import { type OperatorScript, operatorScripts } from './scripts.js';
 import { actionFromRow } from './store-io.js';
@@ -31,6 +38,11 @@ export interface KnowledgeBaseReader extends KnowledgeBase {
   participants(): Promise<Array<{ id: string; name: string }>>;
   /** How an operator may close a conversation (kb_outcomes), in order, without the retired ones. */
   outcomes(opts?: { withRetired?: boolean }): Promise<Outcome[]>;
+  /**
+   * The terms of the agreement for inquiries passed to `agencyId` (kb/inquiry-terms.ts): the agency's own
+   * fields over the region's default; the region's for no agency or one the KB does not know.
+   */
+  inquiryTerms(agencyId?: string | null): Promise<InquiryTerms>;
   /** Approved scripts for the operator desk's search. */
   scripts(filter?: { q?: string; topic?: string }): Promise<OperatorScript[]>;
 }
@@ -229,6 +241,11 @@ export function createKnowledgeBase(sql: Sql): KnowledgeBaseReader {
         if (term) words.add(term);
       }
       return [...words].sort();
+    },
+    async inquiryTerms(agencyId) {
+      const region = termsFromDoc(regionTermsFromRow(await one('SELECT * FROM kb_meta WHERE id = 1', [])));
+      const agency = agencyId ? await one('SELECT * FROM agencies WHERE id = $1', [agencyId]) : null;
+      return mergeTerms(region, agency ? agencyTermsFromRow(agency) : null);
     },
     outcomes: (opts) => listOutcomes(sql, opts),
     scripts: (filter) => operatorScripts(sql, filter),

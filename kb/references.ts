@@ -1,5 +1,6 @@
 import type { KbDocument } from './document.js';
 import { checkFlow, type FlowReferences } from './flow-check.js';
+import { mergeTerms, termsFromDoc, termsIssue } from './inquiry-terms.js';
 import { weekdayOf } from './zoned-time.js';
 
 /**
@@ -105,6 +106,21 @@ export function checkReferences(doc: KbDocument): DocumentIssue[] {
   const flowRefs: FlowReferences = { prompts, intents, menus: new Map(doc.menus.map((m) => [m.id, m])) };
   doc.flows.forEach((flow, i) => {
     for (const issue of checkFlow(flow, flowRefs).issues) add(['flows', i, ...issue.path], issue.message);
+  });
+  // Each agreement as it applies (the agency's fields over the region's) keeps its term within its maximum.
+  const region = termsFromDoc(doc.inquiry_terms);
+  const regionIssue = termsIssue(region);
+  if (regionIssue) add(['inquiry_terms', regionIssue.field], regionIssue.message);
+  doc.agencies.forEach((a, i) => {
+    if (!a.inquiry_terms) return;
+    const issue = termsIssue(mergeTerms(region, a.inquiry_terms));
+    if (issue) {
+      const field = a.inquiry_terms.max_amount !== undefined ? 'max_amount' : 'answer_amount';
+      add(
+        ['agencies', i, 'inquiry_terms', field],
+        `${issue.message} (the agency's fields over the region's)`,
+      );
+    }
   });
   doc.incidents.forEach((inc, i) => {
     ref(topics, inc.topic, ['incidents', i, 'topic'], 'topic');

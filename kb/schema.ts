@@ -1,4 +1,7 @@
 import { migrationSet } from '../store/migrate.js';
 
-/** The tables of kb (the knowledge base): its migrations. */
+/**
+ * The tables of kb (the knowledge base): its migrations (0001-0099, 0308 the outcomes, 0315 the terms of the
+ * agreements for inquiries on kb_meta and agencies).
+ */
 export const kbSchema = migrationSet('kb', import.meta.url);

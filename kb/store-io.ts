@@ -1,6 +1,13 @@
 import type { Sql } from '../store/sql.js';
 import type { KbDocument } from './document.js';
 import { DEFAULT_REGION_TIMEZONE, KB_FORMAT } from './document.js';
+import {
+  agencyTermsFromRow,
+  agencyTermsRow,
+  regionTermsFromRow,
+  regionTermsRow,
+  termColumns,
+} from './inquiry-terms.js';
 import { formatZoned, weekdays } from './zoned-time.js';
 
 /**
@@ -45,7 +52,21 @@ export async function insertRows(
 /** Replaces the stored KB with `doc` (already validated). Run inside a transaction. */
 export async function writeKbDocument(tx: Sql, doc: KbDocument): Promise<void> {
   for (const table of contentTables) await tx.query(`DELETE FROM ${table}`);
-  await tx.query('UPDATE kb_meta SET region = $1, timezone = $2 WHERE id = 1', [doc.region, doc.timezone]);
+  const terms = regionTermsRow(doc.inquiry_terms);
+  await tx.query(
+    `UPDATE kb_meta SET region = $1, timezone = $2, inquiry_dispatch_minutes = $3, inquiry_answer_unit = $4,
+            inquiry_answer_amount = $5, inquiry_cutoff = $6, inquiry_max_amount = $7
+      WHERE id = 1`,
+    [
+      doc.region,
+      doc.timezone,
+      terms.inquiry_dispatch_minutes,
+      terms.inquiry_answer_unit,
+      terms.inquiry_answer_amount,
+      terms.inquiry_cutoff,
+      terms.inquiry_max_amount,
+    ],
+  );
   await insertRows(
     tx,
     'calendar_days',
@@ -77,8 +98,10 @@ export async function writeKbDocument(tx: Sql, doc: KbDocument): Promise<void> {
       contact_person: 'text',
       email: 'text',
       schedule_id: 'text',
+      ...termColumns,
     },
     doc.agencies.map((a) => ({
+      ...agencyTermsRow(a.inquiry_terms),
       id: a.id,
       name: a.name,
       participant_id: a.participant ?? null,
@@ -248,8 +271,8 @@ const str = (v: unknown): string | null => (v === null || v === undefined ? null
 
 /** Reads the whole stored KB as a document, in the export's deterministic order. */
 export async function readKbDocument(sql: Sql): Promise<KbDocument> {
-  const [meta] = await sql.query<{ region: string; timezone: string }>(
-    'SELECT region, timezone FROM kb_meta WHERE id = 1',
+  const [meta] = await sql.query<{ region: string; timezone: string } & Row>(
+    'SELECT * FROM kb_meta WHERE id = 1',
   );
   const tz = meta?.timezone ?? DEFAULT_REGION_TIMEZONE;
   const at = (v: unknown): string | null => (v instanceof Date ? formatZoned(v, tz) : null);
@@ -286,6 +309,7 @@ export async function readKbDocument(sql: Sql): Promise<KbDocument> {
     format: KB_FORMAT,
     region: meta?.region ?? '',
     timezone: tz,
+    inquiry_terms: regionTermsFromRow(meta),
     calendar: calendar.map((r) => ({
       date: String(r.day),
       kind: r.kind as 'holiday',
@@ -309,6 +333,7 @@ export async function readKbDocument(sql: Sql): Promise<KbDocument> {
       contact_person: str(r.contact_person),
       email: str(r.email),
       schedule: String(r.schedule_id),
+      inquiry_terms: agencyTermsFromRow(r),
     })),
     topics: topics.map((r) => ({
       id: r.id as 'health',

@@ -25,6 +25,11 @@ export function kbDocumentToYaml(doc: KbDocument): string {
     format: doc.format,
     region: doc.region,
     timezone: doc.timezone,
+    inquiry_terms: pick(
+      doc.inquiry_terms,
+      ['dispatch_minutes', 'answer_unit', 'answer_amount', 'cutoff', 'max_amount'],
+      ['cutoff'],
+    ),
     calendar: doc.calendar.map((d) => pick(d, ['date', 'kind', 'title', 'works_as'])),
     schedules: doc.schedules.map((s) => {
       const out = pick(s, ['id', 'title', 'always_open', 'timezone', 'observe_calendar']);
@@ -32,9 +37,25 @@ export function kbDocumentToYaml(doc: KbDocument): string {
       return out;
     }),
     participants: doc.participants.map((p) => pick(p, ['id', 'name'])),
-    agencies: doc.agencies.map((a) =>
-      pick(a, ['id', 'name', 'participant', 'forward_number', 'contact_person', 'email', 'schedule']),
-    ),
+    agencies: doc.agencies.map((a) => {
+      const out = pick(a, [
+        'id',
+        'name',
+        'participant',
+        'forward_number',
+        'contact_person',
+        'email',
+        'schedule',
+      ]);
+      // An override's `cutoff: null` (no cut-off) differs from no override: keep it.
+      if (a.inquiry_terms)
+        out.inquiry_terms = pick(
+          a.inquiry_terms,
+          ['dispatch_minutes', 'answer_unit', 'answer_amount', 'cutoff', 'max_amount'],
+          ['cutoff'],
+        );
+      return out;
+    }),
     topics: doc.topics.map((t) => pick(t, ['id', 'title', 'agency', 'participant'])),
     intents: doc.intents.map((i) => pick(i, ['id', 'topic', 'title', 'handling', 'phrases'])),
     answers: doc.answers.map((a) => ({

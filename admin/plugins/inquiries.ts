@@ -1,7 +1,9 @@
 import { Type } from 'typebox';
 import { markRelayedByOperator, recordAgencyAnswer } from '../../inquiries/answer.js';
 import { assignAgency } from '../../inquiries/dispatch.js';
+import { extendInquiry, extensionsOf } from '../../inquiries/extension.js';
 import { listInquiries } from '../../inquiries/list.js';
+import { addAgency } from '../../inquiries/register.js';
 import { createKnowledgeBase } from '../../kb/knowledge-base.js';
 import type { Sql } from '../../store/sql.js';
 import { writeAudit } from '../audit.js';
@@ -108,5 +110,73 @@ export async function inquiriesPlugin(app: TypedApp, opts: InquiriesPluginOption
       await writeAudit(sql, request.staff!.login, 'inquiry.relayed', String(request.params.id));
       return { ok: true };
     },
+  );
+
+  // Irkutsk 10.1: one question to several competent agencies, each with its own deadline and answer.
+  app.post(
+    '/api/inquiries/:id/agencies',
+    {
+      preHandler: requireRole('supervisor', 'operator'),
+      schema: {
+        tags: ['inquiries'],
+        summary: 'Направить обращение ещё одному ведомству',
+        params: Type.Object({ id: RowId }),
+        body: Type.Object({ agencyId: Type.String({ minLength: 1, maxLength: 100 }) }),
+      },
+    },
+    async (request) => {
+      const added = await addAgency(sql, request.params.id, request.body.agencyId, now());
+      await writeAudit(sql, request.staff!.login, 'inquiry.agency_added', String(added.id), {
+        requestId: added.requestId,
+        from: request.params.id,
+        agencyId: added.agencyId,
+      });
+      return { ok: true, ...added };
+    },
+  );
+
+  // Irkutsk 10.3: the agency asked for more time, with a reason; never past the agreement's maximum.
+  app.post(
+    '/api/inquiries/:id/extensions',
+    {
+      preHandler: requireRole('supervisor', 'operator'),
+      schema: {
+        tags: ['inquiries'],
+        summary: 'Продлить срок ответа по просьбе ведомства',
+        params: Type.Object({ id: RowId }),
+        body: Type.Object({
+          amount: Type.Integer({ minimum: 1, maximum: 1000 }),
+          reason: Type.String({ minLength: 1, maxLength: 2000 }),
+        }),
+      },
+    },
+    async (request) => {
+      const extension = await extendInquiry(sql, request.params.id, {
+        amount: request.body.amount,
+        reason: request.body.reason,
+        by: request.staff!.login,
+        at: now(),
+      });
+      await writeAudit(sql, request.staff!.login, 'inquiry.extended', String(request.params.id), {
+        amount: extension.amount,
+        unit: extension.unit,
+        oldDueAt: extension.oldDueAt.toISOString(),
+        newDueAt: extension.newDueAt.toISOString(),
+      });
+      return { ok: true, extension };
+    },
+  );
+
+  app.get(
+    '/api/inquiries/:id/extensions',
+    {
+      preHandler: requireRole('supervisor', 'operator'),
+      schema: {
+        tags: ['inquiries'],
+        summary: 'Продления срока ответа по обращению',
+        params: Type.Object({ id: RowId }),
+      },
+    },
+    async (request) => ({ extensions: await extensionsOf(sql, request.params.id) }),
   );
 }

@@ -1,5 +1,6 @@
 // Staff web UI of Otklik: plain ES modules, no build step. All text is Russian.
 import { deskPage, stopDesk } from './desk.js';
+import { agreementActions, bindAgreementActions, deadlineNote, requestNote } from './inquiry-agreements.js';
 import { showLegalHold } from './legal-hold.js';
 import { $, api, esc, hooks, state, when } from './lib.js';
 import { staffPage } from './staff-admin.js';
@@ -216,7 +217,7 @@ const pages = {
       inquiries
         .map(
           (i) =>
-            `<tr data-id="${esc(i.id)}" class="relay-${esc(i.relay)}${i.dispatchStuck ? ' dispatch-stuck' : ''}"><td>${esc(i.id)}</td><td>${esc(when(i.receivedAt))}</td><td>${esc(i.question)}${i.topicTitle ? `<br><small>${esc(i.topicTitle)}</small>` : ''}</td><td class="agency">${agencyCell(i, agencies)}</td><td>${esc(inquiryStatusRu[i.status] ?? i.status)}${dispatchStuckText(i)}</td><td>${answerCell(i)}</td><td class="relay">${esc(relayText(i))}${relayAction(i)}</td></tr>`,
+            `<tr data-id="${esc(i.id)}" class="relay-${esc(i.relay)}${i.dispatchStuck ? ' dispatch-stuck' : ''}"><td>${esc(i.id)}${requestNote(i)}</td><td>${esc(when(i.receivedAt))}</td><td>${esc(i.question)}${i.topicTitle ? `<br><small>${esc(i.topicTitle)}</small>` : ''}</td><td class="agency">${agencyCell(i, agencies)}${agreementActions(i, agencies)}</td><td>${esc(inquiryStatusRu[i.status] ?? i.status)}${deadlineNote(i)}${dispatchStuckText(i)}</td><td>${answerCell(i)}</td><td class="relay">${esc(relayText(i))}${relayAction(i)}</td></tr>`,
         )
         .join('') || '<tr><td colspan="7">Обращений пока нет</td></tr>';
     for (const form of document.querySelectorAll('#inquiries-table form.choose-agency')) {
@@ -233,6 +234,7 @@ const pages = {
         await inquiryAction(form, `/api/inquiries/${form.dataset.id}/answer`, { text });
       });
     }
+    bindAgreementActions($('#inquiries-table'), inquiryAction);
     for (const button of document.querySelectorAll('#inquiries-table button[data-relayed]')) {
       button.addEventListener('click', () =>
         inquiryAction(button, `/api/inquiries/${button.dataset.relayed}/relayed`, {}),

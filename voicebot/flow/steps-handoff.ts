@@ -205,7 +205,7 @@ export const inquiryStep: StepHandler<'inquiry'> = async (step, env) => {
   });
   dialog.outcome = 'inquiry';
   await dialog.sayPrompt('inquiry_registered', {
-    id: String(inquiry.id),
+    id: String(inquiry.requestId),
     deadline: formatDeadline(inquiry.answerDueAt, inquiry.timezone),
   });
   return follow(step, 'registered');

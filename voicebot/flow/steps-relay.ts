@@ -5,7 +5,8 @@
  * dialog, so that it is in the call record like every other bot turn, and only then closes the inquiry:
  * a caller who hung up before hearing it is called again.
  */
-import { answerToRelay, closeRelayed } from '../../inquiries/answer.js';
+import { type AnswerToRelay, answerToRelay, closeRelayed } from '../../inquiries/answer.js';
+import { extensionNotice, markExtensionNoticed, spokenDeadline } from '../../inquiries/extension.js';
 import { fillPrompt } from '../pipeline/prompts.js';
 import { follow, type StepHandler } from './runner.js';
 
@@ -22,9 +23,32 @@ function spokenDate(at: Date, timeZone: string): string {
   return new Intl.DateTimeFormat('ru-RU', { timeZone, day: 'numeric', month: 'long' }).format(at);
 }
 
+/** After the answer: the extension it came after, and the other agencies' answers still to come and by when. */
+export function relayTail(inquiry: AnswerToRelay): string {
+  const parts: string[] = [];
+  if (inquiry.extendedTo)
+    parts.push(`Срок ответа продлевался до ${spokenDeadline(inquiry.extendedTo, inquiry.timezone)}.`);
+  for (const p of inquiry.pending)
+    parts.push(
+      `Ответ${p.agencyName ? ` от организации «${p.agencyName}»` : ''} ожидается до ${spokenDeadline(p.answerDueAt, inquiry.timezone)}, мы позвоним вам ещё раз.`,
+    );
+  return parts.join(' ');
+}
+
 export const relayAnswerStep: StepHandler<'relay_answer'> = async (step, env) => {
   const { dialog, sql, leg, log } = env;
   const id = inquiryIdOf(leg.meta.extra);
+  if (leg.meta.extra?.notice === 'extension' && id !== null) {
+    // A notice callback of an extension (inquiries/extension.ts): the new date, said and marked told.
+    const notice = await extensionNotice(sql, id);
+    if (!notice || (notice.noticedAt !== null && notice.noticedAt < leg.meta.startedAt)) {
+      await dialog.sayPrompt(step.missingPrompt);
+      return follow(step, 'missing');
+    }
+    await dialog.say(notice.text);
+    await markExtensionNoticed(sql, id, dialog.deps.wallClock());
+    return follow(step, 'relayed');
+  }
   const inquiry = id === null ? null : await answerToRelay(sql, id);
   const answer = inquiry?.answerText?.trim() ?? '';
   // «Нажмите один» repeats an answer: this call closed it, so it was relayed after the call began.
@@ -43,10 +67,10 @@ export const relayAnswerStep: StepHandler<'relay_answer'> = async (step, env) =>
   if (inquiry.topicId) dialog.topicId = inquiry.topicId;
   const intro = await dialog.promptText(step.prompt);
   const text = `${fillPrompt(intro, {
-    id: String(inquiry.id),
+    id: String(inquiry.requestId),
     date: spokenDate(inquiry.receivedAt, inquiry.timezone),
     agency: inquiry.agencyName ?? '',
-  })} ${answer}`;
+  })} ${answer}${relayTail(inquiry) ? ` ${relayTail(inquiry)}` : ''}`;
   // One turn with the introduction and the answer: the record shows exactly what the caller heard.
   await dialog.say(text);
   if (inquiry.status === 'answered') {
