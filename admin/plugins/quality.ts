@@ -123,6 +123,7 @@ export async function qualityPlugin(app: TypedApp, opts: QualityPluginOptions): 
     },
     async (request) => {
       const rows = (await listCalls(sql, request.query.limit ?? 100)).filter((c) => c.operator);
+      const titles = opts.topics ? await opts.topics() : [];
       const calls = [];
       for (const c of rows) {
         const scores = await callScores(sql, c.id);
@@ -132,6 +133,7 @@ export async function qualityPlugin(app: TypedApp, opts: QualityPluginOptions): 
           startedAt: c.startedAt,
           operator: c.operator,
           topicId: c.topicId,
+          topicTitle: c.topicId ? (titles.find((t) => t.id === c.topicId)?.title ?? c.topicId) : null,
           scores: scores.length,
           lastTotal: scores.at(-1)?.total ?? null,
         });

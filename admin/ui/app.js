@@ -2,6 +2,7 @@
 import { deskPage, stopDesk } from './desk.js';
 import { showLegalHold } from './legal-hold.js';
 import { $, api, esc, hooks, state, when } from './lib.js';
+import { qualityPage } from './quality.js';
 import { staffPage } from './staff-admin.js';
 import { stopWall, wallPage } from './wall.js';
 
@@ -141,6 +142,7 @@ function showUser(user) {
   $('#nav-desk').hidden = !desk;
   $('#nav-wall').hidden = !shift;
   $('#nav-staff').hidden = !shift;
+  $('#nav-quality').hidden = !shift;
 }
 hooks.signedOut = signOut;
 
@@ -155,6 +157,7 @@ const pages = {
   desk: deskPage,
   wall: wallPage,
   staff: staffPage,
+  quality: qualityPage,
   async reports() {
     const form = $('#report-form');
     if (!form.elements.from.value) {
