@@ -24,6 +24,11 @@ export interface ActiveCall {
   };
   /** The recorded apology while it plays: an operator is bridged only after it (it is not cut off). */
   apology: Promise<void> | null;
+  /**
+   * The operator hung up from the desk while the caller is kept for the survey: their conversation stays open
+   * for its outcome (the desk's close), not closed when the bridge ends.
+   */
+  deskHungUp?: boolean;
   /** An operator is being rung or bridged: no hold message meanwhile. */
   bridging: boolean;
   ended: Promise<void>;

@@ -67,6 +67,8 @@ export class SipCallLeg implements CallLeg {
   readonly uuid: string;
   /** The uuid of the party bridged to the caller (agency, operator), if any. */
   bridgedUuid: string | null = null;
+  /** The bridge now standing was made with `keepCaller`: the caller's channel outlives the other side. */
+  keepsCaller = false;
   private endedFlag = false;
   private readonly listeners = new Set<(e: CallLegEvent) => void>();
   private readonly forkListeners = new Set<(e: ForkEvent) => void>();
@@ -241,6 +243,7 @@ export class SipCallLeg implements CallLeg {
       return { status: 'failed', reason: (err as Error).message };
     }
     this.bridgedUuid = other;
+    this.keepsCaller = opts.keepCaller === true;
     if (opts.keepCaller) {
       const off = this.opts.control.onChannel(other, (e) => {
         if (e.name !== 'CHANNEL_HANGUP_COMPLETE') return;

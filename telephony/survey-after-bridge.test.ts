@@ -153,6 +153,20 @@ for (const backend of backends) {
       await eventually(async () => (await queue.operator('ivanova'))?.state === 'available', 'operator free');
     });
 
+    it('the operator hangs up from the desk: the survey follows, their conversation stays open for the close', async () => {
+      const { uuid, callId } = await withOperator();
+      await calls.hangup(callId);
+      await eventually(() => playedTo(uuid).includes(prompts.survey_after_operator), 'the survey question');
+      fs.dtmf(uuid, '2');
+      await eventually(() => !fs.channels.get(uuid)!.up, 'the call ends after the thanks');
+      assert.ok(playedTo(uuid).includes(prompts.survey_thanks));
+      const survey = await getSurvey(db.sql, callId);
+      assert.equal(survey?.score, 2);
+      assert.equal(survey?.operatorId, 'ivanova');
+      await eventually(() => !calls.calls.has(callId), 'the call is finished');
+      assert.equal((await queue.operator('ivanova'))?.state, 'on_call', 'the desk closes the conversation');
+    });
+
     it('the caller hangs up first: no survey is played and nothing is stored', async () => {
       const { uuid, callId, operatorLeg } = await withOperator();
       fs.hangup(uuid);

@@ -18,7 +18,8 @@ export function flowSurveysAfterOperator(flow: unknown): boolean {
  * The post-call survey once the operator or the agency hung up first (the flow's survey step has
  * afterOperator; the caller's channel was kept by park_after_bridge): the question, a key 1-5 (keys only: the
  * bot left the call at the bridge), the score stored against the call and the operator, thanks, hang-up.
- * The operator's conversation is closed at once (their wrap-up begins), not when the caller hangs up.
+ * The operator's conversation is closed at once (their wrap-up begins), not when the caller hangs up; after
+ * the desk's hang-up it stays open for the desk's close.
  */
 export async function surveyAfterBridge(
   h: CallHost,
@@ -32,8 +33,8 @@ export async function surveyAfterBridge(
   const operatorId = call.operatorId;
   call.phase = 'survey';
   call.bridging = false;
-  if (operatorId) {
-    call.operatorId = null;
+  call.operatorId = null;
+  if (operatorId && !call.deskHungUp) {
     await h.o.queue
       .releaseOperator(operatorId)
       .catch((err) => h.o.log.error({ err, callId, operatorId }, 'operator not released after the bridge'));

@@ -22,6 +22,7 @@ import { createKnowledgeBase } from '../kb/knowledge-base.js';
 import { ensureSeeded } from '../kb/seed.js';
 import { OperatorQueue } from '../telephony/queue.js';
 import { backends, openTestDb, type TestDb } from './support/db.js';
+import type { Json } from './support/desk.js';
 import { IVANOVA, seedOperatorCall } from './support/quality.js';
 
 const password = 'пароль-для-качества';
@@ -47,7 +48,7 @@ for (const backend of backends) {
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
       const text = await res.text();
-      let json: any = null;
+      let json: Json = null;
       try {
         json = JSON.parse(text);
       } catch {}
@@ -180,7 +181,7 @@ for (const backend of backends) {
         [['petrov', 'politeness']],
       );
       const listed = await req('sidorova', 'GET', '/api/quality/checklist');
-      assert.equal(listed.json.items.find((i: any) => i.id === 'politeness').title, 'Вежливость и терпение');
+      assert.equal(listed.json.items.find((i: Json) => i.id === 'politeness').title, 'Вежливость и терпение');
     });
 
     it('a supervisor scores a call: every item within its range, the operator from the call, audited', async () => {
