@@ -144,6 +144,17 @@ describe('a supervisor scores a call in «Качество» (real browser)', { 
     await page.close();
   });
 
+  it('the call card opens the same scoring screen («Оценить по чек-листу»), with the earlier score', async () => {
+    const page = await signIn(1280);
+    await page.getByRole('link', { name: 'Звонки' }).click();
+    await page.locator(`#calls-table tr[data-id="${CALL}"]`).click();
+    await page.getByRole('link', { name: 'Оценить по чек-листу' }).click();
+    const form = page.locator('#quality-form');
+    await form.getByText('Прежние оценки: 90 % (sidorova').waitFor();
+    await page.locator('.quality-media').getByText('Оператор Иванова, слушаю вас').waitFor();
+    await page.close();
+  });
+
   it('on a phone (390 px) the checklist comes under the recording and transcript', async () => {
     const page = await signIn(390);
     await page

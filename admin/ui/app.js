@@ -318,7 +318,19 @@ async function showCall(id) {
       )
       .join('')}</div><div id="call-legal-hold"></div><div id="call-recordings"></div>`;
   showLegalHold($('#call-legal-hold'), call);
-  if (state.user && ['supervisor', 'admin'].includes(state.user.role)) await showRecordings(id);
+  if (state.user && ['supervisor', 'admin'].includes(state.user.role)) {
+    // Quality control: the call's recording and transcript beside the checklist (quality.js).
+    if (call.operator) {
+      $('#call-legal-hold').insertAdjacentHTML(
+        'beforebegin',
+        '<p><a href="#quality" id="call-score">Оценить по чек-листу</a></p>',
+      );
+      $('#call-score').addEventListener('click', () => {
+        state.scoreCall = id;
+      });
+    }
+    await showRecordings(id);
+  }
 }
 
 /** Who of the operators took the call, how they closed it and their note (the desk's close). */

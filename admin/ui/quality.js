@@ -160,4 +160,8 @@ export async function qualityPage() {
   const root = document.querySelector('#quality-root');
   if (!root.querySelector('#quality-period')) layout(root);
   await refresh(root);
+  // Opened from a call card («Оценить по чек-листу»): that call's scoring at once.
+  const callId = state.scoreCall;
+  state.scoreCall = null;
+  if (callId) await showScoring(root, callId);
 }
