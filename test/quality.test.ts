@@ -15,6 +15,7 @@ import { adminArea, build } from '../admin/server.js';
 import type { TypedApp } from '../admin/typed.js';
 import { addUser } from '../admin/users.js';
 import { callScores, getSurvey } from '../calls/quality.js';
+import { removeOldTranscripts } from '../calls/retention.js';
 import { isOtklikError } from '../core/errors.js';
 import { silentLogger } from '../core/log.js';
 import { exportChecklistYaml, importChecklistYaml, listChecklist } from '../kb/checklist.js';
@@ -251,6 +252,35 @@ for (const backend of backends) {
       assert.equal(
         (await req('sidorova', 'GET', '/api/quality/operators?from=2026-03-05&to=2026-03-02')).status,
         400,
+      );
+    });
+
+    it("retention: the transcript's removal takes the scores' comments with it, the scores stay", async () => {
+      await req('sidorova', 'POST', `/api/calls/${CALL}/scores`, {
+        items: ['greeting', 'script_followed', 'correct_information', 'politeness', 'outcome_recorded'].map(
+          (id) => ({
+            id,
+            points: 0,
+          }),
+        ),
+        comment: 'Абонент назвал адрес: ул. Ленина, 1',
+      });
+      assert.ok((await callScores(db.sql, CALL)).some((s) => s.comment));
+      const later = new Date('2027-03-02T00:00:00Z');
+      await removeOldTranscripts(db.sql, {
+        before: later,
+        now: later,
+        held: [],
+        dryRun: false,
+        limit: 100,
+        after: null,
+      });
+      const scores = await callScores(db.sql, CALL);
+      assert.equal(scores.length, 2);
+      assert.ok(scores.every((s) => s.comment === null));
+      assert.deepEqual(
+        scores.map((s) => s.total),
+        [80, 0],
       );
     });
   });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import {
   addTurn,
   createCall,
+  endCall,
   recordOperatorClose,
   recordOperatorTaken,
   saveSurvey,
@@ -60,6 +61,7 @@ export async function seedOperatorCall(
     note: 'Дана справка',
     at: new Date(clock.t),
   });
+  await endCall(sql, o.callId, 'escalated', new Date(clock.t));
   await saveSurvey(sql, o.callId, 5, new Date(clock.t), { after: 'operator', operatorId: IVANOVA.id });
   clock.t += 30_000;
   await queue.assignNext({ channel: 'phone' });
