@@ -165,7 +165,11 @@ describe('a supervisor scores a call in «Качество» (real browser)', { 
     await media.getByText('Оператор Иванова, слушаю вас').waitFor();
     const [m, f] = [await media.boundingBox(), await page.locator('#quality-form').boundingBox()];
     assert.ok(m && f && f.y >= m.y + m.height - 1, 'stacked');
-    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    const width = await page.evaluate(
+      () =>
+        (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document
+          .documentElement.scrollWidth,
+    );
     assert.ok(width <= 390, `no sideways scroll of the page: ${width}`);
     if (process.env.QUALITY_SCREENSHOTS)
       await page.screenshot({ path: `${process.env.QUALITY_SCREENSHOTS}/quality-390.png`, fullPage: true });

@@ -22,7 +22,7 @@ function layout(root) {
     <div class="table-scroll"><table id="quality-calls"><thead><tr><th>Начало</th><th>Оператор</th><th>Тема</th><th>Оценок</th><th>Последняя</th><th></th></tr></thead><tbody></tbody></table></div>
     <div id="quality-score" hidden></div>
     <h3>Показатели операторов</h3>
-    <div class="table-scroll"><table id="quality-operators"><thead><tr><th>Оператор</th><th>Звонков</th><th>AHT</th><th>Поствызывная обработка</th><th>Оценено</th><th>Средняя оценка</th><th>Опрос абонентов</th></tr></thead><tbody></tbody></table></div>
+    <div class="table-scroll"><table id="quality-operators"><thead><tr><th>Оператор</th><th>Звонков</th><th title="Среднее время разговора">AHT</th><th>Поствызывная обработка</th><th>Оценено</th><th>Средняя оценка</th><th>Опрос абонентов</th></tr></thead><tbody></tbody></table></div>
     <h3>Оценки по темам</h3>
     <div class="table-scroll"><table id="quality-topics"><thead><tr><th>Тема</th><th>Оценено звонков</th><th>Средняя оценка</th></tr></thead><tbody></tbody></table></div>`;
   root.querySelector('#quality-period').addEventListener('submit', (event) => {
@@ -110,6 +110,7 @@ async function showScoring(root, callId) {
       <form class="quality-form" id="quality-form"><h4>Чек-лист</h4>${checklist.map(itemField).join('')}<label>Комментарий <textarea name="comment" maxlength="2000"></textarea></label><p>Итого: <b id="quality-total">—</b></p><button type="submit">Сохранить оценку</button><p class="error" id="quality-form-error" role="alert"></p><p id="quality-saved" role="status"></p>${earlier}</form>
     </div>`;
   box.hidden = false;
+  box.scrollIntoView({ block: 'start' });
   for (const button of box.querySelectorAll('button[data-recording]'))
     button.addEventListener('click', async () => {
       const res = await fetch(`/api/recordings/${encodeURIComponent(button.dataset.recording)}/audio`, {
