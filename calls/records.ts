@@ -156,11 +156,22 @@ export async function dialogEnded(sql: Sql, callId: string): Promise<boolean> {
   return rows[0]?.outcome != null;
 }
 
-export async function saveSurvey(sql: Sql, callId: string, score: number, at: Date): Promise<void> {
+/**
+ * The caller's survey score (1-5). `after`: where it was taken: the bot's flow, or telephony's survey once an
+ * operator or an agency hung up first (then `operatorId` names the operator it scores).
+ */
+export async function saveSurvey(
+  sql: Sql,
+  callId: string,
+  score: number,
+  at: Date,
+  opts: { after?: 'bot' | 'operator' | 'agency'; operatorId?: string | null } = {},
+): Promise<void> {
   await sql.query(
-    `INSERT INTO survey_results (call_id, score, at) VALUES ($1, $2, $3)
-     ON CONFLICT (call_id) DO UPDATE SET score = EXCLUDED.score, at = EXCLUDED.at`,
-    [callId, score, at],
+    `INSERT INTO survey_results (call_id, score, at, after, operator_id) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (call_id) DO UPDATE SET score = EXCLUDED.score, at = EXCLUDED.at, after = EXCLUDED.after,
+       operator_id = EXCLUDED.operator_id`,
+    [callId, score, at, opts.after ?? 'bot', opts.operatorId ?? null],
   );
 }
 

@@ -61,11 +61,13 @@ async function removeTurns(sql: Sql, step: RetentionStep, chats: boolean): Promi
     const turns = await tx.query('DELETE FROM call_turns WHERE call_id = ANY($1::text[]) RETURNING seq', [
       callIds,
     ]);
+    // A supervisor's comment on the call's score may retell the conversation: it goes with the transcript.
+    await tx.query('UPDATE call_scores SET comment = NULL WHERE call_id = ANY($1::text[])', [callIds]);
     return { rows: turns.length, callIds, next };
   });
 }
 
-/** Transcripts of voice calls (and simulations): their turns and the operator's note. */
+/** Transcripts of voice calls (and simulations): their turns, the operator's note and the scores' comments. */
 export const removeOldTranscripts = (sql: Sql, step: RetentionStep) => removeTurns(sql, step, false);
 
 /** Web chat logs: the turns of text calls and the operator's note. */

@@ -9,6 +9,7 @@ import { deskPlugin } from '../admin/plugins/desk.js';
 import { incidentsPlugin } from '../admin/plugins/incidents.js';
 import { inquiriesPlugin } from '../admin/plugins/inquiries.js';
 import { kbPlugin } from '../admin/plugins/kb.js';
+import { qualityPlugin } from '../admin/plugins/quality.js';
 import { recordingsPlugin } from '../admin/plugins/recordings.js';
 import { reportsPlugin } from '../admin/plugins/reports.js';
 import { adminArea, build, type ComponentHealth } from '../admin/server.js';
@@ -235,6 +236,7 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
         adminArea(inquiriesPlugin, { sql }),
         adminArea(recordingsPlugin, { sql }),
         adminArea(reportsPlugin, { sql, timeZone: kb.timezone }),
+        adminArea(qualityPlugin, { sql, timeZone: kb.timezone, topics: kb.topics }),
         // A callback due later is woken by the job worker's delayed job (its sweep, when Redis was down).
         adminArea(callbacksPlugin, {
           sql,

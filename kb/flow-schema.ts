@@ -98,7 +98,17 @@ const inquiryStep = z.strictObject({
   on: outcomes(['registered', 'declined']),
 });
 
-const surveyStep = z.strictObject({ ...base, type: z.literal('survey'), next: stepId });
+/**
+ * The post-call survey (a score 1-5). `afterOperator`: the survey also follows an operator's conversation or a
+ * forward to an agency when the other side hangs up first: telephony keeps the caller's channel when the bridge
+ * ends (park_after_bridge) and plays it itself, keys only (the bot has left the call by then).
+ */
+const surveyStep = z.strictObject({
+  ...base,
+  type: z.literal('survey'),
+  afterOperator: z.boolean().optional(),
+  next: stepId,
+});
 
 /**
  * Danger to life: the 112/103 message, a transfer to the emergency service where one is configured

@@ -1,11 +1,13 @@
 import type { SipCallLeg } from './sip-leg.js';
 
 /** What CallControl keeps for each call in progress on this instance. */
-export type Phase = 'bot' | 'queued' | 'agency' | 'operator' | 'ending';
+export type Phase = 'bot' | 'queued' | 'agency' | 'operator' | 'survey' | 'ending';
 
 export interface ActiveCall {
   leg: SipCallLeg;
   direction: 'inbound' | 'outbound';
+  /** The call flow the voice bot runs on it ('default' unless an outbound call names one). */
+  flowId: string;
   phase: Phase;
   botConnected: boolean;
   queued: boolean;
@@ -22,6 +24,11 @@ export interface ActiveCall {
   };
   /** The recorded apology while it plays: an operator is bridged only after it (it is not cut off). */
   apology: Promise<void> | null;
+  /**
+   * The operator hung up from the desk while the caller is kept for the survey: their conversation stays open
+   * for its outcome (the desk's close), not closed when the bridge ends.
+   */
+  deskHungUp?: boolean;
   /** An operator is being rung or bridged: no hold message meanwhile. */
   bridging: boolean;
   ended: Promise<void>;
@@ -30,12 +37,13 @@ export interface ActiveCall {
 /** A new call's state; `ended` resolves through the returned function once the call is finished. */
 export function activeCall(
   leg: SipCallLeg,
-  init: Pick<ActiveCall, 'direction' | 'phase' | 'queued'>,
+  init: Pick<ActiveCall, 'direction' | 'phase' | 'queued'> & { flowId?: string },
 ): { call: ActiveCall; markEnded: () => void } {
   let markEnded!: () => void;
   const ended = new Promise<void>((r) => (markEnded = r));
   const call: ActiveCall = {
     leg,
+    flowId: 'default',
     ...init,
     botConnected: false,
     operatorId: null,

@@ -12,6 +12,7 @@ import { LiveCalls, type TransferTarget } from './live-call.js';
 import { OperatorBridge } from './operator-bridge.js';
 import { recordingAddLeg, recordingFinished, recordingStarted } from './records.js';
 import { type ForkEvent, SipCallLeg } from './sip-leg.js';
+import { flowSurveysAfterOperator, surveyAfterBridge } from './survey-call.js';
 
 /**
  * Call control above the FreeSWITCH channel: what happens to a call from answer to hang-up.
@@ -76,6 +77,16 @@ export class CallControl implements CallHost {
 
   listen(callId: string, supervisorUri: string): Promise<ForwardResult> {
     return this.live.listen(callId, supervisorUri);
+  }
+
+  async keepsCallerForSurvey(call: ActiveCall): Promise<boolean> {
+    if (!this.o.kb) return false;
+    try {
+      return flowSurveysAfterOperator(await this.o.kb.flow(call.flowId));
+    } catch (err) {
+      this.o.log.warn({ err, callId: call.leg.meta.callId }, 'flow unreadable: no survey after the bridge');
+      return false;
+    }
   }
 
   /** A caller's channel is up on FreeSWITCH (answered through an fsmrf endpoint): run the call on it. */
@@ -215,7 +226,13 @@ export class CallControl implements CallHost {
       log,
       ...(onHangup ? { onHangup } : {}),
     });
-    const { call, markEnded: resolveEnded } = activeCall(leg, { direction, phase: 'bot', queued: false });
+    const flowId = typeof forkExtra.flowId === 'string' ? forkExtra.flowId : 'default';
+    const { call, markEnded: resolveEnded } = activeCall(leg, {
+      direction,
+      phase: 'bot',
+      queued: false,
+      flowId,
+    });
     this.calls.set(meta.callId, call);
     await this.record(meta.callId, 'cdr start', () =>
       cdrStart(this.o.sql, {
@@ -246,6 +263,13 @@ export class CallControl implements CallHost {
     });
     leg.onFork(
       (e) => void this.onFork(call, e).catch((err) => log.error({ err }, 'fork event handling failed')),
+    );
+    // The operator or the agency hung up first on a flow that surveys after them: the caller hears the survey.
+    leg.onBridgeEnd(
+      () =>
+        void surveyAfterBridge(this, call).catch((err) =>
+          log.error({ err }, 'survey after the bridge failed'),
+        ),
     );
 
     const day = meta.startedAt.toISOString().slice(0, 10);
@@ -348,7 +372,10 @@ export class CallControl implements CallHost {
       });
       return;
     }
-    const result = await leg.forward(target, { timeoutMs: this.o.forwardTimeoutMs });
+    const result = await leg.forward(target, {
+      timeoutMs: this.o.forwardTimeoutMs,
+      keepCaller: await this.keepsCallerForSurvey(call),
+    });
     await this.record(leg.meta.callId, 'agency leg', () =>
       cdrAddLeg(this.o.sql, leg.meta.callId, { kind: 'agency', target, status: result.status }),
     );

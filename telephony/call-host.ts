@@ -74,4 +74,9 @@ export interface CallHost {
   tick(): Promise<void>;
   record(callId: string, what: string, write: () => Promise<unknown>): Promise<void>;
   finish(call: ActiveCall, reason: string): Promise<void>;
+  /**
+   * Whether the caller's channel is to stay up when a bridge to an operator or agency ends (the call's flow has
+   * a survey step with afterOperator): then telephony plays the survey when the other side hangs up first.
+   */
+  keepsCallerForSurvey(call: ActiveCall): Promise<boolean>;
 }

@@ -53,6 +53,13 @@ export class LiveCalls {
 
   async hangup(callId: string): Promise<void> {
     const call = this.withOperator(callId);
+    if (call.leg.keepsCaller) {
+      // The flow surveys after an operator: only the operator's leg ends, and the bridge's end takes the caller
+      // to the survey (survey-call.ts); the conversation stays open for the desk's close.
+      call.deskHungUp = true;
+      await this.h.o.control.api(fsCommands.kill(call.operatorLeg)).catch(() => {});
+      return;
+    }
     call.phase = 'ending';
     // The operator's conversation stays open for its outcome (the desk's close): the call's end must not
     // close it as a caller's hang-up does.
@@ -70,7 +77,10 @@ export class LiveCalls {
     const call = this.withOperator(callId);
     const { leg } = call;
     const old = call.operatorLeg;
-    const result = await leg.forward(to.target, { timeoutMs: this.h.o.forwardTimeoutMs });
+    const result = await leg.forward(to.target, {
+      timeoutMs: this.h.o.forwardTimeoutMs,
+      keepCaller: await this.h.keepsCallerForSurvey(call),
+    });
     const kind = to.operatorId ? 'operator' : 'agency';
     await this.h.record(callId, `${kind} leg`, () =>
       cdrAddLeg(this.h.o.sql, callId, {

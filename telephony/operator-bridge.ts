@@ -70,7 +70,10 @@ export class OperatorBridge {
     if (call.apology) await call.apology.catch(() => {});
     await leg.stopAudio();
     const result = u.sipUri
-      ? await leg.forward(u.sipUri, { timeoutMs: this.o.forwardTimeoutMs })
+      ? await leg.forward(u.sipUri, {
+          timeoutMs: this.o.forwardTimeoutMs,
+          keepCaller: await this.h.keepsCallerForSurvey(call),
+        })
       : ({ status: 'failed', reason: 'the operator has no SIP URI' } as const);
     await this.h.record(u.callId, 'operator leg', () =>
       cdrAddLeg(this.o.sql, u.callId, { kind: 'operator', target: u.operatorId, status: result.status }),
@@ -203,7 +206,10 @@ export class OperatorBridge {
     if (call.apology) await call.apology.catch(() => {});
     await leg.stopAudio();
     // assignNext({channel: 'phone'}) offers phone calls only to operators with a SIP URI.
-    const result = await leg.forward(a.operator.sipUri ?? '', { timeoutMs: this.o.forwardTimeoutMs });
+    const result = await leg.forward(a.operator.sipUri ?? '', {
+      timeoutMs: this.o.forwardTimeoutMs,
+      keepCaller: await this.h.keepsCallerForSurvey(call),
+    });
     await cdrAddLeg(this.o.sql, a.callId, { kind: 'operator', target: a.operator.id, status: result.status });
     if (result.status !== 'answered') {
       call.bridging = false;

@@ -18,7 +18,9 @@ export type TelephonyPromptId =
   | 'service_unavailable'
   | 'queue_callback_offer'
   | 'queue_callback_done'
-  | 'queue_overflow_queue';
+  | 'queue_overflow_queue'
+  | 'survey_after_operator'
+  | 'survey_thanks';
 export type PromptFiles = Partial<Record<TelephonyPromptId, string>>;
 
 export const defaultPromptTexts: Record<TelephonyPromptId, string> = {
@@ -35,6 +37,10 @@ export const defaultPromptTexts: Record<TelephonyPromptId, string> = {
   // Said instead of queue_callback_registered where the number cannot be synthesized (no TTS at call time).
   queue_callback_done: 'Мы перезвоним вам, как только освободится оператор. Оставайтесь на связи.',
   queue_overflow_queue: 'Переводим ваш звонок другим специалистам. Время, которое вы уже ждали, сохраняется.',
+  // The survey telephony plays once an operator or an agency hung up first: keys only, the bot is not on the call.
+  survey_after_operator:
+    'Пожалуйста, оцените разговор: нажмите на телефоне цифру от одного до пяти, где пять — отлично.',
+  survey_thanks: 'Спасибо за оценку!',
 };
 
 /**

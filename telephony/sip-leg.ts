@@ -67,9 +67,12 @@ export class SipCallLeg implements CallLeg {
   readonly uuid: string;
   /** The uuid of the party bridged to the caller (agency, operator), if any. */
   bridgedUuid: string | null = null;
+  /** The bridge now standing was made with `keepCaller`: the caller's channel outlives the other side. */
+  keepsCaller = false;
   private endedFlag = false;
   private readonly listeners = new Set<(e: CallLegEvent) => void>();
   private readonly forkListeners = new Set<(e: ForkEvent) => void>();
+  private readonly bridgeEndListeners = new Set<(otherUuid: string) => void>();
   /**
    * The bot's audio waits here, not on FreeSWITCH's channel: one file at a time is broadcast, the next when it
    * stopped, so that nothing the call's control sends (kill, break, bridge) queues behind a backlog of speech.
@@ -94,6 +97,15 @@ export class SipCallLeg implements CallLeg {
   on(listener: (event: CallLegEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * The party of a forward made with `keepCaller` hung up first: the bridge ended and the caller's channel is
+   * still up, parked. Not told when the caller hangs up first, nor for a party the call moved away from.
+   */
+  onBridgeEnd(listener: (otherUuid: string) => void): () => void {
+    this.bridgeEndListeners.add(listener);
+    return () => this.bridgeEndListeners.delete(listener);
   }
 
   onFork(listener: (event: ForkEvent) => void): () => void {
@@ -188,7 +200,10 @@ export class SipCallLeg implements CallLeg {
    * Places a call to the target (number through the trunk, or SIP URI) and bridges the caller to it when it
    * answers. Busy, no answer and failures come back as results: the caller stays on the line with us.
    */
-  async forward(target: string, opts: { timeoutMs?: number } = {}): Promise<ForwardResult> {
+  async forward(
+    target: string,
+    opts: { timeoutMs?: number; keepCaller?: boolean } = {},
+  ): Promise<ForwardResult> {
     if (this.endedFlag) return { status: 'failed', reason: 'caller hung up' };
     let dial: string;
     try {
@@ -219,12 +234,25 @@ export class SipCallLeg implements CallLeg {
       return { status: 'failed', reason: 'caller hung up' };
     }
     try {
+      // The caller's channel stays up, parked, when the other side hangs up (hangup_after_bridge off).
+      if (opts.keepCaller)
+        await this.opts.control.api(fsCommands.setVar(this.uuid, 'park_after_bridge', 'true'));
       await this.opts.control.api(fsCommands.bridge(this.uuid, other));
     } catch (err) {
       await this.quietly(fsCommands.kill(other));
       return { status: 'failed', reason: (err as Error).message };
     }
     this.bridgedUuid = other;
+    this.keepsCaller = opts.keepCaller === true;
+    if (opts.keepCaller) {
+      const off = this.opts.control.onChannel(other, (e) => {
+        if (e.name !== 'CHANNEL_HANGUP_COMPLETE') return;
+        off();
+        if (this.endedFlag || this.bridgedUuid !== other) return;
+        this.bridgedUuid = null;
+        for (const l of [...this.bridgeEndListeners]) l(other);
+      });
+    }
     return { status: 'answered' };
   }
 

@@ -16,6 +16,7 @@ import { callsPlugin } from '../admin/plugins/calls.js';
 import { incidentsPlugin } from '../admin/plugins/incidents.js';
 import { inquiriesPlugin } from '../admin/plugins/inquiries.js';
 import { kbPlugin } from '../admin/plugins/kb.js';
+import { qualityPlugin } from '../admin/plugins/quality.js';
 import { recordingsPlugin } from '../admin/plugins/recordings.js';
 import { reportsPlugin } from '../admin/plugins/reports.js';
 import { adminArea, build } from '../admin/server.js';
@@ -159,6 +160,7 @@ describe('API fuzz: bad input on every route gets a clear 4xx, never a 500', () 
         adminArea(inquiriesPlugin, { sql }),
         adminArea(recordingsPlugin, { sql }),
         adminArea(reportsPlugin, { sql, timeZone: engine.kb.timezone }),
+        adminArea(qualityPlugin, { sql, timeZone: engine.kb.timezone }),
         adminArea(callbacksPlugin, {
           sql,
           callbacks: new OperatorQueue(sql, { waitNormMs: 60_000 }).callbacks,

@@ -8,6 +8,7 @@ import { callsPlugin } from '../admin/plugins/calls.js';
 import { incidentsPlugin } from '../admin/plugins/incidents.js';
 import { inquiriesPlugin } from '../admin/plugins/inquiries.js';
 import { kbPlugin } from '../admin/plugins/kb.js';
+import { qualityPlugin } from '../admin/plugins/quality.js';
 import { recordingsPlugin } from '../admin/plugins/recordings.js';
 import { reportsPlugin } from '../admin/plugins/reports.js';
 import { adminArea, build } from '../admin/server.js';
@@ -129,6 +130,7 @@ describe('who may do what, route by route', () => {
         adminArea(inquiriesPlugin, { sql: db.sql }),
         adminArea(recordingsPlugin, { sql: db.sql }),
         adminArea(reportsPlugin, { sql: db.sql, timeZone: kb.timezone }),
+        adminArea(qualityPlugin, { sql: db.sql, timeZone: kb.timezone }),
       ],
     });
     base = await app.listen({ host: '127.0.0.1', port: 0 });
@@ -226,6 +228,16 @@ describe('who may do what, route by route', () => {
       {
         method: 'GET',
         path: '/api/reports/daily?from=2026-11-24&to=2026-11-24',
+        allowed: ['admin', 'supervisor'],
+      },
+      { method: 'GET', path: '/api/quality/checklist', allowed: ['admin', 'supervisor', 'editor'] },
+      { method: 'GET', path: '/api/quality/checklist/export', allowed: ['admin', 'supervisor', 'editor'] },
+      { method: 'GET', path: '/api/quality/calls', allowed: ['admin', 'supervisor'] },
+      { method: 'GET', path: '/api/quality/calls/call-rbac-1', allowed: ['admin', 'supervisor'] },
+      { method: 'GET', path: '/api/calls/call-rbac-1/scores', allowed: ['admin', 'supervisor'] },
+      {
+        method: 'GET',
+        path: '/api/quality/operators?from=2026-11-24&to=2026-11-24',
         allowed: ['admin', 'supervisor'],
       },
     ];

@@ -33,6 +33,7 @@ const tags = [
   { name: 'inquiries', description: 'Обращения, переданные уполномоченным лицам' },
   { name: 'recordings', description: 'Записи разговоров' },
   { name: 'reports', description: 'Отчёты' },
+  { name: 'quality', description: 'Контроль качества: чек-лист, оценки звонков, показатели операторов' },
   { name: 'chat', description: 'Веб-чат для граждан' },
   { name: 'operations', description: 'Состояние и метрики' },
 ];

@@ -3,6 +3,7 @@ import { deskPage, stopDesk } from './desk.js';
 import { agreementActions, bindAgreementActions, deadlineNote, requestNote } from './inquiry-agreements.js';
 import { showLegalHold } from './legal-hold.js';
 import { $, api, esc, hooks, state, when } from './lib.js';
+import { qualityPage } from './quality.js';
 import { staffPage } from './staff-admin.js';
 import { stopWall, wallPage } from './wall.js';
 
@@ -142,6 +143,7 @@ function showUser(user) {
   $('#nav-desk').hidden = !desk;
   $('#nav-wall').hidden = !shift;
   $('#nav-staff').hidden = !shift;
+  $('#nav-quality').hidden = !shift;
 }
 hooks.signedOut = signOut;
 
@@ -156,6 +158,7 @@ const pages = {
   desk: deskPage,
   wall: wallPage,
   staff: staffPage,
+  quality: qualityPage,
   async reports() {
     const form = $('#report-form');
     if (!form.elements.from.value) {
@@ -317,7 +320,19 @@ async function showCall(id) {
       )
       .join('')}</div><div id="call-legal-hold"></div><div id="call-recordings"></div>`;
   showLegalHold($('#call-legal-hold'), call);
-  if (state.user && ['supervisor', 'admin'].includes(state.user.role)) await showRecordings(id);
+  if (state.user && ['supervisor', 'admin'].includes(state.user.role)) {
+    // Quality control: the call's recording and transcript beside the checklist (quality.js).
+    if (call.operator) {
+      $('#call-legal-hold').insertAdjacentHTML(
+        'beforebegin',
+        '<p><a href="#quality" id="call-score">Оценить по чек-листу</a></p>',
+      );
+      $('#call-score').addEventListener('click', () => {
+        state.scoreCall = id;
+      });
+    }
+    await showRecordings(id);
+  }
 }
 
 /** Who of the operators took the call, how they closed it and their note (the desk's close). */

@@ -142,3 +142,46 @@ export async function wallFigures(
     callbacksPending: Number(r!.callbacks),
   };
 }
+
+/** Per operator over the period: conversations answered, average handling time and average wrap-up. */
+export interface OperatorHandling {
+  operatorId: string;
+  answered: number;
+  /** Mean talk of their closed conversations. */
+  ahtMs: number;
+  /** Mean time from a close to the end of the wrap-up that followed it (the ACD's wrap_up_end). */
+  wrapUpMs: number;
+}
+
+export async function operatorHandlingFigures(
+  sql: Sql,
+  range: { from: Date; to: Date },
+): Promise<OperatorHandling[]> {
+  const rows = await sql.query<Record<string, unknown>>(
+    `WITH talk AS (
+       SELECT operator_id, count(*)::int8 AS answered,
+              COALESCE(round(avg(talk_ms) FILTER (WHERE closed_at IS NOT NULL)), 0)::int8 AS aht
+         FROM telephony_queue_calls
+        WHERE operator_id IS NOT NULL AND answered_at IS NOT NULL AND enqueued_at >= $1 AND enqueued_at < $2
+        GROUP BY operator_id),
+     wrap AS (
+       SELECT e.operator_id,
+              COALESCE(round(avg(EXTRACT(EPOCH FROM (w.at - e.at)) * 1000)), 0)::int8 AS wrap_up
+         FROM telephony_acd_events e
+         JOIN LATERAL (SELECT x.at FROM telephony_acd_events x
+                        WHERE x.operator_id = e.operator_id AND x.event = 'wrap_up_end' AND x.at >= e.at
+                        ORDER BY x.at, x.id LIMIT 1) w ON true
+        WHERE e.event = 'closed' AND e.operator_id IS NOT NULL AND e.at >= $1 AND e.at < $2
+        GROUP BY e.operator_id)
+     SELECT COALESCE(t.operator_id, w.operator_id) AS operator_id, COALESCE(t.answered, 0)::int8 AS answered,
+            COALESCE(t.aht, 0)::int8 AS aht, COALESCE(w.wrap_up, 0)::int8 AS wrap_up
+       FROM talk t FULL JOIN wrap w ON w.operator_id = t.operator_id ORDER BY 1`,
+    [range.from, range.to],
+  );
+  return rows.map((r) => ({
+    operatorId: r.operator_id as string,
+    answered: Number(r.answered),
+    ahtMs: Number(r.aht),
+    wrapUpMs: Number(r.wrap_up),
+  }));
+}

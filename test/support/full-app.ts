@@ -11,6 +11,7 @@ import { incidentsPlugin } from '../../admin/plugins/incidents.js';
 import { inquiriesPlugin } from '../../admin/plugins/inquiries.js';
 import { kbPlugin } from '../../admin/plugins/kb.js';
 import type { MetricsPluginOptions } from '../../admin/plugins/metrics.js';
+import { qualityPlugin } from '../../admin/plugins/quality.js';
 import { recordingsPlugin } from '../../admin/plugins/recordings.js';
 import { reportsPlugin } from '../../admin/plugins/reports.js';
 import { adminArea, build } from '../../admin/server.js';
@@ -71,6 +72,7 @@ export async function openFullApp(
       adminArea(inquiriesPlugin, { sql }),
       adminArea(recordingsPlugin, { sql }),
       adminArea(reportsPlugin, { sql, timeZone: kb.timezone }),
+      adminArea(qualityPlugin, { sql, timeZone: kb.timezone, topics: kb.topics, now }),
       adminArea(callbacksPlugin, { sql, callbacks: queue.callbacks }),
       adminArea(textChatPlugin, { deps, chats }),
     ],

@@ -209,6 +209,7 @@ export const builtInDefaultFlow: unknown = {
     {
       id: 'survey',
       type: 'survey',
+      afterOperator: true,
       next: 'goodbye',
     },
     {
