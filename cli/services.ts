@@ -7,6 +7,7 @@ import { callbacksPlugin } from '../admin/plugins/callbacks.js';
 import { callsPlugin } from '../admin/plugins/calls.js';
 import { deskPlugin } from '../admin/plugins/desk.js';
 import { incidentsPlugin } from '../admin/plugins/incidents.js';
+import { agencyAnswerPlugin } from '../admin/plugins/agency-answer.js';
 import { inquiriesPlugin } from '../admin/plugins/inquiries.js';
 import { kbPlugin } from '../admin/plugins/kb.js';
 import { recordingsPlugin } from '../admin/plugins/recordings.js';
@@ -38,6 +39,7 @@ import { ChatSessions } from '../voicebot/channels/text/chat-sessions.js';
 import textChatPlugin from '../voicebot/channels/text/plugin.js';
 import { runCall, type SessionDeps } from '../voicebot/session.js';
 import { storeReadings } from './metrics.js';
+import { answerLinkOptions } from './answer-link-secret.js';
 import { allSchemas } from './schema.js';
 import { readTlsMaterial } from './tls.js';
 
@@ -184,6 +186,8 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
     let telephony: TelephonyApp | undefined;
     let worker: RunningWorker | undefined;
     const mailer = configuredMailer(config.mail, log);
+    // The agencies' answer links: signed in the dispatch mail, checked by the answer form's routes.
+    const answerLink = answerLinkOptions(config, log);
 
     // The live web chats: one set, shared by the citizens' chat and the operator desk (which types into them).
     const chatSessions = new ChatSessions(sessionDeps, { idleTimeoutMs: CHAT_IDLE_MS });
@@ -233,6 +237,7 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
           phone: () => telephony?.calls,
         }),
         adminArea(inquiriesPlugin, { sql }),
+        adminArea(agencyAnswerPlugin, { sql, secret: answerLink?.secret }),
         adminArea(recordingsPlugin, { sql }),
         adminArea(reportsPlugin, { sql, timeZone: kb.timezone }),
         // A callback due later is woken by the job worker's delayed job (its sweep, when Redis was down).
@@ -323,6 +328,9 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
           prefix: config.nodes.queuePrefix,
           callbacks: queue.callbacks,
           metrics,
+          mailFrom: config.mail.from,
+          reminders: { beforeMs: config.jobs.reminderBeforeMs, supervisorEmail: config.mail.supervisorEmail },
+          ...(answerLink ? { answerLink } : {}),
           ...(placeCall ? { placeCall } : {}),
           retention: { policy: retentionPolicy(config.retention), intervalMs: config.retention.intervalMs },
         });
