@@ -33,9 +33,16 @@ describe('the answer link secret', () => {
     const dataDir = dir();
     try {
       const secret = 'x'.repeat(40);
-      assert.equal(answerLinkOptions(loadConfig({ OTKLIK_DATA_DIR: dataDir, ANSWER_LINK_SECRET: secret }), silentLogger)!.secret, secret);
       assert.equal(
-        answerLinkOptions(loadConfig({ OTKLIK_DATA_DIR: dataDir, DATABASE_URL: 'postgres://db/otklik' }), silentLogger),
+        answerLinkOptions(loadConfig({ OTKLIK_DATA_DIR: dataDir, ANSWER_LINK_SECRET: secret }), silentLogger)!
+          .secret,
+        secret,
+      );
+      assert.equal(
+        answerLinkOptions(
+          loadConfig({ OTKLIK_DATA_DIR: dataDir, DATABASE_URL: 'postgres://db/otklik' }),
+          silentLogger,
+        ),
         undefined,
       );
       assert.throws(() => readFileSync(join(dataDir, ANSWER_LINK_SECRET_FILE)), /ENOENT/);
@@ -43,7 +50,10 @@ describe('the answer link secret', () => {
         () => loadConfig({ ANSWER_LINK_SECRET: 'short' }),
         /mail\.answerLinkSecret \(ANSWER_LINK_SECRET\): at least 32 characters/,
       );
-      assert.throws(() => loadConfig({ SUPERVISOR_EMAIL: 'нет' }), /mail\.supervisorEmail \(SUPERVISOR_EMAIL\): an e-mail address/);
+      assert.throws(
+        () => loadConfig({ SUPERVISOR_EMAIL: 'нет' }),
+        /mail\.supervisorEmail \(SUPERVISOR_EMAIL\): an e-mail address/,
+      );
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }

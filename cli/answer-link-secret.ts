@@ -38,9 +38,9 @@ export function answerLinkOptions(config: Config, log: Logger): AnswerLinkOption
     secret = randomBytes(32).toString('base64url');
     mkdirSync(config.dataDir, { recursive: true });
     writeFileSync(file, `${secret}\n`, { mode: 0o600 });
-    log.warn({ file }, 'generated the secret that signs agencies\' answer links');
+    log.warn({ file }, "generated the secret that signs agencies' answer links");
   }
   if (!config.mail.publicUrl)
-    log.warn({ publicUrl }, 'OTKLIK_PUBLIC_URL is not set: answer links point at this server\'s own address');
+    log.warn({ publicUrl }, "OTKLIK_PUBLIC_URL is not set: answer links point at this server's own address");
   return { secret, publicUrl, graceMs };
 }

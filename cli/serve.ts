@@ -6,9 +6,9 @@ import { loadConfig } from '../core/config.js';
 import { OtklikError } from '../core/errors.js';
 import { createLogger } from '../core/log.js';
 import { configuredMailer } from '../inquiries/dispatch.js';
-import { answerLinkOptions } from './answer-link-secret.js';
 import { callbackSettings } from '../telephony/app.js';
 import { OperatorQueue } from '../telephony/queue.js';
+import { answerLinkOptions } from './answer-link-secret.js';
 import { createCliContext } from './context.js';
 import { startServices } from './services.js';
 

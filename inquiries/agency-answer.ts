@@ -64,7 +64,10 @@ async function agencyRow(sql: Sql, inquiryId: number, agencyId: string) {
   const kb = createKnowledgeBase(sql);
   const topic = row?.topic_id ? await kb.topic(row.topic_id) : null;
   if (!row || responsibleAgencyId({ agencyId: row.agency_id }, topic) !== agencyId)
-    throw new OtklikError('LINK_INVALID', 'Обращение по этой ссылке не найдено или передано другому ведомству.');
+    throw new OtklikError(
+      'LINK_INVALID',
+      'Обращение по этой ссылке не найдено или передано другому ведомству.',
+    );
   return { row, topic, kb };
 }
 
@@ -138,7 +141,8 @@ export async function recordAnswerFromAgency(
   answer: { inquiryId: number; agencyId: string; text: string; channel: AnswerChannel; now: Date },
 ): Promise<{ draft: AnswerDraft }> {
   const text = answer.text.trim();
-  if (text === '') throw new OtklikError('VALIDATION_FAILED', 'Ответ пуст: напишите текст ответа гражданину.');
+  if (text === '')
+    throw new OtklikError('VALIDATION_FAILED', 'Ответ пуст: напишите текст ответа гражданину.');
   const { row, kb } = await agencyRow(sql, answer.inquiryId, answer.agencyId);
   const by = `agency:${answer.agencyId}`;
   const rows = await sql.query(
@@ -155,9 +159,13 @@ export async function recordAnswerFromAgency(
     const when = done?.answered_at
       ? ` ${done.answered_at.toLocaleString('ru-RU', { timeZone: await kb.timezone() })}`
       : '';
-    throw new OtklikError('CONFLICT', `Ответ на обращение № ${row.id} уже получен${when}. Повторно ответ не принимается.`, {
-      details: { inquiryId: row.id, answeredAt: done?.answered_at ?? null },
-    });
+    throw new OtklikError(
+      'CONFLICT',
+      `Ответ на обращение № ${row.id} уже получен${when}. Повторно ответ не принимается.`,
+      {
+        details: { inquiryId: row.id, answeredAt: done?.answered_at ?? null },
+      },
+    );
   }
   return { draft: await draftFromAnswer(sql, row.id, text, by, answer.now) };
 }

@@ -26,7 +26,9 @@ export async function recordAgencyAnswer(
   if (rows.length === 0)
     throw new OtklikError('CONFLICT', `inquiry ${inquiryId} does not exist or is already answered`);
   // The line learns: the answer is a draft of the inquiry's intent for the editors (agency-answer.ts).
-  return { draft: await draftFromAnswer(sql, inquiryId, answer.text.trim(), answer.by, rows[0]!.answered_at) };
+  return {
+    draft: await draftFromAnswer(sql, inquiryId, answer.text.trim(), answer.by, rows[0]!.answered_at),
+  };
 }
 
 /** What the callback needs to tell the caller the answer: which question it was, whose answer, the text. */

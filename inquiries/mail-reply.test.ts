@@ -40,7 +40,15 @@ async function reply(
     to: '122-answers@otklik.test',
     subject: `Re: ${original.subject}`,
     ...(opts.threaded !== false ? { inReplyTo: original.messageId, references: [original.messageId!] } : {}),
-    text: [answer, '', '-- ', 'С уважением, Петрова И. С.', '', `24.11.2026, 11:01, 122@otklik.test пишет:`, ...quoted].join('\n'),
+    text: [
+      answer,
+      '',
+      '-- ',
+      'С уважением, Петрова И. С.',
+      '',
+      `24.11.2026, 11:01, 122@otklik.test пишет:`,
+      ...quoted,
+    ].join('\n'),
   });
   return waitFor(() => smtp.received[before]?.body, 'the reply');
 }
@@ -76,7 +84,10 @@ for (const backend of ['pglite', 'postgres'] satisfies Backend[]) {
     async function ingest(raw: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
       if (backend === 'pglite') {
         try {
-          const r = await ingestAgencyReply(db.sql, raw, { secret: LINK_SECRET, now: new Date('2026-11-24T13:00:00+03:00') });
+          const r = await ingestAgencyReply(db.sql, raw, {
+            secret: LINK_SECRET,
+            now: new Date('2026-11-24T13:00:00+03:00'),
+          });
           return { code: 0, stdout: `${r.inquiryId} ${r.matchedBy}`, stderr: '' };
         } catch (err) {
           return { code: 1, stdout: '', stderr: (err as Error).message };
@@ -105,22 +116,42 @@ for (const backend of ['pglite', 'postgres'] satisfies Backend[]) {
 
     it('finds the inquiry by In-Reply-To, strips the quote and signature, and staff see the answer', async () => {
       const sent = await dispatchedInquiry(db.sql, smtp, { receivedAt, answerLink });
-      const raw = await reply(smtp, sent, sent.agency.email!, 'Пособие перечисляется до 25-го числа.\nСправки: окно 3.');
+      const raw = await reply(
+        smtp,
+        sent,
+        sent.agency.email!,
+        'Пособие перечисляется до 25-го числа.\nСправки: окно 3.',
+      );
       const result = await ingest(raw);
       assert.equal(result.code, 0, result.stderr);
-      assert.match(result.stdout, backend === 'pglite' ? /message-id/ : new RegExp(`обращение № ${sent.id} записан \\(message-id\\); черновик ответа в базе знаний: social\\.benefits v\\d+`));
-      const listed = (await listInquiries(db.sql, new Date('2026-11-24T13:00:00+03:00'))).find((i) => Number(i.id) === sent.id)!;
+      assert.match(
+        result.stdout,
+        backend === 'pglite'
+          ? /message-id/
+          : new RegExp(
+              `обращение № ${sent.id} записан \\(message-id\\); черновик ответа в базе знаний: social\\.benefits v\\d+`,
+            ),
+      );
+      const listed = (await listInquiries(db.sql, new Date('2026-11-24T13:00:00+03:00'))).find(
+        (i) => Number(i.id) === sent.id,
+      )!;
       assert.equal(listed.status, 'answered');
       assert.equal(listed.answerText, 'Пособие перечисляется до 25-го числа.\nСправки: окно 3.');
-      const [row] = await db.sql.query<{ answered_by: string; answer_channel: string; answer_draft_intent_id: string }>(
-        'SELECT answered_by, answer_channel, answer_draft_intent_id FROM inquiries WHERE id = $1',
-        [sent.id],
+      const [row] = await db.sql.query<{
+        answered_by: string;
+        answer_channel: string;
+        answer_draft_intent_id: string;
+      }>('SELECT answered_by, answer_channel, answer_draft_intent_id FROM inquiries WHERE id = $1', [
+        sent.id,
+      ]);
+      assert.deepEqual(
+        { ...row },
+        {
+          answered_by: `agency:${sent.agency.id}`,
+          answer_channel: 'mail',
+          answer_draft_intent_id: 'social.benefits',
+        },
       );
-      assert.deepEqual({ ...row }, {
-        answered_by: `agency:${sent.agency.id}`,
-        answer_channel: 'mail',
-        answer_draft_intent_id: 'social.benefits',
-      });
       // The same reply again: refused, and kept.
       const again = await ingest(raw);
       assert.notEqual(again.code, 0);
@@ -129,14 +160,21 @@ for (const backend of ['pglite', 'postgres'] satisfies Backend[]) {
 
     it('without In-Reply-To, finds it by the signed link in the quoted text', async () => {
       const sent = await dispatchedInquiry(db.sql, smtp, { receivedAt, answerLink });
-      const raw = await reply(smtp, sent, 'someone@elsewhere.ru', 'Ответ по ссылке из цитаты.', { threaded: false });
+      const raw = await reply(smtp, sent, 'someone@elsewhere.ru', 'Ответ по ссылке из цитаты.', {
+        threaded: false,
+      });
       const result = await ingest(raw);
       assert.equal(result.code, 0, result.stderr);
-      const [row] = await db.sql.query<{ answer_text: string }>('SELECT answer_text FROM inquiries WHERE id = $1', [sent.id]);
+      const [row] = await db.sql.query<{ answer_text: string }>(
+        'SELECT answer_text FROM inquiries WHERE id = $1',
+        [sent.id],
+      );
       assert.equal(row!.answer_text, 'Ответ по ссылке из цитаты.');
     });
 
-    it('unmatched mail exits non-zero with a clear message and is kept', { skip: backend === 'pglite' && 'the command runs on PostgreSQL' }, async () => {
+    it('unmatched mail exits non-zero with a clear message and is kept', {
+      skip: backend === 'pglite' && 'the command runs on PostgreSQL',
+    }, async () => {
       const before = smtp.received.length;
       await nodemailer.createTransport(`smtp://127.0.0.1:${smtp.port}`).sendMail({
         from: 'spam@example.com',

@@ -73,7 +73,9 @@ export async function ingestAgencyReply(
   if (!match && opts.secret) {
     for (const m of body.matchAll(/[?&]t=([A-Za-z0-9_\-.%]+)/g)) {
       try {
-        const claims = verifyAnswerLink(opts.secret, decodeURIComponent(m[1]!), opts.now, { ignoreExpiry: true });
+        const claims = verifyAnswerLink(opts.secret, decodeURIComponent(m[1]!), opts.now, {
+          ignoreExpiry: true,
+        });
         match = { inquiryId: claims.inquiryId, agencyId: claims.agencyId, matchedBy: 'link' };
         break;
       } catch (err) {

@@ -44,7 +44,10 @@ for (const backend of ['pglite', 'postgres'] satisfies Backend[]) {
     it('reminds the agency once before the deadline and tells the supervisor once after it', async () => {
       // Received Tuesday 24 November 11:00: due Wednesday 25 November 11:00 (Moscow).
       const sent = await dispatchedInquiry(db.sql, smtp, { receivedAt: msk('2026-11-24T11:00'), answerLink });
-      const answered = await dispatchedInquiry(db.sql, smtp, { receivedAt: msk('2026-11-24T11:00'), answerLink });
+      const answered = await dispatchedInquiry(db.sql, smtp, {
+        receivedAt: msk('2026-11-24T11:00'),
+        answerLink,
+      });
       await recordAnswerFromAgency(db.sql, {
         inquiryId: answered.id,
         agencyId: answered.agency.id,
@@ -56,14 +59,24 @@ for (const backend of ['pglite', 'postgres'] satisfies Backend[]) {
       assert.deepEqual(await run('2026-11-25T08:59'), { reminders: 0, escalations: 0 }, 'too early');
       assert.deepEqual(await run('2026-11-25T09:00'), { reminders: 1, escalations: 0 });
       assert.deepEqual(await run('2026-11-25T10:30'), { reminders: 0, escalations: 0 }, 'sent once');
-      assert.deepEqual(await run('2026-11-25T11:00'), { reminders: 0, escalations: 1 }, 'the deadline passed');
+      assert.deepEqual(
+        await run('2026-11-25T11:00'),
+        { reminders: 0, escalations: 1 },
+        'the deadline passed',
+      );
       assert.deepEqual(await run('2026-11-26T11:00'), { reminders: 0, escalations: 0 }, 'escalated once');
       const [reminder, escalation] = smtp.received.slice(mails);
       assert.equal(smtp.received.length, mails + 2);
       assert.deepEqual(reminder!.to, [sent.agency.email]);
-      assert.match(decodeMail(reminder!.body), new RegExp(`Срок ответа на обращение № ${sent.id} истекает 25\\.11\\.2026, 11:00:00`));
+      assert.match(
+        decodeMail(reminder!.body),
+        new RegExp(`Срок ответа на обращение № ${sent.id} истекает 25\\.11\\.2026, 11:00:00`),
+      );
       assert.deepEqual(escalation!.to, ['supervisor@otklik.test']);
-      assert.match(decodeMail(escalation!.body), new RegExp(`Срок ответа на обращение № ${sent.id} истёк 25\\.11\\.2026, 11:00:00`));
+      assert.match(
+        decodeMail(escalation!.body),
+        new RegExp(`Срок ответа на обращение № ${sent.id} истёк 25\\.11\\.2026, 11:00:00`),
+      );
       const [row] = await db.sql.query<{ reminder_sent_at: Date; escalated_at: Date }>(
         'SELECT reminder_sent_at, escalated_at FROM inquiries WHERE id = $1',
         [sent.id],
@@ -83,7 +96,10 @@ for (const backend of ['pglite', 'postgres'] satisfies Backend[]) {
       });
       assert.deepEqual(broken, { reminders: 0, escalations: 0 });
       assert.deepEqual(await run('2026-11-27T09:31'), { reminders: 1, escalations: 0 });
-      const [row] = await db.sql.query<{ reminder_sent_at: Date }>('SELECT reminder_sent_at FROM inquiries WHERE id = $1', [sent.id]);
+      const [row] = await db.sql.query<{ reminder_sent_at: Date }>(
+        'SELECT reminder_sent_at FROM inquiries WHERE id = $1',
+        [sent.id],
+      );
       assert.deepEqual(row!.reminder_sent_at, msk('2026-11-27T09:31'));
     });
   });

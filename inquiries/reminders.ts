@@ -45,11 +45,16 @@ async function claim(sql: Sql, kind: Kind, id: number, at: Date): Promise<boolea
 }
 
 async function release(sql: Sql, kind: Kind, id: number, at: Date): Promise<void> {
-  await sql.query(`UPDATE inquiries SET ${column[kind]} = NULL WHERE id = $1 AND ${column[kind]} = $2`, [id, at]);
+  await sql.query(`UPDATE inquiries SET ${column[kind]} = NULL WHERE id = $1 AND ${column[kind]} = $2`, [
+    id,
+    at,
+  ]);
 }
 
 /** Sends the reminders and escalations due at `now`; returns how many of each went. */
-export async function remindAndEscalate(deps: ReminderDeps): Promise<{ reminders: number; escalations: number }> {
+export async function remindAndEscalate(
+  deps: ReminderDeps,
+): Promise<{ reminders: number; escalations: number }> {
   const sent = { reminders: 0, escalations: 0 };
   if (!deps.mailer) return sent;
   const now = deps.now();
@@ -91,7 +96,10 @@ export async function remindAndEscalate(deps: ReminderDeps): Promise<{ reminders
       deps.log.info({ inquiryId: r.id }, 'reminder sent to the agency');
     } catch (err) {
       await release(deps.sql, 'reminder', r.id, now);
-      deps.log.warn({ inquiryId: r.id, err: (err as Error).message }, 'reminder mail failed; next sweep retries');
+      deps.log.warn(
+        { inquiryId: r.id, err: (err as Error).message },
+        'reminder mail failed; next sweep retries',
+      );
     }
   }
 
@@ -122,7 +130,10 @@ export async function remindAndEscalate(deps: ReminderDeps): Promise<{ reminders
       deps.log.warn({ inquiryId: r.id }, 'agency deadline missed; supervisor told');
     } catch (err) {
       await release(deps.sql, 'escalation', r.id, now);
-      deps.log.warn({ inquiryId: r.id, err: (err as Error).message }, 'escalation mail failed; next sweep retries');
+      deps.log.warn(
+        { inquiryId: r.id, err: (err as Error).message },
+        'escalation mail failed; next sweep retries',
+      );
     }
   }
   return sent;

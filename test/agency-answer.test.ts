@@ -36,7 +36,12 @@ describe('the agency answer link', () => {
     db = await openTestDb('pglite');
     await ensureSeeded(db.sql);
     smtp = await startSmtp();
-    await addUser(db.sql, { login: 'smirnova', role: 'supervisor', name: 'Смирнова Е. П.', password: 'пароль-руководителя' });
+    await addUser(db.sql, {
+      login: 'smirnova',
+      role: 'supervisor',
+      name: 'Смирнова Е. П.',
+      password: 'пароль-руководителя',
+    });
     app = await build({
       sql: db.sql,
       log: silentLogger,
@@ -78,7 +83,9 @@ describe('the agency answer link', () => {
     const body = await res.text();
     assert.ok(!body.includes('9161234567') && !body.includes('123-45-67'), body);
     assert.ok(!body.includes('ivanova@mail.ru'), 'the e-mail is masked');
-    const { inquiry } = JSON.parse(body) as { inquiry: { question: string; timezone: string; excerpt: unknown[] } };
+    const { inquiry } = JSON.parse(body) as {
+      inquiry: { question: string; timezone: string; excerpt: unknown[] };
+    };
     assert.match(inquiry.question, /Звоните \[скрыто\]/);
     assert.equal(inquiry.timezone, 'Europe/Moscow');
     assert.equal(inquiry.excerpt.length, 3);
@@ -109,7 +116,9 @@ describe('the agency answer link', () => {
     clock = receivedAt;
     const sent = await dispatchedInquiry(db.sql, smtp, { receivedAt, answerLink: link() });
     const [payload, signature] = sent.token.split('.') as [string, string];
-    const other = Buffer.from(JSON.stringify([sent.id + 1, sent.agency.id, Date.now() + 10 * DAY])).toString('base64url');
+    const other = Buffer.from(JSON.stringify([sent.id + 1, sent.agency.id, Date.now() + 10 * DAY])).toString(
+      'base64url',
+    );
     const flipped = `${signature.slice(0, -2)}${signature.endsWith('AA') ? 'BB' : 'AA'}`;
     for (const token of [`${other}.${signature}`, `${payload}.${flipped}`, payload, 'мусор', '']) {
       const page = await fetch(`${base}/agency/answer?t=${encodeURIComponent(token)}`);
@@ -140,7 +149,10 @@ describe('the agency answer link', () => {
     assert.equal(draft.intentId, 'social.benefits');
     const second = await answer('Другой ответ');
     assert.equal(second.status, 409);
-    assert.match(((await second.json()) as { message: string }).message, /уже получен 24\.11\.2026, 15:00:00/);
+    assert.match(
+      ((await second.json()) as { message: string }).message,
+      /уже получен 24\.11\.2026, 15:00:00/,
+    );
     const [row] = await db.sql.query<Record<string, unknown>>(
       'SELECT answer_text, answered_by, answer_channel, answer_draft_intent_id, answer_draft_version, status FROM inquiries WHERE id = $1',
       [sent.id],
@@ -153,13 +165,19 @@ describe('the agency answer link', () => {
       answer_draft_version: draft.version,
       status: 'answered',
     });
-    const version = (await createKbEditor(db.sql).versions('social.benefits')).find((v) => v.version === draft.version)!;
+    const version = (await createKbEditor(db.sql).versions('social.benefits')).find(
+      (v) => v.version === draft.version,
+    )!;
     assert.equal(version.status, 'draft', 'never approved by the answer');
     assert.equal(version.speech, 'Пособие перечисляется до 25-го числа месяца.');
     // Staff see it in «Обращения».
     const list = await fetch(`${base}/api/inquiries`, { headers: { authorization: `Bearer ${staffToken}` } });
-    const listed = ((await list.json()) as { inquiries: Array<{ id: number; answerText: string | null }> }).inquiries;
-    assert.equal(listed.find((i) => Number(i.id) === sent.id)?.answerText, 'Пособие перечисляется до 25-го числа месяца.');
+    const listed = ((await list.json()) as { inquiries: Array<{ id: number; answerText: string | null }> })
+      .inquiries;
+    assert.equal(
+      listed.find((i) => Number(i.id) === sent.id)?.answerText,
+      'Пособие перечисляется до 25-го числа месяца.',
+    );
   });
 
   it('limits the requests of one address', async () => {

@@ -10,7 +10,11 @@ const who = { caller: 'Гражданин', bot: 'Служба 122', operator: '
 
 function show(inquiry) {
   const local = (iso) =>
-    new Date(iso).toLocaleString('ru-RU', { timeZone: inquiry.timezone, dateStyle: 'long', timeStyle: 'short' });
+    new Date(iso).toLocaleString('ru-RU', {
+      timeZone: inquiry.timezone,
+      dateStyle: 'long',
+      timeStyle: 'short',
+    });
   $('title').textContent = `Обращение № ${inquiry.id}${inquiry.topicTitle ? ` — ${inquiry.topicTitle}` : ''}`;
   $('agency').textContent = inquiry.agencyName ? `Ведомство: ${inquiry.agencyName}` : '';
   $('due').textContent = `Срок ответа: ${local(inquiry.answerDueAt)} (время региона, ${inquiry.timezone})`;

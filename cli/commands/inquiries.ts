@@ -36,7 +36,9 @@ export function register(program: Command): void {
       try {
         const link = answerLinkOptions(ctx.config, ctx.log);
         const result = await ingestAgencyReply(await ctx.store(), raw, { secret: link?.secret, now });
-        const draft = result.draft ? `; черновик ответа в базе знаний: ${result.draft.intentId} v${result.draft.version}` : '';
+        const draft = result.draft
+          ? `; черновик ответа в базе знаний: ${result.draft.intentId} v${result.draft.version}`
+          : '';
         process.stdout.write(
           `Ответ ведомства ${result.agencyId} на обращение № ${result.inquiryId} записан (${result.matchedBy})${draft}\n`,
         );
@@ -44,7 +46,10 @@ export function register(program: Command): void {
         // Whatever went wrong, the message is kept before the MTA hears the failure.
         const dir = resolve(ctx.config.mail.unmatchedDir ?? join(ctx.config.dataDir, 'unmatched-mail'));
         mkdirSync(dir, { recursive: true, mode: 0o700 });
-        const file = join(dir, `${now.toISOString().replace(/[:.]/g, '-')}-${randomBytes(4).toString('hex')}.eml`);
+        const file = join(
+          dir,
+          `${now.toISOString().replace(/[:.]/g, '-')}-${randomBytes(4).toString('hex')}.eml`,
+        );
         writeFileSync(file, raw, { mode: 0o600 });
         const message = isOtklikError(err) ? err.message : (err as Error).message;
         process.stderr.write(`otklik: ${message}\notklik: письмо сохранено: ${file}\n`);

@@ -4,8 +4,8 @@
  * link; gives the inquiry id, its agency and the raw dispatch mail.
  */
 import { randomUUID } from 'node:crypto';
-import { silentLogger } from '../../core/log.js';
 import { addTurn, createCall } from '../../calls/records.js';
+import { silentLogger } from '../../core/log.js';
 import type { AnswerLinkOptions } from '../../inquiries/agency-link.js';
 import { dispatchInquiry, smtpMailer } from '../../inquiries/dispatch.js';
 import { registerInquiry } from '../../inquiries/register.js';
@@ -32,7 +32,10 @@ export async function dispatchedInquiry(
   });
   const turns = [
     { who: 'bot' as const, text: 'Здравствуйте! Чем могу помочь?' },
-    { who: 'caller' as const, text: 'Когда придёт пособие на ребёнка? Мой телефон 8 916 123-45-67, почта ivanova@mail.ru' },
+    {
+      who: 'caller' as const,
+      text: 'Когда придёт пособие на ребёнка? Мой телефон 8 916 123-45-67, почта ivanova@mail.ru',
+    },
     { who: 'bot' as const, text: 'Я передам вопрос в ведомство, вам перезвонят.' },
   ];
   for (const [i, t] of turns.entries()) await addTurn(sql, callId, i + 1, { ...t, atMs: i * 1000 });
@@ -64,5 +67,13 @@ export async function dispatchedInquiry(
   const text = decodeMail(raw);
   const link = /https?:\/\/\S+\/agency\/answer\?t=\S+/.exec(text)?.[0];
   if (!link) throw new Error(`no answer link in the mail:\n${text}`);
-  return { id, agency, callbackNumber, raw, text, link, token: decodeURIComponent(new URL(link).searchParams.get('t')!) };
+  return {
+    id,
+    agency,
+    callbackNumber,
+    raw,
+    text,
+    link,
+    token: decodeURIComponent(new URL(link).searchParams.get('t')!),
+  };
 }
