@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { register as registerBackup } from './commands/backup.js';
 import { register as registerCall } from './commands/call.js';
+import { register as registerInquiries } from './commands/inquiries.js';
 import { register as registerKb } from './commands/kb.js';
 import { register as registerModels } from './commands/models.js';
 import { register as registerNlu } from './commands/nlu.js';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerTelephony(program);
   registerRetention(program);
   registerBackup(program);
+  registerInquiries(program);
   return program;
 }
 

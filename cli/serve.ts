@@ -8,6 +8,7 @@ import { createLogger } from '../core/log.js';
 import { configuredMailer } from '../inquiries/dispatch.js';
 import { callbackSettings } from '../telephony/app.js';
 import { OperatorQueue } from '../telephony/queue.js';
+import { answerLinkOptions } from './answer-link-secret.js';
 import { createCliContext } from './context.js';
 import { startServices } from './services.js';
 
@@ -65,6 +66,15 @@ export function register(program: Command): void {
         log,
         sweepIntervalMs: ctx.config.jobs.sweepIntervalMs,
         prefix: ctx.config.nodes.queuePrefix,
+        mailFrom: ctx.config.mail.from,
+        reminders: {
+          beforeMs: ctx.config.jobs.reminderBeforeMs,
+          supervisorEmail: ctx.config.mail.supervisorEmail,
+        },
+        ...(() => {
+          const answerLink = answerLinkOptions(ctx.config, log);
+          return answerLink ? { answerLink } : {};
+        })(),
         // Due callbacks go to the operator queue from here too (telephony's dispatcher places them).
         callbacks: queue.callbacks,
         retention: {

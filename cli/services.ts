@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { retentionPolicy } from '../admin/jobs/retention.js';
 import { type RunningWorker, startWorker } from '../admin/jobs/worker.js';
+import { agencyAnswerPlugin } from '../admin/plugins/agency-answer.js';
 import { callbacksPlugin } from '../admin/plugins/callbacks.js';
 import { callsPlugin } from '../admin/plugins/calls.js';
 import { deskPlugin } from '../admin/plugins/desk.js';
@@ -38,6 +39,7 @@ import { ChatRouter } from '../voicebot/channels/text/chat-router.js';
 import { ChatSessions } from '../voicebot/channels/text/chat-sessions.js';
 import textChatPlugin from '../voicebot/channels/text/plugin.js';
 import { runCall, type SessionDeps } from '../voicebot/session.js';
+import { answerLinkOptions } from './answer-link-secret.js';
 import { storeReadings } from './metrics.js';
 import { allSchemas } from './schema.js';
 import { readTlsMaterial } from './tls.js';
@@ -185,6 +187,8 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
     let telephony: TelephonyApp | undefined;
     let worker: RunningWorker | undefined;
     const mailer = configuredMailer(config.mail, log);
+    // The agencies' answer links: signed in the dispatch mail, checked by the answer form's routes.
+    const answerLink = answerLinkOptions(config, log);
 
     // The live web chats: one set, shared by the citizens' chat and the operator desk (which types into them).
     const chatSessions = new ChatSessions(sessionDeps, { idleTimeoutMs: CHAT_IDLE_MS });
@@ -234,6 +238,7 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
           phone: () => telephony?.calls,
         }),
         adminArea(inquiriesPlugin, { sql }),
+        adminArea(agencyAnswerPlugin, { sql, secret: answerLink?.secret }),
         adminArea(recordingsPlugin, { sql }),
         adminArea(reportsPlugin, { sql, timeZone: kb.timezone }),
         adminArea(qualityPlugin, { sql, timeZone: kb.timezone, topics: kb.topics }),
@@ -325,6 +330,9 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
           prefix: config.nodes.queuePrefix,
           callbacks: queue.callbacks,
           metrics,
+          mailFrom: config.mail.from,
+          reminders: { beforeMs: config.jobs.reminderBeforeMs, supervisorEmail: config.mail.supervisorEmail },
+          ...(answerLink ? { answerLink } : {}),
           ...(placeCall ? { placeCall } : {}),
           retention: { policy: retentionPolicy(config.retention), intervalMs: config.retention.intervalMs },
         });

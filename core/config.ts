@@ -183,14 +183,34 @@ export const configSchema = z.object({
       /** smtp://user:pass@host:port of the relay that sends inquiries to agencies; empty keeps mail off. */
       smtpUrl: z.string().optional(),
       from: z.string().default('122@otklik.local'),
+      /**
+       * The line's address as agencies reach it (the answer link in the dispatch mail); unset: this
+       * server's http://HTTP_HOST:HTTP_PORT, which only suits a test bench.
+       */
+      publicUrl: z.string().url('an absolute URL, e.g. https://122.region.ru').optional(),
+      /**
+       * Signs the agencies' answer links (HMAC-SHA256). Needed for the links with PostgreSQL (database.url:
+       * several nodes and the worker must share it; unset there, the mail has no link and start-up says so);
+       * with the embedded store, unset means one generated at the first start into
+       * dataDir/answer-link-secret.txt (cli/answer-link-secret.ts).
+       */
+      answerLinkSecret: z.string().min(32, 'at least 32 characters').optional(),
+      /** How long after the answer deadline the answer link still works (default 7 days). */
+      answerLinkGraceMs: ms.default(7 * 86_400_000),
+      /** Told when an agency's deadline passes without an answer; unset: no escalation mail. */
+      supervisorEmail: z.string().email('an e-mail address').optional(),
+      /** Where `otklik inquiries ingest-mail` keeps a message it cannot match; default dataDir/unmatched-mail. */
+      unmatchedDir: z.string().min(1).optional(),
     })
-    .default({ from: '122@otklik.local' }),
+    .default({ from: '122@otklik.local', answerLinkGraceMs: 7 * 86_400_000 }),
   jobs: z
     .object({
       /** How often the worker looks for inquiries due for dispatch and overdue answers. */
       sweepIntervalMs: ms.default(60000),
+      /** How long before an agency's answer deadline it is reminded (default 2 hours). */
+      reminderBeforeMs: ms.default(2 * 3_600_000),
     })
-    .default({ sweepIntervalMs: 60000 }),
+    .default({ sweepIntervalMs: 60000, reminderBeforeMs: 2 * 3_600_000 }),
   signIn: z
     .object({
       /** Failed sign-ins a login may have within lockoutMs; the next attempts are refused until it ends. */
@@ -347,6 +367,12 @@ export const envMap: Record<string, string> = {
   NLU_MODEL_DIR: 'nlu.modelDir',
   SMTP_URL: 'mail.smtpUrl',
   MAIL_FROM: 'mail.from',
+  OTKLIK_PUBLIC_URL: 'mail.publicUrl',
+  ANSWER_LINK_SECRET: 'mail.answerLinkSecret',
+  ANSWER_LINK_GRACE_MS: 'mail.answerLinkGraceMs',
+  SUPERVISOR_EMAIL: 'mail.supervisorEmail',
+  UNMATCHED_MAIL_DIR: 'mail.unmatchedDir',
+  INQUIRY_REMINDER_BEFORE_MS: 'jobs.reminderBeforeMs',
   JOBS_SWEEP_INTERVAL_MS: 'jobs.sweepIntervalMs',
   // [6/7 retention] keeping periods of personal data and the job's interval.
   RETENTION_RECORDINGS_DAYS: 'retention.recordingsDays',

@@ -30,6 +30,10 @@ export type ErrorCode =
   | 'APPROVER_OTHER_AGENCY'
   /** A mail server refused a message for good (SMTP 5xx): sending it again gets the same answer. */
   | 'MAIL_REJECTED'
+  /** An agency's answer link whose signature does not match (altered or cut): HTTP 403. */
+  | 'LINK_INVALID'
+  /** An agency's answer link past its expiry: HTTP 410. */
+  | 'LINK_EXPIRED'
   | 'INTERNAL';
 
 export class OtklikError extends Error {
@@ -84,6 +88,8 @@ const httpStatusOf: Record<ErrorCode, number> = {
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   SIGN_IN_LOCKED: 429,
+  LINK_INVALID: 403,
+  LINK_EXPIRED: 410,
   INTERNAL: 500,
 };
 
@@ -110,6 +116,8 @@ const russianByCode: Record<ErrorCode, string> = {
   UNAUTHORIZED: 'Требуется вход в систему',
   FORBIDDEN: 'Недостаточно прав для этого действия',
   SIGN_IN_LOCKED: 'Слишком много неудачных попыток входа, повторите позже',
+  LINK_INVALID: 'Ссылка повреждена или изменена',
+  LINK_EXPIRED: 'Срок действия ссылки истёк',
   INTERNAL: 'Внутренняя ошибка сервера',
 };
 

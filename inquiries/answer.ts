@@ -7,6 +7,7 @@
 import { OtklikError } from '../core/errors.js';
 import { createKnowledgeBase } from '../kb/knowledge-base.js';
 import type { Sql } from '../store/sql.js';
+import { type AnswerDraft, draftFromAnswer } from './agency-answer.js';
 import { responsibleAgencyId } from './register.js';
 
 /** The agency's answer; the relay to the caller (callback) follows. */
@@ -14,15 +15,20 @@ export async function recordAgencyAnswer(
   sql: Sql,
   inquiryId: number,
   answer: { text: string; by: string },
-): Promise<void> {
+): Promise<{ draft: AnswerDraft }> {
   if (answer.text.trim() === '') throw new OtklikError('VALIDATION_FAILED', 'answer text is empty');
-  const rows = await sql.query(
-    `UPDATE inquiries SET answer_text = $2, answered_by = $3, answered_at = now(), status = 'answered'
-      WHERE id = $1 AND status IN ('registered', 'dispatched') RETURNING id`,
+  const rows = await sql.query<{ answered_at: Date }>(
+    `UPDATE inquiries SET answer_text = $2, answered_by = $3, answered_at = now(), answer_channel = 'staff',
+            status = 'answered'
+      WHERE id = $1 AND status IN ('registered', 'dispatched') RETURNING answered_at`,
     [inquiryId, answer.text.trim(), answer.by],
   );
   if (rows.length === 0)
     throw new OtklikError('CONFLICT', `inquiry ${inquiryId} does not exist or is already answered`);
+  // The line learns: the answer is a draft of the inquiry's intent for the editors (agency-answer.ts).
+  return {
+    draft: await draftFromAnswer(sql, inquiryId, answer.text.trim(), answer.by, rows[0]!.answered_at),
+  };
 }
 
 /** What the callback needs to tell the caller the answer: which question it was, whose answer, the text. */

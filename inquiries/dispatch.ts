@@ -11,12 +11,24 @@ import type { Logger } from '../core/log.js';
 import { createKnowledgeBase } from '../kb/knowledge-base.js';
 import { zoneOffsetMs } from '../kb/zoned-time.js';
 import type { Sql } from '../store/sql.js';
+import { type AnswerLinkOptions, answerLinkUrl, signAnswerLink } from './agency-link.js';
 import { responsibleAgencyId } from './register.js';
+
+/** The reference in the subject and the text that a reply keeps: `[122-<inquiry>-<agency>]` (mail-reply.ts). */
+export const inquiryReference = (inquiryId: number, agencyId: string) => `[122-${inquiryId}-${agencyId}]`;
+
+/** The dispatch mail's Message-ID; the domain is the sender's. */
+export function inquiryMessageId(inquiryId: number, agencyId: string, from: string, tag: string): string {
+  const domain = /@([^>\s]+)/.exec(from)?.[1] ?? 'otklik.local';
+  return `<inquiry-${inquiryId}.${encodeURIComponent(agencyId)}.${tag}@${domain}>`;
+}
 
 export interface MailMessage {
   to: string;
   subject: string;
   text: string;
+  /** The Message-ID to send with (`<...@...>`); a reply's In-Reply-To names it (mail-reply.ts). */
+  messageId?: string;
 }
 
 export interface Mailer {
@@ -67,6 +79,10 @@ export interface JobDeps {
   now?: () => Date;
   /** The region's time zone, in which the mail states times; read from the knowledge base when not given. */
   timezone?: string;
+  /** Signs the answer link the mail carries (agency-link.ts); without it the mail has no link. */
+  answerLink?: AnswerLinkOptions;
+  /** The sender's address (mail.from): the Message-ID's domain. */
+  mailFrom?: string;
 }
 
 interface InquiryForMail {
@@ -89,11 +105,30 @@ function utcOffset(at: Date, timeZone: string): string {
 }
 
 /** The mail to the agency; times are the region's local time (the knowledge base's time zone). */
-export function inquiryMail(inquiry: InquiryForMail, timeZone: string): MailMessage {
+export function inquiryMail(
+  inquiry: InquiryForMail,
+  timeZone: string,
+  answer?: { agencyId: string; link?: { url: string; expiresAt: Date } },
+): MailMessage {
   const ru = (d: Date) => d.toLocaleString('ru-RU', { timeZone });
+  const reference = answer ? ` ${inquiryReference(inquiry.id, answer.agencyId)}` : '';
+  const how = answer
+    ? [
+        '',
+        ...(answer.link
+          ? [
+              `Ответить без входа в систему (ссылка действует до ${ru(answer.link.expiresAt)}):`,
+              answer.link.url,
+              '',
+            ]
+          : []),
+        'Можно ответить на это письмо: напишите ответ над цитатой и не меняйте тему письма.',
+        `Код обращения: ${inquiryReference(inquiry.id, answer.agencyId)}`,
+      ]
+    : [];
   return {
     to: inquiry.agency_email ?? '',
-    subject: `Служба 122: обращение № ${inquiry.id} — ответ до ${ru(inquiry.answer_due_at)}`,
+    subject: `Служба 122: обращение № ${inquiry.id} — ответ до ${ru(inquiry.answer_due_at)}${reference}`,
     text: [
       `Уважаемые коллеги (${inquiry.agency_name ?? 'уполномоченное лицо'})!`,
       '',
@@ -106,6 +141,7 @@ export function inquiryMail(inquiry: InquiryForMail, timeZone: string): MailMess
       `Просим направить ответ до ${ru(inquiry.answer_due_at)} (местное время, ${utcOffset(inquiry.answer_due_at, timeZone)}) через кабинет службы 122 или ответным письмом, указав номер обращения.`,
       'Если ответ не может быть дан в срок, сообщите причину: срок может быть продлён в пределах соглашения.',
       'Письмо содержит персональные данные (152-ФЗ): используйте их только для ответа на это обращение.',
+      ...how,
     ].join('\n'),
   };
 }
@@ -153,15 +189,27 @@ export async function dispatchInquiry(
     return 'no_email';
   }
   const timeZone = deps.timezone ?? (await kb.timezone());
-  const mail = inquiryMail(
-    {
-      ...inquiry,
-      topic_title: topic?.title ?? null,
-      agency_name: agency.name,
-      agency_email: agency.email,
-    },
-    timeZone,
-  );
+  const link = deps.answerLink
+    ? (() => {
+        const expiresAt = new Date(inquiry.answer_due_at.getTime() + deps.answerLink.graceMs);
+        const token = signAnswerLink(deps.answerLink.secret, { inquiryId, agencyId: agency.id, expiresAt });
+        return { url: answerLinkUrl(deps.answerLink.publicUrl, token), expiresAt, tag: token.slice(-12) };
+      })()
+    : undefined;
+  const messageId = inquiryMessageId(inquiryId, agency.id, deps.mailFrom ?? '', link?.tag ?? 'm');
+  const mail = {
+    ...inquiryMail(
+      {
+        ...inquiry,
+        topic_title: topic?.title ?? null,
+        agency_name: agency.name,
+        agency_email: agency.email,
+      },
+      timeZone,
+      { agencyId: agency.id, ...(link ? { link } : {}) },
+    ),
+    messageId,
+  };
   try {
     await deps.mailer.send(mail);
   } catch (err) {
@@ -184,10 +232,10 @@ export async function dispatchInquiry(
     throw failure;
   }
   await deps.sql.query(
-    `UPDATE inquiries SET dispatched_at = $2, dispatch_error = NULL,
+    `UPDATE inquiries SET dispatched_at = $2, dispatch_error = NULL, dispatch_message_id = $3,
             status = CASE WHEN status = 'registered' THEN 'dispatched' ELSE status END
       WHERE id = $1`,
-    [inquiryId, now()],
+    [inquiryId, now(), messageId],
   );
   deps.log.info({ inquiryId }, 'inquiry sent to the agency');
   return 'sent';

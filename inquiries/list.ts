@@ -60,6 +60,15 @@ export interface ListedInquiry {
   relayLastResult: string | null;
   relayNeedsOperator: boolean;
   relayedBy: string | null;
+  /** Staff login, or `agency:<id>` when the agency answered by its link or by mail (answerChannel). */
+  answeredBy: string | null;
+  answerChannel: 'staff' | 'web' | 'mail' | null;
+  /** The KB draft the answer made for the editors (agency-answer.ts), when the inquiry had an intent. */
+  answerDraftIntentId: string | null;
+  answerDraftVersion: number | null;
+  /** When the agency was reminded of its deadline, and when the supervisor was told it passed. */
+  reminderSentAt: Date | null;
+  escalatedAt: Date | null;
   /** The number only where a person must call it: the callbacks did not reach the citizen. */
   callbackNumber: string | null;
   relay: RelayState;
@@ -82,7 +91,9 @@ export async function listInquiries(sql: Sql, now: Date, limit = 200): Promise<L
             relayed_at AS "relayedAt", relay_attempts AS "relayAttempts",
             relay_last_attempt_at AS "relayLastAttemptAt", relay_next_attempt_at AS "relayNextAttemptAt",
             relay_last_result AS "relayLastResult", relay_needs_operator AS "relayNeedsOperator",
-            relayed_by AS "relayedBy",
+            relayed_by AS "relayedBy", answered_by AS "answeredBy", answer_channel AS "answerChannel",
+            answer_draft_intent_id AS "answerDraftIntentId", answer_draft_version AS "answerDraftVersion",
+            reminder_sent_at AS "reminderSentAt", escalated_at AS "escalatedAt",
             CASE WHEN status = 'answered' AND relayed_at IS NULL AND relay_needs_operator
                  THEN callback_number END AS "callbackNumber"
        FROM inquiries

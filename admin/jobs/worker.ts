@@ -3,8 +3,10 @@ import { Redis } from 'ioredis';
 import { isOtklikError, OtklikError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import type { Metrics } from '../../core/metrics.js';
+import type { AnswerLinkOptions } from '../../inquiries/agency-link.js';
 import { dispatchInquiry, type Mailer, undispatchedInquiries } from '../../inquiries/dispatch.js';
 import { type NeedsOperator, type PlaceCall, relayAnswers } from '../../inquiries/relay.js';
+import { remindAndEscalate } from '../../inquiries/reminders.js';
 import type { Sql } from '../../store/sql.js';
 import type { Callbacks } from '../../telephony/queue.js';
 import type { ComponentHealth } from '../server.js';
@@ -51,6 +53,15 @@ export interface WorkerOptions {
    */
   retention?: { policy: RetentionPolicy; intervalMs: number };
   now?: () => Date;
+  /** The signed answer link in each dispatch mail (inquiries/agency-link.ts); without it, none. */
+  answerLink?: AnswerLinkOptions;
+  /** The sender's address (mail.from), the domain of the dispatch mail's Message-ID. */
+  mailFrom?: string;
+  /**
+   * Reminders `beforeMs` before an agency's deadline and the escalation to `supervisorEmail` after it
+   * (inquiries/reminders.ts), on each sweep; without it, none.
+   */
+  reminders?: { beforeMs: number; supervisorEmail?: string | undefined };
   /** Counts each failed try of a job (otklik_job_failures_total). */
   metrics?: Pick<Metrics, 'jobFailures'>;
 }
@@ -123,6 +134,8 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     mailer: opts.mailer,
     log: opts.log,
     ...(opts.now ? { now: opts.now } : {}),
+    ...(opts.answerLink ? { answerLink: opts.answerLink } : {}),
+    ...(opts.mailFrom ? { mailFrom: opts.mailFrom } : {}),
   };
   const retry = opts.dispatchRetry ?? DISPATCH_RETRY;
 
@@ -210,6 +223,15 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
         },
       );
     }
+    if (opts.reminders)
+      await remindAndEscalate({
+        sql: opts.sql,
+        mailer: opts.mailer,
+        log: opts.log,
+        now,
+        beforeMs: opts.reminders.beforeMs,
+        supervisorEmail: opts.reminders.supervisorEmail,
+      });
     await relay();
     await sweepCallbacks();
   };

@@ -32,6 +32,8 @@ const toStatus: Record<ErrorCode, grpc.status> = {
   APPROVER_WITHOUT_AGENCY: grpc.status.PERMISSION_DENIED,
   APPROVER_OTHER_AGENCY: grpc.status.PERMISSION_DENIED,
   MAIL_REJECTED: grpc.status.FAILED_PRECONDITION,
+  LINK_INVALID: grpc.status.PERMISSION_DENIED,
+  LINK_EXPIRED: grpc.status.FAILED_PRECONDITION,
 };
 
 const fromStatus: Partial<Record<grpc.status, { code: ErrorCode; retryable: boolean }>> = {

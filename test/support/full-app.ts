@@ -4,6 +4,7 @@
  * ChatSessions shared by the citizens' chat and the desk, the time of day the test's (office hours).
  */
 import type { RouteOptions } from 'fastify';
+import { agencyAnswerPlugin } from '../../admin/plugins/agency-answer.js';
 import { callbacksPlugin } from '../../admin/plugins/callbacks.js';
 import { callsPlugin } from '../../admin/plugins/calls.js';
 import { deskPlugin } from '../../admin/plugins/desk.js';
@@ -70,6 +71,7 @@ export async function openFullApp(
       adminArea(callsPlugin, { sql, queue, health: async () => ({}), timeZone: kb.timezone, now }),
       adminArea(deskPlugin, { sql, queue, kb, timeZone: kb.timezone, chats, now }),
       adminArea(inquiriesPlugin, { sql }),
+      adminArea(agencyAnswerPlugin, { sql, secret: 'секрет-подписи-ссылок-для-тестов-0123456789' }),
       adminArea(recordingsPlugin, { sql }),
       adminArea(reportsPlugin, { sql, timeZone: kb.timezone }),
       adminArea(qualityPlugin, { sql, timeZone: kb.timezone, topics: kb.topics, now }),
