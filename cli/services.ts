@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { retentionPolicy } from '../admin/jobs/retention.js';
 import { type RunningWorker, startWorker } from '../admin/jobs/worker.js';
+import { callReportsPlugin } from '../admin/plugins/call-reports.js';
 import { callbacksPlugin } from '../admin/plugins/callbacks.js';
 import { callsPlugin } from '../admin/plugins/calls.js';
 import { deskPlugin } from '../admin/plugins/desk.js';
@@ -235,6 +236,15 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
         adminArea(inquiriesPlugin, { sql }),
         adminArea(recordingsPlugin, { sql }),
         adminArea(reportsPlugin, { sql, timeZone: kb.timezone }),
+        adminArea(callReportsPlugin, {
+          sql,
+          kb,
+          defaultNormMs: config.telephony.queueWaitNormMs,
+          feed: {
+            ratePerMinute: config.reports.feedRatePerMinute,
+            ...(config.reports.feedToken ? { token: config.reports.feedToken } : {}),
+          },
+        }),
         // A callback due later is woken by the job worker's delayed job (its sweep, when Redis was down).
         adminArea(callbacksPlugin, {
           sql,
