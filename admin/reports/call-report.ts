@@ -288,7 +288,7 @@ export async function buildCallReport(
     defaultNormMs: deps.defaultNormMs,
     normNote:
       query.normMs === undefined
-        ? `норматив ожидания каждой очереди; где он не задан — ${seconds(deps.defaultNormMs)} (QUEUE_WAIT_NORM_MS)`
+        ? `норматив ожидания каждой очереди, а где он не задан — ${seconds(deps.defaultNormMs)} (QUEUE_WAIT_NORM_MS)`
         : `норматив ожидания ${seconds(query.normMs)} (задан для отчёта)`,
     rows,
     total: total.figures(),
