@@ -252,7 +252,7 @@ for (const backend of backends) {
               kb: deps.kb,
               defaultNormMs: 60_000,
               now: () => NOW,
-              feed: { token: TOKEN, ratePerMinute: 100 },
+              feed: { token: TOKEN, ratePerMinute: 6 },
             }),
           ],
         });
@@ -261,6 +261,44 @@ for (const backend of backends) {
       after(async () => app?.close());
       const feed = (headers: Record<string, string> = {}) =>
         fetch(`${base}/api/feed/figures?from=${DAY}&to=${DAY}`, { headers });
+
+      async function login(name: string): Promise<string> {
+        const res = await fetch(`${base}/api/auth/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ login: name, password }),
+        });
+        return ((await res.json()) as { token: string }).token;
+      }
+
+      it('gives supervisors any period and breakdown as JSON, CSV or XLSX; operators none', async () => {
+        const token = await login('sidorova');
+        const get = (q: string, t = token) =>
+          fetch(`${base}/api/reports/calls?${q}`, { headers: { authorization: `Bearer ${t}` } });
+        const year = await get('from=2025-06-01&to=2026-05-31&by=queue');
+        assert.equal(year.status, 200);
+        const body = (await year.json()) as {
+          by: string;
+          rows: Array<{ key: string }>;
+          total: { offered: number };
+        };
+        assert.equal(body.by, 'queue');
+        assert.equal(body.total.offered, calls + 1);
+        const csv = await get(`from=${DAY}&to=${DAY}&by=topic&format=csv&normMs=35000`);
+        assert.match(csv.headers.get('content-type') ?? '', /^text\/csv/);
+        assert.match(await csv.text(), /35 с/);
+        const xlsx = await get(`from=${DAY}&to=${DAY}&by=operator&format=xlsx`);
+        assert.equal(xlsx.status, 200);
+        const book = new ExcelJS.Workbook();
+        await book.xlsx.load((await xlsx.arrayBuffer()) as never);
+        const names = book.getWorksheet('Отчёт')!.getColumn(1).values as unknown[];
+        assert.ok(names.includes('Иванова'), String(names));
+        assert.equal((await get(`from=${DAY}&to=2026-03-01`)).status, 400);
+        assert.equal((await get(`from=${DAY}&to=${DAY}&by=weekday`)).status, 400);
+        await addUser(db.sql, { login: 'kuznetsov', role: 'operator', name: 'Кузнецов Д. А.', password });
+        assert.equal((await get(`from=${DAY}&to=${DAY}`, await login('kuznetsov'))).status, 403);
+        assert.equal((await fetch(`${base}/api/reports/calls?from=${DAY}&to=${DAY}`)).status, 401);
+      });
 
       it('refuses a request without the token or with a wrong one', async () => {
         assert.equal((await feed()).status, 401);
@@ -285,6 +323,12 @@ for (const backend of backends) {
         assert.ok(!text.includes(PHONE.slice(2)), 'a phone number in the feed');
         assert.ok(!text.includes('отопление'), 'the caller’s words in the feed');
         assert.ok(!text.includes('Иванова'), 'an operator in the feed');
+      });
+
+      it('is rate-limited: past the requests a minute allows, 429', async () => {
+        const codes: number[] = [];
+        for (let i = 0; i < 4; i++) codes.push((await feed({ authorization: `Bearer ${TOKEN}` })).status);
+        assert.equal(codes.at(-1), 429, String(codes));
       });
     });
 
