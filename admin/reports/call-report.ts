@@ -10,10 +10,13 @@
  * breakdowns: an inquiry is one row per agency, and counts in its own agency's row (the call counts in the
  * row of its first inquiry's agency, else its topic's). So the count figures of the rows add up to the total.
  */
+
+import { callReportRows } from '../../calls/report-rows.js';
 import { OtklikError } from '../../core/errors.js';
+import { inquiryReportRows } from '../../inquiries/report-rows.js';
 import type { KnowledgeBaseReader } from '../../kb/knowledge-base.js';
-import { localDay, withinLocalDays } from '../../store/local-days.js';
 import type { Sql } from '../../store/sql.js';
+import { callbackReportRows, queueReportRows } from '../../telephony/queue.js';
 import {
   type CallFacts,
   type CallFigures,
@@ -297,39 +300,26 @@ export async function buildCallReport(
 
 const seconds = (ms: number) => `${Math.round(ms / 100) / 10} с`;
 
-type Row = Record<string, unknown>;
 const str = (v: unknown) => (v === null || v === undefined ? null : String(v));
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 
+/** Call ids per query of the owners' read functions (a parameter array, not a statement's length). */
+const ID_BATCH = 5_000;
+
+async function inBatches<T>(ids: string[], read: (batch: string[]) => Promise<T[]>): Promise<T[]> {
+  const out: T[] = [];
+  for (let i = 0; i < ids.length; i += ID_BATCH) out.push(...(await read(ids.slice(i, i + ID_BATCH))));
+  return out;
+}
+
 /** The calls that started in the local days a..b with their queue entry, inquiries and callbacks. */
 async function readCalls(sql: Sql, timezone: string, a: string, b: string, now: Date): Promise<CallFacts[]> {
-  const params = [timezone, a, b];
-  const ofPeriod = `SELECT call_id FROM calls_report WHERE ${withinLocalDays('started_at')}`;
-  const [calls, queue, inquiries, callbacks] = await Promise.all([
-    sql.query<Row>(
-      `SELECT call_id, to_char(${localDay('started_at')}, 'YYYY-MM-DD') AS day,
-              extract(hour FROM started_at AT TIME ZONE $1)::int AS hour, channel, direction, outcome,
-              sip_outcome, topic_id, intent_id, operator_id, operator_name, survey_score
-         FROM calls_report WHERE ${withinLocalDays('started_at')}
-        ORDER BY started_at, call_id`,
-      params,
-    ),
-    sql.query<Row>(
-      `SELECT call_id, queue_id, queue_name, queue_wait_norm_ms, state, wait_ms, talk_ms, closed_at,
-              operator_id, operator_name
-         FROM telephony_report_queue WHERE call_id IN (${ofPeriod})`,
-      params,
-    ),
-    sql.query<Row>(
-      `SELECT call_id, agency_id, intent_id, dispatch_due_at, dispatched_at, answer_due_at, answered_at
-         FROM inquiries_report WHERE call_id IN (${ofPeriod}) ORDER BY inquiry_id`,
-      params,
-    ),
-    sql.query<Row>(
-      `SELECT call_id, attempts, outcome FROM telephony_report_callbacks
-        WHERE call_id IN (${ofPeriod}) ORDER BY callback_id`,
-      params,
-    ),
+  const calls = await callReportRows(sql, timezone, a, b);
+  const ids = calls.map((c) => String(c.call_id));
+  const [queue, inquiries, callbacks] = await Promise.all([
+    inBatches(ids, (batch) => queueReportRows(sql, batch)),
+    inBatches(ids, (batch) => inquiryReportRows(sql, batch)),
+    inBatches(ids, (batch) => callbackReportRows(sql, batch)),
   ]);
   const queueOf = new Map<string, QueueFacts>();
   for (const q of queue) {
