@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { retentionPolicy } from '../admin/jobs/retention.js';
 import { type RunningWorker, startWorker } from '../admin/jobs/worker.js';
 import { agencyAnswerPlugin } from '../admin/plugins/agency-answer.js';
+import { callReportsPlugin } from '../admin/plugins/call-reports.js';
 import { callbacksPlugin } from '../admin/plugins/callbacks.js';
 import { callsPlugin } from '../admin/plugins/calls.js';
 import { deskPlugin } from '../admin/plugins/desk.js';
@@ -242,6 +243,15 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
         adminArea(recordingsPlugin, { sql }),
         adminArea(reportsPlugin, { sql, timeZone: kb.timezone }),
         adminArea(qualityPlugin, { sql, timeZone: kb.timezone, topics: kb.topics }),
+        adminArea(callReportsPlugin, {
+          sql,
+          kb,
+          defaultNormMs: config.telephony.queueWaitNormMs,
+          feed: {
+            ratePerMinute: config.reports.feedRatePerMinute,
+            ...(config.reports.feedToken ? { token: config.reports.feedToken } : {}),
+          },
+        }),
         // A callback due later is woken by the job worker's delayed job (its sweep, when Redis was down).
         adminArea(callbacksPlugin, {
           sql,

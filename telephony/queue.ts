@@ -88,6 +88,12 @@ export {
   conversationsOf,
   operatorByLogin,
 } from './acd/reads.js';
+export {
+  type CallbackReportRow,
+  callbackReportRows,
+  type QueueReportRow,
+  queueReportRows,
+} from './acd/report-rows.js';
 export type { QueueSettings } from './acd/settings.js';
 export { STRATEGIES, type Strategy, seededRandom } from './acd/strategies.js';
 export type { AcdChange, Assignment, Channel, QueueOptions } from './acd/types.js';
