@@ -10,7 +10,9 @@ import { incidentsPlugin } from '../admin/plugins/incidents.js';
 import { inquiriesPlugin } from '../admin/plugins/inquiries.js';
 import { kbPlugin } from '../admin/plugins/kb.js';
 import { recordingsPlugin } from '../admin/plugins/recordings.js';
+import { reportRunsPlugin } from '../admin/plugins/report-runs.js';
 import { reportsPlugin } from '../admin/plugins/reports.js';
+import { dailyBuild } from '../admin/report-export.js';
 import { adminArea, build, type ComponentHealth } from '../admin/server.js';
 import type { TypedApp } from '../admin/typed.js';
 import { addUser, countUsers } from '../admin/users.js';
@@ -184,6 +186,7 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
     let telephony: TelephonyApp | undefined;
     let worker: RunningWorker | undefined;
     const mailer = configuredMailer(config.mail, log);
+    const reportBuild = dailyBuild(sql, kb.timezone);
 
     // The live web chats: one set, shared by the citizens' chat and the operator desk (which types into them).
     const chatSessions = new ChatSessions(sessionDeps, { idleTimeoutMs: CHAT_IDLE_MS });
@@ -235,6 +238,8 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
         adminArea(inquiriesPlugin, { sql }),
         adminArea(recordingsPlugin, { sql }),
         adminArea(reportsPlugin, { sql, timeZone: kb.timezone }),
+        // Long periods in the background, on any node (runs are rows of the store; no Redis needed).
+        adminArea(reportRunsPlugin, { sql, build: reportBuild, log }),
         // A callback due later is woken by the job worker's delayed job (its sweep, when Redis was down).
         adminArea(callbacksPlugin, {
           sql,
@@ -325,6 +330,7 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
           metrics,
           ...(placeCall ? { placeCall } : {}),
           retention: { policy: retentionPolicy(config.retention), intervalMs: config.retention.intervalMs },
+          reports: { build: reportBuild, timeZone: kb.timezone },
         });
         worker = started;
         stops.push(() => started.close());

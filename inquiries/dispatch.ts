@@ -16,6 +16,8 @@ export interface MailMessage {
   to: string;
   subject: string;
   text: string;
+  /** Files sent with the message (the mailed reports' CSV or XLSX). */
+  attachments?: Array<{ filename: string; content: Buffer | string; contentType: string }>;
 }
 
 export interface Mailer {

@@ -12,7 +12,9 @@ import { inquiriesPlugin } from '../../admin/plugins/inquiries.js';
 import { kbPlugin } from '../../admin/plugins/kb.js';
 import type { MetricsPluginOptions } from '../../admin/plugins/metrics.js';
 import { recordingsPlugin } from '../../admin/plugins/recordings.js';
+import { reportRunsPlugin } from '../../admin/plugins/report-runs.js';
 import { reportsPlugin } from '../../admin/plugins/reports.js';
+import { dailyBuild } from '../../admin/report-export.js';
 import { adminArea, build } from '../../admin/server.js';
 import type { TypedApp } from '../../admin/typed.js';
 import { addUser, type Role } from '../../admin/users.js';
@@ -71,6 +73,7 @@ export async function openFullApp(
       adminArea(inquiriesPlugin, { sql }),
       adminArea(recordingsPlugin, { sql }),
       adminArea(reportsPlugin, { sql, timeZone: kb.timezone }),
+      adminArea(reportRunsPlugin, { sql, build: dailyBuild(sql, kb.timezone), log: silentLogger, now }),
       adminArea(callbacksPlugin, { sql, callbacks: queue.callbacks }),
       adminArea(textChatPlugin, { deps, chats }),
     ],
