@@ -37,9 +37,13 @@ export function reportColumns(report: ReportResult): Array<[string, string]> {
   for (const row of [...report.rows, report.total])
     for (const [k, v] of Object.entries(row))
       if (k !== 'key' && k !== 'label' && (typeof v === 'number' || v === null)) keys.add(k);
+  // The known figures in the headings' order, then any other the engine gives, in its order.
+  const known = Object.keys(figureHeadings);
+  const rank = (k: string) => (known.includes(k) ? known.indexOf(k) : known.length);
+  const ordered = [...keys].sort((a, b) => rank(a) - rank(b));
   return [
     ['label', figureHeadings.label!],
-    ...[...keys].map((k): [string, string] => [k, figureHeadings[k] ?? k]),
+    ...ordered.map((k): [string, string] => [k, figureHeadings[k] ?? k]),
   ];
 }
 

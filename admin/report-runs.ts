@@ -163,12 +163,15 @@ export async function startReportRun(
      VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING ${COLUMNS}`,
     [id, login, req.from, req.to, req.by, at],
   );
+  // At most one write per PROGRESS_EVERY_MS, and the latest share always written (a trailing write).
   let written = 0;
+  let latest = 0;
+  let trailing: NodeJS.Timeout | null = null;
   let writing: Promise<unknown> = Promise.resolve();
-  const progress = (share: number) => {
-    const t = Date.now();
-    if (t - written < PROGRESS_EVERY_MS) return;
-    written = t;
+  const write = () => {
+    trailing = null;
+    written = Date.now();
+    const share = latest;
     writing = writing.then(() =>
       deps.sql
         .query(
@@ -178,17 +181,26 @@ export async function startReportRun(
         .catch((err) => deps.log.warn({ err, run: id }, 'report run: progress not written')),
     );
   };
+  const progress = (share: number) => {
+    latest = share;
+    if (trailing) return;
+    const wait = written + PROGRESS_EVERY_MS - Date.now();
+    if (wait <= 0) write();
+    else trailing = setTimeout(write, wait);
+  };
   const done = (async () => {
     try {
       const result = await computeRun(deps.build, req, progress);
+      if (trailing) clearTimeout(trailing);
       await writing;
       await deps.sql.query(
-        `UPDATE admin_report_runs SET state = 'done', progress = 1, result = $2::jsonb, updated_at = $3, finished_at = $3
+        `UPDATE admin_report_runs SET state = 'done', progress = 1, result = $2::json, updated_at = $3, finished_at = $3
          WHERE id = $1`,
         [id, JSON.stringify(result), now()],
       );
     } catch (err) {
       deps.log.warn({ err, run: id }, 'report run failed');
+      if (trailing) clearTimeout(trailing);
       await writing;
       await deps.sql
         .query(

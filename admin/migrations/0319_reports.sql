@@ -10,7 +10,7 @@ CREATE TABLE admin_report_runs (
   breakdown text NOT NULL,
   state text NOT NULL DEFAULT 'running' CHECK (state IN ('running', 'done', 'failed')),
   progress real NOT NULL DEFAULT 0,
-  result jsonb,
+  result json,
   error text,
   created_at timestamptz NOT NULL,
   updated_at timestamptz NOT NULL,
