@@ -11,8 +11,8 @@ import type { Logger } from '../core/log.js';
 import type { Mailer } from '../inquiries/dispatch.js';
 import { addDays, weekdays, zonedParts } from '../kb/zoned-time.js';
 import type { Sql } from '../store/sql.js';
-import { exportCsv, exportXlsx } from './report-export.js';
 import type { Breakdown, BuildReport } from './report-runs.js';
+import { reportToCsv, reportToXlsx } from './reports/export.js';
 
 export type ScheduleKind = 'daily' | 'weekly';
 
@@ -138,14 +138,14 @@ export async function mailScheduledReports(
     try {
       const report = await deps.build({ ...period, by: s.by });
       const name = `otklik-122-${period.from}-${period.to}.${s.format}`;
-      const content = s.format === 'csv' ? exportCsv(report) : await exportXlsx(report);
+      const content = s.format === 'csv' ? reportToCsv(report) : await reportToXlsx(report);
       const span =
         period.from === period.to ? dayRu(period.from) : `${dayRu(period.from)} — ${dayRu(period.to)}`;
-      const calls = report.total.calls;
+      const calls = report.total.offered;
       await deps.mailer.send({
         to: s.recipients.join(', '),
         subject: `Служба 122: ${kindRu[s.kind]} отчёт за ${span}`,
-        text: `Отчёт службы 122 за ${span} (${timeZone}) во вложении.${typeof calls === 'number' ? `\nЗвонков за период: ${calls}.` : ''}\n\nПисьмо отправлено автоматически; адреса рассылки меняются на странице «Отчёты».`,
+        text: `Отчёт службы 122 за ${span} (${timeZone}) во вложении.${typeof calls === 'number' ? `\nПоступило за период: ${calls}.` : ''}\n\nПисьмо отправлено автоматически; адреса рассылки меняются на странице «Отчёты».`,
         attachments: [
           {
             filename: name,

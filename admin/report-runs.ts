@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { OtklikError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { Sql } from '../store/sql.js';
+import type { CallReport } from './reports/call-report.js';
 
 export const breakdowns = [
   'day',
@@ -32,15 +33,8 @@ export interface ReportRequest {
   normMs?: number;
 }
 
-/** The report engine's answer, as far as runs and mail need it (buildCallReport's shape). */
-export interface ReportResult {
-  from: string;
-  to: string;
-  by: string;
-  normMs: number;
-  rows: Array<{ key: string; label: string } & Record<string, unknown>>;
-  total: Record<string, unknown>;
-}
+/** The report engine's answer (buildCallReport). */
+export type ReportResult = CallReport;
 
 /** The report engine, bound to its store and time zone: `onProgress` gets the share done, 0 … 1. */
 export type BuildReport = (req: ReportRequest, onProgress?: (share: number) => void) => Promise<ReportResult>;

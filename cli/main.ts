@@ -4,6 +4,7 @@ import { register as registerCall } from './commands/call.js';
 import { register as registerKb } from './commands/kb.js';
 import { register as registerModels } from './commands/models.js';
 import { register as registerNlu } from './commands/nlu.js';
+import { register as registerReport } from './commands/report.js';
 import { register as registerRetention } from './commands/retention.js';
 import { register as registerSpeech } from './commands/speech.js';
 import { register as registerTelephony } from './commands/telephony.js';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerModels(program);
   registerTelephony(program);
   registerRetention(program);
+  registerReport(program);
   registerBackup(program);
   return program;
 }

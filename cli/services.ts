@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { retentionPolicy } from '../admin/jobs/retention.js';
 import { type RunningWorker, startWorker } from '../admin/jobs/worker.js';
+import { callReportsPlugin } from '../admin/plugins/call-reports.js';
 import { callbacksPlugin } from '../admin/plugins/callbacks.js';
 import { callsPlugin } from '../admin/plugins/calls.js';
 import { deskPlugin } from '../admin/plugins/desk.js';
@@ -12,7 +13,7 @@ import { kbPlugin } from '../admin/plugins/kb.js';
 import { recordingsPlugin } from '../admin/plugins/recordings.js';
 import { reportRunsPlugin } from '../admin/plugins/report-runs.js';
 import { reportsPlugin } from '../admin/plugins/reports.js';
-import { dailyBuild } from '../admin/report-export.js';
+import { engineBuild } from '../admin/report-export.js';
 import { adminArea, build, type ComponentHealth } from '../admin/server.js';
 import type { TypedApp } from '../admin/typed.js';
 import { addUser, countUsers } from '../admin/users.js';
@@ -186,7 +187,7 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
     let telephony: TelephonyApp | undefined;
     let worker: RunningWorker | undefined;
     const mailer = configuredMailer(config.mail, log);
-    const reportBuild = dailyBuild(sql, kb.timezone);
+    const reportBuild = engineBuild({ sql, kb, defaultNormMs: config.telephony.queueWaitNormMs });
 
     // The live web chats: one set, shared by the citizens' chat and the operator desk (which types into them).
     const chatSessions = new ChatSessions(sessionDeps, { idleTimeoutMs: CHAT_IDLE_MS });
@@ -240,6 +241,15 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
         adminArea(reportsPlugin, { sql, timeZone: kb.timezone }),
         // Long periods in the background, on any node (runs are rows of the store; no Redis needed).
         adminArea(reportRunsPlugin, { sql, build: reportBuild, log }),
+        adminArea(callReportsPlugin, {
+          sql,
+          kb,
+          defaultNormMs: config.telephony.queueWaitNormMs,
+          feed: {
+            ratePerMinute: config.reports.feedRatePerMinute,
+            ...(config.reports.feedToken ? { token: config.reports.feedToken } : {}),
+          },
+        }),
         // A callback due later is woken by the job worker's delayed job (its sweep, when Redis was down).
         adminArea(callbacksPlugin, {
           sql,

@@ -132,6 +132,17 @@ export const configSchema = z.object({
       newUserPassword: z.string().min(1).optional(),
     })
     .default({}),
+  /**
+   * The figures feed of the regional situational centre and the ministry (GET /api/feed/figures): its API
+   * token (REPORTS_FEED_TOKEN; unset: the feed answers 404) and how many requests a client may make a minute
+   * (REPORTS_FEED_RATE_PER_MIN).
+   */
+  reports: z
+    .object({
+      feedToken: z.string().min(32, 'at least 32 characters').optional(),
+      feedRatePerMinute: wholeNumber('requests a minute').pipe(z.number().min(1)).default(30),
+    })
+    .default({ feedRatePerMinute: 30 }),
   database: z
     .object({
       /** postgres://... selects a PostgreSQL server; empty means embedded PGlite under dataDir/pg. */
@@ -373,6 +384,8 @@ export const envMap: Record<string, string> = {
   SIP_TRUNK: 'telephony.trunk',
   DRAIN_TIMEOUT_MS: 'telephony.drainTimeoutMs',
   QUEUE_WAIT_NORM_MS: 'telephony.queueWaitNormMs',
+  REPORTS_FEED_TOKEN: 'reports.feedToken',
+  REPORTS_FEED_RATE_PER_MIN: 'reports.feedRatePerMinute',
   QUEUE_VIP_NUMBERS: 'telephony.vipNumbers',
   QUEUE_ANNOUNCE_INTERVAL_MS: 'telephony.queueAnnounceIntervalMs',
   FORWARD_TIMEOUT_MS: 'telephony.forwardTimeoutMs',

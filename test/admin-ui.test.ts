@@ -12,7 +12,7 @@ import { kbPlugin } from '../admin/plugins/kb.js';
 import { recordingsPlugin } from '../admin/plugins/recordings.js';
 import { reportRunsPlugin } from '../admin/plugins/report-runs.js';
 import { reportsPlugin } from '../admin/plugins/reports.js';
-import { dailyBuild } from '../admin/report-export.js';
+import { engineBuild } from '../admin/report-export.js';
 import { adminArea, build } from '../admin/server.js';
 import type { TypedApp } from '../admin/typed.js';
 import { addUser } from '../admin/users.js';
@@ -147,7 +147,7 @@ describe('staff web UI in a real browser', { skip: browserMissing }, () => {
         adminArea(reportsPlugin, { sql: db.sql, timeZone: kb.timezone }),
         adminArea(reportRunsPlugin, {
           sql: db.sql,
-          build: dailyBuild(db.sql, kb.timezone),
+          build: engineBuild({ sql: db.sql, kb, defaultNormMs: 60_000 }),
           log: silentLogger,
         }),
         testChatPlugin({ kb, nlu: () => nlu.classifier(), sql: db.sql }),
@@ -318,7 +318,7 @@ describe('staff web UI in a real browser', { skip: browserMissing }, () => {
           stream.on('end', () => resolve(text));
         }),
     );
-    assert.match(csv, /Строка;Звонков;Отвечено ботом/);
+    assert.match(csv, /Дата;Поступило обращений;Решено ботом без оператора/);
     assert.match(csv, new RegExp(`\\r\\n${today};2;1;`));
     await page.close();
   });

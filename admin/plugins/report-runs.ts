@@ -2,9 +2,10 @@ import { Type } from 'typebox';
 import type { Logger } from '../../core/log.js';
 import type { Sql } from '../../store/sql.js';
 import { writeAudit } from '../audit.js';
-import { exportCsv, exportXlsx } from '../report-export.js';
 import { listSchedules, saveSchedule } from '../report-mail.js';
 import { type BuildReport, breakdowns, getReportRun, startReportRun } from '../report-runs.js';
+import { reportHeadings, reportToCsv, reportToXlsx } from '../reports/export.js';
+import { FIGURE_HEADINGS } from '../reports/figures.js';
 import type { TypedApp } from '../typed.js';
 import { requireRole } from './auth.js';
 
@@ -77,7 +78,14 @@ export async function reportRunsPlugin(app: TypedApp, opts: ReportRunsPluginOpti
     async (request, reply) => {
       const { run, result } = await getReportRun(opts.sql, request.params.id, now());
       const format = request.query.format ?? 'json';
-      if (format === 'json') return { run, result };
+      // The table's headings as the CSV and XLSX have them, figures in the engine's column order.
+      if (format === 'json')
+        return {
+          run,
+          result,
+          columns: result ? reportHeadings(result.report) : null,
+          keys: FIGURE_HEADINGS.map(([key]) => key),
+        };
       if (!result)
         return reply.code(409).send({
           code: 'CONFLICT',
@@ -94,10 +102,10 @@ export async function reportRunsPlugin(app: TypedApp, opts: ReportRunsPluginOpti
       const name = `otklik-122-${run.from}-${run.to}-${run.by}.${format}`;
       reply.header('content-disposition', `attachment; filename="${name}"`);
       if (format === 'csv')
-        return reply.header('content-type', 'text/csv; charset=utf-8').send(exportCsv(result.report));
+        return reply.header('content-type', 'text/csv; charset=utf-8').send(reportToCsv(result.report));
       return reply
         .header('content-type', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
-        .send(await exportXlsx(result.report));
+        .send(await reportToXlsx(result.report));
     },
   );
 

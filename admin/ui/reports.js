@@ -17,25 +17,6 @@ const breakdownRu = {
   channel: 'по каналам',
   direction: 'по направлениям',
 };
-const headings = {
-  label: 'Строка',
-  calls: 'Звонков',
-  answeredByBot: 'Отвечено ботом',
-  escalated: 'Передано операторам',
-  forwarded: 'Переадресовано',
-  inquiries: 'Обращений',
-  emergency: 'Экстренных',
-  abandoned: 'Сброшено в очереди',
-  queueOffered: 'Поступило в очередь',
-  queueAnswered: 'Принято операторами',
-  lostPastNorm: 'Потеряно сверх норматива',
-  avgWaitMs: 'Среднее ожидание, мс',
-  p90WaitMs: 'Ожидание 90-й перцентиль, мс',
-  surveys: 'Оценок качества',
-  surveyAverage: 'Средняя оценка',
-  serviceLevel: 'Уровень обслуживания',
-  containment: 'Решено ботом, доля',
-};
 /** A period longer than this is said to run in the background (the progress bar stays up). */
 const LONG_DAYS = 31;
 
@@ -104,7 +85,7 @@ async function start() {
 }
 
 async function poll(id) {
-  const { run, result } = await api(`/api/reports/runs/${encodeURIComponent(id)}`);
+  const { run, result, columns, keys } = await api(`/api/reports/runs/${encodeURIComponent(id)}`);
   if (view.run?.id !== id) return;
   view.run = run;
   if (run.state === 'running') {
@@ -122,33 +103,22 @@ async function poll(id) {
   }
   setProgress(1, 'Готово');
   view.result = result;
-  renderTable(result.report);
+  renderTable(result.report, columns, keys);
   drawCharts(result);
   $('#report-csv').disabled = false;
   $('#report-xlsx').disabled = false;
 }
 
-function columns(report) {
-  const keys = [];
-  for (const row of [...report.rows, report.total])
-    for (const [k, v] of Object.entries(row))
-      if (k !== 'key' && k !== 'label' && (typeof v === 'number' || v === null) && !keys.includes(k))
-        keys.push(k);
-  // The known figures in the headings' order (as the CSV and XLSX), then any other in the engine's order.
-  const known = Object.keys(headings);
-  const rank = (k) => (known.includes(k) ? known.indexOf(k) : known.length);
-  return ['label', ...keys.sort((a, b) => rank(a) - rank(b))];
-}
-
 const cell = (v) =>
   v === null || v === undefined ? '—' : typeof v === 'number' ? String(v).replace('.', ',') : v;
 
-function renderTable(report) {
-  const cols = columns(report);
+/** The table as the CSV and XLSX hold it: the server's headings (`columns`) over the figures `keys`. */
+function renderTable(report, columns, keys) {
+  const cols = ['label', ...keys];
   $('#report-caption').textContent =
-    `Отчёт ${breakdownRu[report.by] ?? report.by} за ${report.from} — ${report.to}`;
+    `Отчёт ${breakdownRu[report.by] ?? report.by} за ${report.from} — ${report.to}. ${report.normNote ?? ''}`;
   $('#report-table thead').innerHTML =
-    `<tr>${cols.map((k) => `<th scope="col">${esc(headings[k] ?? k)}</th>`).join('')}</tr>`;
+    `<tr>${columns.map((h) => `<th scope="col">${esc(h)}</th>`).join('')}</tr>`;
   $('#report-table tbody').innerHTML =
     report.rows
       .map(
@@ -160,18 +130,7 @@ function renderTable(report) {
     `<tr class="total">${cols.map((k, i) => (i === 0 ? '<th scope="row">Итого</th>' : `<td>${esc(cell(report.total[k]))}</td>`)).join('')}</tr>`;
 }
 
-/** The service level of a row: the engine's, else the share of queued calls not lost past the norm. */
-function serviceLevel(r) {
-  if (typeof r.serviceLevel === 'number') return r.serviceLevel * 100;
-  if (!r.queueOffered) return null;
-  return (1 - (r.lostPastNorm ?? 0) / r.queueOffered) * 100;
-}
-const containment = (r) =>
-  typeof r.containment === 'number'
-    ? r.containment * 100
-    : r.calls
-      ? ((r.answeredByBot ?? 0) / r.calls) * 100
-      : null;
+const percent = (share) => (typeof share === 'number' ? share * 100 : null);
 
 function drawCharts(result) {
   for (const chart of view.charts) chart.destroy();
@@ -213,9 +172,9 @@ function drawCharts(result) {
     );
     view.charts.push(chart);
   };
-  draw('chart-hour', result.charts.hour, (r) => r.calls ?? 0, '#1f5fa8');
-  draw('chart-topic', result.charts.topic, containment, '#2e7d32', 100);
-  draw('chart-day', result.charts.day, serviceLevel, '#b26a00', 100);
+  draw('chart-hour', result.charts.hour, (r) => r.offered ?? 0, '#1f5fa8');
+  draw('chart-topic', result.charts.topic, (r) => percent(r.containment), '#2e7d32', 100);
+  draw('chart-day', result.charts.day, (r) => percent(r.serviceLevel), '#b26a00', 100);
 }
 
 async function download(format) {

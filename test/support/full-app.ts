@@ -14,7 +14,7 @@ import type { MetricsPluginOptions } from '../../admin/plugins/metrics.js';
 import { recordingsPlugin } from '../../admin/plugins/recordings.js';
 import { reportRunsPlugin } from '../../admin/plugins/report-runs.js';
 import { reportsPlugin } from '../../admin/plugins/reports.js';
-import { dailyBuild } from '../../admin/report-export.js';
+import { engineBuild } from '../../admin/report-export.js';
 import { adminArea, build } from '../../admin/server.js';
 import type { TypedApp } from '../../admin/typed.js';
 import { addUser, type Role } from '../../admin/users.js';
@@ -73,7 +73,12 @@ export async function openFullApp(
       adminArea(inquiriesPlugin, { sql }),
       adminArea(recordingsPlugin, { sql }),
       adminArea(reportsPlugin, { sql, timeZone: kb.timezone }),
-      adminArea(reportRunsPlugin, { sql, build: dailyBuild(sql, kb.timezone), log: silentLogger, now }),
+      adminArea(reportRunsPlugin, {
+        sql,
+        build: engineBuild({ sql: sql, kb, defaultNormMs: 60_000 }),
+        log: silentLogger,
+        now,
+      }),
       adminArea(callbacksPlugin, { sql, callbacks: queue.callbacks }),
       adminArea(textChatPlugin, { deps, chats }),
     ],
