@@ -143,7 +143,8 @@ function drawCharts(result) {
       box.innerHTML = '<p class="hint">Нет данных для графика</p>';
       return;
     }
-    const labels = report.rows.map((r) => r.label);
+    // An hour's row is «10:00–11:00»: its axis says where it starts.
+    const labels = report.rows.map((r) => (report.by === 'hour' ? String(r.label).split('–')[0] : r.label));
     const xs = labels.map((_, i) => i);
     const ys = report.rows.map(value);
     const width = Math.max(240, Math.min(box.clientWidth || 360, 640));
@@ -157,7 +158,7 @@ function drawCharts(result) {
         axes: [
           {
             values: (_u, ticks) => ticks.map((t) => (Number.isInteger(t) ? (labels[t] ?? '') : '')),
-            space: 40,
+            space: 48,
           },
           { size: 40 },
         ],
