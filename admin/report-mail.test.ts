@@ -10,7 +10,7 @@ import { createKnowledgeBase } from '../kb/knowledge-base.js';
 import { backends, openTestDb, type TestDb } from '../test/support/db.js';
 import { startSmtp, waitFor } from '../test/support/smtp.js';
 import { startWorker } from './jobs/worker.js';
-import { engineBuild } from './report-export.js';
+import { engineBuild } from './report-engine.js';
 import { duePeriod, mailScheduledReports, saveSchedule } from './report-mail.js';
 
 describe('the period a mailed report covers (Moscow)', () => {

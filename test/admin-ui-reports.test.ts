@@ -5,7 +5,7 @@ import ExcelJS from 'exceljs';
 import type { Browser, Page } from 'playwright-core';
 import { reportRunsPlugin } from '../admin/plugins/report-runs.js';
 import { reportsPlugin } from '../admin/plugins/reports.js';
-import { engineBuild } from '../admin/report-export.js';
+import { engineBuild } from '../admin/report-engine.js';
 import type { BuildReport } from '../admin/report-runs.js';
 import { adminArea, build } from '../admin/server.js';
 import type { TypedApp } from '../admin/typed.js';

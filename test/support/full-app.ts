@@ -14,7 +14,7 @@ import type { MetricsPluginOptions } from '../../admin/plugins/metrics.js';
 import { recordingsPlugin } from '../../admin/plugins/recordings.js';
 import { reportRunsPlugin } from '../../admin/plugins/report-runs.js';
 import { reportsPlugin } from '../../admin/plugins/reports.js';
-import { engineBuild } from '../../admin/report-export.js';
+import { engineBuild } from '../../admin/report-engine.js';
 import { adminArea, build } from '../../admin/server.js';
 import type { TypedApp } from '../../admin/typed.js';
 import { addUser, type Role } from '../../admin/users.js';
