@@ -64,6 +64,8 @@ export interface AdminOptions {
 }
 
 const uiDir = fileURLToPath(new URL('./ui/', import.meta.url));
+/** uPlot's ESM build and CSS for the reports page's charts, served from the package itself (no CDN). */
+const uplotDir = fileURLToPath(new URL('../node_modules/uplot/dist/', import.meta.url));
 
 /** Builds the HTTP app (API + web UI); `listen` is the caller's. */
 export async function build(opts: AdminOptions): Promise<TypedApp> {
@@ -115,5 +117,11 @@ export async function build(opts: AdminOptions): Promise<TypedApp> {
   for (const area of opts.plugins ?? []) await area.register(app);
 
   await app.register(fastifyStatic, { root: uiDir, prefix: '/', index: ['index.html'] });
+  await app.register(fastifyStatic, {
+    root: uplotDir,
+    prefix: '/vendor/uplot/',
+    decorateReply: false,
+    allowedPath: (path) => path === '/uPlot.esm.js' || path === '/uPlot.min.css',
+  });
   return app;
 }

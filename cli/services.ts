@@ -13,7 +13,9 @@ import { inquiriesPlugin } from '../admin/plugins/inquiries.js';
 import { kbPlugin } from '../admin/plugins/kb.js';
 import { qualityPlugin } from '../admin/plugins/quality.js';
 import { recordingsPlugin } from '../admin/plugins/recordings.js';
+import { reportRunsPlugin } from '../admin/plugins/report-runs.js';
 import { reportsPlugin } from '../admin/plugins/reports.js';
+import { engineBuild } from '../admin/report-engine.js';
 import { adminArea, build, type ComponentHealth } from '../admin/server.js';
 import type { TypedApp } from '../admin/typed.js';
 import { addUser, countUsers } from '../admin/users.js';
@@ -190,6 +192,7 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
     const mailer = configuredMailer(config.mail, log);
     // The agencies' answer links: signed in the dispatch mail, checked by the answer form's routes.
     const answerLink = answerLinkOptions(config, log);
+    const reportBuild = engineBuild({ sql, kb, defaultNormMs: config.telephony.queueWaitNormMs });
 
     // The live web chats: one set, shared by the citizens' chat and the operator desk (which types into them).
     const chatSessions = new ChatSessions(sessionDeps, { idleTimeoutMs: CHAT_IDLE_MS });
@@ -243,6 +246,8 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
         adminArea(recordingsPlugin, { sql }),
         adminArea(reportsPlugin, { sql, timeZone: kb.timezone }),
         adminArea(qualityPlugin, { sql, timeZone: kb.timezone, topics: kb.topics }),
+        // Long periods in the background, on any node (runs are rows of the store; no Redis needed).
+        adminArea(reportRunsPlugin, { sql, build: reportBuild, log }),
         adminArea(callReportsPlugin, {
           sql,
           kb,
@@ -345,6 +350,7 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
           ...(answerLink ? { answerLink } : {}),
           ...(placeCall ? { placeCall } : {}),
           retention: { policy: retentionPolicy(config.retention), intervalMs: config.retention.intervalMs },
+          reports: { build: reportBuild, timeZone: kb.timezone },
         });
         worker = started;
         stops.push(() => started.close());

@@ -29,6 +29,8 @@ export interface MailMessage {
   text: string;
   /** The Message-ID to send with (`<...@...>`); a reply's In-Reply-To names it (mail-reply.ts). */
   messageId?: string;
+  /** Files sent with the message (the mailed reports' CSV or XLSX). */
+  attachments?: Array<{ filename: string; content: Buffer | string; contentType: string }>;
 }
 
 export interface Mailer {

@@ -10,7 +10,9 @@ import { incidentsPlugin } from '../admin/plugins/incidents.js';
 import { inquiriesPlugin } from '../admin/plugins/inquiries.js';
 import { kbPlugin } from '../admin/plugins/kb.js';
 import { recordingsPlugin } from '../admin/plugins/recordings.js';
+import { reportRunsPlugin } from '../admin/plugins/report-runs.js';
 import { reportsPlugin } from '../admin/plugins/reports.js';
+import { engineBuild } from '../admin/report-engine.js';
 import { adminArea, build } from '../admin/server.js';
 import type { TypedApp } from '../admin/typed.js';
 import { addUser } from '../admin/users.js';
@@ -143,6 +145,11 @@ describe('staff web UI in a real browser', { skip: browserMissing }, () => {
         adminArea(inquiriesPlugin, { sql: db.sql, now: clockFrom(`${CALL_DAY}T12:00:00+03:00`) }),
         adminArea(recordingsPlugin, { sql: db.sql }),
         adminArea(reportsPlugin, { sql: db.sql, timeZone: kb.timezone }),
+        adminArea(reportRunsPlugin, {
+          sql: db.sql,
+          build: engineBuild({ sql: db.sql, kb, defaultNormMs: 60_000 }),
+          log: silentLogger,
+        }),
         testChatPlugin({ kb, nlu: () => nlu.classifier(), sql: db.sql }),
       ],
     });
@@ -292,7 +299,7 @@ describe('staff web UI in a real browser', { skip: browserMissing }, () => {
     await page.getByLabel('С', { exact: true }).fill(today);
     await page.getByLabel('По', { exact: true }).fill(today);
     await page.getByRole('button', { name: 'Показать' }).click();
-    const row = page.locator(`#report-table tbody tr[data-day="${today}"]`);
+    const row = page.locator(`#report-table tbody tr[data-key="${today}"]`);
     await row.waitFor();
     // That day: call-ui-1, answered by the bot, and the citizen's chat of the first test (still open), whose
     // clock is set to the same Tuesday (test/support/chat.ts).
@@ -311,7 +318,7 @@ describe('staff web UI in a real browser', { skip: browserMissing }, () => {
           stream.on('end', () => resolve(text));
         }),
     );
-    assert.match(csv, /Дата;Звонков;Отвечено ботом/);
+    assert.match(csv, /Дата;Поступило обращений;Решено ботом без оператора/);
     assert.match(csv, new RegExp(`\\r\\n${today};2;1;`));
     await page.close();
   });

@@ -19,11 +19,11 @@ interface SeenRoute {
 }
 
 /**
- * Routes without a description on purpose: the staff UI's static files (`/*`) and Swagger UI's own page and
+ * Routes without a description on purpose: the staff UI's static files (`/*`, and uPlot's under `/vendor/uplot/*`) and Swagger UI's own page and
  * files. Both mark themselves `hide`; nothing else may.
  */
 const hiddenOnPurpose = (r: SeenRoute) =>
-  r.url === '/*' || (r.url.startsWith('/docs') && r.schema?.hide === true);
+  r.url === '/*' || r.url === '/vendor/uplot/*' || (r.url.startsWith('/docs') && r.schema?.hide === true);
 
 /** Acts that take no body at all (an accept, a logout): their POST has no body to describe. */
 const bodiless = new Set([

@@ -9,6 +9,8 @@ import { type NeedsOperator, type PlaceCall, relayAnswers } from '../../inquirie
 import { remindAndEscalate } from '../../inquiries/reminders.js';
 import type { Sql } from '../../store/sql.js';
 import type { Callbacks } from '../../telephony/queue.js';
+import { mailScheduledReports } from '../report-mail.js';
+import type { BuildReport } from '../report-runs.js';
 import type { ComponentHealth } from '../server.js';
 import { type RetentionPolicy, runRetention } from './retention.js';
 
@@ -52,6 +54,11 @@ export interface WorkerOptions {
    * (and once when the worker starts) removes personal data past its period. Without it, none runs here.
    */
   retention?: { policy: RetentionPolicy; intervalMs: number };
+  /**
+   * The mailed reports (admin/report-mail.ts): a repeatable `report-mail` job every sweep interval mails each
+   * enabled schedule's previous local day or week once. Without it, none are mailed from here.
+   */
+  reports?: { build: BuildReport; timeZone: () => Promise<string> };
   now?: () => Date;
   /** The signed answer link in each dispatch mail (inquiries/agency-link.ts); without it, none. */
   answerLink?: AnswerLinkOptions;
@@ -74,6 +81,8 @@ export interface RunningWorker {
    * delayed job wakes it then. The sweep would do the same within its interval.
    */
   scheduleCallback(callback: { id: string; state: string; dueAt: Date | null }): Promise<void>;
+  /** Mails the scheduled reports that are due now (the schedule runs it on its own). */
+  mailReportsNow(): Promise<unknown>;
   /** Whether jobs run: Redis reachable and the sweep scheduled (for /api/health and the overview). */
   health(): Promise<ComponentHealth>;
   close(): Promise<void>;
@@ -82,6 +91,7 @@ export interface RunningWorker {
 const QUEUE = 'otklik-inquiries';
 const SWEEP = 'sweep';
 const RETENTION = 'retention';
+const REPORT_MAIL = 'report-mail';
 /** 8 tries 5 s, 10 s ... 640 s apart: about 11 minutes per job, then the next sweep starts another. */
 export const DISPATCH_RETRY = { attempts: 8, backoffMs: 5000 } as const;
 /** How long /api/health waits for Redis to answer before calling it down. */
@@ -244,6 +254,18 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     return calls;
   };
 
+  const mailReports = async () =>
+    opts.reports
+      ? await mailScheduledReports({
+          sql: opts.sql,
+          mailer: opts.mailer,
+          log: opts.log,
+          build: opts.reports.build,
+          timeZone: opts.reports.timeZone,
+          now,
+        })
+      : undefined;
+
   const worker = new Worker(
     QUEUE,
     async (job) => {
@@ -251,6 +273,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
         if (job.name === 'sweep') return await sweep();
         if (job.name === 'dispatch') return await dispatchInquiry(deps, Number(job.data.inquiryId));
         if (job.name === RETENTION) return await retention();
+        if (job.name === REPORT_MAIL) return await mailReports();
         if (job.name === 'callback-due')
           return opts.callbacks ? await opts.callbacks.enqueueDue(String(job.data.callbackId)) : undefined;
         throw new UnrecoverableError(`unknown job ${job.name}`);
@@ -288,6 +311,12 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
         { every: opts.retention.intervalMs },
         { name: RETENTION, opts: { removeOnComplete: 10, removeOnFail: 50 } },
       );
+    if (opts.reports)
+      await queue.upsertJobScheduler(
+        REPORT_MAIL,
+        { every: opts.sweepIntervalMs },
+        { name: REPORT_MAIL, opts: { removeOnComplete: true, removeOnFail: 50 } },
+      );
   };
   let checking: Promise<void> | null = null;
   let closed = false;
@@ -296,7 +325,8 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       try {
         const missing =
           !(await queue.getJobScheduler(SWEEP)) ||
-          (opts.retention !== undefined && !(await queue.getJobScheduler(RETENTION)));
+          (opts.retention !== undefined && !(await queue.getJobScheduler(RETENTION))) ||
+          (opts.reports !== undefined && !(await queue.getJobScheduler(REPORT_MAIL)));
         if (!missing) return;
         await schedule();
         opts.log.warn('a job schedule was missing in Redis (restarted?); scheduled it again');
@@ -343,6 +373,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
 
   return {
     sweepNow: sweep,
+    mailReportsNow: mailReports,
     scheduleCallback,
     health,
     async close() {

@@ -4,6 +4,7 @@ import { agreementActions, bindAgreementActions, deadlineNote, requestNote } fro
 import { showLegalHold } from './legal-hold.js';
 import { $, api, esc, hooks, state, when } from './lib.js';
 import { qualityPage } from './quality.js';
+import { reportsPage } from './reports.js';
 import { staffPage } from './staff-admin.js';
 import { stopWall, wallPage } from './wall.js';
 
@@ -159,14 +160,7 @@ const pages = {
   wall: wallPage,
   staff: staffPage,
   quality: qualityPage,
-  async reports() {
-    const form = $('#report-form');
-    if (!form.elements.from.value) {
-      const today = new Date().toISOString().slice(0, 10);
-      form.elements.from.value = today;
-      form.elements.to.value = today;
-    }
-  },
+  reports: reportsPage,
   async overview() {
     const data = await api('/api/overview');
     $('#health').innerHTML = Object.entries(data.health.components)
@@ -403,61 +397,6 @@ $('#login-form').addEventListener('submit', async (event) => {
   } catch (err) {
     $('#login-error').textContent = err.message;
   }
-});
-
-const reportColumns = [
-  ['day', 'Дата'],
-  ['calls', 'Звонков'],
-  ['answeredByBot', 'Отвечено ботом'],
-  ['escalated', 'Операторам'],
-  ['forwarded', 'Переадресовано'],
-  ['inquiries', 'Обращений'],
-  ['emergency', 'Экстренных'],
-  ['abandoned', 'Сброшено в очереди'],
-  ['queueAnswered', 'Принято операторами'],
-  ['lostPastNorm', 'Потеряно сверх норматива'],
-  ['avgWaitMs', 'Среднее ожидание, с'],
-  ['surveyAverage', 'Средняя оценка'],
-];
-
-function reportQuery() {
-  const form = new FormData($('#report-form'));
-  return `from=${encodeURIComponent(form.get('from'))}&to=${encodeURIComponent(form.get('to'))}`;
-}
-
-$('#report-form').addEventListener('submit', async (event) => {
-  event.preventDefault();
-  try {
-    const { days } = await api(`/api/reports/daily?${reportQuery()}`);
-    $('#report-error').textContent = '';
-    $('#report-table thead').innerHTML =
-      `<tr>${reportColumns.map(([, h]) => `<th>${esc(h)}</th>`).join('')}</tr>`;
-    $('#report-table tbody').innerHTML = days
-      .map(
-        (d) =>
-          `<tr data-day="${esc(d.day)}">${reportColumns
-            .map(([k]) => `<td>${esc(k === 'avgWaitMs' ? Math.round(d[k] / 1000) : (d[k] ?? '—'))}</td>`)
-            .join('')}</tr>`,
-      )
-      .join('');
-  } catch (err) {
-    $('#report-error').textContent = err.message;
-  }
-});
-
-$('#report-csv').addEventListener('click', async () => {
-  const res = await fetch(`/api/reports/daily?${reportQuery()}&format=csv`, {
-    headers: { authorization: `Bearer ${state.token}` },
-  });
-  if (!res.ok) {
-    const body = await res.json().catch(() => ({}));
-    $('#report-error').textContent = body.message ?? `Ошибка ${res.status}`;
-    return;
-  }
-  const link = document.createElement('a');
-  link.href = URL.createObjectURL(await res.blob());
-  link.download = `otklik-122-${reportQuery().replace(/[^0-9-]+/g, '_')}.csv`;
-  link.click();
 });
 
 $('#incident-form').addEventListener('submit', async (event) => {

@@ -5,6 +5,7 @@
  */
 import type { RouteOptions } from 'fastify';
 import { agencyAnswerPlugin } from '../../admin/plugins/agency-answer.js';
+import { callReportsPlugin } from '../../admin/plugins/call-reports.js';
 import { callbacksPlugin } from '../../admin/plugins/callbacks.js';
 import { callsPlugin } from '../../admin/plugins/calls.js';
 import { deskPlugin } from '../../admin/plugins/desk.js';
@@ -14,7 +15,9 @@ import { kbPlugin } from '../../admin/plugins/kb.js';
 import type { MetricsPluginOptions } from '../../admin/plugins/metrics.js';
 import { qualityPlugin } from '../../admin/plugins/quality.js';
 import { recordingsPlugin } from '../../admin/plugins/recordings.js';
+import { reportRunsPlugin } from '../../admin/plugins/report-runs.js';
 import { reportsPlugin } from '../../admin/plugins/reports.js';
+import { engineBuild } from '../../admin/report-engine.js';
 import { adminArea, build } from '../../admin/server.js';
 import type { TypedApp } from '../../admin/typed.js';
 import { addUser, type Role } from '../../admin/users.js';
@@ -75,6 +78,19 @@ export async function openFullApp(
       adminArea(recordingsPlugin, { sql }),
       adminArea(reportsPlugin, { sql, timeZone: kb.timezone }),
       adminArea(qualityPlugin, { sql, timeZone: kb.timezone, topics: kb.topics, now }),
+      adminArea(reportRunsPlugin, {
+        sql,
+        build: engineBuild({ sql: sql, kb, defaultNormMs: 60_000 }),
+        log: silentLogger,
+        now,
+      }),
+      adminArea(callReportsPlugin, {
+        sql,
+        kb,
+        defaultNormMs: 60_000,
+        now,
+        feed: { token: 'токен-ситуационного-центра-для-тестов-0123456789', ratePerMinute: 30 },
+      }),
       adminArea(callbacksPlugin, { sql, callbacks: queue.callbacks }),
       adminArea(textChatPlugin, { deps, chats }),
     ],
