@@ -4,15 +4,16 @@
  * audit moves into the admin audit log; both old tables are gone.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { listAudit } from '../admin/audit.js';
 import { getCall, markInterruptedCalls } from '../calls/records.js';
 import { allSchemas } from '../cli/schema.js';
-import { type MigrationSet, migrate } from '../store/migrate.js';
+import { migrate } from '../store/migrate.js';
 import { backends, openTestDb, type TestDb } from './support/db.js';
+import { shippedSchemas } from './support/upgrade.js';
 
 /** The migrations every part had shipped before calls took the SIP facts over (0103) and admin the access audit (0305). */
 const shippedBefore = new Set([
@@ -27,17 +28,6 @@ const shippedBefore = new Set([
   '0400_inquiries',
 ]);
 
-/** Each part's migration set cut down to the files in `names`, copied into `dir`. */
-function partialSchemas(dir: string, names: Set<string>): MigrationSet[] {
-  return allSchemas.map((set) => {
-    const partDir = join(dir, set.part);
-    mkdirSync(partDir, { recursive: true });
-    for (const file of readdirSync(set.dir))
-      if (names.has(file.replace(/\.sql$/, ''))) copyFileSync(join(set.dir, file), join(partDir, file));
-    return { ...set, dir: partDir };
-  });
-}
-
 for (const backend of backends) {
   describe(`upgrade to one call record and one audit log (${backend})`, () => {
     let db: TestDb;
@@ -45,7 +35,10 @@ for (const backend of backends) {
     before(async () => {
       dir = mkdtempSync(join(tmpdir(), 'otklik-upgrade-'));
       db = await openTestDb(backend, { migrate: false });
-      const applied = await migrate(db.sql, partialSchemas(dir, shippedBefore));
+      const applied = await migrate(
+        db.sql,
+        shippedSchemas(dir, (_part, file) => shippedBefore.has(file.replace(/\.sql$/, ''))),
+      );
       assert.deepEqual(applied, [...shippedBefore].sort());
 
       const t = (hhmmss: string) => new Date(`2026-03-02T${hhmmss}+03:00`);

@@ -3,29 +3,15 @@
  * and calls waiting in the old queue stay waiting, in the default queue, at their old place.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { allSchemas } from '../../cli/schema.js';
-import { type MigrationSet, migrate } from '../../store/migrate.js';
+import { migrate } from '../../store/migrate.js';
 import { backends, openTestDb, type TestDb } from '../../test/support/db.js';
+import { schemasBefore } from '../../test/support/upgrade.js';
 import { OperatorQueue, queuedCall } from '../queue.js';
-
-/**
- * What a database shipped before `missing` has, copied into `dir`: every part's migrations but `missing` and
- * the later ones of its own part (they build on it: telephony's 0312 alters 0307's tables).
- */
-function schemasWithout(dir: string, part: string, missing: string): MigrationSet[] {
-  return allSchemas.map((set) => {
-    const partDir = join(dir, set.part);
-    mkdirSync(partDir, { recursive: true });
-    for (const file of readdirSync(set.dir))
-      if (file.endsWith('.sql') && !(set.part === part && file >= missing))
-        copyFileSync(join(set.dir, file), join(partDir, file));
-    return { ...set, dir: partDir };
-  });
-}
 
 for (const backend of backends) {
   describe(`upgrade to the ACD (${backend})`, () => {
@@ -34,7 +20,7 @@ for (const backend of backends) {
     before(async () => {
       dir = mkdtempSync(join(tmpdir(), 'otklik-acd-upgrade-'));
       db = await openTestDb(backend, { migrate: false });
-      await migrate(db.sql, schemasWithout(dir, 'telephony', '0307_acd.sql'));
+      await migrate(db.sql, schemasBefore(dir, 'telephony', '0307_acd.sql'));
       await db.sql.exec(`
         INSERT INTO telephony_operators (id, name, sip_uri, state, skills, idle_since) VALUES
           ('ivanova', 'Иванова', 'sip:ivanova@ops', 'busy', '["health"]', NULL),
