@@ -96,7 +96,10 @@ describe('the checklist is edited in «Качество» and used on the scorin
     const list = page.locator('#checklist-items');
     await list.getByText('Вежливость').waitFor();
     // An editor scores no calls: only the checklist, without tabs.
-    assert.ok(await page.locator('#quality-root .tabs').isHidden(), await page.locator('#quality-root').innerHTML());
+    assert.ok(
+      await page.locator('#quality-root .tabs').isHidden(),
+      await page.locator('#quality-root').innerHTML(),
+    );
     const form = page.locator('#checklist-form');
     await form.getByLabel('Название').fill('Уточнил номер обращения');
     await form.getByLabel('Как оценивается').selectOption({ label: 'да / нет' });

@@ -4,7 +4,7 @@
 import { api, esc } from './lib.js';
 
 const kindRu = { scale: 'баллы', yes_no: 'да / нет' };
-const scoring = (i) => (i.kind === 'scale' ? `0–${i.weight} баллов` : `да / нет, вес ${i.weight}`);
+const scoring = (i) => (i.kind === 'scale' ? `баллы 0–${i.weight}` : `да / нет, вес ${i.weight}`);
 
 function layout(box, editable) {
   box.innerHTML = `<h3>Чек-лист оценки</h3>
