@@ -83,10 +83,16 @@ async function upsert(sql: Sql, i: ChecklistItem): Promise<ChecklistItem> {
   return rows[0]!;
 }
 
+/** Locks the items so two editors cannot each retire one of the last two (PGlite has one connection). */
+async function lockItems(tx: Sql): Promise<void> {
+  if (tx.backend === 'postgres') await tx.query('SELECT id FROM kb_checklist_items FOR UPDATE');
+}
+
 /** Creates or changes one item (an editor's act); retiring the last offered item is refused. */
 export async function setChecklistItem(sql: Sql, raw: unknown): Promise<ChecklistItem> {
   const item = checkChecklistItem(raw);
   return sql.transaction(async (tx) => {
+    await lockItems(tx);
     const others = (await listChecklist(tx)).filter((i) => i.id !== item.id);
     if (item.retired && others.length === 0)
       throw new OtklikError('VALIDATION_FAILED', 'Чек-лист оценки: нужен хотя бы один действующий пункт');
@@ -94,21 +100,67 @@ export async function setChecklistItem(sql: Sql, raw: unknown): Promise<Checklis
   });
 }
 
+const latin: Record<string, string> = Object.fromEntries(
+  'а:a б:b в:v г:g д:d е:e ё:e ж:zh з:z и:i й:i к:k л:l м:m н:n о:o п:p р:r с:s т:t у:u ф:f х:kh ц:ts ч:ch ш:sh щ:shch ъ: ы:y ь: э:e ю:yu я:ya'
+    .split(' ')
+    .map((pair) => pair.split(':') as [string, string]),
+);
+
+/** An id from a Russian title: «Вежливость» → vezhlivost; `item` when nothing Latin is left. */
+export function checklistIdFor(title: string): string {
+  const word = [...title.toLowerCase()]
+    .map((c) => latin[c] ?? c)
+    .join('')
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^[^a-z]+|_+$/g, '')
+    .slice(0, 40)
+    .replace(/_+$/, '');
+  return word || 'item';
+}
+
+/**
+ * Adds a new item at the end of the list (an editor's act). Without an id one is made from the title (a
+ * number added when it is taken); an id given that is already taken, retired or not, is a CONFLICT.
+ */
+export async function addChecklistItem(
+  sql: Sql,
+  raw: { id?: string; title: string; kind?: string; weight?: number; position?: number },
+): Promise<ChecklistItem> {
+  return sql.transaction(async (tx) => {
+    await lockItems(tx);
+    const all = await listChecklist(tx, { withRetired: true });
+    const taken = new Set(all.map((i) => i.id));
+    let id = raw.id;
+    if (id !== undefined && taken.has(id))
+      throw new OtklikError('CONFLICT', `Пункт с кодом «${id}» уже есть в чек-листе оценки`);
+    if (id === undefined) {
+      const stem = checklistIdFor(raw.title);
+      id = stem;
+      for (let n = 2; taken.has(id); n++) id = `${stem}_${n}`;
+    }
+    const position = raw.position ?? Math.max(0, ...all.map((i) => i.position)) + 1;
+    return upsert(tx, checkChecklistItem({ ...raw, id, position, retired: false }));
+  });
+}
+
+/** Writes a checked list in the caller's transaction: items it leaves out are retired (scores keep their copy). */
+export async function writeChecklist(tx: Sql, items: ChecklistItem[]): Promise<void> {
+  await lockItems(tx);
+  const ids = items.map((i) => i.id);
+  await tx.query('UPDATE kb_checklist_items SET retired = true WHERE NOT (id = ANY($1::text[]))', [ids]);
+  for (const i of items) await upsert(tx, i);
+}
+
 /** Replaces the checklist with the file's list: items it leaves out are retired (scores keep their copy). */
 export async function importChecklist(sql: Sql, raw: unknown): Promise<ChecklistItem[]> {
   const items = checkChecklist(raw);
-  await sql.transaction(async (tx) => {
-    const ids = items.map((i) => i.id);
-    await tx.query('UPDATE kb_checklist_items SET retired = true WHERE NOT (id = ANY($1::text[]))', [ids]);
-    for (const i of items) await upsert(tx, i);
-  });
+  await sql.transaction((tx) => writeChecklist(tx, items));
   return listChecklist(sql, { withRetired: true });
 }
 
-/** The checklist as YAML, fields in a fixed order, retired items included. */
-export async function exportChecklistYaml(sql: Sql): Promise<string> {
-  const items = await listChecklist(sql, { withRetired: true });
-  const checklist = items.map((i) => ({
+/** The items as a YAML file writes them: fields in a fixed order, `retired` only when set. */
+export function checklistYamlItems(items: ChecklistItem[]): Record<string, unknown>[] {
+  return items.map((i) => ({
     id: i.id,
     title: i.title,
     kind: i.kind,
@@ -116,6 +168,11 @@ export async function exportChecklistYaml(sql: Sql): Promise<string> {
     position: i.position,
     ...(i.retired ? { retired: true } : {}),
   }));
+}
+
+/** The checklist as YAML, fields in a fixed order, retired items included. */
+export async function exportChecklistYaml(sql: Sql): Promise<string> {
+  const checklist = checklistYamlItems(await listChecklist(sql, { withRetired: true }));
   return stringify({ checklist }, { lineWidth: 0 });
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checklistItemSchema } from './checklist.js';
 import { flowShapeIssues } from './flow-check.js';
 import { agencyTermsSchema, regionTermsSchema } from './inquiry-terms.js';
 import { contractIntentIds, topicIds } from './intent-ids.js';
@@ -179,6 +180,12 @@ export const kbDocumentSchema = z.strictObject({
   flows: z.array(flow).default([]),
   /** Clinic, district and town names for speech-recognition hints. */
   vocabulary: z.array(text).default([]),
+  /**
+   * The supervisors' quality checklist (kb/checklist.ts). Unlike the other sections, a file without it
+   * leaves the stored checklist as it is (exports older than the section keep importing); with it, items it
+   * leaves out are retired.
+   */
+  checklist: z.array(checklistItemSchema).optional(),
 });
 
 export type KbDocument = z.infer<typeof kbDocumentSchema>;

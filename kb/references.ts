@@ -38,6 +38,11 @@ export function checkReferences(doc: KbDocument): DocumentIssue[] {
   const menus = idsOf('menus', doc.menus, (m) => m.id);
   idsOf('incidents', doc.incidents, (i) => i.id);
   idsOf('flows', doc.flows, (f) => f.id);
+  if (doc.checklist) {
+    idsOf('checklist', doc.checklist, (c) => c.id);
+    if (!doc.checklist.some((c) => !c.retired))
+      add(['checklist'], 'the checklist needs at least one item that is not retired');
+  }
 
   const ref = (
     set: Set<string>,

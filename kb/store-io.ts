@@ -1,4 +1,5 @@
 import type { Sql } from '../store/sql.js';
+import { listChecklist, writeChecklist } from './checklist.js';
 import type { KbDocument } from './document.js';
 import { DEFAULT_REGION_TIMEZONE, KB_FORMAT } from './document.js';
 import {
@@ -199,6 +200,8 @@ export async function writeKbDocument(tx: Sql, doc: KbDocument): Promise<void> {
     { term: 'text' },
     [...new Set(doc.vocabulary)].map((term) => ({ term })),
   );
+  // A document without the section (an export older than it) leaves the checklist alone.
+  if (doc.checklist) await writeChecklist(tx, doc.checklist);
 }
 
 type MenuActionDoc = KbDocument['menus'][number]['items'][number]['action'];
@@ -294,6 +297,7 @@ export async function readKbDocument(sql: Sql): Promise<KbDocument> {
   const incidents = await q('SELECT * FROM incidents ORDER BY starts_at, id COLLATE "C"');
   const flows = await q('SELECT id, document FROM flows ORDER BY id COLLATE "C"');
   const vocabulary = await q('SELECT term FROM vocabulary ORDER BY term COLLATE "C"');
+  const checklist = await listChecklist(sql, { withRetired: true });
   const group = (rows: Row[], key: string) => {
     const map = new Map<string, Row[]>();
     for (const r of rows) {
@@ -391,5 +395,6 @@ export async function readKbDocument(sql: Sql): Promise<KbDocument> {
     })),
     flows: flows.map((r) => r.document as KbDocument['flows'][number]),
     vocabulary: vocabulary.map((r) => String(r.term)),
+    checklist,
   };
 }

@@ -14,6 +14,8 @@ export interface ImportSummary {
   answerVersions: number;
   prompts: number;
   calendarDays: number;
+  /** Checklist items in the file; null when it has no `checklist:` section (the stored one is kept). */
+  checklistItems: number | null;
 }
 
 export async function exportKb(sql: Sql): Promise<string> {
@@ -27,6 +29,7 @@ export function summarize(doc: KbDocument): ImportSummary {
     answerVersions: doc.answers.reduce((n, a) => n + a.versions.length, 0),
     prompts: doc.prompts.length,
     calendarDays: doc.calendar.length,
+    checklistItems: doc.checklist ? doc.checklist.length : null,
   };
 }
 

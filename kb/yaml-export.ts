@@ -1,4 +1,5 @@
 import { Document, isMap, isScalar, visit } from 'yaml';
+import { checklistYamlItems } from './checklist.js';
 import type { KbDocument } from './document.js';
 
 /**
@@ -93,6 +94,7 @@ export function kbDocumentToYaml(doc: KbDocument): string {
     flows: doc.flows,
     vocabulary: doc.vocabulary,
   };
+  if (doc.checklist) plain.checklist = checklistYamlItems(doc.checklist);
   const yaml = new Document(plain);
   // Short lists of words and menu actions read best on one line: [врач, поликлиника], { kind: topic, ... }.
   visit(yaml, {

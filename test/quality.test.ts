@@ -185,6 +185,38 @@ for (const backend of backends) {
       assert.equal(listed.json.items.find((i: Json) => i.id === 'politeness').title, 'Вежливость и терпение');
     });
 
+    it('an editor adds an item (its id from the title; a taken id is a conflict), audited, then retires it', async () => {
+      const body = { title: 'Назвал срок ответа', kind: 'yes_no', weight: 1 };
+      assert.equal((await req('sidorova', 'POST', '/api/quality/checklist', body)).status, 403);
+      const added = await req('petrov', 'POST', '/api/quality/checklist', body);
+      assert.equal(added.status, 201);
+      assert.equal(added.json.item.id, 'nazval_srok_otveta');
+      assert.equal(added.json.item.retired, false);
+      const positions = (await listChecklist(db.sql, { withRetired: true })).map((i) => i.position);
+      assert.equal(added.json.item.position, Math.max(...positions), 'added at the end');
+      // The same title again: a fresh id; an id given that is taken: 409 with a Russian message.
+      assert.equal(
+        (await req('petrov', 'POST', '/api/quality/checklist', body)).json.item.id,
+        'nazval_srok_otveta_2',
+      );
+      const taken = await req('petrov', 'POST', '/api/quality/checklist', { ...body, id: 'greeting' });
+      assert.equal(taken.status, 409);
+      assert.match(taken.json.message, /Пункт с кодом «greeting» уже есть/);
+      assert.deepEqual(
+        (await listAudit(db.sql, { action: 'checklist.add' })).map((a) => [a.login, a.object]),
+        [
+          ['petrov', 'nazval_srok_otveta'],
+          ['petrov', 'nazval_srok_otveta_2'],
+        ],
+      );
+      for (const id of ['nazval_srok_otveta', 'nazval_srok_otveta_2'])
+        assert.equal(
+          (await req('petrov', 'PUT', `/api/quality/checklist/${id}`, { ...body, retired: true })).status,
+          200,
+        );
+      assert.ok(!(await listChecklist(db.sql)).some((i) => i.id.startsWith('nazval')));
+    });
+
     it('a supervisor scores a call: every item within its range, the operator from the call, audited', async () => {
       const items = (points: number[]) =>
         ['greeting', 'script_followed', 'correct_information', 'politeness', 'outcome_recorded'].map(

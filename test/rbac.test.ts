@@ -232,6 +232,12 @@ describe('who may do what, route by route', () => {
       },
       { method: 'GET', path: '/api/quality/checklist', allowed: ['admin', 'supervisor', 'editor'] },
       { method: 'GET', path: '/api/quality/checklist/export', allowed: ['admin', 'supervisor', 'editor'] },
+      {
+        method: 'POST',
+        path: '/api/quality/checklist',
+        body: { title: 'Проверка прав', kind: 'yes_no', weight: 1, id: 'greeting' },
+        allowed: ['admin', 'editor'],
+      },
       { method: 'GET', path: '/api/quality/calls', allowed: ['admin', 'supervisor'] },
       { method: 'GET', path: '/api/quality/calls/call-rbac-1', allowed: ['admin', 'supervisor'] },
       { method: 'GET', path: '/api/calls/call-rbac-1/scores', allowed: ['admin', 'supervisor'] },

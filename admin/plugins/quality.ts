@@ -9,6 +9,7 @@ import {
 import { getCall, getTurns, listCalls } from '../../calls/records.js';
 import { OtklikError } from '../../core/errors.js';
 import {
+  addChecklistItem,
   exportChecklistYaml,
   importChecklistYaml,
   listChecklist,
@@ -60,6 +61,30 @@ export async function qualityPlugin(app: TypedApp, opts: QualityPluginOptions): 
       },
     },
     async (request) => ({ items: await listChecklist(sql, { withRetired: request.query.withRetired }) }),
+  );
+
+  app.post(
+    '/api/quality/checklist',
+    {
+      preHandler: requireRole('editor'),
+      schema: {
+        tags: ['quality'],
+        summary: 'Добавить пункт в чек-лист оценки (код по названию, если не указан; занятый код — 409)',
+        body: Type.Object({
+          id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+          title: Type.String({ minLength: 1, maxLength: 200 }),
+          kind: Type.Union([Type.Literal('scale'), Type.Literal('yes_no')]),
+          weight: Type.Integer({ minimum: 1, maximum: 100 }),
+          position: Type.Optional(Type.Integer({ minimum: 0 })),
+        }),
+      },
+    },
+    async (request, reply) => {
+      const item = await addChecklistItem(sql, request.body);
+      await writeAudit(sql, request.staff!.login, 'checklist.add', item.id, { ...item });
+      reply.code(201);
+      return { item };
+    },
   );
 
   app.put(

@@ -144,7 +144,8 @@ function showUser(user) {
   $('#nav-desk').hidden = !desk;
   $('#nav-wall').hidden = !shift;
   $('#nav-staff').hidden = !shift;
-  $('#nav-quality').hidden = !shift;
+  // «Качество»: supervisors score calls; editors keep its checklist.
+  $('#nav-quality').hidden = !['supervisor', 'editor', 'admin'].includes(user.role);
 }
 hooks.signedOut = signOut;
 

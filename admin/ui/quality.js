@@ -2,7 +2,8 @@
 // with its recording and transcript side by side (each listen and each score audited by the API), and the
 // per-operator figures of a period: calls, AHT, wrap-up, share scored, mean score, the callers' survey; then
 // the mean score per topic.
-import { api, duration, esc, serverNow, state, when } from './lib.js';
+import { api, duration, esc, hasRole, serverNow, state, when } from './lib.js';
+import { showChecklist } from './quality-checklist.js';
 
 const kindRu = { scale: 'баллы', yes_no: 'да / нет' };
 const percent = (v) => (v === null || v === undefined ? '—' : `${Number(v).toLocaleString('ru-RU')} %`);
@@ -157,12 +158,36 @@ async function showScoring(root, callId) {
   });
 }
 
+/** Tabs «Оценка звонков» (supervisors) and «Чек-лист» (editors change it, supervisors see it). */
+function frame(root) {
+  const scoring = hasRole('supervisor', 'admin');
+  root.innerHTML = `<div class="tabs" role="tablist"${scoring ? '' : ' hidden'}><button type="button" role="tab" data-tab="quality-scoring" aria-selected="true">Оценка звонков</button><button type="button" role="tab" data-tab="quality-checklist" aria-selected="false">Чек-лист</button></div>
+    <div id="quality-scoring" role="tabpanel"${scoring ? '' : ' hidden'}></div><div id="quality-checklist" role="tabpanel"${scoring ? ' hidden' : ''}></div>`;
+  root.dataset.role = state.user?.role ?? '';
+  for (const tab of root.querySelectorAll('[role=tab]'))
+    tab.addEventListener('click', () => void openTab(root, tab.dataset.tab));
+}
+
+async function openTab(root, id) {
+  for (const tab of root.querySelectorAll('[role=tab]'))
+    tab.setAttribute('aria-selected', String(tab.dataset.tab === id));
+  for (const panel of root.querySelectorAll('[role=tabpanel]')) panel.hidden = panel.id !== id;
+  const panel = root.querySelector(`#${id}`);
+  if (id === 'quality-checklist') await showChecklist(panel, { editable: hasRole('editor', 'admin') });
+  else {
+    if (!panel.querySelector('#quality-period')) layout(panel);
+    await refresh(panel);
+  }
+}
+
 export async function qualityPage() {
   const root = document.querySelector('#quality-root');
-  if (!root.querySelector('#quality-period')) layout(root);
-  await refresh(root);
+  if (root.dataset.role !== (state.user?.role ?? '')) frame(root);
+  if (!hasRole('supervisor', 'admin')) return openTab(root, 'quality-checklist');
+  const current = root.querySelector('[role=tab][aria-selected=true]')?.dataset.tab ?? 'quality-scoring';
   // Opened from a call card («Оценить по чек-листу»): that call's scoring at once.
   const callId = state.scoreCall;
   state.scoreCall = null;
-  if (callId) await showScoring(root, callId);
+  await openTab(root, callId ? 'quality-scoring' : current);
+  if (callId) await showScoring(root.querySelector('#quality-scoring'), callId);
 }

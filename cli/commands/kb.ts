@@ -63,7 +63,10 @@ export function register(program: Command): void {
         });
         process.stdout.write(
           `Импортировано: интентов ${s.intents}, фраз ${s.phrases}, версий ответов ${s.answerVersions}, ` +
-            `подсказок ${s.prompts}, дней календаря ${s.calendarDays}\n` +
+            `подсказок ${s.prompts}, дней календаря ${s.calendarDays}, ` +
+            (s.checklistItems === null
+              ? 'чек-лист оценки не изменён (в файле его нет)\n'
+              : `пунктов чек-листа оценки ${s.checklistItems}\n`) +
             (approvers.length > 0 ? `Согласованные версии согласовали: ${approvers.join(', ')}\n` : ''),
         );
       } finally {
