@@ -10,21 +10,11 @@ import { randomUUID } from 'node:crypto';
 import { OtklikError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { Sql } from '../store/sql.js';
-import type { CallReport } from './reports/call-report.js';
+import { type CallReport, REPORT_BY, type ReportBy } from './reports/call-report.js';
 
-export const breakdowns = [
-  'day',
-  'hour',
-  'topic',
-  'intent',
-  'agency',
-  'participant',
-  'queue',
-  'operator',
-  'channel',
-  'direction',
-] as const;
-export type Breakdown = (typeof breakdowns)[number];
+/** The breakdowns are the report engine's own. */
+export const breakdowns = REPORT_BY;
+export type Breakdown = ReportBy;
 
 export interface ReportRequest {
   from: string;
