@@ -5,6 +5,7 @@ import { OtklikError } from '../../core/errors.js';
 import type { Sql } from '../../store/sql.js';
 import { queueFiguresByDay } from '../../telephony/queue.js';
 import { writeAudit } from '../audit.js';
+import { parseDay, periodDays } from '../reports/call-report.js';
 import type { TypedApp } from '../typed.js';
 import { requireRole } from './auth.js';
 
@@ -48,18 +49,6 @@ const columns: Array<[keyof DayReport, string]> = [
 const MAX_DAYS = 92;
 const isoDay = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' });
 
-/** Midnight UTC of a calendar day; a day the calendar has not (JavaScript reads 30 February as 2 March) is refused. */
-function dayStart(day: string): number {
-  const ms = Date.parse(`${day}T00:00:00Z`);
-  if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== day)
-    throw new OtklikError('VALIDATION_FAILED', `Нет такой даты в календаре: ${day}`);
-  return ms;
-}
-
-function dayCount(from: string, to: string): number {
-  return (dayStart(to) - dayStart(from)) / 86_400_000 + 1;
-}
-
 /**
  * Per-day figures for a period in the region's time zone: what the bot handled, what went to people (from the
  * calls part), and the queue's service level, including the calls lost after waiting past the norm (from
@@ -71,8 +60,8 @@ export async function dailyReport(
   from: string,
   to: string,
 ): Promise<DayReport[]> {
-  const days = dayCount(from, to);
-  if (days < 1 || days > MAX_DAYS) {
+  const days = periodDays(from, to);
+  if (days > MAX_DAYS) {
     throw new OtklikError(
       'VALIDATION_FAILED',
       `Отчёт строится за период от 1 до ${MAX_DAYS} дней; запрошено ${from} … ${to}`,
@@ -84,7 +73,7 @@ export async function dailyReport(
   ]);
   const callsOf = new Map(calls.map((c) => [c.day, c]));
   const queueOf = new Map(queue.map((q) => [q.day, q]));
-  const start = dayStart(from);
+  const start = parseDay(from);
   return Array.from({ length: days }, (_, i) => {
     const day = new Date(start + i * 86_400_000).toISOString().slice(0, 10);
     const c = callsOf.get(day);
