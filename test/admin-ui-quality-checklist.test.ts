@@ -5,26 +5,12 @@
  * Screenshots at 1280 and 390 px were looked at by hand.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { listAudit } from '../admin/audit.js';
-import { callsPlugin } from '../admin/plugins/calls.js';
-import { qualityPlugin } from '../admin/plugins/quality.js';
-import { recordingsPlugin } from '../admin/plugins/recordings.js';
-import { adminArea, build } from '../admin/server.js';
-import type { TypedApp } from '../admin/typed.js';
-import { addUser } from '../admin/users.js';
-import { silentLogger } from '../core/log.js';
 import { listChecklist } from '../kb/checklist.js';
-import { createKnowledgeBase } from '../kb/knowledge-base.js';
-import { ensureSeeded } from '../kb/seed.js';
-import { OperatorQueue } from '../telephony/queue.js';
-import { browserMissing, launchBrowser } from './support/browser.js';
-import { openTestDb, type TestDb } from './support/db.js';
-import { IVANOVA, seedOperatorCall } from './support/quality.js';
+import { browserMissing } from './support/browser.js';
+import { openQualityDesk, type QualityDesk } from './support/quality.js';
 
 const password = 'пароль-для-теста';
 const CALL = 'call-checklist-1';
@@ -33,52 +19,25 @@ const shots = process.env.QUALITY_SCREENSHOTS;
 describe('the checklist is edited in «Качество» and used on the scoring form (real browser)', {
   skip: browserMissing,
 }, () => {
-  let db: TestDb;
-  let app: TypedApp;
+  let desk: QualityDesk;
+  let db: QualityDesk['db'];
   let base: string;
   let browser: Browser;
-  let dir: string;
   const clock = { t: Date.parse('2026-03-02T07:00:00Z') };
-  const now = () => new Date(clock.t);
 
   before(async () => {
-    db = await openTestDb('pglite');
-    await ensureSeeded(db.sql);
-    dir = mkdtempSync(join(tmpdir(), 'otklik-checklist-ui-'));
-    await addUser(db.sql, { login: 'petrova', role: 'editor', name: 'Петрова Е. Н.', password });
-    await addUser(db.sql, { login: 'sidorova', role: 'supervisor', name: 'Сидорова А. В.', password });
-    await addUser(db.sql, { login: 'boss', role: 'admin', name: 'Администратор', password });
-    const queue = new OperatorQueue(db.sql, { waitNormMs: 60_000, wrapUpMs: 30_000, now });
-    await queue.upsertOperator({
-      id: IVANOVA.id,
-      name: IVANOVA.name,
-      sipUri: 'sip:ivanova@10.0.0.21',
-      skills: [],
-    });
-    await queue.setMember('default', IVANOVA.id);
-    await queue.setPresence(IVANOVA.id, 'available');
-    const kb = createKnowledgeBase(db.sql);
-    await seedOperatorCall(db.sql, queue, clock, { callId: CALL, recordingsDir: dir });
-    const health = async () => ({ status: 'ok', components: { store: { status: 'ready' } } });
-    app = await build({
-      sql: db.sql,
-      log: silentLogger,
-      plugins: [
-        adminArea(callsPlugin, { sql: db.sql, queue, health, timeZone: kb.timezone, now }),
-        adminArea(recordingsPlugin, { sql: db.sql }),
-        adminArea(qualityPlugin, { sql: db.sql, timeZone: kb.timezone, topics: kb.topics, now }),
+    desk = await openQualityDesk({
+      clock,
+      callId: CALL,
+      users: [
+        { login: 'petrova', role: 'editor', name: 'Петрова Е. Н.', password },
+        { login: 'sidorova', role: 'supervisor', name: 'Сидорова А. В.', password },
+        { login: 'boss', role: 'admin', name: 'Администратор', password },
       ],
     });
-    base = await app.listen({ host: '127.0.0.1', port: 0 });
-    browser = await launchBrowser();
+    ({ db, base, browser } = desk);
   });
-
-  after(async () => {
-    await browser?.close();
-    await app?.close();
-    await db?.drop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => desk?.close());
 
   async function signIn(login: string, name: string, width = 1280): Promise<Page> {
     const page = await browser.newPage({ viewport: { width, height: 900 } });

@@ -1,5 +1,12 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { callsPlugin } from '../../admin/plugins/calls.js';
+import { qualityPlugin } from '../../admin/plugins/quality.js';
+import { recordingsPlugin } from '../../admin/plugins/recordings.js';
+import { adminArea, build } from '../../admin/server.js';
+import { addUser, type Role } from '../../admin/users.js';
 import {
   addTurn,
   createCall,
@@ -9,10 +16,15 @@ import {
   saveSurvey,
   setCallTopic,
 } from '../../calls/records.js';
+import { silentLogger } from '../../core/log.js';
+import { createKnowledgeBase } from '../../kb/knowledge-base.js';
+import { ensureSeeded } from '../../kb/seed.js';
 import { encodeWav } from '../../media/audio/wav.js';
 import type { Sql } from '../../store/sql.js';
-import type { OperatorQueue } from '../../telephony/queue.js';
+import { OperatorQueue } from '../../telephony/queue.js';
 import { recordingFinished, recordingStarted } from '../../telephony/records.js';
+import { launchBrowser } from './browser.js';
+import { openTestDb, type TestDb } from './db.js';
 
 export const IVANOVA = { id: 'ivanova', name: 'Иванова М. П.' };
 
@@ -76,4 +88,69 @@ export async function seedOperatorCall(
     startedAt,
   });
   await recordingFinished(sql, id);
+}
+
+/** The staff app of the «Качество» browser tests, with Иванова's call seeded: close() takes it all down. */
+export interface QualityDesk {
+  db: TestDb;
+  base: string;
+  browser: Browser;
+  close(): Promise<void>;
+}
+
+/**
+ * PGlite with the sample KB, the given staff accounts, Иванова in the default queue and her call
+ * (`seedOperatorCall`, on the topic when given), the calls, recordings and quality plugins on the test's clock,
+ * and a browser.
+ */
+export async function openQualityDesk(o: {
+  clock: { t: number };
+  callId: string;
+  users: Array<{ login: string; role: Role; name: string; password: string }>;
+  onTopic?: boolean;
+}): Promise<QualityDesk> {
+  const now = () => new Date(o.clock.t);
+  const db = await openTestDb('pglite');
+  await ensureSeeded(db.sql);
+  const dir = mkdtempSync(join(tmpdir(), 'otklik-quality-ui-'));
+  for (const user of o.users) await addUser(db.sql, user);
+  const queue = new OperatorQueue(db.sql, { waitNormMs: 60_000, wrapUpMs: 30_000, now });
+  await queue.upsertOperator({
+    id: IVANOVA.id,
+    name: IVANOVA.name,
+    sipUri: 'sip:ivanova@10.0.0.21',
+    skills: [],
+  });
+  await queue.setMember('default', IVANOVA.id);
+  await queue.setPresence(IVANOVA.id, 'available');
+  const kb = createKnowledgeBase(db.sql);
+  const topicId = o.onTopic ? (await kb.topics())[0]!.id : undefined;
+  await seedOperatorCall(db.sql, queue, o.clock, {
+    callId: o.callId,
+    recordingsDir: dir,
+    ...(topicId ? { topicId } : {}),
+  });
+  const health = async () => ({ status: 'ok', components: { store: { status: 'ready' } } });
+  const app = await build({
+    sql: db.sql,
+    log: silentLogger,
+    plugins: [
+      adminArea(callsPlugin, { sql: db.sql, queue, health, timeZone: kb.timezone, now }),
+      adminArea(recordingsPlugin, { sql: db.sql }),
+      adminArea(qualityPlugin, { sql: db.sql, timeZone: kb.timezone, topics: kb.topics, now }),
+    ],
+  });
+  const base = await app.listen({ host: '127.0.0.1', port: 0 });
+  const browser = await launchBrowser();
+  return {
+    db,
+    base,
+    browser,
+    async close() {
+      await browser.close();
+      await app.close();
+      await db.drop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
