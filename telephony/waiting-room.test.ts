@@ -48,10 +48,6 @@ describe('waiting for an operator on the phone (postgres)', () => {
 
   before(async () => {
     db = await openTestDb('postgres');
-    // The desk's column (H1's migration 0310 on r-desk); added here where that migration has not landed.
-    await db.sql.exec(
-      'ALTER TABLE telephony_operators ADD COLUMN IF NOT EXISTS desk boolean NOT NULL DEFAULT false',
-    );
     dir = mkdtempSync(join(tmpdir(), 'otklik-waiting-'));
     // Files take a while to play, as announcements do: a key pressed meanwhile must not answer an unheard offer.
     fs = new FakeFreeswitch({ tmpDir: join(dir, 'fs'), playbackMs: 300 });
