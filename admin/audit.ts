@@ -1,3 +1,4 @@
+import { recordKbChange } from '../kb/revisions.js';
 import type { Sql } from '../store/sql.js';
 
 /**
@@ -28,6 +29,23 @@ export async function writeAudit(
     object ?? null,
     details,
   ]);
+}
+
+/**
+ * A staff member's change of the knowledge base: the audit entry and the KB revision (kb/revisions.ts) that
+ * lets an editor see and restore the state it left. Call it after the change is stored.
+ */
+export async function auditKbChange(
+  sql: Sql,
+  loginName: string,
+  action: string,
+  subject: string,
+  details: Record<string, unknown> = {},
+): Promise<void> {
+  await sql.transaction(async (tx) => {
+    await writeAudit(tx, loginName, action, subject, details);
+    await recordKbChange(tx, { actor: loginName, action, subject });
+  });
 }
 
 /** Entries matching every given filter, oldest first (at most `limit`, default 1000). */

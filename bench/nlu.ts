@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { parse } from 'yaml';
 import { createRng } from '../core/prng.js';
 import { percentile } from '../core/stats.js';
-import { contractIntentIds } from '../kb/intent-ids.js';
+import { sampleIntentIds } from '../kb/sample-intents.js';
 import { NluClassifier, OUT_OF_SCOPE } from '../nlu/classifier.js';
 import { crossValidate, trainAndEvaluate } from '../nlu/evaluate.js';
 import { prepareFeatures } from '../nlu/features.js';
@@ -92,7 +92,7 @@ console.log(
 );
 
 // 3. Latency and throughput of classify() (normalization, scoring, entities, emergency) on one core.
-const classifier = new NluClassifier(model, { allowedIntents: contractIntentIds });
+const classifier = new NluClassifier(model, { allowedIntents: sampleIntentIds });
 const utterances = heldout.map((h) => h.text);
 for (const u of utterances) classifier.classify(u); // warm-up
 const durations: number[] = [];

@@ -163,7 +163,7 @@ for (const backend of backends) {
       assert.deepEqual(made.map((v) => v.version).sort(), [3, 4, 5]);
     });
 
-    it('edits intents and phrases with the contract ids only', async () => {
+    it('edits intents and phrases; a new intent takes any id of the id form', async () => {
       await editor.upsertIntent({
         id: 'health.covid',
         topicId: 'health',
@@ -177,9 +177,18 @@ for (const backend of backends) {
       ]);
       await editor.addPhrases('health.covid', ['положительный тест', 'температура и кашель']);
       assert.equal((await kb.intent('health.covid'))?.phrases.length, 3);
+      // An id the sample does not have is the editors' choice; one outside [a-z0-9_.]+ is refused.
+      await editor.upsertIntent({
+        id: 'health.dental_care',
+        topicId: 'health',
+        title: 'Стоматология',
+        handling: 'answer',
+        phrases: ['где вылечить зуб бесплатно'],
+      });
+      assert.equal((await kb.intent('health.dental_care'))?.title, 'Стоматология');
       await rejectsWith(
         'VALIDATION_FAILED',
-        editor.upsertIntent({ id: 'health.apointment', topicId: 'health', title: 't', handling: 'answer' }),
+        editor.upsertIntent({ id: 'Health.Зубы', topicId: 'health', title: 't', handling: 'answer' }),
       );
       await rejectsWith(
         'NOT_FOUND',

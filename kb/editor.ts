@@ -1,6 +1,6 @@
 import { OtklikError } from '../core/errors.js';
 import type { Sql } from '../store/sql.js';
-import { contractIntentIds, topicIds } from './intent-ids.js';
+import { isKbId, kbIdRule } from './sample-intents.js';
 import { type Outcome, setOutcome } from './outcomes.js';
 import type { AnswerStatus, IntentHandling, TopicId } from './types.js';
 
@@ -202,10 +202,8 @@ export function createKbEditor(sql: Sql, opts: { now?: () => Date } = {}): KbEdi
       return sql.query<IntentListing>('SELECT id, title, handling FROM intents ORDER BY id');
     },
     async upsertIntent(input) {
-      if (!contractIntentIds.has(input.id))
-        throw new OtklikError('VALIDATION_FAILED', `unknown intent id "${input.id}"`);
-      if (!topicIds.includes(input.topicId))
-        throw new OtklikError('VALIDATION_FAILED', `unknown topic "${input.topicId}"`);
+      if (!isKbId(input.id))
+        throw new OtklikError('VALIDATION_FAILED', `intent id "${input.id}": ${kbIdRule}`);
       if (!['answer', 'operator', 'forward', 'system'].includes(input.handling)) {
         throw new OtklikError('VALIDATION_FAILED', `unknown handling "${input.handling}"`);
       }

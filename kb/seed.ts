@@ -1,6 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Sql } from '../store/sql.js';
+import { recordKbChange } from './revisions.js';
 import { writeKbDocument } from './store-io.js';
 import { readSourceFile } from './transfer.js';
 import { type KbSource, parseKbSources } from './yaml-parse.js';
@@ -53,6 +54,7 @@ export async function ensureSeeded(sql: Sql, sources?: KbSource[]): Promise<bool
     if (tx.backend === 'postgres') await tx.query('SELECT pg_advisory_xact_lock(122123)');
     if (!(await isKbEmpty(tx))) return false;
     await writeKbDocument(tx, doc);
+    await recordKbChange(tx, { actor: 'seed', action: 'kb.seed' });
     return true;
   });
 }

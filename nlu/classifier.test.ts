@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { isOtklikError } from '../core/errors.js';
-import { contractIntentIds } from '../kb/intent-ids.js';
+import { sampleIntentIds } from '../kb/sample-intents.js';
 import { createKnowledgeBase } from '../kb/knowledge-base.js';
 import { ensureSeeded } from '../kb/seed.js';
 import { openTestDb, type TestDb } from '../test/support/db.js';
@@ -28,7 +28,7 @@ describe('classifier trained from the seed knowledge base', () => {
       rejectLabel: OUT_OF_SCOPE,
       kbVersion: await kb.version(),
     });
-    nlu = new NluClassifier(model, { allowedIntents: contractIntentIds });
+    nlu = new NluClassifier(model, { allowedIntents: sampleIntentIds });
   });
   after(async () => {
     await db?.drop();
@@ -125,10 +125,10 @@ describe('classifier trained from the seed knowledge base', () => {
 
   it('returns contract intents, calibrated confidences and ranked alternatives', () => {
     const c = nlu.classify('как записать ребенка в первый класс');
-    assert.ok(contractIntentIds.has(c.intent));
+    assert.ok(sampleIntentIds.has(c.intent));
     assert.ok(c.confidence > 0 && c.confidence <= 1);
     assert.ok(c.alternatives.length <= 3);
-    for (const a of c.alternatives) assert.ok(contractIntentIds.has(a.intent) && a.intent !== c.intent);
+    for (const a of c.alternatives) assert.ok(sampleIntentIds.has(a.intent) && a.intent !== c.intent);
     const confidences = c.alternatives.map((a) => a.confidence);
     assert.deepEqual(
       confidences,
@@ -161,7 +161,7 @@ describe('classifier trained from the seed knowledge base', () => {
       assert.ok(loaded);
       assert.equal(loaded.kbVersion, model.kbVersion);
       assert.equal(loaded.modelVersion, model.modelVersion);
-      const again = new NluClassifier(loaded, { allowedIntents: contractIntentIds });
+      const again = new NluClassifier(loaded, { allowedIntents: sampleIntentIds });
       for (const text of ['где сдать анализы', 'какие выплаты беженцам', 'спасибо до свидания']) {
         assert.deepEqual(again.classify(text, { now }), nlu.classify(text, { now }));
       }

@@ -1,6 +1,5 @@
 import { isOtklikError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import { contractIntentIds } from '../kb/intent-ids.js';
 import type { KnowledgeBase } from '../kb/types.js';
 import { NluClassifier, OUT_OF_SCOPE } from './classifier.js';
 import { type GazetteerEntry, gazetteerFromVocabulary } from './entities/index.js';
@@ -30,12 +29,15 @@ export interface NluServiceOptions {
   log: Logger;
 }
 
-/** The KB's training phrases as labeled texts (only intents of the contract). */
+/** The KB's training phrases as labeled texts: every intent of the current KB, the editors' own included. */
 export async function trainingExamplesFromKb(kb: KnowledgeBase): Promise<LabeledText[]> {
   const intents = await kb.intents();
-  return intents
-    .filter((i) => contractIntentIds.has(i.id))
-    .flatMap((i) => i.phrases.map((text) => ({ text, label: i.id })));
+  return intents.flatMap((i) => i.phrases.map((text) => ({ text, label: i.id })));
+}
+
+/** The intents a classification may return: those of the KB the model was trained from. */
+async function intentIdsOf(kb: KnowledgeBase): Promise<ReadonlySet<string>> {
+  return new Set((await kb.intents()).map((i) => i.id));
 }
 
 export async function gazetteerFromKb(kb: KnowledgeBase): Promise<GazetteerEntry[]> {
@@ -47,8 +49,9 @@ export async function createNluService(opts: NluServiceOptions): Promise<NluServ
   let gazetteer = await gazetteerFromKb(kb);
   // Relative dates («завтра») are the region's days; the zone, like the names, is the KB's as last trained.
   let timeZone = await kb.timezone();
+  let allowedIntents = await intentIdsOf(kb);
   const build = (model: TrainedModel): NluClassifier =>
-    new NluClassifier(model, { allowedIntents: contractIntentIds, gazetteer, timeZone });
+    new NluClassifier(model, { allowedIntents, gazetteer, timeZone });
 
   let saved: TrainedModel | null = null;
   try {
@@ -68,6 +71,7 @@ export async function createNluService(opts: NluServiceOptions): Promise<NluServ
     const examples = await trainingExamplesFromKb(kb);
     gazetteer = await gazetteerFromKb(kb);
     timeZone = await kb.timezone();
+    allowedIntents = await intentIdsOf(kb);
     const started = Date.now();
     job = trainInWorker(examples, { rejectLabel: OUT_OF_SCOPE, kbVersion: version });
     try {

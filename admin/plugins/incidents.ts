@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import { OtklikError } from '../../core/errors.js';
 import { endIncident, listIncidents, startIncident } from '../../kb/incidents.js';
 import type { Sql } from '../../store/sql.js';
-import { writeAudit } from '../audit.js';
+import { auditKbChange } from '../audit.js';
 import { TextId, type TypedApp } from '../typed.js';
 import { requireRole } from './auth.js';
 
@@ -53,7 +53,7 @@ export async function incidentsPlugin(app: TypedApp, opts: { sql: Sql; now?: () 
         endsAt,
         topicId: body.topicId ?? null,
       });
-      await writeAudit(sql, request.staff!.login, 'incident.start', id);
+      await auditKbChange(sql, request.staff!.login, 'incident.start', id);
       return reply.code(201).send({ id, startsAt, endsAt });
     },
   );
@@ -67,7 +67,7 @@ export async function incidentsPlugin(app: TypedApp, opts: { sql: Sql; now?: () 
     async (request) => {
       if (!(await endIncident(sql, request.params.id, now())))
         throw new OtklikError('NOT_FOUND', 'Инцидент не найден или уже завершён');
-      await writeAudit(sql, request.staff!.login, 'incident.end', request.params.id);
+      await auditKbChange(sql, request.staff!.login, 'incident.end', request.params.id);
       return { ok: true };
     },
   );

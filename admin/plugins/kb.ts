@@ -3,7 +3,7 @@ import { OtklikError } from '../../core/errors.js';
 import { createContentEditor } from '../../kb/content-editor.js';
 import { createKbEditor } from '../../kb/editor.js';
 import type { Sql } from '../../store/sql.js';
-import { writeAudit } from '../audit.js';
+import { auditKbChange } from '../audit.js';
 import { TextId, type TypedApp } from '../typed.js';
 import type { StaffUser } from '../users.js';
 import { requireRole } from './auth.js';
@@ -56,7 +56,7 @@ export async function kbPlugin(app: TypedApp, opts: { sql: Sql }): Promise<void>
     async (request, reply) => {
       const { intentId } = request.params;
       const draft = await editor.createDraft(intentId, { ...request.body, author: request.staff!.login });
-      await writeAudit(sql, request.staff!.login, 'answer.draft', `${intentId}@v${draft.version}`);
+      await auditKbChange(sql, request.staff!.login, 'answer.draft', `${intentId}@v${draft.version}`);
       return reply.code(201).send(draft);
     },
   );
@@ -86,7 +86,7 @@ export async function kbPlugin(app: TypedApp, opts: { sql: Sql }): Promise<void>
       async (request) => {
         const { intentId, version } = request.params;
         const result = await run(intentId, version, request.staff!, request.body?.reason ?? '');
-        await writeAudit(sql, request.staff!.login, `answer.${action}`, `${intentId}@v${version}`);
+        await auditKbChange(sql, request.staff!.login, `answer.${action}`, `${intentId}@v${version}`);
         return result;
       },
     );
@@ -137,7 +137,7 @@ export async function kbPlugin(app: TypedApp, opts: { sql: Sql }): Promise<void>
     async (request) => {
       const { id } = request.params;
       await content.saveFlow(id, request.body);
-      await writeAudit(sql, request.staff!.login, 'flow.save', id);
+      await auditKbChange(sql, request.staff!.login, 'flow.save', id);
       return { flow: await content.flow(id) };
     },
   );
@@ -159,7 +159,7 @@ export async function kbPlugin(app: TypedApp, opts: { sql: Sql }): Promise<void>
     async (request) => {
       const { id } = request.params;
       await content.savePrompt(id, request.body);
-      await writeAudit(sql, request.staff!.login, 'prompt.save', id);
+      await auditKbChange(sql, request.staff!.login, 'prompt.save', id);
       return { id };
     },
   );
@@ -173,7 +173,7 @@ export async function kbPlugin(app: TypedApp, opts: { sql: Sql }): Promise<void>
     async (request) => {
       const { id } = request.params;
       await content.deletePrompt(id);
-      await writeAudit(sql, request.staff!.login, 'prompt.delete', id);
+      await auditKbChange(sql, request.staff!.login, 'prompt.delete', id);
       return { id };
     },
   );
@@ -192,7 +192,7 @@ export async function kbPlugin(app: TypedApp, opts: { sql: Sql }): Promise<void>
     async (request) => {
       const { id } = request.params;
       await content.saveMenu(id, request.body);
-      await writeAudit(sql, request.staff!.login, 'menu.save', id);
+      await auditKbChange(sql, request.staff!.login, 'menu.save', id);
       return { id };
     },
   );

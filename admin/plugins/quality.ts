@@ -18,7 +18,7 @@ import {
 import { addDays, zonedInstant } from '../../kb/zoned-time.js';
 import type { Sql } from '../../store/sql.js';
 import { operatorHandlingFigures } from '../../telephony/acd/figures.js';
-import { writeAudit } from '../audit.js';
+import { auditKbChange, writeAudit } from '../audit.js';
 import { TextId, type TypedApp } from '../typed.js';
 import { requireRole } from './auth.js';
 
@@ -81,7 +81,7 @@ export async function qualityPlugin(app: TypedApp, opts: QualityPluginOptions): 
     },
     async (request, reply) => {
       const item = await addChecklistItem(sql, request.body);
-      await writeAudit(sql, request.staff!.login, 'checklist.add', item.id, { ...item });
+      await auditKbChange(sql, request.staff!.login, 'checklist.add', item.id, { ...item });
       reply.code(201);
       return { item };
     },
@@ -100,7 +100,7 @@ export async function qualityPlugin(app: TypedApp, opts: QualityPluginOptions): 
     },
     async (request) => {
       const item = await setChecklistItem(sql, { ...request.body, id: request.params.id });
-      await writeAudit(sql, request.staff!.login, 'checklist.set', item.id, { ...item });
+      await auditKbChange(sql, request.staff!.login, 'checklist.set', item.id, { ...item });
       return { item };
     },
   );
@@ -129,7 +129,7 @@ export async function qualityPlugin(app: TypedApp, opts: QualityPluginOptions): 
     },
     async (request) => {
       const items = await importChecklistYaml(sql, request.body.yaml);
-      await writeAudit(sql, request.staff!.login, 'checklist.import', undefined, {
+      await auditKbChange(sql, request.staff!.login, 'checklist.import', 'checklist', {
         items: items.map((i) => i.id),
       });
       return { items };

@@ -3,6 +3,7 @@ import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { writeAudit } from '../../admin/audit.js';
 import { OtklikError } from '../../core/errors.js';
+import { recordKbChange } from '../../kb/revisions.js';
 import { ensureSeeded } from '../../kb/seed.js';
 import { approvalsOf, exportKb, importKb, readSourceFile } from '../../kb/transfer.js';
 import { createCliContext } from '../context.js';
@@ -60,6 +61,7 @@ export function register(program: Command): void {
           const approved = approvalsOf(doc);
           approvers = [...new Set(approved.map((a) => a.approvedBy))];
           await writeAudit(tx, cliActor(), 'kb.import', file, { approved });
+          await recordKbChange(tx, { actor: cliActor(), action: 'kb.import', subject: file });
         });
         process.stdout.write(
           `Импортировано: интентов ${s.intents}, фраз ${s.phrases}, версий ответов ${s.answerVersions}, ` +

@@ -1,16 +1,25 @@
-import type { TopicId } from './types.js';
+/**
+ * Topic and intent ids are the editors' choice: lower-case ASCII letters, digits, `_` and `.`, unique in
+ * the KB. No list limits them (migration 0322 dropped the fixed CHECK).
+ */
+export const kbIdPattern = /^[a-z0-9_.]+$/;
+export const kbIdRule = 'ids are lower-case ASCII letters, digits, "_" and "." ([a-z0-9_.]+)';
+
+export function isKbId(id: string): boolean {
+  return kbIdPattern.test(id);
+}
 
 /**
- * The intent ids of the fixed contract (../shared/contracts/intents.json), copied here so that the store can
- * check them without reaching outside the repository. Keep in sync with the contract; it does not change.
+ * What the SAMPLE knowledge base must contain (../shared/contracts/intents.json), copied here so that its
+ * test needs nothing outside the repository. It is not a limit: a region adds topics and intents of its own.
  */
-export interface ContractIntent {
+export interface SampleIntent {
   id: string;
-  topic: TopicId;
+  topic: string;
   title: string;
 }
 
-export const contractIntents: readonly ContractIntent[] = [
+export const sampleIntents: readonly SampleIntent[] = [
   { id: 'health.appointment', topic: 'health', title: 'Запись на приём к врачу' },
   { id: 'health.appointment_cancel', topic: 'health', title: 'Отмена или перенос записи' },
   { id: 'health.home_visit', topic: 'health', title: 'Вызов врача на дом' },
@@ -40,9 +49,10 @@ export const contractIntents: readonly ContractIntent[] = [
   { id: 'out_of_scope', topic: 'dialog', title: 'Вне тематики' },
 ];
 
-export const contractIntentIds: ReadonlySet<string> = new Set(contractIntents.map((i) => i.id));
+export const sampleIntentIds: ReadonlySet<string> = new Set(sampleIntents.map((i) => i.id));
 
-export const topicIds: readonly TopicId[] = [
+/** The sample KB's topics. */
+export const sampleTopicIds: readonly string[] = [
   'health',
   'military',
   'refugees',
