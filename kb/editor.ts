@@ -1,7 +1,7 @@
 import { OtklikError } from '../core/errors.js';
 import type { Sql } from '../store/sql.js';
-import { isKbId, kbIdRule } from './sample-intents.js';
 import { type Outcome, setOutcome } from './outcomes.js';
+import { isKbId, kbIdRule } from './sample-intents.js';
 import type { AnswerStatus, IntentHandling, TopicId } from './types.js';
 
 /**

@@ -82,7 +82,10 @@ export async function listRevisions(sql: Sql, filter: RevisionFilter = {}): Prom
   return rows.map(toInfo);
 }
 
-export async function revisionDocument(sql: Sql, id: number): Promise<{ info: RevisionInfo; doc: KbDocument }> {
+export async function revisionDocument(
+  sql: Sql,
+  id: number,
+): Promise<{ info: RevisionInfo; doc: KbDocument }> {
   const [row] = await sql.query<Row>(
     'SELECT id, at, actor, action, subject, document FROM kb_revisions WHERE id = $1',
     [id],
@@ -140,12 +143,7 @@ export function diffDocuments(before: KbDocument, after: KbDocument): SectionDif
  * Restores the KB to revision `id` (answers excepted, see above) in one transaction, checked as an import is;
  * records the restore as a new revision and returns its id.
  */
-export async function restoreRevision(
-  sql: Sql,
-  id: number,
-  actor: string,
-  at?: Date,
-): Promise<number> {
+export async function restoreRevision(sql: Sql, id: number, actor: string, at?: Date): Promise<number> {
   const { doc } = await revisionDocument(sql, id);
   return sql.transaction(async (tx) => {
     await tx.query('SELECT 1 FROM kb_meta WHERE id = 1 FOR UPDATE');
