@@ -11,6 +11,7 @@ import { deskPlugin } from '../admin/plugins/desk.js';
 import { incidentsPlugin } from '../admin/plugins/incidents.js';
 import { inquiriesPlugin } from '../admin/plugins/inquiries.js';
 import { kbPlugin } from '../admin/plugins/kb.js';
+import { kbHistoryPlugin } from '../admin/plugins/kb-history.js';
 import { qualityPlugin } from '../admin/plugins/quality.js';
 import { recordingsPlugin } from '../admin/plugins/recordings.js';
 import { reportRunsPlugin } from '../admin/plugins/report-runs.js';
@@ -225,6 +226,7 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
       docs: { version: API_VERSION },
       plugins: [
         adminArea(kbPlugin, { sql }),
+        adminArea(kbHistoryPlugin, { sql }),
         adminArea(incidentsPlugin, { sql }),
         adminArea(callsPlugin, {
           sql,

@@ -1,6 +1,7 @@
 // Staff web UI of Otklik: plain ES modules, no build step. All text is Russian.
 import { deskPage, stopDesk } from './desk.js';
 import { agreementActions, bindAgreementActions, deadlineNote, requestNote } from './inquiry-agreements.js';
+import { historyPage } from './kb-history.js';
 import { showLegalHold } from './legal-hold.js';
 import { $, api, esc, hooks, state, when } from './lib.js';
 import { qualityPage } from './quality.js';
@@ -146,6 +147,7 @@ function showUser(user) {
   $('#nav-staff').hidden = !shift;
   // «Качество»: supervisors score calls; editors keep its checklist.
   $('#nav-quality').hidden = !['supervisor', 'editor', 'admin'].includes(user.role);
+  $('#nav-history').hidden = !['editor', 'approver', 'supervisor', 'admin'].includes(user.role);
 }
 hooks.signedOut = signOut;
 
@@ -162,6 +164,7 @@ const pages = {
   staff: staffPage,
   quality: qualityPage,
   reports: reportsPage,
+  history: historyPage,
   async overview() {
     const data = await api('/api/overview');
     $('#health').innerHTML = Object.entries(data.health.components)
