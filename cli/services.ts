@@ -8,6 +8,7 @@ import { callReportsPlugin } from '../admin/plugins/call-reports.js';
 import { callbacksPlugin } from '../admin/plugins/callbacks.js';
 import { callsPlugin } from '../admin/plugins/calls.js';
 import { deskPlugin } from '../admin/plugins/desk.js';
+import { inboxPlugin } from '../admin/plugins/inbox.js';
 import { incidentsPlugin } from '../admin/plugins/incidents.js';
 import { inquiriesPlugin } from '../admin/plugins/inquiries.js';
 import { kbPlugin } from '../admin/plugins/kb.js';
@@ -225,6 +226,7 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
       docs: { version: API_VERSION },
       plugins: [
         adminArea(kbPlugin, { sql }),
+        adminArea(inboxPlugin, { sql, kb, retrain: () => nlu.retrainIfStale(), log }),
         adminArea(incidentsPlugin, { sql }),
         adminArea(callsPlugin, {
           sql,

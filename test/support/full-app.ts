@@ -9,6 +9,7 @@ import { callReportsPlugin } from '../../admin/plugins/call-reports.js';
 import { callbacksPlugin } from '../../admin/plugins/callbacks.js';
 import { callsPlugin } from '../../admin/plugins/calls.js';
 import { deskPlugin } from '../../admin/plugins/desk.js';
+import { inboxPlugin } from '../../admin/plugins/inbox.js';
 import { incidentsPlugin } from '../../admin/plugins/incidents.js';
 import { inquiriesPlugin } from '../../admin/plugins/inquiries.js';
 import { kbPlugin } from '../../admin/plugins/kb.js';
@@ -70,6 +71,7 @@ export async function openFullApp(
     docs: { version: '0.1.0' },
     plugins: [
       adminArea(kbPlugin, { sql }),
+      adminArea(inboxPlugin, { sql, kb, now }),
       adminArea(incidentsPlugin, { sql }),
       adminArea(callsPlugin, { sql, queue, health: async () => ({}), timeZone: kb.timezone, now }),
       adminArea(deskPlugin, { sql, queue, kb, timeZone: kb.timezone, chats, now }),
