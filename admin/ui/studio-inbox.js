@@ -3,7 +3,7 @@
 // counts, examples and the conversation each came from (texts masked by the API). An editor adds a phrase to
 // an intent, makes a new intent of a group, or dismisses it; supervisors read. The weekly figure shows the
 // unrecognized share of the callers' turns.
-import { api, esc, hasRole, serverNow, state, when } from './lib.js';
+import { api, esc, hasRole, state, when } from './lib.js';
 
 const reasonRu = {
   not_understood: 'не понял',
@@ -16,16 +16,9 @@ const percent = (share) =>
 const times = (n) => (n % 10 >= 2 && n % 10 <= 4 && (n % 100 < 12 || n % 100 > 14) ? 'раза' : 'раз');
 const shortDay = (day) => day.split('-').reverse().slice(0, 2).join('.');
 
-function isoDay(ms) {
-  const d = new Date(ms);
-  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
-}
-
 function layout(root) {
-  const to = isoDay(serverNow());
-  const from = isoDay(serverNow() - 29 * 86_400_000);
   root.innerHTML = `<p class="hint">Что звонящие говорили, а бот не понял, понял неуверенно, ошибся (абонент ответил «нет» на уточнение) или передал оператору. Похожие формулировки собраны в группы. Добавьте фразу в намерение — после переобучения бот будет её узнавать.</p>
-    <form id="inbox-period" class="inline"><label>С <input type="date" name="from" value="${from}" required></label><label>По <input type="date" name="to" value="${to}" required></label><button type="submit">Показать</button></form>
+    <form id="inbox-period" class="inline"><label>С <input type="date" name="from"></label><label>По <input type="date" name="to"></label><button type="submit">Показать</button></form>
     <p class="error" id="inbox-error" role="alert"></p><p id="inbox-status" role="status"></p>
     <h3>Доля нераспознанных реплик по неделям</h3>
     <ul id="inbox-weeks" class="bars"></ul>
@@ -79,12 +72,12 @@ function groupCard(g, i, data, editable) {
       <div class="inbox-buttons"><button type="button" data-new-intent="${i}">Новое намерение из группы</button> <button type="button" data-dismiss="${i}">Отклонить</button></div>
       <form class="inbox-new-intent" data-group="${i}" hidden><h4>Новое намерение</h4>
         <label>Код (латиница, цифры, точка, _) <input name="id" pattern="[a-z0-9_.]+" required></label>
-        <label>Тема <select name="topicId" required>${data.topics.map((t) => `<option value="${esc(t.id)}">${esc(t.title)}</option>`).join('')}</select></label>
+        <label>Тема <select name="topicId" required><option value="">— выберите —</option>${data.topics.map((t) => `<option value="${esc(t.id)}">${esc(t.title)}</option>`).join('')}</select></label>
         <label>Название <input name="title" value="${esc(g.label)}" maxlength="200" required></label>
         <label>Обучающие фразы (по одной в строке) <textarea name="phrases" rows="4">${esc(g.texts.join('\n'))}</textarea></label>
         <button type="submit">Создать намерение</button></form>`
     : '';
-  return `<article class="panel inbox-group" data-key="${esc(g.key)}"><h4><q>${esc(g.label)}</q> <span class="count">${g.count} ${times(g.count)}, разговоров: ${g.calls}</span></h4>
+  return `<article class="panel inbox-group" data-key="${esc(g.key)}"><h4 class="inbox-title"><q>${esc(g.label)}</q> <span class="count">${g.count} ${times(g.count)}, разговоров: ${g.calls}</span></h4>
     <p>${reasons}</p>${guessed}
     <ul class="examples">${g.examples.map((e) => exampleItem(e, data.callLinks)).join('')}</ul>
     ${actions}<p class="error" role="alert"></p></article>`;
@@ -191,14 +184,18 @@ function bind(root, data) {
 }
 
 async function load(root) {
-  const form = new FormData(root.querySelector('#inbox-period'));
+  const period = root.querySelector('#inbox-period');
+  const form = new FormData(period);
   const error = root.querySelector('#inbox-error');
   root.querySelector('#inbox-status').textContent = '';
+  // The first showing takes the server's period: the last 30 days of the region's calendar.
+  const q = new URLSearchParams();
+  for (const name of ['from', 'to']) if (form.get(name)) q.set(name, String(form.get(name)));
   let data;
   try {
-    data = await api(
-      `/api/kb/inbox?from=${encodeURIComponent(form.get('from'))}&to=${encodeURIComponent(form.get('to'))}`,
-    );
+    data = await api(`/api/kb/inbox${q.size ? `?${q}` : ''}`);
+    period.elements.from.value = data.from;
+    period.elements.to.value = data.to;
     error.textContent = '';
   } catch (err) {
     error.textContent = err.message;
