@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { listAudit } from '../admin/audit.js';
+import { callsPlugin } from '../admin/plugins/calls.js';
 import { inboxPlugin } from '../admin/plugins/inbox.js';
 import { adminArea, build } from '../admin/server.js';
 import { addUser } from '../admin/users.js';
@@ -22,6 +23,7 @@ import { silentLogger } from '../core/log.js';
 import { createKnowledgeBase } from '../kb/knowledge-base.js';
 import { ensureSeeded } from '../kb/seed.js';
 import { createNluService, type NluService } from '../nlu/service.js';
+import { OperatorQueue } from '../telephony/queue.js';
 import { simulateTextCall } from '../voicebot/simulator/text.js';
 import { onTestLine } from './calls-text-support.js';
 import { browserMissing, launchBrowser } from './support/browser.js';
@@ -121,6 +123,13 @@ describe('«Входящие фразы»: an editor trains the line from what c
       log: silentLogger,
       plugins: [
         adminArea(inboxPlugin, { sql: db.sql, kb, retrain: () => nlu.retrainIfStale(), now: () => NOW }),
+        adminArea(callsPlugin, {
+          sql: db.sql,
+          queue: new OperatorQueue(db.sql, { waitNormMs: 60_000, now: () => NOW }),
+          health: async () => ({ components: {} }),
+          timeZone: kb.timezone,
+          now: () => NOW,
+        }),
       ],
     });
     base = await app.listen({ host: '127.0.0.1', port: 0 });
@@ -269,6 +278,10 @@ describe('«Входящие фразы»: an editor trains the line from what c
       body: JSON.stringify({ keys: ['x'] }),
     });
     assert.equal(res.status, 403);
+    // The link opens the call's card, with the caller's words in clear for the supervisor.
+    await misread.getByRole('link', { name: 'звонок' }).click();
+    await page.locator('#call-detail h3', { hasText: `Звонок ${confirmCall}` }).waitFor();
+    await page.locator('#call-detail').getByText('помогите с документами и выплатами').first().waitFor();
     await page.close();
   });
 });
