@@ -8,6 +8,7 @@ import { callReportsPlugin } from '../admin/plugins/call-reports.js';
 import { callbacksPlugin } from '../admin/plugins/callbacks.js';
 import { callsPlugin } from '../admin/plugins/calls.js';
 import { deskPlugin } from '../admin/plugins/desk.js';
+import { inboxPlugin } from '../admin/plugins/inbox.js';
 import { incidentsPlugin } from '../admin/plugins/incidents.js';
 import { inquiriesPlugin } from '../admin/plugins/inquiries.js';
 import { kbPlugin } from '../admin/plugins/kb.js';
@@ -227,6 +228,7 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
       plugins: [
         adminArea(kbPlugin, { sql }),
         adminArea(kbHistoryPlugin, { sql }),
+        adminArea(inboxPlugin, { sql, kb, retrain: () => nlu.retrainIfStale(), log }),
         adminArea(incidentsPlugin, { sql }),
         adminArea(callsPlugin, {
           sql,

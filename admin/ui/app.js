@@ -7,6 +7,7 @@ import { $, api, esc, hooks, state, when } from './lib.js';
 import { qualityPage } from './quality.js';
 import { reportsPage } from './reports.js';
 import { staffPage } from './staff-admin.js';
+import { inboxPage } from './studio-inbox.js';
 import { stopWall, wallPage } from './wall.js';
 
 const outcomeRu = {
@@ -148,6 +149,8 @@ function showUser(user) {
   // «Качество»: supervisors score calls; editors keep its checklist.
   $('#nav-quality').hidden = !['supervisor', 'editor', 'admin'].includes(user.role);
   $('#nav-history').hidden = !['editor', 'approver', 'supervisor', 'admin'].includes(user.role);
+  // «Входящие фразы»: editors train from what callers said; supervisors read it.
+  $('#nav-inbox').hidden = !['editor', 'supervisor', 'admin'].includes(user.role);
 }
 hooks.signedOut = signOut;
 
@@ -165,6 +168,7 @@ const pages = {
   quality: qualityPage,
   reports: reportsPage,
   history: historyPage,
+  inbox: inboxPage,
   async overview() {
     const data = await api('/api/overview');
     $('#health').innerHTML = Object.entries(data.health.components)
@@ -376,6 +380,12 @@ async function showRecordings(callId) {
 async function route() {
   if (!state.token) return show('login');
   const page = (location.hash || '#overview').slice(1);
+  if (page.startsWith('call/')) {
+    // A link to one call (the inbox's examples): its card under the call list.
+    show('calls');
+    await pages.calls().catch((err) => console.error(err));
+    return showCall(decodeURIComponent(page.slice(5))).catch((err) => console.error(err));
+  }
   const render = pages[page] ?? pages.overview;
   show(pages[page] ? page : 'overview');
   try {

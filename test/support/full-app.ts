@@ -9,6 +9,7 @@ import { callReportsPlugin } from '../../admin/plugins/call-reports.js';
 import { callbacksPlugin } from '../../admin/plugins/callbacks.js';
 import { callsPlugin } from '../../admin/plugins/calls.js';
 import { deskPlugin } from '../../admin/plugins/desk.js';
+import { inboxPlugin } from '../../admin/plugins/inbox.js';
 import { incidentsPlugin } from '../../admin/plugins/incidents.js';
 import { inquiriesPlugin } from '../../admin/plugins/inquiries.js';
 import { kbPlugin } from '../../admin/plugins/kb.js';
@@ -72,6 +73,7 @@ export async function openFullApp(
     plugins: [
       adminArea(kbPlugin, { sql }),
       adminArea(kbHistoryPlugin, { sql, now }),
+      adminArea(inboxPlugin, { sql, kb, now }),
       adminArea(incidentsPlugin, { sql }),
       adminArea(callsPlugin, { sql, queue, health: async () => ({}), timeZone: kb.timezone, now }),
       adminArea(deskPlugin, { sql, queue, kb, timeZone: kb.timezone, chats, now }),

@@ -242,7 +242,9 @@ export const confirmStep: StepHandler<'confirm'> = async (step, env) => {
   if (!c) throw new FlowError(`step "${step.id}": nothing to confirm`);
   const title = (await kb.intent(c.intent))?.title ?? c.intent;
   const askConfirm = () =>
-    ask(env, `${step.id}:${step.prompt}`, () => dialog.sayPrompt(step.prompt, { title }));
+    ask(env, `${step.id}:${step.prompt}`, () =>
+      dialog.sayPrompt(step.prompt, { title }, { confirms: c.intent }),
+    );
   let silences = 0;
   await askConfirm();
   for (;;) {

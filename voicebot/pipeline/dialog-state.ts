@@ -30,6 +30,11 @@ export interface DialogState {
 
 export interface SayOptions {
   answerVersion?: string;
+  /**
+   * The bot asks the caller to confirm this intent («Правильно ли я поняла…»): stored on the bot's turn, so
+   * a «нет» after it marks the caller's words as misread (the knowledge studio's inbox, calls/inbox-rows.ts).
+   */
+  confirms?: string;
   /** Default true: the caller may cut the bot short. Emergency messages are not interruptible. */
   bargeIn?: boolean;
   /**

@@ -188,7 +188,10 @@ export class Dialog {
     if (this.muted) return;
     const bargeIn = opts.bargeIn ?? true;
     if (bargeIn && this.typedAhead()) return;
-    await this.record('bot', trimmed, { answerVersion: opts.answerVersion ?? null });
+    await this.record('bot', trimmed, {
+      answerVersion: opts.answerVersion ?? null,
+      ...(opts.confirms ? { intent: opts.confirms } : {}),
+    });
     this.checkEnded();
     const id = randomUUID();
     const done = new Promise<void>((resolve, reject) => this.sayWaiters.set(id, { resolve, reject }));
