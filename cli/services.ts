@@ -15,6 +15,7 @@ import { qualityPlugin } from '../admin/plugins/quality.js';
 import { recordingsPlugin } from '../admin/plugins/recordings.js';
 import { reportRunsPlugin } from '../admin/plugins/report-runs.js';
 import { reportsPlugin } from '../admin/plugins/reports.js';
+import { studioRefsPlugin } from '../admin/plugins/studio-refs.js';
 import { engineBuild } from '../admin/report-engine.js';
 import { adminArea, build, type ComponentHealth } from '../admin/server.js';
 import type { TypedApp } from '../admin/typed.js';
@@ -226,6 +227,7 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
       plugins: [
         adminArea(kbPlugin, { sql }),
         adminArea(incidentsPlugin, { sql }),
+        adminArea(studioRefsPlugin, { sql }),
         adminArea(callsPlugin, {
           sql,
           queue,

@@ -1,11 +1,13 @@
 // Staff web UI of Otklik: plain ES modules, no build step. All text is Russian.
 import { deskPage, stopDesk } from './desk.js';
+import { incidentState, showIncidentTopicForm } from './incident-topic.js';
 import { agreementActions, bindAgreementActions, deadlineNote, requestNote } from './inquiry-agreements.js';
 import { showLegalHold } from './legal-hold.js';
 import { $, api, esc, hooks, state, when } from './lib.js';
 import { qualityPage } from './quality.js';
 import { reportsPage } from './reports.js';
 import { staffPage } from './staff-admin.js';
+import { refsPage } from './studio-refs.js';
 import { stopWall, wallPage } from './wall.js';
 
 const outcomeRu = {
@@ -146,6 +148,7 @@ function showUser(user) {
   $('#nav-staff').hidden = !shift;
   // «Качество»: supervisors score calls; editors keep its checklist.
   $('#nav-quality').hidden = !['supervisor', 'editor', 'admin'].includes(user.role);
+  $('#nav-refs').hidden = !['editor', 'approver', 'supervisor', 'admin'].includes(user.role);
 }
 hooks.signedOut = signOut;
 
@@ -162,6 +165,7 @@ const pages = {
   staff: staffPage,
   quality: qualityPage,
   reports: reportsPage,
+  refs: refsPage,
   async overview() {
     const data = await api('/api/overview');
     $('#health').innerHTML = Object.entries(data.health.components)
@@ -299,9 +303,10 @@ const pages = {
       incidents
         .map(
           (i) =>
-            `<li><b>${esc(i.title)}</b> (${i.active ? 'действует' : 'не действует'}): ${esc(i.announcement)}</li>`,
+            `<li data-incident="${esc(i.id)}"><b>${esc(i.title)}</b> (${incidentState(i)}): ${esc(i.announcement)}</li>`,
         )
         .join('') || '<li>Активных инцидентов нет</li>';
+    await showIncidentTopicForm(pages.incidents);
   },
 };
 
