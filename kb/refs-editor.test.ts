@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { isOtklikError } from '../core/errors.js';
+import { type ErrorCode, isOtklikError } from '../core/errors.js';
 import { backends, openTestDb, type TestDb } from '../test/support/db.js';
 import { createKbEditor } from './editor.js';
 import { startIncidentWithTopic } from './incident-topic.js';
@@ -12,7 +12,7 @@ import { ensureSeeded } from './seed.js';
 import { readKbDocument } from './store-io.js';
 
 /** The message of a refused save (the code checked). */
-async function refused(work: Promise<unknown>, code = 'VALIDATION_FAILED'): Promise<string> {
+async function refused(work: Promise<unknown>, code: ErrorCode = 'VALIDATION_FAILED'): Promise<string> {
   try {
     await work;
   } catch (err) {

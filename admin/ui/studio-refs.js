@@ -251,6 +251,7 @@ function bindAgencyForms(box) {
         }),
       });
       await loadAgencies(box, true);
+      schedule.querySelector('h4').textContent = `Расписание «${f.elements.title.value}»`;
       notice(schedule, null, `Расписание «${f.elements.title.value}» сохранено`);
     } catch (err) {
       notice(schedule, err);
