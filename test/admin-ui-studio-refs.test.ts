@@ -23,7 +23,7 @@ import { openTestDb, type TestDb } from './support/db.js';
 const password = 'пароль-для-теста';
 const shots = process.env.REFS_SCREENSHOTS;
 
-describe('reference data and incident mode in the knowledge studio (real browser)', {
+describe('«Справочники»: agencies, schedules, the production calendar and outcome codes (real browser)', {
   skip: browserMissing,
 }, () => {
   let db: TestDb;
