@@ -17,6 +17,7 @@ import { qualityPlugin } from '../admin/plugins/quality.js';
 import { recordingsPlugin } from '../admin/plugins/recordings.js';
 import { reportRunsPlugin } from '../admin/plugins/report-runs.js';
 import { reportsPlugin } from '../admin/plugins/reports.js';
+import { studioRefsPlugin } from '../admin/plugins/studio-refs.js';
 import { engineBuild } from '../admin/report-engine.js';
 import { adminArea, build, type ComponentHealth } from '../admin/server.js';
 import type { TypedApp } from '../admin/typed.js';
@@ -230,6 +231,7 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
         adminArea(kbHistoryPlugin, { sql }),
         adminArea(inboxPlugin, { sql, kb, retrain: () => nlu.retrainIfStale(), log }),
         adminArea(incidentsPlugin, { sql }),
+        adminArea(studioRefsPlugin, { sql }),
         adminArea(callsPlugin, {
           sql,
           queue,

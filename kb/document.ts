@@ -150,6 +150,8 @@ const incident = z.strictObject({
   starts_at: instant,
   ends_at: instant.nullish(),
   topic: topicId.nullish(),
+  /** On the air only once this intent's answer is approved (an incident started with its own answer). */
+  awaits_intent: kbId.nullish(),
 });
 
 /**

@@ -15,6 +15,10 @@ export interface IncidentListing {
   endsAt: Date | null;
   topicId: string | null;
   active: boolean;
+  /** The intent whose answer the incident waits for (started with its own answer), or null. */
+  awaitsIntent: string | null;
+  /** awaiting_approval: its answer is not approved yet, so it is not on the air; announced; ended. */
+  state: 'awaiting_approval' | 'announced' | 'ended';
 }
 
 export interface NewIncident {
@@ -36,23 +40,39 @@ export async function listIncidents(sql: Sql, at: Date): Promise<IncidentListing
     starts_at: Date;
     ends_at: Date | null;
     topic_id: string | null;
-  }>('SELECT * FROM incidents ORDER BY starts_at DESC');
-  return rows.map((r) => ({
-    id: r.id,
-    level: r.level,
-    title: r.title,
-    announcement: r.announcement,
-    startsAt: r.starts_at,
-    endsAt: r.ends_at,
-    topicId: r.topic_id,
-    active: r.starts_at <= at && (r.ends_at === null || r.ends_at > at),
-  }));
+    awaits_intent: string | null;
+    approved: boolean;
+  }>(
+    `SELECT i.*, EXISTS (SELECT 1 FROM answer_versions a
+                          WHERE a.intent_id = i.awaits_intent AND a.status = 'approved') AS approved
+       FROM incidents i ORDER BY starts_at DESC`,
+  );
+  return rows.map((r) => {
+    const onTime = r.starts_at <= at && (r.ends_at === null || r.ends_at > at);
+    const waiting = r.awaits_intent !== null && !r.approved;
+    return {
+      id: r.id,
+      level: r.level,
+      title: r.title,
+      announcement: r.announcement,
+      startsAt: r.starts_at,
+      endsAt: r.ends_at,
+      topicId: r.topic_id,
+      active: onTime && !waiting,
+      awaitsIntent: r.awaits_intent,
+      state: !onTime ? ('ended' as const) : waiting ? ('awaiting_approval' as const) : ('announced' as const),
+    };
+  });
 }
 
-export async function startIncident(sql: Sql, incident: NewIncident): Promise<string> {
+export async function startIncident(
+  sql: Sql,
+  incident: NewIncident & { awaitsIntent?: string | null },
+): Promise<string> {
   const id = `incident-${incident.startsAt.toISOString().slice(0, 10)}-${randomUUID().slice(0, 8)}`;
   await sql.query(
-    'INSERT INTO incidents (id, level, title, announcement, starts_at, ends_at, topic_id) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+    `INSERT INTO incidents (id, level, title, announcement, starts_at, ends_at, topic_id, awaits_intent)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
     [
       id,
       incident.level,
@@ -61,6 +81,7 @@ export async function startIncident(sql: Sql, incident: NewIncident): Promise<st
       incident.startsAt,
       incident.endsAt,
       incident.topicId,
+      incident.awaitsIntent ?? null,
     ],
   );
   return id;

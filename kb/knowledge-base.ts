@@ -214,6 +214,8 @@ export function createKnowledgeBase(sql: Sql): KnowledgeBaseReader {
     async activeIncidents(at) {
       const rows = await sql.query<Row>(
         `SELECT * FROM incidents WHERE starts_at <= $1 AND (ends_at IS NULL OR ends_at > $1)
+            AND (awaits_intent IS NULL OR EXISTS (SELECT 1 FROM answer_versions a
+                  WHERE a.intent_id = incidents.awaits_intent AND a.status = 'approved'))
           ORDER BY CASE level WHEN 'federal' THEN 0 ELSE 1 END, starts_at, id`,
         [at],
       );

@@ -34,3 +34,42 @@ export async function setOutcome(sql: Sql, o: Outcome): Promise<Outcome> {
   );
   return rows[0]!;
 }
+
+/** Adds an outcome at the end of the list; refused when the code is taken. */
+export async function addOutcome(sql: Sql, o: { id: string; title: string }): Promise<Outcome> {
+  return sql.transaction(async (tx) => {
+    await tx.query('LOCK TABLE kb_outcomes IN SHARE ROW EXCLUSIVE MODE');
+    const [taken] = await tx.query<{ title: string }>('SELECT title FROM kb_outcomes WHERE id = $1', [o.id]);
+    if (taken) throw new OtklikError('CONFLICT', `Код «${o.id}» уже занят итогом «${taken.title}»`);
+    const [last] = await tx.query<{ p: number | null }>('SELECT MAX(position) AS p FROM kb_outcomes');
+    return setOutcome(tx, { id: o.id, title: o.title, position: Number(last?.p ?? 0) + 1, retired: false });
+  });
+}
+
+/** Renames, retires or brings back an outcome; the last one offered is never retired. */
+export async function changeOutcome(
+  sql: Sql,
+  id: string,
+  change: { title?: string; retired?: boolean },
+): Promise<Outcome> {
+  return sql.transaction(async (tx) => {
+    await tx.query('LOCK TABLE kb_outcomes IN SHARE ROW EXCLUSIVE MODE');
+    const [current] = await tx.query<Outcome>(
+      'SELECT id, title, position, retired FROM kb_outcomes WHERE id = $1',
+      [id],
+    );
+    if (!current) throw new OtklikError('NOT_FOUND', `Итога «${id}» нет в списке`);
+    const retired = change.retired ?? current.retired;
+    if (retired && !current.retired) {
+      const [n] = await tx.query<{ n: number }>(
+        'SELECT COUNT(*)::int AS n FROM kb_outcomes WHERE NOT retired',
+      );
+      if (Number(n?.n ?? 0) <= 1)
+        throw new OtklikError(
+          'CONFLICT',
+          `«${current.title}» — последний действующий итог: операторам нечего будет выбрать`,
+        );
+    }
+    return setOutcome(tx, { ...current, title: change.title ?? current.title, retired });
+  });
+}

@@ -180,12 +180,14 @@ export async function writeKbDocument(tx: Sql, doc: KbDocument): Promise<void> {
       starts_at: instant,
       ends_at: instant,
       topic_id: 'text',
+      awaits_intent: 'text',
     },
     doc.incidents.map((i) => ({
       ...i,
       ends_at: i.ends_at ?? null,
       topic_id: i.topic ?? null,
       topic: undefined,
+      awaits_intent: i.awaits_intent ?? null,
     })),
   );
   await insertRows(
@@ -392,6 +394,7 @@ export async function readKbDocument(sql: Sql): Promise<KbDocument> {
       starts_at: at(r.starts_at) ?? '',
       ends_at: at(r.ends_at),
       topic: (r.topic_id as 'health' | null) ?? null,
+      ...(r.awaits_intent ? { awaits_intent: String(r.awaits_intent) } : {}),
     })),
     flows: flows.map((r) => r.document as KbDocument['flows'][number]),
     vocabulary: vocabulary.map((r) => String(r.term)),

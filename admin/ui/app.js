@@ -1,5 +1,6 @@
 // Staff web UI of Otklik: plain ES modules, no build step. All text is Russian.
 import { deskPage, stopDesk } from './desk.js';
+import { incidentState, showIncidentTopicForm } from './incident-topic.js';
 import { agreementActions, bindAgreementActions, deadlineNote, requestNote } from './inquiry-agreements.js';
 import { historyPage } from './kb-history.js';
 import { showLegalHold } from './legal-hold.js';
@@ -8,6 +9,7 @@ import { qualityPage } from './quality.js';
 import { reportsPage } from './reports.js';
 import { staffPage } from './staff-admin.js';
 import { inboxPage } from './studio-inbox.js';
+import { refsPage } from './studio-refs.js';
 import { stopWall, wallPage } from './wall.js';
 
 const outcomeRu = {
@@ -151,6 +153,7 @@ function showUser(user) {
   $('#nav-history').hidden = !['editor', 'approver', 'supervisor', 'admin'].includes(user.role);
   // «Входящие фразы»: editors train from what callers said; supervisors read it.
   $('#nav-inbox').hidden = !['editor', 'supervisor', 'admin'].includes(user.role);
+  $('#nav-refs').hidden = !['editor', 'approver', 'supervisor', 'admin'].includes(user.role);
 }
 hooks.signedOut = signOut;
 
@@ -169,6 +172,7 @@ const pages = {
   reports: reportsPage,
   history: historyPage,
   inbox: inboxPage,
+  refs: refsPage,
   async overview() {
     const data = await api('/api/overview');
     $('#health').innerHTML = Object.entries(data.health.components)
@@ -306,9 +310,10 @@ const pages = {
       incidents
         .map(
           (i) =>
-            `<li><b>${esc(i.title)}</b> (${i.active ? 'действует' : 'не действует'}): ${esc(i.announcement)}</li>`,
+            `<li data-incident="${esc(i.id)}"><b>${esc(i.title)}</b> (${incidentState(i)}): ${esc(i.announcement)}</li>`,
         )
         .join('') || '<li>Активных инцидентов нет</li>';
+    await showIncidentTopicForm(pages.incidents);
   },
 };
 

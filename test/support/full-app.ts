@@ -19,6 +19,7 @@ import { qualityPlugin } from '../../admin/plugins/quality.js';
 import { recordingsPlugin } from '../../admin/plugins/recordings.js';
 import { reportRunsPlugin } from '../../admin/plugins/report-runs.js';
 import { reportsPlugin } from '../../admin/plugins/reports.js';
+import { studioRefsPlugin } from '../../admin/plugins/studio-refs.js';
 import { engineBuild } from '../../admin/report-engine.js';
 import { adminArea, build } from '../../admin/server.js';
 import type { TypedApp } from '../../admin/typed.js';
@@ -75,6 +76,7 @@ export async function openFullApp(
       adminArea(kbHistoryPlugin, { sql, now }),
       adminArea(inboxPlugin, { sql, kb, now }),
       adminArea(incidentsPlugin, { sql }),
+      adminArea(studioRefsPlugin, { sql }),
       adminArea(callsPlugin, { sql, queue, health: async () => ({}), timeZone: kb.timezone, now }),
       adminArea(deskPlugin, { sql, queue, kb, timeZone: kb.timezone, chats, now }),
       adminArea(inquiriesPlugin, { sql }),
