@@ -11,6 +11,7 @@ import { deskPlugin } from '../admin/plugins/desk.js';
 import { incidentsPlugin } from '../admin/plugins/incidents.js';
 import { inquiriesPlugin } from '../admin/plugins/inquiries.js';
 import { kbPlugin } from '../admin/plugins/kb.js';
+import { nluModelsPlugin } from '../admin/plugins/nlu-models.js';
 import { qualityPlugin } from '../admin/plugins/quality.js';
 import { recordingsPlugin } from '../admin/plugins/recordings.js';
 import { reportRunsPlugin } from '../admin/plugins/report-runs.js';
@@ -117,7 +118,13 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
     await bootstrapAdmin(sql, config, log);
 
     const kb = createKnowledgeBase(sql);
-    const nlu: NluService = await createNluService({ kb, modelDir: config.nlu.modelDir, log });
+    // The store's model registry: every node serves the active model; a KB change trains and evaluates one.
+    const nlu: NluService = await createNluService({
+      kb,
+      modelDir: config.nlu.modelDir,
+      log,
+      registry: { sql },
+    });
     stops.push(() => nlu.close());
     const retrain = setInterval(() => {
       nlu
@@ -226,6 +233,7 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
       plugins: [
         adminArea(kbPlugin, { sql }),
         adminArea(incidentsPlugin, { sql }),
+        adminArea(nluModelsPlugin, { sql, trainer: nlu.trainer }),
         adminArea(callsPlugin, {
           sql,
           queue,

@@ -13,6 +13,7 @@ import { incidentsPlugin } from '../../admin/plugins/incidents.js';
 import { inquiriesPlugin } from '../../admin/plugins/inquiries.js';
 import { kbPlugin } from '../../admin/plugins/kb.js';
 import type { MetricsPluginOptions } from '../../admin/plugins/metrics.js';
+import { nluModelsPlugin } from '../../admin/plugins/nlu-models.js';
 import { qualityPlugin } from '../../admin/plugins/quality.js';
 import { recordingsPlugin } from '../../admin/plugins/recordings.js';
 import { reportRunsPlugin } from '../../admin/plugins/report-runs.js';
@@ -24,6 +25,7 @@ import { addUser, type Role } from '../../admin/users.js';
 import { silentLogger } from '../../core/log.js';
 import type { Metrics } from '../../core/metrics.js';
 import { createKnowledgeBase } from '../../kb/knowledge-base.js';
+import { createNluTrainer } from '../../nlu/trainer.js';
 import { OperatorQueue } from '../../telephony/queue.js';
 import { ChatSessions } from '../../voicebot/channels/text/chat-sessions.js';
 import textChatPlugin from '../../voicebot/channels/text/plugin.js';
@@ -62,6 +64,8 @@ export async function openFullApp(
   };
   const chats = new ChatSessions(deps);
   const kb = createKnowledgeBase(sql);
+  // The «Обучение» page trains into the store's registry; the calls here keep the file model (env.engine).
+  const trainer = createNluTrainer({ sql, kb, log: silentLogger, folds: 3, now });
   const app = await build({
     sql,
     log: silentLogger,
@@ -71,6 +75,7 @@ export async function openFullApp(
     plugins: [
       adminArea(kbPlugin, { sql }),
       adminArea(incidentsPlugin, { sql }),
+      adminArea(nluModelsPlugin, { sql, trainer, now }),
       adminArea(callsPlugin, { sql, queue, health: async () => ({}), timeZone: kb.timezone, now }),
       adminArea(deskPlugin, { sql, queue, kb, timeZone: kb.timezone, chats, now }),
       adminArea(inquiriesPlugin, { sql }),
@@ -112,6 +117,7 @@ export async function openFullApp(
       return ((await res.json()) as { token: string }).token;
     },
     async close() {
+      await trainer.close();
       await app.close();
       await env.close();
     },
