@@ -79,7 +79,7 @@ function actionsOf(m) {
 
 function renderList(models) {
   const rows = models.map((m) => {
-    const who = m.createdBy ? `, ${esc(m.createdBy)}` : m.trigger === 'auto' ? ', после изменения базы' : '';
+    const who = m.createdBy ? `, ${esc(m.createdBy)}` : m.trigger === 'auto' ? ', автоматически' : '';
     const reason = m.reason
       ? `<tr class="training-reason"><td></td><td colspan="7">${esc(m.reason)}</td></tr>`
       : '';
@@ -87,7 +87,7 @@ function renderList(models) {
       m.status === 'active' && m.activatedAt
         ? `<br><small>включена ${esc(when(m.activatedAt))}${m.activatedBy ? `, ${esc(m.activatedBy)}` : ''}</small>`
         : '';
-    return `<tr data-model="${m.id}" class="status-${m.status}"><td>${m.id}</td><td><b>${esc(statusRu[m.status] ?? m.status)}</b>${active}</td><td>${esc(when(m.createdAt))}${who}</td><td>${pct(m.crossValidation?.accuracy)}</td><td>${dec(m.crossValidation?.macroF1)}</td><td>${pct(m.heldOut?.accuracy)}</td><td>${dec(m.heldOut?.macroF1)}</td><td class="actions">${actionsOf(m)}</td></tr>${reason}`;
+    return `<tr data-model="${m.id}" class="status-${m.status}"><td data-label="№">${m.id}</td><td data-label="Статус"><b>${esc(statusRu[m.status] ?? m.status)}</b>${active}</td><td data-label="Создана">${esc(when(m.createdAt))}${who}</td><td data-label="Точность (перекр.)">${pct(m.crossValidation?.accuracy)}</td><td data-label="macro-F1 (перекр.)">${dec(m.crossValidation?.macroF1)}</td><td data-label="Точность (контр.)">${pct(m.heldOut?.accuracy)}</td><td data-label="macro-F1 (контр.)">${dec(m.heldOut?.macroF1)}</td><td class="actions">${actionsOf(m)}</td></tr>${reason}`;
   });
   $('#training-models tbody').innerHTML =
     rows.join('') || '<tr><td colspan="8">Моделей пока нет: нажмите «Переобучить модель».</td></tr>';
@@ -123,7 +123,7 @@ async function details(id) {
     .map((l) => {
       const h = held.get(l.label);
       const weak = (h?.f1 ?? l.f1) < 0.7 ? ' class="weak"' : '';
-      return `<tr${weak}><td>${esc(l.label)}</td><td>${dec(l.f1)}</td><td>${l.support}</td><td>${h ? dec(h.f1) : '—'}</td><td>${h ? h.support : 0}</td></tr>`;
+      return `<tr${weak}><td>${esc(l.label)}</td><td>${dec(l.f1)}</td><td class="count">${l.support}</td><td>${h ? dec(h.f1) : '—'}</td><td class="count">${h ? h.support : 0}</td></tr>`;
     })
     .join('');
   const pairs = (list) =>
@@ -139,7 +139,7 @@ async function details(id) {
   $('#training-details').innerHTML = `<h3>Оценка модели №${m.id}</h3>
 <p>Перекрёстная проверка (${ev.crossValidation.folds} частей, ${ev.crossValidation.n} фраз): точность ${pct(ev.crossValidation.accuracy)}, macro-F1 ${dec(ev.crossValidation.macroF1)}.
 ${ev.heldOut ? `Контрольная выборка (${ev.heldOut.n} фраз): точность ${pct(ev.heldOut.accuracy)}, macro-F1 ${dec(ev.heldOut.macroF1)}.` : 'Контрольная выборка пуста.'}</p>${cmp}
-<div class="training-grid"><div class="table-scroll" tabindex="0" aria-label="F1 по намерениям"><table id="training-intents"><caption>F1 по намерениям</caption><thead><tr><th>Намерение</th><th>F1 (перекр.)</th><th>Фраз</th><th>F1 (контр.)</th><th>Контр. фраз</th></tr></thead><tbody>${intents}</tbody></table></div>
+<div class="training-grid"><div class="table-scroll" tabindex="0" aria-label="F1 по намерениям"><table id="training-intents"><caption>F1 по намерениям</caption><thead><tr><th>Намерение</th><th>F1 (перекр.)</th><th class="count">Фраз</th><th>F1 (контр.)</th><th class="count">Контр. фраз</th></tr></thead><tbody>${intents}</tbody></table></div>
 <div><h4>Частые ошибки на контрольной выборке</h4><ul id="training-confusions-heldout">${pairs(ev.heldOut?.confusions ?? [])}</ul>
 <h4>Частые ошибки перекрёстной проверки</h4><ul id="training-confusions-cv">${pairs(ev.crossValidation.confusions)}</ul></div></div>`;
 }
