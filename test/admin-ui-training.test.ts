@@ -134,6 +134,20 @@ describe('«Обучение»: retrain, evaluation, a worse model held back, ro
   });
 
   it('the editor confirms the worse model', async () => {
+    // Without the confirmation the API refuses it, naming the reason.
+    const login = await fetch(`${base}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ login: 'petrova', password }),
+    });
+    const { token } = (await login.json()) as { token: string };
+    const refused = await fetch(`${base}/api/nlu/models/2/activate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({}),
+    });
+    assert.equal(refused.status, 409);
+    assert.match(((await refused.json()) as { message: string }).message, /Подтвердите активацию/);
     await row(2).getByRole('button', { name: 'Подтвердить и включить' }).click();
     await row(2).getByText('действует').waitFor();
     await row(1).getByText('в архиве').waitFor();

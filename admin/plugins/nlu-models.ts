@@ -112,7 +112,11 @@ export async function nluModelsPlugin(app: TypedApp, opts: NluModelsOptions): Pr
   app.post(
     '/api/nlu/train',
     {
-      schema: { tags: ['nlu'], summary: 'Переобучить модель в фоне (оценка перед активацией)' },
+      schema: {
+        tags: ['nlu'],
+        summary: 'Переобучить модель в фоне (оценка перед активацией)',
+        body: Type.Object({}),
+      },
       preHandler: requireRole('editor'),
     },
     async (request, reply) => {
