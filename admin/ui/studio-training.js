@@ -123,7 +123,9 @@ async function details(id) {
     .map((l) => {
       const h = held.get(l.label);
       const weak = (h?.f1 ?? l.f1) < 0.7 ? ' class="weak"' : '';
-      return `<tr${weak}><td>${esc(l.label)}</td><td>${dec(l.f1)}</td><td class="count">${l.support}</td><td>${h ? dec(h.f1) : '—'}</td><td class="count">${h ? h.support : 0}</td></tr>`;
+      // Long ids break after their dots and underscores on a phone.
+      const name = esc(l.label).replace(/([._])/g, '$1<wbr>');
+      return `<tr${weak}><td>${name}</td><td>${dec(l.f1)}</td><td class="count">${l.support}</td><td>${h ? dec(h.f1) : '—'}</td><td class="count">${h ? h.support : 0}</td></tr>`;
     })
     .join('');
   const pairs = (list) =>
