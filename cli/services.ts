@@ -13,6 +13,7 @@ import { incidentsPlugin } from '../admin/plugins/incidents.js';
 import { inquiriesPlugin } from '../admin/plugins/inquiries.js';
 import { kbPlugin } from '../admin/plugins/kb.js';
 import { kbHistoryPlugin } from '../admin/plugins/kb-history.js';
+import { nluModelsPlugin } from '../admin/plugins/nlu-models.js';
 import { qualityPlugin } from '../admin/plugins/quality.js';
 import { recordingsPlugin } from '../admin/plugins/recordings.js';
 import { reportRunsPlugin } from '../admin/plugins/report-runs.js';
@@ -120,7 +121,13 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
     await bootstrapAdmin(sql, config, log);
 
     const kb = createKnowledgeBase(sql);
-    const nlu: NluService = await createNluService({ kb, modelDir: config.nlu.modelDir, log });
+    // The store's model registry: every node serves the active model; a KB change trains and evaluates one.
+    const nlu: NluService = await createNluService({
+      kb,
+      modelDir: config.nlu.modelDir,
+      log,
+      registry: { sql },
+    });
     stops.push(() => nlu.close());
     const retrain = setInterval(() => {
       nlu
@@ -232,6 +239,7 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
         adminArea(inboxPlugin, { sql, kb, retrain: () => nlu.retrainIfStale(), log }),
         adminArea(incidentsPlugin, { sql }),
         adminArea(studioRefsPlugin, { sql }),
+        adminArea(nluModelsPlugin, { sql, trainer: nlu.trainer }),
         adminArea(callsPlugin, {
           sql,
           queue,

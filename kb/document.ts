@@ -188,6 +188,11 @@ export const kbDocumentSchema = z.strictObject({
    * leaves out are retired.
    */
   checklist: z.array(checklistItemSchema).optional(),
+  /**
+   * The held-out set the editors keep (kb/test-phrases.ts): phrases per intent that models are tested on and
+   * never trained on. Like the checklist, a file without the section leaves the stored set as it is.
+   */
+  test_phrases: z.array(z.strictObject({ intent: z.string().min(1), phrases: z.array(text) })).optional(),
 });
 
 export type KbDocument = z.infer<typeof kbDocumentSchema>;

@@ -38,6 +38,9 @@ export function checkReferences(doc: KbDocument): DocumentIssue[] {
   const menus = idsOf('menus', doc.menus, (m) => m.id);
   idsOf('incidents', doc.incidents, (i) => i.id);
   idsOf('flows', doc.flows, (f) => f.id);
+  doc.test_phrases?.forEach((g, i) => {
+    if (!intents.has(g.intent)) add(['test_phrases', i, 'intent'], `unknown intent "${g.intent}"`);
+  });
   if (doc.checklist) {
     idsOf('checklist', doc.checklist, (c) => c.id);
     if (!doc.checklist.some((c) => !c.retired))

@@ -9,6 +9,7 @@ import {
   regionTermsRow,
   termColumns,
 } from './inquiry-terms.js';
+import { readTestPhraseGroups, writeTestPhraseGroups } from './test-phrases.js';
 import { formatZoned, weekdays } from './zoned-time.js';
 
 /**
@@ -52,6 +53,9 @@ export async function insertRows(
 
 /** Replaces the stored KB with `doc` (already validated). Run inside a transaction. */
 export async function writeKbDocument(tx: Sql, doc: KbDocument): Promise<void> {
+  // A document without `test_phrases:` keeps the stored held-out set (of the intents it still has): read it
+  // before the intents (and with them, by cascade, their test phrases) are replaced.
+  const keptTests = doc.test_phrases ? null : await readTestPhraseGroups(tx);
   for (const table of contentTables) await tx.query(`DELETE FROM ${table}`);
   const terms = regionTermsRow(doc.inquiry_terms);
   await tx.query(
@@ -204,6 +208,11 @@ export async function writeKbDocument(tx: Sql, doc: KbDocument): Promise<void> {
   );
   // A document without the section (an export older than it) leaves the checklist alone.
   if (doc.checklist) await writeChecklist(tx, doc.checklist);
+  const intentIds = new Set(doc.intents.map((i) => i.id));
+  await writeTestPhraseGroups(
+    tx,
+    (doc.test_phrases ?? keptTests ?? []).filter((g) => intentIds.has(g.intent)),
+  );
 }
 
 type MenuActionDoc = KbDocument['menus'][number]['items'][number]['action'];
@@ -300,6 +309,7 @@ export async function readKbDocument(sql: Sql): Promise<KbDocument> {
   const flows = await q('SELECT id, document FROM flows ORDER BY id COLLATE "C"');
   const vocabulary = await q('SELECT term FROM vocabulary ORDER BY term COLLATE "C"');
   const checklist = await listChecklist(sql, { withRetired: true });
+  const testPhrases = await readTestPhraseGroups(sql);
   const group = (rows: Row[], key: string) => {
     const map = new Map<string, Row[]>();
     for (const r of rows) {
@@ -399,5 +409,6 @@ export async function readKbDocument(sql: Sql): Promise<KbDocument> {
     flows: flows.map((r) => r.document as KbDocument['flows'][number]),
     vocabulary: vocabulary.map((r) => String(r.term)),
     checklist,
+    ...(testPhrases.length > 0 ? { test_phrases: testPhrases } : {}),
   };
 }

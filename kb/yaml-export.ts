@@ -95,6 +95,8 @@ export function kbDocumentToYaml(doc: KbDocument): string {
     vocabulary: doc.vocabulary,
   };
   if (doc.checklist) plain.checklist = checklistYamlItems(doc.checklist);
+  if (doc.test_phrases?.length)
+    plain.test_phrases = doc.test_phrases.map((g) => pick(g, ['intent', 'phrases']));
   const yaml = new Document(plain);
   // Short lists of words and menu actions read best on one line: [врач, поликлиника], { kind: topic, ... }.
   visit(yaml, {

@@ -100,7 +100,12 @@ export function trainAndEvaluate(
 export function crossValidate(
   examples: LabeledText[],
   folds: number,
-  opts: TrainOptions & { extraTrain?: LabeledText[]; seed?: number } = {},
+  opts: TrainOptions & {
+    extraTrain?: LabeledText[];
+    seed?: number;
+    /** Told before each fold is trained (fold counts from 1). */
+    onFold?: (fold: number, folds: number) => void;
+  } = {},
 ): EvalReport {
   const labels = [...new Set(examples.map((e) => e.label))].sort();
   const index = new Map(labels.map((l, i) => [l, i]));
@@ -115,6 +120,7 @@ export function crossValidate(
     const train = examples.filter((_, i) => assignment[i] !== f).concat(opts.extraTrain ?? []);
     const test = examples.filter((_, i) => assignment[i] === f);
     if (test.length === 0) continue;
+    opts.onFold?.(f + 1, folds);
     const model = trainClassifier(train, { ...opts, rejectLabel });
     predictions.push(...predictAll(model, test));
   }

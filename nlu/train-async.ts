@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { OtklikError } from '../core/errors.js';
+import type { EvalReport } from './evaluate.js';
 import { deserializeModel } from './model-io.js';
 import type { LabeledText, TrainedModel, TrainOptions } from './train.js';
 
@@ -12,16 +13,56 @@ export interface TrainJob {
   cancel(): Promise<void>;
 }
 
-export function trainInWorker(examples: LabeledText[], options: TrainOptions): TrainJob {
+/** What the worker evaluates besides training: k-fold cross-validation and the held-out set. */
+export interface WorkerEvaluation {
+  folds: number;
+  heldOut: LabeledText[];
+}
+
+export interface WorkerProgress {
+  phase: 'cross_validation' | 'training' | 'held_out';
+  fold?: number;
+  folds?: number;
+}
+
+export interface EvaluatedModel {
+  model: TrainedModel;
+  /** The serialized model, as the registry stores it. */
+  serialized: string;
+  crossValidation: EvalReport & { folds: number };
+  heldOut: EvalReport | null;
+}
+
+export interface EvaluatedTrainJob {
+  result: Promise<EvaluatedModel>;
+  cancel(): Promise<void>;
+}
+
+interface WorkerMessage {
+  ok?: boolean;
+  model?: string;
+  message?: string;
+  progress?: WorkerProgress;
+  report?: { crossValidation: EvalReport & { folds: number }; heldOut: EvalReport | null };
+}
+
+function startWorker(
+  workerData: object,
+  onProgress: (p: WorkerProgress) => void,
+): { done: Promise<WorkerMessage>; cancel(): Promise<void> } {
   const workerUrl = new URL('./train-worker.ts', import.meta.url).href;
   const tsxApi = import.meta.resolve('tsx/esm/api');
   const bootstrap = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(workerUrl)}); });`;
-  const worker = new Worker(bootstrap, { eval: true, workerData: { examples, options } });
+  const worker = new Worker(bootstrap, { eval: true, workerData });
   let settled = false;
-  const result = new Promise<TrainedModel>((resolve, reject) => {
-    worker.once('message', (msg: { ok: boolean; model?: string; message?: string }) => {
+  const done = new Promise<WorkerMessage>((resolve, reject) => {
+    worker.on('message', (msg: WorkerMessage) => {
+      if (msg.progress) {
+        onProgress(msg.progress);
+        return;
+      }
       settled = true;
-      if (msg.ok && msg.model) resolve(deserializeModel(msg.model, 'training worker'));
+      if (msg.ok && msg.model) resolve(msg);
       else reject(new OtklikError('INTERNAL', `NLU training failed: ${msg.message ?? 'no model'}`));
       void worker.terminate();
     });
@@ -34,9 +75,36 @@ export function trainInWorker(examples: LabeledText[], options: TrainOptions): T
     });
   });
   return {
-    result,
+    done,
     async cancel() {
       await worker.terminate();
     },
+  };
+}
+
+export function trainInWorker(examples: LabeledText[], options: TrainOptions): TrainJob {
+  const job = startWorker({ examples, options }, () => {});
+  return {
+    result: job.done.then((msg) => deserializeModel(msg.model!, 'training worker')),
+    cancel: job.cancel,
+  };
+}
+
+/** Cross-validates, trains and tests on the held-out set in a worker, telling each phase as it starts. */
+export function trainAndEvaluateInWorker(
+  examples: LabeledText[],
+  options: TrainOptions,
+  evaluation: WorkerEvaluation,
+  onProgress: (p: WorkerProgress) => void,
+): EvaluatedTrainJob {
+  const job = startWorker({ examples, options, evaluation }, onProgress);
+  return {
+    result: job.done.then((msg) => ({
+      model: deserializeModel(msg.model!, 'training worker'),
+      serialized: msg.model!,
+      crossValidation: msg.report!.crossValidation,
+      heldOut: msg.report!.heldOut,
+    })),
+    cancel: job.cancel,
   };
 }

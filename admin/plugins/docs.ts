@@ -25,6 +25,7 @@ export const DOCS_PREFIX = '/docs';
 const tags = [
   { name: 'auth', description: 'Вход сотрудников и учётные записи' },
   { name: 'kb', description: 'База знаний: темы, ответы, сценарии' },
+  { name: 'nlu', description: 'Обучение модели: версии, оценка, контрольная выборка' },
   { name: 'incidents', description: 'Инциденты: сообщения о массовых проблемах' },
   { name: 'calls', description: 'Звонки и чаты, обзор линии' },
   { name: 'desk', description: 'Рабочее место оператора' },

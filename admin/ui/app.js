@@ -10,6 +10,7 @@ import { reportsPage } from './reports.js';
 import { staffPage } from './staff-admin.js';
 import { inboxPage } from './studio-inbox.js';
 import { refsPage } from './studio-refs.js';
+import { trainingPage } from './studio-training.js';
 import { stopWall, wallPage } from './wall.js';
 
 const outcomeRu = {
@@ -154,6 +155,7 @@ function showUser(user) {
   // «Входящие фразы»: editors train from what callers said; supervisors read it.
   $('#nav-inbox').hidden = !['editor', 'supervisor', 'admin'].includes(user.role);
   $('#nav-refs').hidden = !['editor', 'approver', 'supervisor', 'admin'].includes(user.role);
+  $('#nav-training').hidden = !['supervisor', 'editor', 'admin'].includes(user.role);
 }
 hooks.signedOut = signOut;
 
@@ -173,6 +175,7 @@ const pages = {
   history: historyPage,
   inbox: inboxPage,
   refs: refsPage,
+  training: trainingPage,
   async overview() {
     const data = await api('/api/overview');
     $('#health').innerHTML = Object.entries(data.health.components)

@@ -15,6 +15,7 @@ import { inquiriesPlugin } from '../../admin/plugins/inquiries.js';
 import { kbPlugin } from '../../admin/plugins/kb.js';
 import { kbHistoryPlugin } from '../../admin/plugins/kb-history.js';
 import type { MetricsPluginOptions } from '../../admin/plugins/metrics.js';
+import { nluModelsPlugin } from '../../admin/plugins/nlu-models.js';
 import { qualityPlugin } from '../../admin/plugins/quality.js';
 import { recordingsPlugin } from '../../admin/plugins/recordings.js';
 import { reportRunsPlugin } from '../../admin/plugins/report-runs.js';
@@ -27,6 +28,7 @@ import { addUser, type Role } from '../../admin/users.js';
 import { silentLogger } from '../../core/log.js';
 import type { Metrics } from '../../core/metrics.js';
 import { createKnowledgeBase } from '../../kb/knowledge-base.js';
+import { createNluTrainer } from '../../nlu/trainer.js';
 import { OperatorQueue } from '../../telephony/queue.js';
 import { ChatSessions } from '../../voicebot/channels/text/chat-sessions.js';
 import textChatPlugin from '../../voicebot/channels/text/plugin.js';
@@ -65,6 +67,8 @@ export async function openFullApp(
   };
   const chats = new ChatSessions(deps);
   const kb = createKnowledgeBase(sql);
+  // The «Обучение» page trains into the store's registry; the calls here keep the file model (env.engine).
+  const trainer = createNluTrainer({ sql, kb, log: silentLogger, folds: 3, now });
   const app = await build({
     sql,
     log: silentLogger,
@@ -77,6 +81,7 @@ export async function openFullApp(
       adminArea(inboxPlugin, { sql, kb, now }),
       adminArea(incidentsPlugin, { sql }),
       adminArea(studioRefsPlugin, { sql }),
+      adminArea(nluModelsPlugin, { sql, trainer, now }),
       adminArea(callsPlugin, { sql, queue, health: async () => ({}), timeZone: kb.timezone, now }),
       adminArea(deskPlugin, { sql, queue, kb, timeZone: kb.timezone, chats, now }),
       adminArea(inquiriesPlugin, { sql }),
@@ -118,6 +123,7 @@ export async function openFullApp(
       return ((await res.json()) as { token: string }).token;
     },
     async close() {
+      await trainer.close();
       await app.close();
       await env.close();
     },
