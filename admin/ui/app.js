@@ -6,6 +6,7 @@ import { $, api, esc, hooks, state, when } from './lib.js';
 import { qualityPage } from './quality.js';
 import { reportsPage } from './reports.js';
 import { staffPage } from './staff-admin.js';
+import { intentsPage } from './studio-intents.js';
 import { stopWall, wallPage } from './wall.js';
 
 const outcomeRu = {
@@ -146,6 +147,7 @@ function showUser(user) {
   $('#nav-staff').hidden = !shift;
   // «Качество»: supervisors score calls; editors keep its checklist.
   $('#nav-quality').hidden = !['supervisor', 'editor', 'admin'].includes(user.role);
+  $('#nav-intents').hidden = !['editor', 'approver', 'supervisor', 'admin'].includes(user.role);
 }
 hooks.signedOut = signOut;
 
@@ -162,6 +164,7 @@ const pages = {
   staff: staffPage,
   quality: qualityPage,
   reports: reportsPage,
+  intents: intentsPage,
   async overview() {
     const data = await api('/api/overview');
     $('#health').innerHTML = Object.entries(data.health.components)
