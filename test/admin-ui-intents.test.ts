@@ -30,7 +30,9 @@ const password = 'пароль-редактора-базы';
 const shots = process.env.INTENTS_SCREENSHOTS;
 const COVID = 'у меня положительный тест на ковид что делать';
 
-describe('topics and intents are edited in «Темы и намерения» (real browser)', { skip: browserMissing }, () => {
+describe('topics and intents are edited in «Темы и намерения» (real browser)', {
+  skip: browserMissing,
+}, () => {
   let db: TestDb;
   let app: TypedApp;
   let base: string;
@@ -180,7 +182,10 @@ describe('topics and intents are edited in «Темы и намерения» (r
     await page.locator('tr.retired[data-intent="health.checkup"]').waitFor();
 
     await page.locator('tr[data-intent="dialog.yes"]').getByRole('button').click();
-    await page.locator('.intent-card[data-intent="dialog.yes"]').getByRole('button', { name: 'Намерение в архив…' }).click();
+    await page
+      .locator('.intent-card[data-intent="dialog.yes"]')
+      .getByRole('button', { name: 'Намерение в архив…' })
+      .click();
     await page.getByRole('button', { name: 'Да, в архив' }).click();
     await page.locator('#intents-error').filter({ hasText: 'нужно самому голосовому боту' }).waitFor();
     if (shots) await page.screenshot({ path: `${shots}/intents-list-1280.png`, fullPage: true });
@@ -212,9 +217,11 @@ describe('topics and intents are edited in «Темы и намерения» (r
       const classifier = nlu.classifier();
       assert.equal(classifier.classify('у нас в квартире батареи еле тёплые').intent, 'heating.outage');
       assert.equal(classifier.classify('в квартире очень холодно').intent, 'heating.outage');
-      const checkup = (await db.sql.query<{ text: string }>(
-        "SELECT text FROM intent_phrases WHERE intent_id = 'health.checkup' ORDER BY position LIMIT 1",
-      ))[0]!.text;
+      const checkup = (
+        await db.sql.query<{ text: string }>(
+          "SELECT text FROM intent_phrases WHERE intent_id = 'health.checkup' ORDER BY position LIMIT 1",
+        )
+      )[0]!.text;
       assert.notEqual(classifier.classify(checkup).intent, 'health.checkup');
       assert.equal(await nlu.retrainIfStale(), false);
     } finally {
@@ -231,7 +238,7 @@ describe('topics and intents are edited in «Темы и намерения» (r
     assert.equal(await page.locator('#topic-form').count(), 0);
     if (shots) {
       await page.screenshot({ path: `${shots}/intents-card-390.png`, fullPage: false });
-      await page.evaluate(() => window.scrollTo(0, 0));
+      await page.evaluate('window.scrollTo(0, 0)');
       await page.screenshot({ path: `${shots}/intents-list-390.png`, fullPage: true });
     }
     await page.close();

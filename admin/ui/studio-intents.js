@@ -214,7 +214,7 @@ async function openIntent(id) {
         : ''
     }
     <div id="phrase-flags"></div>
-    <h4>Обучающие фразы</h4><ol id="phrases">${phrases}</ol>
+    <h4>Обучающие фразы</h4><ol id="phrases" class="phrase-list">${phrases}</ol>
     ${
       editable
         ? `<div class="studio-danger"><label>Объединить с намерением <select id="merge-into">${targets}</select></label><button type="button" id="intent-merge">Объединить…</button>
