@@ -23,6 +23,7 @@ export async function studioIntentsPlugin(
   const writers = requireRole('editor');
   const tags = ['kb'];
   const byId = Type.Object({ id: TextId });
+  const NoBody = Type.Optional(Type.Object({}));
   const Title = Type.String({ minLength: 1, maxLength: 200 });
   const Phrases = Type.Array(Type.String({ maxLength: 500 }), { minItems: 1, maxItems: 500 });
   const actor = (staff: StaffUser): TopicEditorActor => ({
@@ -90,7 +91,7 @@ export async function studioIntentsPlugin(
   ] as const) {
     app.post(
       `/api/kb/topics/:id/${act}`,
-      { preHandler: writers, schema: { tags, summary, params: byId } },
+      { preHandler: writers, schema: { tags, summary, params: byId, body: NoBody } },
       async (request) => {
         const { id } = request.params;
         const by = actor(request.staff!);
@@ -157,7 +158,7 @@ export async function studioIntentsPlugin(
   ] as const) {
     app.post(
       `/api/kb/intents/:id/${act}`,
-      { preHandler: writers, schema: { tags, summary, params: byId } },
+      { preHandler: writers, schema: { tags, summary, params: byId, body: NoBody } },
       async (request) => {
         const { id } = request.params;
         const by = actor(request.staff!);
