@@ -1,8 +1,11 @@
 import { OtklikError } from '../core/errors.js';
 import type { Sql } from '../store/sql.js';
 import { flowShapeIssues } from './flow-check.js';
+import { flagPhrases, type PhraseFlag, phraseKey } from './phrase-check.js';
 import { isKbId } from './sample-intents.js';
 import type { IntentHandling } from './types.js';
+
+export { type PhraseFlag, phraseKey } from './phrase-check.js';
 
 /**
  * The editors' work on topics and intents (the studio's «Темы и намерения»): create, rename, merge, retire
@@ -83,12 +86,6 @@ export interface IntentDetail extends Omit<IntentSummary, 'phrases'> {
   phrases: string[];
 }
 
-/** What a phrase is, next to the KB: new, already this intent's (or twice in the list), or another intent's. */
-export type PhraseFlag =
-  | { text: string; status: 'new' }
-  | { text: string; status: 'duplicate' }
-  | { text: string; status: 'other_intent'; intent: string; intentTitle: string };
-
 export interface AddPhrasesResult {
   added: string[];
   /** Exact duplicates (after normalization) of this intent's phrases, or repeated in the list: never added. */
@@ -101,18 +98,6 @@ export interface MergeResult {
   moved: number;
   dropped: number;
   answersRetired: number;
-}
-
-/**
- * The form in which two phrases are «the same»: lower case, ё as е, punctuation and runs of spaces as one
- * space. kb cannot use nlu's normalizer (nlu sits above kb); this is enough to catch what editors repeat.
- */
-export function phraseKey(text: string): string {
-  return text
-    .toLowerCase()
-    .replace(/ё/g, 'е')
-    .replace(/[^\p{L}\p{N}]+/gu, ' ')
-    .trim();
 }
 
 type Row = Record<string, unknown>;
@@ -217,37 +202,6 @@ export function createTopicEditor(sql: Sql, opts: { now?: () => Date } = {}): To
         return `намерение «${intentId}» упоминается в сценарии «${f.id}» (шаг «${step.id}»): сначала измените сценарий`;
     }
     return null;
-  };
-
-  const flagsAgainst = async (tx: Sql, intentId: string, phrases: string[]): Promise<PhraseFlag[]> => {
-    const rows = await tx.query<{ intent_id: string; title: string; text: string }>(
-      `SELECT p.intent_id, i.title, p.text FROM intent_phrases p JOIN intents i ON i.id = p.intent_id
-         JOIN topics t ON t.id = i.topic_id
-        WHERE (i.retired_at IS NULL AND t.retired_at IS NULL) OR p.intent_id = $1
-        ORDER BY p.intent_id, p.position`,
-      [intentId],
-    );
-    const own = new Set<string>();
-    const others = new Map<string, { intent: string; intentTitle: string }>();
-    for (const r of rows) {
-      const key = phraseKey(r.text);
-      if (r.intent_id === intentId) own.add(key);
-      else if (!others.has(key)) others.set(key, { intent: r.intent_id, intentTitle: r.title });
-    }
-    const seen = new Set<string>();
-    const flags: PhraseFlag[] = [];
-    for (const raw of phrases) {
-      const text = raw.trim().replace(/\s+/g, ' ');
-      const key = phraseKey(text);
-      if (key === '') continue;
-      if (own.has(key) || seen.has(key)) flags.push({ text, status: 'duplicate' });
-      else {
-        const other = others.get(key);
-        flags.push(other ? { text, status: 'other_intent', ...other } : { text, status: 'new' });
-      }
-      seen.add(key);
-    }
-    return flags;
   };
 
   const appendPhrases = async (tx: Sql, intentId: string, texts: string[]) => {
@@ -409,7 +363,7 @@ export function createTopicEditor(sql: Sql, opts: { now?: () => Date } = {}): To
           title,
           handling,
         ]);
-        const flags = await flagsAgainst(tx, id, input.phrases ?? []);
+        const flags = await flagPhrases(tx, id, input.phrases ?? []);
         await appendPhrases(
           tx,
           id,
@@ -502,14 +456,14 @@ export function createTopicEditor(sql: Sql, opts: { now?: () => Date } = {}): To
     checkPhrases: (intentId, phrases) =>
       sql.transaction(async (tx) => {
         await intentRow(tx, intentId);
-        return flagsAgainst(tx, intentId, phrases);
+        return flagPhrases(tx, intentId, phrases);
       }),
 
     async addPhrases(intentId, phrases, by, o = {}) {
       return write(async (tx) => {
         const intent = await intentRow(tx, intentId);
         mayEdit(intent, by);
-        const flags = await flagsAgainst(tx, intentId, phrases);
+        const flags = await flagPhrases(tx, intentId, phrases);
         const result: AddPhrasesResult = { added: [], skipped: [], needsConfirmation: [] };
         for (const f of flags) {
           if (f.status === 'duplicate') result.skipped.push(f.text);

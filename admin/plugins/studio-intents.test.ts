@@ -32,6 +32,7 @@ describe('topics and intents through the admin API', () => {
       },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
+    // biome-ignore lint/suspicious/noExplicitAny: the JSON answers are read field by field in the asserts
     return { status: res.status, body: (await res.json()) as Record<string, any> };
   };
 
@@ -135,7 +136,7 @@ describe('topics and intents through the admin API', () => {
   });
 
   it('refuses to retire or merge away what the bot needs, and merges otherwise', async () => {
-    const retire = await request('POST', '/api/kb/intents/service.operator/retire', 'petrova');
+    const retire = await request('POST', '/api/kb/intents/service.operator/retire', 'petrova', {});
     assert.equal(retire.status, 409);
     assert.match(retire.body.message, /нужно самому голосовому боту/);
     await request('POST', '/api/kb/intents', 'petrova', {
@@ -155,7 +156,7 @@ describe('topics and intents through the admin API', () => {
       into: 'heat.outage',
     });
     assert.equal(again.status, 409);
-    const restored = await request('POST', '/api/kb/intents/heat.cold/restore', 'petrova');
+    const restored = await request('POST', '/api/kb/intents/heat.cold/restore', 'petrova', {});
     assert.equal(restored.body.intent.retired, false);
   });
 
