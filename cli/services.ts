@@ -19,6 +19,7 @@ import { recordingsPlugin } from '../admin/plugins/recordings.js';
 import { reportRunsPlugin } from '../admin/plugins/report-runs.js';
 import { reportsPlugin } from '../admin/plugins/reports.js';
 import { studioRefsPlugin } from '../admin/plugins/studio-refs.js';
+import { studioIntentsPlugin } from '../admin/plugins/studio-intents.js';
 import { engineBuild } from '../admin/report-engine.js';
 import { adminArea, build, type ComponentHealth } from '../admin/server.js';
 import type { TypedApp } from '../admin/typed.js';
@@ -237,6 +238,7 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
         adminArea(kbPlugin, { sql }),
         adminArea(kbHistoryPlugin, { sql }),
         adminArea(inboxPlugin, { sql, kb, retrain: () => nlu.retrainIfStale(), log }),
+        adminArea(studioIntentsPlugin, { sql }),
         adminArea(incidentsPlugin, { sql }),
         adminArea(studioRefsPlugin, { sql }),
         adminArea(nluModelsPlugin, { sql, trainer: nlu.trainer }),

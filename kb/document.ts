@@ -89,6 +89,8 @@ const topic = z.strictObject({
   title: text,
   agency: id.nullish(),
   participant: id.nullish(),
+  /** Retired (kb/topic-editor.ts): its intents are not trained, classified or served. */
+  retired: z.boolean().optional(),
 });
 
 const intent = z.strictObject({
@@ -97,6 +99,10 @@ const intent = z.strictObject({
   title: text,
   handling: z.enum(['answer', 'operator', 'forward', 'system']),
   phrases: z.array(text).default([]),
+  /** Retired: not trained, classified or served; kept for the calls and inquiries that name it. */
+  retired: z.boolean().optional(),
+  /** The intent a merge moved this one's phrases to (a merged intent is retired). */
+  merged_into: kbId.optional(),
 });
 
 const answerVersion = z.strictObject({

@@ -34,6 +34,11 @@ export interface KnowledgeBaseReader extends KnowledgeBase {
   schedule(id: string): Promise<Schedule | null>;
   topics(): Promise<Topic[]>;
   agencies(): Promise<Agency[]>;
+  /**
+   * The intents that are trained, classified and served: a retired intent, or one of a retired topic
+   * (kb/topic-editor.ts), only with `withRetired` (titles of past calls).
+   */
+  intents(opts?: { withRetired?: boolean }): Promise<Intent[]>;
   /** The organisations of the KB (agencies and the line's own operator), whose staff accounts may belong to one. */
   participants(): Promise<Array<{ id: string; name: string }>>;
   /** How an operator may close a conversation (kb_outcomes), in order, without the retired ones. */
@@ -48,6 +53,9 @@ export interface KnowledgeBaseReader extends KnowledgeBase {
 }
 
 type Row = Record<string, unknown>;
+
+/** An intent (`i`) of its topic (`t`) that is in service: neither is retired. */
+const activeIntent = 'i.retired_at IS NULL AND t.retired_at IS NULL';
 
 const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 
@@ -122,7 +130,7 @@ export function createKnowledgeBase(sql: Sql): KnowledgeBaseReader {
     const rows = await sql.query<Row>(
       `SELECT i.id, i.topic_id, i.title, i.handling,
               COALESCE((SELECT json_agg(p.text ORDER BY p.position) FROM intent_phrases p WHERE p.intent_id = i.id), '[]') AS phrases
-         FROM intents i ${where} ORDER BY i.id COLLATE "C"`,
+         FROM intents i JOIN topics t ON t.id = i.topic_id ${where} ORDER BY i.id COLLATE "C"`,
       params,
     );
     return rows.map((r) => ({
@@ -139,9 +147,9 @@ export function createKnowledgeBase(sql: Sql): KnowledgeBaseReader {
       const r = await one('SELECT revision, stamp FROM kb_meta WHERE id = 1', []);
       return r ? `r${r.revision}-${String(r.stamp).slice(0, 8)}` : 'r0';
     },
-    intents: () => intentsWhere('', []),
+    intents: (opts) => intentsWhere(opts?.withRetired ? '' : `WHERE ${activeIntent}`, []),
     async intent(id) {
-      return (await intentsWhere('WHERE i.id = $1', [id]))[0] ?? null;
+      return (await intentsWhere(`WHERE i.id = $1 AND ${activeIntent}`, [id]))[0] ?? null;
     },
     async topic(id) {
       const r = await one('SELECT * FROM topics WHERE id = $1', [id]);
@@ -164,9 +172,11 @@ export function createKnowledgeBase(sql: Sql): KnowledgeBaseReader {
     },
     async approvedAnswer(intentId): Promise<ServedAnswer | null> {
       // Only the approved version: drafts, pending and retired scripts are never served.
+      // Nor the script of a retired intent (or of an intent of a retired topic).
       const r = await one(
-        `SELECT id, intent_id, version, speech, screen, approved_by, approved_at
-           FROM answer_versions WHERE intent_id = $1 AND status = 'approved'`,
+        `SELECT a.id, a.intent_id, a.version, a.speech, a.screen, a.approved_by, a.approved_at
+           FROM answer_versions a JOIN intents i ON i.id = a.intent_id JOIN topics t ON t.id = i.topic_id
+          WHERE a.intent_id = $1 AND a.status = 'approved' AND ${activeIntent}`,
         [intentId],
       );
       if (!r) return null;

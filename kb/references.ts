@@ -77,7 +77,14 @@ export function checkReferences(doc: KbDocument): DocumentIssue[] {
   });
   doc.intents.forEach((t, i) => {
     ref(topics, t.topic, ['intents', i, 'topic'], 'topic');
+    ref(intents, t.merged_into, ['intents', i, 'merged_into'], 'intent');
   });
+  // What is retired (kb/topic-editor.ts) is not there for menus and flows to lead to.
+  const retiredTopics = new Set(doc.topics.filter((t) => t.retired).map((t) => t.id));
+  const activeTopics = new Set([...topics].filter((t) => !retiredTopics.has(t)));
+  const activeIntents = new Set(
+    doc.intents.filter((t) => !t.retired && !retiredTopics.has(t.topic)).map((t) => t.id),
+  );
   doc.answers.forEach((a, i) => {
     ref(intents, a.intent, ['answers', i, 'intent'], 'intent');
     const versions = new Set<number>();
@@ -104,14 +111,21 @@ export function checkReferences(doc: KbDocument): DocumentIssue[] {
         add([...at, 'digit'], `digit "${item.digit}" is used twice in menu "${m.id}"`);
       digits.add(item.digit);
       const a = item.action;
-      if (a.kind === 'topic') ref(topics, a.topic, [...at, 'action', 'topic'], 'topic');
+      if (a.kind === 'topic') {
+        if (retiredTopics.has(a.topic)) add([...at, 'action', 'topic'], `topic "${a.topic}" is retired`);
+        else ref(activeTopics, a.topic, [...at, 'action', 'topic'], 'topic');
+      }
       if (a.kind === 'forward') ref(agencies, a.agency, [...at, 'action', 'agency'], 'agency');
       if (a.kind === 'message') ref(prompts, a.prompt, [...at, 'action', 'prompt'], 'prompt');
       if (a.kind === 'submenu') ref(menus, a.menu, [...at, 'action', 'menu'], 'menu');
     });
   });
   // A flow's shape was checked with the document's; here its steps' links and what it names in the KB.
-  const flowRefs: FlowReferences = { prompts, intents, menus: new Map(doc.menus.map((m) => [m.id, m])) };
+  const flowRefs: FlowReferences = {
+    prompts,
+    intents: activeIntents,
+    menus: new Map(doc.menus.map((m) => [m.id, m])),
+  };
   doc.flows.forEach((flow, i) => {
     for (const issue of checkFlow(flow, flowRefs).issues) add(['flows', i, ...issue.path], issue.message);
   });

@@ -56,6 +56,8 @@ export async function writeKbDocument(tx: Sql, doc: KbDocument): Promise<void> {
   // A document without `test_phrases:` keeps the stored held-out set (of the intents it still has): read it
   // before the intents (and with them, by cascade, their test phrases) are replaced.
   const keptTests = doc.test_phrases ? null : await readTestPhraseGroups(tx);
+  // The YAML says only that a topic or intent is retired; when is the audit log's (the import's time here).
+  const retiredAt = new Date().toISOString();
   for (const table of contentTables) await tx.query(`DELETE FROM ${table}`);
   const terms = regionTermsRow(doc.inquiry_terms);
   await tx.query(
@@ -119,19 +121,34 @@ export async function writeKbDocument(tx: Sql, doc: KbDocument): Promise<void> {
   await insertRows(
     tx,
     'topics',
-    { id: 'text', title: 'text', agency_id: 'text', participant_id: 'text' },
+    { id: 'text', title: 'text', agency_id: 'text', participant_id: 'text', retired_at: 'timestamptz' },
     doc.topics.map((t) => ({
       id: t.id,
       title: t.title,
       agency_id: t.agency ?? null,
       participant_id: t.participant ?? null,
+      retired_at: t.retired ? retiredAt : null,
     })),
   );
   await insertRows(
     tx,
     'intents',
-    { id: 'text', topic_id: 'text', title: 'text', handling: 'text' },
-    doc.intents.map((i) => ({ id: i.id, topic_id: i.topic, title: i.title, handling: i.handling })),
+    {
+      id: 'text',
+      topic_id: 'text',
+      title: 'text',
+      handling: 'text',
+      retired_at: 'timestamptz',
+      merged_into: 'text',
+    },
+    doc.intents.map((i) => ({
+      id: i.id,
+      topic_id: i.topic,
+      title: i.title,
+      handling: i.handling,
+      retired_at: i.retired ? retiredAt : null,
+      merged_into: i.merged_into ?? null,
+    })),
   );
   await insertRows(
     tx,
@@ -356,6 +373,7 @@ export async function readKbDocument(sql: Sql): Promise<KbDocument> {
       title: String(r.title),
       agency: str(r.agency_id),
       participant: str(r.participant_id),
+      ...(r.retired_at == null ? {} : { retired: true }),
     })),
     intents: intents.map((r) => ({
       id: String(r.id),
@@ -363,6 +381,8 @@ export async function readKbDocument(sql: Sql): Promise<KbDocument> {
       title: String(r.title),
       handling: r.handling as 'answer',
       phrases: (phrasesBy.get(String(r.id)) ?? []).map((p) => String(p.text)),
+      ...(r.retired_at == null ? {} : { retired: true }),
+      ...(r.merged_into == null ? {} : { merged_into: String(r.merged_into) }),
     })),
     answers: [...versionsBy.entries()].map(([intent, rows]) => ({
       intent,

@@ -57,8 +57,10 @@ export function kbDocumentToYaml(doc: KbDocument): string {
         );
       return out;
     }),
-    topics: doc.topics.map((t) => pick(t, ['id', 'title', 'agency', 'participant'])),
-    intents: doc.intents.map((i) => pick(i, ['id', 'topic', 'title', 'handling', 'phrases'])),
+    topics: doc.topics.map((t) => pick(t, ['id', 'title', 'agency', 'participant', 'retired'])),
+    intents: doc.intents.map((i) =>
+      pick(i, ['id', 'topic', 'title', 'handling', 'phrases', 'retired', 'merged_into']),
+    ),
     answers: doc.answers.map((a) => ({
       intent: a.intent,
       versions: a.versions.map((v) =>

@@ -11,6 +11,7 @@ import { staffPage } from './staff-admin.js';
 import { inboxPage } from './studio-inbox.js';
 import { refsPage } from './studio-refs.js';
 import { trainingPage } from './studio-training.js';
+import { intentsPage } from './studio-intents.js';
 import { stopWall, wallPage } from './wall.js';
 
 const outcomeRu = {
@@ -156,6 +157,7 @@ function showUser(user) {
   $('#nav-inbox').hidden = !['editor', 'supervisor', 'admin'].includes(user.role);
   $('#nav-refs').hidden = !['editor', 'approver', 'supervisor', 'admin'].includes(user.role);
   $('#nav-training').hidden = !['supervisor', 'editor', 'admin'].includes(user.role);
+  $('#nav-intents').hidden = !['editor', 'approver', 'supervisor', 'admin'].includes(user.role);
 }
 hooks.signedOut = signOut;
 
@@ -176,6 +178,7 @@ const pages = {
   inbox: inboxPage,
   refs: refsPage,
   training: trainingPage,
+  intents: intentsPage,
   async overview() {
     const data = await api('/api/overview');
     $('#health').innerHTML = Object.entries(data.health.components)

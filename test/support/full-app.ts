@@ -21,6 +21,7 @@ import { recordingsPlugin } from '../../admin/plugins/recordings.js';
 import { reportRunsPlugin } from '../../admin/plugins/report-runs.js';
 import { reportsPlugin } from '../../admin/plugins/reports.js';
 import { studioRefsPlugin } from '../../admin/plugins/studio-refs.js';
+import { studioIntentsPlugin } from '../../admin/plugins/studio-intents.js';
 import { engineBuild } from '../../admin/report-engine.js';
 import { adminArea, build } from '../../admin/server.js';
 import type { TypedApp } from '../../admin/typed.js';
@@ -79,6 +80,7 @@ export async function openFullApp(
       adminArea(kbPlugin, { sql }),
       adminArea(kbHistoryPlugin, { sql, now }),
       adminArea(inboxPlugin, { sql, kb, now }),
+      adminArea(studioIntentsPlugin, { sql }),
       adminArea(incidentsPlugin, { sql }),
       adminArea(studioRefsPlugin, { sql }),
       adminArea(nluModelsPlugin, { sql, trainer, now }),
