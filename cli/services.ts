@@ -15,6 +15,7 @@ import { qualityPlugin } from '../admin/plugins/quality.js';
 import { recordingsPlugin } from '../admin/plugins/recordings.js';
 import { reportRunsPlugin } from '../admin/plugins/report-runs.js';
 import { reportsPlugin } from '../admin/plugins/reports.js';
+import { studioTryPlugin } from '../admin/plugins/studio-try.js';
 import { engineBuild } from '../admin/report-engine.js';
 import { adminArea, build, type ComponentHealth } from '../admin/server.js';
 import type { TypedApp } from '../admin/typed.js';
@@ -225,6 +226,14 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
       docs: { version: API_VERSION },
       plugins: [
         adminArea(kbPlugin, { sql }),
+        // «Проверка фразы»: the serving classifier and this process's recognizer; a chat waits when staffed.
+        adminArea(studioTryPlugin, {
+          kb,
+          nlu: () => nlu.classifier(),
+          ...(speech ? { asr: speech.asr } : {}),
+          handOff: queue,
+          log,
+        }),
         adminArea(incidentsPlugin, { sql }),
         adminArea(callsPlugin, {
           sql,

@@ -17,6 +17,7 @@ import { qualityPlugin } from '../../admin/plugins/quality.js';
 import { recordingsPlugin } from '../../admin/plugins/recordings.js';
 import { reportRunsPlugin } from '../../admin/plugins/report-runs.js';
 import { reportsPlugin } from '../../admin/plugins/reports.js';
+import { studioTryPlugin } from '../../admin/plugins/studio-try.js';
 import { engineBuild } from '../../admin/report-engine.js';
 import { adminArea, build } from '../../admin/server.js';
 import type { TypedApp } from '../../admin/typed.js';
@@ -70,6 +71,7 @@ export async function openFullApp(
     docs: { version: '0.1.0' },
     plugins: [
       adminArea(kbPlugin, { sql }),
+      adminArea(studioTryPlugin, { kb, nlu: env.engine.nlu, handOff: queue, log: silentLogger, now }),
       adminArea(incidentsPlugin, { sql }),
       adminArea(callsPlugin, { sql, queue, health: async () => ({}), timeZone: kb.timezone, now }),
       adminArea(deskPlugin, { sql, queue, kb, timeZone: kb.timezone, chats, now }),

@@ -55,7 +55,14 @@ describe('previewBotTurn: what the bot would do and say now', () => {
     assert.equal(p.approvedAnswer?.versionTag, 'health.appointment@v1');
     assert.deepEqual(
       p.steps.map((s) => `${s.stepId}:${s.outcome}`),
-      ['menu:intent', 'route:default', 'check_confirm:default', 'by_handling:answer', 'answer:answered', 'anything_else:null'],
+      [
+        'menu:intent',
+        'route:default',
+        'check_confirm:default',
+        'by_handling:answer',
+        'answer:answered',
+        'anything_else:null',
+      ],
     );
     assert.equal(p.says[0]?.kind, 'answer');
     assert.equal(p.says[0]?.answerVersion, 'health.appointment@v1');
@@ -81,7 +88,10 @@ describe('previewBotTurn: what the bot would do and say now', () => {
   });
 
   it('asks to confirm first when the NLU is unsure, with the intent title, then goes on as after «да»', async () => {
-    const p = await preview(reading('health.appointment', { needsConfirmation: true, confidence: 0.52 }), TUESDAY);
+    const p = await preview(
+      reading('health.appointment', { needsConfirmation: true, confidence: 0.52 }),
+      TUESDAY,
+    );
     assert.deepEqual(p.confirmation, {
       promptId: 'confirm',
       text: 'Правильно ли я поняла, вы спрашиваете о теме «Запись на приём к врачу»? Скажите да или нет.',
@@ -121,7 +131,15 @@ describe('previewBotTurn: what the bot would do and say now', () => {
     assert.equal(closed.operators.open, false);
     assert.deepEqual(
       closed.steps.map((s) => `${s.stepId}:${s.outcome}`),
-      ['menu:intent', 'route:default', 'check_confirm:default', 'by_handling:forward', 'forward:closed', 'after_hours:next', 'inquiry:null'],
+      [
+        'menu:intent',
+        'route:default',
+        'check_confirm:default',
+        'by_handling:forward',
+        'forward:closed',
+        'after_hours:next',
+        'inquiry:null',
+      ],
     );
     assert.deepEqual(
       closed.says.map((s) => s.promptId),

@@ -9,8 +9,10 @@
  * {placeholders} filled), the approved version it would read, the intent's handling, the responsible
  * agency and whether it is open at that moment (and when that changes), and where the walk ended.
  * A confirmation question is assumed answered «да», so the preview goes on to what follows it. Nothing is
- * written: no call record, no queue entry, no inquiry.
+ * written: no call record, no queue entry, no inquiry. A flow it cannot walk (absent; a step missing) is an
+ * OtklikError (NOT_FOUND, CONFLICT) with a Russian message.
  */
+import { OtklikError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import type { Flow, Step } from '../../kb/flow-schema.js';
 import type { KnowledgeBase, PromptForm } from '../../kb/types.js';
@@ -125,7 +127,7 @@ export async function previewBotTurn(opts: BotPreviewOptions): Promise<BotPrevie
   const form: PromptForm = channel === 'text' ? 'chat' : 'speech';
   const flowId = opts.flowId ?? DEFAULT_FLOW_ID;
   const flow = await loadFlow(kb, flowId, log);
-  if (!flow) throw new PreviewError(`flow "${flowId}" is not in the knowledge base`);
+  if (!flow) throw new OtklikError('NOT_FOUND', `Сценария «${flowId}» нет в базе знаний`);
   const byId = new Map(flow.steps.map((s) => [s.id, s]));
   const entry = entryStep(flow);
 
@@ -271,7 +273,7 @@ export async function previewBotTurn(opts: BotPreviewOptions): Promise<BotPrevie
   };
   for (let n = 0; current && n < MAX_STEPS; n++) {
     const step = byId.get(current);
-    if (!step) throw new PreviewError(`flow "${flow.id}" has no step "${current}"`);
+    if (!step) throw new OtklikError('CONFLICT', `В сценарии «${flow.id}» нет шага «${current}»`);
     const go = (outcome: string, to: string | undefined | null) => {
       steps.push({ stepId: step.id, type: step.type, outcome });
       return to ?? null;
@@ -393,16 +395,9 @@ export async function previewBotTurn(opts: BotPreviewOptions): Promise<BotPrevie
         return stop('waits');
     }
   }
-  if (current) throw new PreviewError(`flow "${flow.id}" runs ${MAX_STEPS} steps without listening`);
+  if (current)
+    throw new OtklikError('CONFLICT', `Сценарий «${flow.id}» проходит ${MAX_STEPS} шагов, ничего не спросив`);
   return finish(emergency ? 'emergency' : answerServed ? 'answered' : 'waits');
-}
-
-/** A flow the preview cannot walk (absent, or a step it names is missing). */
-export class PreviewError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'PreviewError';
-  }
 }
 
 /** The first step that hears the caller: from the start, through the `say` steps. */
@@ -414,7 +409,7 @@ function entryStep(flow: Flow): Extract<Step, { type: 'menu' | 'listen' }> {
     if (step.type !== 'say') break;
     step = byId.get(step.next);
   }
-  throw new PreviewError(`flow "${flow.id}" does not ask the caller anything after its start`);
+  throw new OtklikError('CONFLICT', `Сценарий «${flow.id}» ничего не спрашивает у абонента после начала`);
 }
 
 async function branchKey(
