@@ -6,6 +6,7 @@ import { $, api, esc, hooks, state, when } from './lib.js';
 import { qualityPage } from './quality.js';
 import { reportsPage } from './reports.js';
 import { staffPage } from './staff-admin.js';
+import { tryPage } from './studio-try.js';
 import { stopWall, wallPage } from './wall.js';
 
 const outcomeRu = {
@@ -146,6 +147,8 @@ function showUser(user) {
   $('#nav-staff').hidden = !shift;
   // «Качество»: supervisors score calls; editors keep its checklist.
   $('#nav-quality').hidden = !['supervisor', 'editor', 'admin'].includes(user.role);
+  // «Проверка фразы»: those who change the knowledge base check a phrase before callers hear the change.
+  $('#nav-try').hidden = !['editor', 'approver', 'admin'].includes(user.role);
 }
 hooks.signedOut = signOut;
 
@@ -162,6 +165,7 @@ const pages = {
   staff: staffPage,
   quality: qualityPage,
   reports: reportsPage,
+  try: tryPage,
   async overview() {
     const data = await api('/api/overview');
     $('#health').innerHTML = Object.entries(data.health.components)
