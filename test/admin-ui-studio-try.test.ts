@@ -91,7 +91,7 @@ describe('«Проверка фразы»: an editor checks what the bot would s
     await form.getByLabel('Фраза абонента').fill(phrase);
     await form.getByLabel('Время звонка').fill(at);
     await form.getByRole('button', { name: 'Проверить' }).click();
-    await page.locator('#try-reading dd', { hasText: phrase }).waitFor();
+    await page.locator('#try-phrase', { hasText: phrase }).waitFor();
   }
 
   it('an approved answer: the intent, its confidence and the version and text the bot reads', async () => {
@@ -149,7 +149,7 @@ describe('«Проверка фразы»: an editor checks what the bot would s
     );
     assert.match(
       await page.locator('#try-agency').innerText(),
-      /^Центр социальной поддержки населения: не работает, откроется пн, 30 ноября,? 09:00$/,
+      /^Центр социальной поддержки населения: не работает, откроется пн, 30 ноября(,| в) 09:00$/,
     );
     assert.match(await page.locator('#try-operators').innerText(), /^недоступны: нерабочее время/);
     const says = await page.locator('#try-says li').allInnerTexts();

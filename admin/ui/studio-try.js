@@ -86,7 +86,7 @@ function reading(r) {
       .map((e) => `<li>${esc(entityRu[e.type] ?? e.type)}: «${esc(e.text)}» → ${esc(e.value)}</li>`)
       .join('') || '<li>нет</li>';
   return `<section class="panel" id="try-reading"><h3>Как понял бот</h3><dl class="try-facts">
-    <dt>Фраза</dt><dd>${esc(r.text)}</dd>
+    <dt>Фраза</dt><dd id="try-phrase">${esc(r.text)}</dd>
     <dt>Нормализованный текст</dt><dd id="try-normalized">${esc(r.normalized) || '—'}</dd>
     <dt>Намерение</dt><dd id="try-intent"><b>${intentName(r.intent, r.intentTitle)}</b>, уверенность ${percent(r.confidence)} ${flags}</dd>
     <dt>Альтернативы</dt><dd><ul id="try-alternatives">${alternatives}</ul></dd>
@@ -177,6 +177,7 @@ export async function tryPage() {
     root.querySelector('#try-form').addEventListener('submit', async (event) => {
       event.preventDefault();
       const form = new FormData(event.target);
+      root.querySelector('#try-result').innerHTML = '<p role="status">Проверяю…</p>';
       try {
         const r = await api('/api/kb/try', {
           method: 'POST',
@@ -189,6 +190,7 @@ export async function tryPage() {
         error.textContent = '';
         show(root, r);
       } catch (err) {
+        root.querySelector('#try-result').innerHTML = '';
         error.textContent = err.message;
       }
     });
@@ -199,6 +201,7 @@ export async function tryPage() {
       const main = new FormData(root.querySelector('#try-form'));
       const q = new URLSearchParams({ channel: main.get('channel') });
       if (main.get('at')) q.set('at', main.get('at'));
+      root.querySelector('#try-result').innerHTML = '<p role="status">Распознаю запись…</p>';
       try {
         const res = await fetch(`/api/kb/try/audio?${q}`, {
           method: 'POST',
