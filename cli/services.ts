@@ -20,6 +20,7 @@ import { reportRunsPlugin } from '../admin/plugins/report-runs.js';
 import { reportsPlugin } from '../admin/plugins/reports.js';
 import { studioRefsPlugin } from '../admin/plugins/studio-refs.js';
 import { studioIntentsPlugin } from '../admin/plugins/studio-intents.js';
+import { studioTryPlugin } from '../admin/plugins/studio-try.js';
 import { engineBuild } from '../admin/report-engine.js';
 import { adminArea, build, type ComponentHealth } from '../admin/server.js';
 import type { TypedApp } from '../admin/typed.js';
@@ -239,6 +240,14 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
         adminArea(kbHistoryPlugin, { sql }),
         adminArea(inboxPlugin, { sql, kb, retrain: () => nlu.retrainIfStale(), log }),
         adminArea(studioIntentsPlugin, { sql }),
+        // «Проверка фразы»: the serving classifier and this process's recognizer; a chat waits when staffed.
+        adminArea(studioTryPlugin, {
+          kb,
+          nlu: () => nlu.classifier(),
+          ...(speech ? { asr: speech.asr } : {}),
+          handOff: queue,
+          log,
+        }),
         adminArea(incidentsPlugin, { sql }),
         adminArea(studioRefsPlugin, { sql }),
         adminArea(nluModelsPlugin, { sql, trainer: nlu.trainer }),

@@ -12,6 +12,7 @@ import { inboxPage } from './studio-inbox.js';
 import { refsPage } from './studio-refs.js';
 import { trainingPage } from './studio-training.js';
 import { intentsPage } from './studio-intents.js';
+import { tryPage } from './studio-try.js';
 import { stopWall, wallPage } from './wall.js';
 
 const outcomeRu = {
@@ -158,6 +159,8 @@ function showUser(user) {
   $('#nav-refs').hidden = !['editor', 'approver', 'supervisor', 'admin'].includes(user.role);
   $('#nav-training').hidden = !['supervisor', 'editor', 'admin'].includes(user.role);
   $('#nav-intents').hidden = !['editor', 'approver', 'supervisor', 'admin'].includes(user.role);
+  // «Проверка фразы»: those who change the knowledge base check a phrase before callers hear the change.
+  $('#nav-try').hidden = !['editor', 'approver', 'admin'].includes(user.role);
 }
 hooks.signedOut = signOut;
 
@@ -179,6 +182,7 @@ const pages = {
   refs: refsPage,
   training: trainingPage,
   intents: intentsPage,
+  try: tryPage,
   async overview() {
     const data = await api('/api/overview');
     $('#health').innerHTML = Object.entries(data.health.components)

@@ -22,6 +22,7 @@ import { reportRunsPlugin } from '../../admin/plugins/report-runs.js';
 import { reportsPlugin } from '../../admin/plugins/reports.js';
 import { studioRefsPlugin } from '../../admin/plugins/studio-refs.js';
 import { studioIntentsPlugin } from '../../admin/plugins/studio-intents.js';
+import { studioTryPlugin } from '../../admin/plugins/studio-try.js';
 import { engineBuild } from '../../admin/report-engine.js';
 import { adminArea, build } from '../../admin/server.js';
 import type { TypedApp } from '../../admin/typed.js';
@@ -81,6 +82,7 @@ export async function openFullApp(
       adminArea(kbHistoryPlugin, { sql, now }),
       adminArea(inboxPlugin, { sql, kb, now }),
       adminArea(studioIntentsPlugin, { sql }),
+      adminArea(studioTryPlugin, { kb, nlu: env.engine.nlu, handOff: queue, log: silentLogger, now }),
       adminArea(incidentsPlugin, { sql }),
       adminArea(studioRefsPlugin, { sql }),
       adminArea(nluModelsPlugin, { sql, trainer, now }),
