@@ -15,6 +15,7 @@ import { qualityPlugin } from '../admin/plugins/quality.js';
 import { recordingsPlugin } from '../admin/plugins/recordings.js';
 import { reportRunsPlugin } from '../admin/plugins/report-runs.js';
 import { reportsPlugin } from '../admin/plugins/reports.js';
+import { usersPlugin } from '../admin/plugins/users.js';
 import { engineBuild } from '../admin/report-engine.js';
 import { adminArea, build, type ComponentHealth } from '../admin/server.js';
 import type { TypedApp } from '../admin/typed.js';
@@ -225,6 +226,7 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
       docs: { version: API_VERSION },
       plugins: [
         adminArea(kbPlugin, { sql }),
+        adminArea(usersPlugin, { sql }),
         adminArea(incidentsPlugin, { sql }),
         adminArea(callsPlugin, {
           sql,

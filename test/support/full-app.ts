@@ -17,6 +17,7 @@ import { qualityPlugin } from '../../admin/plugins/quality.js';
 import { recordingsPlugin } from '../../admin/plugins/recordings.js';
 import { reportRunsPlugin } from '../../admin/plugins/report-runs.js';
 import { reportsPlugin } from '../../admin/plugins/reports.js';
+import { usersPlugin } from '../../admin/plugins/users.js';
 import { engineBuild } from '../../admin/report-engine.js';
 import { adminArea, build } from '../../admin/server.js';
 import type { TypedApp } from '../../admin/typed.js';
@@ -65,11 +66,13 @@ export async function openFullApp(
   const app = await build({
     sql,
     log: silentLogger,
+    now,
     ...(opts.onRoute ? { onRoute: opts.onRoute } : {}),
     ...(opts.metrics ? { metrics: opts.metrics } : {}),
     docs: { version: '0.1.0' },
     plugins: [
       adminArea(kbPlugin, { sql }),
+      adminArea(usersPlugin, { sql, now }),
       adminArea(incidentsPlugin, { sql }),
       adminArea(callsPlugin, { sql, queue, health: async () => ({}), timeZone: kb.timezone, now }),
       adminArea(deskPlugin, { sql, queue, kb, timeZone: kb.timezone, chats, now }),
