@@ -67,7 +67,7 @@ function skeleton() {
   <button type="submit">Показать</button> <button type="reset">Сбросить</button>
   <p class="error" role="alert"></p>
 </form>
-<div class="table-scroll"><table id="audit-table"><thead><tr><th>Время</th><th>Сотрудник</th><th>Действие</th><th>Объект</th><th>Подробности</th></tr></thead><tbody></tbody></table></div>
+<div class="table-scroll"><table id="audit-table" class="cards-on-phone"><thead><tr><th>Время</th><th>Сотрудник</th><th>Действие</th><th>Объект</th><th>Подробности</th></tr></thead><tbody></tbody></table></div>
 <p><button type="button" id="audit-more" hidden>Показать ещё</button></p>`;
   $('#audit-filter').addEventListener('submit', (event) => {
     event.preventDefault();
@@ -105,7 +105,7 @@ function rows(entries) {
   return entries
     .map(
       (e) =>
-        `<tr data-id="${e.id}"><td>${esc(when(e.at))}</td><td>${esc(e.login)}</td><td>${esc(actionRu[e.action] ?? e.action)}<br><small>${esc(e.action)}</small></td><td>${esc(e.object ?? '—')}</td><td class="details">${esc(detailsText(e.details))}</td></tr>`,
+        `<tr data-id="${e.id}"><td data-label="Время">${esc(when(e.at))}</td><td data-label="Сотрудник">${esc(e.login)}</td><td data-label="Действие">${esc(actionRu[e.action] ?? e.action)}<br><small>${esc(e.action)}</small></td><td data-label="Объект">${esc(e.object ?? '—')}</td><td data-label="Подробности" class="details">${esc(detailsText(e.details))}</td></tr>`,
     )
     .join('');
 }

@@ -20,7 +20,7 @@ function skeleton() {
   $('#users-root').innerHTML =
     `<p class="hint">Редактор или согласующий с ведомством работает только с темами своего ведомства; без ведомства редактор ведёт все темы региона. Согласующий никогда не согласует свои черновики.</p>
 <div id="users-notice" class="notice" role="status" hidden></div>
-<div class="table-scroll"><table id="users-table"><thead><tr><th>Логин</th><th>ФИО</th><th>Роль</th><th>Ведомство</th><th>Состояние</th><th>Последний вход</th><th>Действия</th></tr></thead><tbody></tbody></table></div>
+<div class="table-scroll"><table id="users-table" class="cards-on-phone"><thead><tr><th>Логин</th><th>ФИО</th><th>Роль</th><th>Ведомство</th><th>Состояние</th><th>Последний вход</th><th>Действия</th></tr></thead><tbody></tbody></table></div>
 <form id="user-edit" class="panel" hidden><h4>Изменить сотрудника <span></span></h4>
   <label>ФИО <input name="name" required></label>
   <label>Роль <select name="role"></select></label>
@@ -74,7 +74,7 @@ function render() {
   $('#users-table tbody').innerHTML = data.users
     .map(
       (u) =>
-        `<tr data-login="${esc(u.login)}"${u.disabled ? ' class="disabled"' : ''}><td>${esc(u.login)}</td><td>${esc(u.name)}</td><td>${esc(roleRu[u.role] ?? u.role)}</td><td>${u.agency ? esc(u.agencyName ?? u.agency) : '—'}</td><td>${stateText(u)}</td><td>${u.lastSignInAt ? esc(when(u.lastSignInAt)) : '—'}</td><td class="actions">${actions(u)}</td></tr>`,
+        `<tr data-login="${esc(u.login)}"${u.disabled ? ' class="disabled"' : ''}><td data-label="Логин"><b>${esc(u.login)}</b></td><td data-label="ФИО">${esc(u.name)}</td><td data-label="Роль">${esc(roleRu[u.role] ?? u.role)}</td><td data-label="Ведомство">${u.agency ? esc(u.agencyName ?? u.agency) : '—'}</td><td data-label="Состояние">${stateText(u)}</td><td data-label="Последний вход">${u.lastSignInAt ? esc(when(u.lastSignInAt)) : '—'}</td><td class="actions">${actions(u)}</td></tr>`,
     )
     .join('');
   for (const button of document.querySelectorAll('#users-table button[data-act]'))
@@ -165,6 +165,8 @@ async function load() {
 
 export async function usersPage() {
   if (!$('#users-table')) skeleton();
+  // A password shown once stays only until the admin leaves the page.
+  notice('');
   await load();
   const create = $('#user-create');
   if (!create.elements.role.options.length) {
