@@ -114,7 +114,10 @@ export async function usersPlugin(app: TypedApp, opts: UsersPluginOptions): Prom
   ) =>
     app.post(
       `/api/users/:login/${path}`,
-      { preHandler: admin, schema: { tags: ['users'], summary, params: byLogin } },
+      {
+        preHandler: admin,
+        schema: { tags: ['users'], summary, params: byLogin, body: Type.Optional(Type.Object({})) },
+      },
       async (request) => {
         const { account, ...details } = await run(request.staff!.login, request.params.login);
         await writeAudit(sql, request.staff!.login, `user.${path}`, account.login, details);
