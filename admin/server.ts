@@ -51,6 +51,8 @@ export interface AdminOptions {
   health?: () => Promise<Record<string, ComponentHealth>>;
   /** Failed sign-ins allowed per login, and the lockout after them (config signIn). */
   signIn?: SignInLimits;
+  /** The clock of staff sessions and sign-in lockouts (a test's); default the system's. */
+  now?: () => Date;
   /** The areas this app serves; serve passes every one, a test the ones it checks. */
   plugins?: AdminArea[];
   /** Sees every route as it is registered, with its schemas (the API fuzz test walks them all). */
@@ -85,7 +87,11 @@ export async function build(opts: AdminOptions): Promise<TypedApp> {
   // Both watch every route added after them: the HTTP figures and the API description.
   await app.register(apiDescriptionPlugin, opts.docs ?? {});
   if (opts.metrics) await app.register(metricsPlugin, opts.metrics);
-  await app.register(authPlugin, { sql: opts.sql, ...(opts.signIn ? { signIn: opts.signIn } : {}) });
+  await app.register(authPlugin, {
+    sql: opts.sql,
+    ...(opts.signIn ? { signIn: opts.signIn } : {}),
+    ...(opts.now ? { now: opts.now } : {}),
+  });
   await app.register(docsUiPlugin);
 
   // Anyone may ask whether the line works; what is broken (and the error texts) only staff see.

@@ -20,7 +20,7 @@ export interface StaffUser {
 const scrypt = promisify(scryptCb) as (pw: string, salt: Buffer, len: number) => Promise<Buffer>;
 const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
 
-async function hashPassword(password: string): Promise<string> {
+export async function hashPassword(password: string): Promise<string> {
   const salt = randomBytes(16);
   const key = await scrypt(password, salt, 32);
   return `scrypt$${salt.toString('hex')}$${key.toString('hex')}`;
@@ -70,20 +70,6 @@ export async function countUsers(sql: Sql): Promise<number> {
   return row?.n ?? 0;
 }
 
-/** Staff accounts for the admin's user list (no password hashes). */
-export async function listUsers(
-  sql: Sql,
-): Promise<Array<StaffUser & { disabled: boolean; agencyName: string | null }>> {
-  const [users, participants] = await Promise.all([
-    sql.query<StaffUser & { disabled: boolean }>(
-      'SELECT login, name, role, agency, disabled FROM admin_users ORDER BY login',
-    ),
-    createKnowledgeBase(sql).participants(),
-  ]);
-  const names = new Map(participants.map((p) => [p.id, p.name]));
-  return users.map((u) => ({ ...u, agencyName: (u.agency && names.get(u.agency)) || null }));
-}
-
 /**
  * Checks a password and opens a session; returns the bearer token, or null for wrong credentials. The
  * password hash is always computed (against a dummy for an unknown login), so both cost the same time.
@@ -92,6 +78,7 @@ export async function login(
   sql: Sql,
   loginName: string,
   password: string,
+  now: Date = new Date(),
 ): Promise<{ token: string; user: StaffUser } | null> {
   const [row] = await sql.query<StaffUser & { password_hash: string; disabled: boolean }>(
     'SELECT login, name, role, agency, password_hash, disabled FROM admin_users WHERE login = $1',
@@ -105,22 +92,35 @@ export async function login(
   await sql.query('INSERT INTO admin_sessions (token_hash, login, expires_at) VALUES ($1, $2, $3)', [
     tokenHash(token),
     row.login,
-    new Date(Date.now() + SESSION_TTL_MS),
+    new Date(now.getTime() + SESSION_TTL_MS),
   ]);
+  await sql.query('UPDATE admin_users SET last_sign_in_at = $2 WHERE login = $1', [row.login, now]);
   await writeAudit(sql, row.login, 'login');
   return { token, user: { login: row.login, name: row.name, role: row.role, agency: row.agency } };
 }
 
-export async function userByToken(sql: Sql, token: string): Promise<StaffUser | null> {
+export async function userByToken(
+  sql: Sql,
+  token: string,
+  now: Date = new Date(),
+): Promise<StaffUser | null> {
   const [row] = await sql.query<StaffUser>(
     `SELECT u.login, u.name, u.role, u.agency FROM admin_sessions s JOIN admin_users u ON u.login = s.login
      WHERE s.token_hash = $1 AND s.expires_at > $2 AND NOT u.disabled`,
     // The expiry was computed on this process's clock; compare on the same clock, not the database server's.
-    [tokenHash(token), new Date()],
+    [tokenHash(token), now],
   );
   return row ?? null;
 }
 
 export async function logout(sql: Sql, token: string): Promise<void> {
   await sql.query('DELETE FROM admin_sessions WHERE token_hash = $1', [tokenHash(token)]);
+}
+
+/** Ends every session of a login (disabled, or its password reset); returns how many there were. */
+export async function endSessions(sql: Sql, loginName: string): Promise<number> {
+  const rows = await sql.query('DELETE FROM admin_sessions WHERE login = $1 RETURNING token_hash', [
+    loginName,
+  ]);
+  return rows.length;
 }

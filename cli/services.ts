@@ -18,9 +18,10 @@ import { qualityPlugin } from '../admin/plugins/quality.js';
 import { recordingsPlugin } from '../admin/plugins/recordings.js';
 import { reportRunsPlugin } from '../admin/plugins/report-runs.js';
 import { reportsPlugin } from '../admin/plugins/reports.js';
-import { studioRefsPlugin } from '../admin/plugins/studio-refs.js';
 import { studioIntentsPlugin } from '../admin/plugins/studio-intents.js';
+import { studioRefsPlugin } from '../admin/plugins/studio-refs.js';
 import { studioTryPlugin } from '../admin/plugins/studio-try.js';
+import { usersPlugin } from '../admin/plugins/users.js';
 import { engineBuild } from '../admin/report-engine.js';
 import { adminArea, build, type ComponentHealth } from '../admin/server.js';
 import type { TypedApp } from '../admin/typed.js';
@@ -248,6 +249,7 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
           handOff: queue,
           log,
         }),
+        adminArea(usersPlugin, { sql }),
         adminArea(incidentsPlugin, { sql }),
         adminArea(studioRefsPlugin, { sql }),
         adminArea(nluModelsPlugin, { sql, trainer: nlu.trainer }),

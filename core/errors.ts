@@ -28,6 +28,8 @@ export type ErrorCode =
   /** The approver's account belongs to no agency, or to another agency than the topic's (HTTP 403). */
   | 'APPROVER_WITHOUT_AGENCY'
   | 'APPROVER_OTHER_AGENCY'
+  /** A staff member of one agency acts on a topic of another (an editor's draft, an approver's retire): HTTP 403. */
+  | 'EDITOR_OTHER_AGENCY'
   /** A mail server refused a message for good (SMTP 5xx): sending it again gets the same answer. */
   | 'MAIL_REJECTED'
   /** An agency's answer link whose signature does not match (altered or cut): HTTP 403. */
@@ -77,6 +79,7 @@ const httpStatusOf: Record<ErrorCode, number> = {
   APPROVER_IS_AUTHOR: 403,
   APPROVER_WITHOUT_AGENCY: 403,
   APPROVER_OTHER_AGENCY: 403,
+  EDITOR_OTHER_AGENCY: 403,
   STORE_UNAVAILABLE: 503,
   MODEL_MISSING: 503,
   MODEL_BROKEN: 503,
@@ -105,6 +108,7 @@ const russianByCode: Record<ErrorCode, string> = {
   APPROVER_IS_AUTHOR: 'Утвердить ответ может только другой сотрудник, не автор и не отправивший его',
   APPROVER_WITHOUT_AGENCY: 'Учётная запись не привязана к уполномоченному лицу: утверждение недоступно',
   APPROVER_OTHER_AGENCY: 'Эту тему утверждает другое уполномоченное лицо',
+  EDITOR_OTHER_AGENCY: 'Эта тема относится к другому ведомству',
   STORE_UNAVAILABLE: 'База данных недоступна, повторите позже',
   MODEL_MISSING: 'Модель распознавания не установлена',
   MODEL_BROKEN: 'Модель распознавания повреждена',

@@ -19,6 +19,7 @@ import { kbPlugin } from '../admin/plugins/kb.js';
 import { qualityPlugin } from '../admin/plugins/quality.js';
 import { recordingsPlugin } from '../admin/plugins/recordings.js';
 import { reportsPlugin } from '../admin/plugins/reports.js';
+import { usersPlugin } from '../admin/plugins/users.js';
 import { adminArea, build } from '../admin/server.js';
 import type { TypedApp } from '../admin/typed.js';
 import { addUser, type Role, roles } from '../admin/users.js';
@@ -150,6 +151,7 @@ describe('API fuzz: bad input on every route gets a clear 4xx, never a 500', () 
       },
       plugins: [
         adminArea(kbPlugin, { sql }),
+        adminArea(usersPlugin, { sql }),
         adminArea(incidentsPlugin, { sql }),
         adminArea(callsPlugin, {
           sql,

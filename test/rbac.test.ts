@@ -11,6 +11,7 @@ import { kbPlugin } from '../admin/plugins/kb.js';
 import { qualityPlugin } from '../admin/plugins/quality.js';
 import { recordingsPlugin } from '../admin/plugins/recordings.js';
 import { reportsPlugin } from '../admin/plugins/reports.js';
+import { usersPlugin } from '../admin/plugins/users.js';
 import { adminArea, build } from '../admin/server.js';
 import type { TypedApp } from '../admin/typed.js';
 import { addUser, type Role } from '../admin/users.js';
@@ -125,6 +126,7 @@ describe('who may do what, route by route', () => {
       health,
       plugins: [
         adminArea(kbPlugin, { sql: db.sql }),
+        adminArea(usersPlugin, { sql: db.sql }),
         adminArea(incidentsPlugin, { sql: db.sql }),
         adminArea(callsPlugin, { sql: db.sql, queue, health: async () => ({}), timeZone: kb.timezone }),
         adminArea(inquiriesPlugin, { sql: db.sql }),

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { build } from '../admin/server.js';
 import type { TypedApp } from '../admin/typed.js';
 import { addUser } from '../admin/users.js';
@@ -8,8 +7,8 @@ import { silentLogger } from '../core/log.js';
 import { openTestDb, type TestDb } from './support/db.js';
 
 /**
- * Staff sign-in against password guessing: failures per login are limited and then locked out (a short
- * configured window here, so the test waits for the lockout to end instead of reading the clock), every
+ * Staff sign-in against password guessing: failures per login are limited and then locked out (the app's
+ * clock is the test's: it moves past the lockout instead of waiting for it), every
  * failure is audited with the caller's masked address, and an unknown login costs as much time as a known one.
  */
 const password = 'верный-пароль-1';
@@ -18,6 +17,7 @@ describe('staff sign-in', () => {
   let db: TestDb;
   let app: TypedApp;
   let base: string;
+  let clock = Date.parse('2026-11-24T09:00:00+03:00');
 
   const signIn = async (login: string, pw: string) => {
     const res = await fetch(`${base}/api/auth/login`, {
@@ -32,7 +32,12 @@ describe('staff sign-in', () => {
     db = await openTestDb('pglite');
     for (const login of ['petrova', 'sidorova', 'ivanov'])
       await addUser(db.sql, { login, role: 'editor', name: login, password });
-    app = await build({ sql: db.sql, log: silentLogger, signIn: { maxFailures: 3, lockoutMs: 1500 } });
+    app = await build({
+      sql: db.sql,
+      log: silentLogger,
+      signIn: { maxFailures: 3, lockoutMs: 1500 },
+      now: () => new Date(clock),
+    });
     base = await app.listen({ host: '127.0.0.1', port: 0 });
   });
 
@@ -61,7 +66,7 @@ describe('staff sign-in', () => {
     // Another login is not affected.
     assert.equal((await signIn('sidorova', password)).status, 200);
 
-    await sleep(retryAfter * 1000 + 100);
+    clock += retryAfter * 1000 + 100;
     const again = await signIn('petrova', password);
     assert.equal(again.status, 200, JSON.stringify(again.body));
 

@@ -7,8 +7,9 @@ import { OtklikError } from '../../core/errors.js';
 import { maskIp } from '../../core/log.js';
 import type { Sql } from '../../store/sql.js';
 import { writeAudit } from '../audit.js';
+import { clearFailures, lockedUntil, recordFailure, type SignInLimits } from '../sign-in-lock.js';
 import type { TypedApp } from '../typed.js';
-import { listUsers, login, logout, type Role, type StaffUser, userByToken } from '../users.js';
+import { login, logout, type Role, type StaffUser, userByToken } from '../users.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -16,12 +17,7 @@ declare module 'fastify' {
   }
 }
 
-/** How many failed sign-ins a login may have before it is locked, and for how long (core/config.ts signIn). */
-export interface SignInLimits {
-  maxFailures: number;
-  /** Failures are counted in a window of this length; once over the limit, the login stays locked until it ends. */
-  lockoutMs: number;
-}
+export type { SignInLimits };
 
 /** The configuration's defaults (SIGNIN_MAX_FAILURES, SIGNIN_LOCKOUT_MS) for an app built without them. */
 export const defaultSignInLimits: SignInLimits = signInDefaults;
@@ -29,6 +25,8 @@ export const defaultSignInLimits: SignInLimits = signInDefaults;
 export interface AuthOptions {
   sql: Sql;
   signIn?: SignInLimits;
+  /** The clock of sessions and lockouts (a test's); default the system's. */
+  now?: () => Date;
 }
 
 function bearer(request: FastifyRequest): string | null {
@@ -59,20 +57,16 @@ const minutes = (ms: number) => Math.max(1, Math.ceil(ms / 60_000));
 async function auth(app: TypedApp, opts: AuthOptions): Promise<void> {
   const { sql } = opts;
   const limits = opts.signIn ?? defaultSignInLimits;
+  const now = opts.now ?? (() => new Date());
   const fastify = app as unknown as FastifyInstance;
   fastify.decorateRequest('staff', null);
   app.addHook('onRequest', async (request) => {
     const token = bearer(request);
-    request.staff = token ? await userByToken(sql, token) : null;
+    request.staff = token ? await userByToken(sql, token, now()) : null;
   });
 
-  // Only failed sign-ins are counted, per login: a peek before checking the password, a hit after a failure.
+  // The areas' own per-route limits (the feed, the agencies' answer links) ride on this registration.
   await fastify.register(rateLimit, { global: false });
-  const failures = fastify.createRateLimit({
-    max: limits.maxFailures,
-    timeWindow: limits.lockoutMs,
-    keyGenerator: (request) => `sign-in:${(request.body as { login: string }).login}`,
-  });
 
   app.post(
     '/api/auth/login',
@@ -89,22 +83,33 @@ async function auth(app: TypedApp, opts: AuthOptions): Promise<void> {
     async (request, reply) => {
       const name = request.body.login;
       const attempt = { pii: { ip: maskIp(request.ip) } };
-      const before = await failures(request, { increment: false });
-      if (!before.isAllowed && before.remaining === 0) {
+      // Failed sign-ins are counted per login in the store (sign-in-lock.ts): every node sees one count,
+      // and an admin can unlock a login before the lock ends.
+      const at = now();
+      const until = await lockedUntil(sql, name, at);
+      if (until) {
+        const ttl = until.getTime() - at.getTime();
         await writeAudit(sql, name, 'login.locked', undefined, attempt);
-        reply.header('retry-after', before.ttlInSeconds);
+        reply.header('retry-after', Math.ceil(ttl / 1000));
         throw new OtklikError(
           'SIGN_IN_LOCKED',
-          `Слишком много неудачных попыток входа. Вход для этой учётной записи временно заблокирован: попробуйте через ${minutes(before.ttl)} мин.`,
+          `Слишком много неудачных попыток входа. Вход для этой учётной записи временно заблокирован: попробуйте через ${minutes(ttl)} мин. или обратитесь к администратору`,
           { retryable: true },
         );
       }
-      const result = await login(sql, name, request.body.password);
+      const result = await login(sql, name, request.body.password, at);
       if (!result) {
-        await failures(request);
-        await writeAudit(sql, name, 'login.failed', undefined, attempt);
+        const locked = await recordFailure(sql, name, at, limits);
+        await writeAudit(
+          sql,
+          name,
+          'login.failed',
+          undefined,
+          locked ? { ...attempt, locked: true } : attempt,
+        );
         throw new OtklikError('UNAUTHORIZED', 'Неверный логин или пароль');
       }
+      await clearFailures(sql, name, at);
       return result;
     },
   );
@@ -128,16 +133,6 @@ async function auth(app: TypedApp, opts: AuthOptions): Promise<void> {
     async (request) => ({
       user: request.staff,
     }),
-  );
-
-  // Staff accounts with their role and agency, for the admin (accounts are added with `otklik admin user-add`).
-  app.get(
-    '/api/users',
-    {
-      schema: { tags: ['auth'], summary: 'Учётные записи сотрудников (администратор)' },
-      preHandler: requireRole(),
-    },
-    async () => ({ users: await listUsers(sql) }),
   );
 }
 

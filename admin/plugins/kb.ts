@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import { OtklikError } from '../../core/errors.js';
 import { createContentEditor } from '../../kb/content-editor.js';
 import { createKbEditor } from '../../kb/editor.js';
+import { requireIntentInScope } from '../../kb/staff-scope.js';
 import type { Sql } from '../../store/sql.js';
 import { auditKbChange } from '../audit.js';
 import { TextId, type TypedApp } from '../typed.js';
@@ -55,6 +56,8 @@ export async function kbPlugin(app: TypedApp, opts: { sql: Sql }): Promise<void>
     },
     async (request, reply) => {
       const { intentId } = request.params;
+      // An editor of an agency writes only for its topics; the region's editors (no agency) for all.
+      await requireIntentInScope(sql, intentId, request.staff!);
       const draft = await editor.createDraft(intentId, { ...request.body, author: request.staff!.login });
       await auditKbChange(sql, request.staff!.login, 'answer.draft', `${intentId}@v${draft.version}`);
       return reply.code(201).send(draft);
@@ -91,15 +94,20 @@ export async function kbPlugin(app: TypedApp, opts: { sql: Sql }): Promise<void>
       },
     );
 
-  // Who may approve which topic, and that nobody approves their own draft, is the editor's rule (kb/editor.ts).
-  transition('submit', ['editor'], (intent, version, staff) =>
-    editor.submitForApproval(intent, version, staff.login),
-  );
+  // Who may approve which topic, and that nobody approves their own draft, is the editor's rule (kb/editor.ts);
+  // an account of an agency submits and retires only the answers of that agency's topics (kb/staff-scope.ts).
+  transition('submit', ['editor'], async (intent, version, staff) => {
+    await requireIntentInScope(sql, intent, staff);
+    return editor.submitForApproval(intent, version, staff.login);
+  });
   transition('approve', ['approver'], (intent, version, staff) => editor.approve(intent, version, staff));
   transition('reject', ['approver'], (intent, version, staff, reason) =>
     editor.reject(intent, version, staff, reason || 'без комментария'),
   );
-  transition('retire', ['approver'], (intent, version) => editor.retire(intent, version));
+  transition('retire', ['approver'], async (intent, version, staff) => {
+    await requireIntentInScope(sql, intent, staff);
+    return editor.retire(intent, version);
+  });
 
   const content = createContentEditor(sql);
   const byId = Type.Object({ id: TextId });

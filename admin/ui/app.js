@@ -1,4 +1,5 @@
 // Staff web UI of Otklik: plain ES modules, no build step. All text is Russian.
+import { auditPage } from './audit.js';
 import { deskPage, stopDesk } from './desk.js';
 import { incidentState, showIncidentTopicForm } from './incident-topic.js';
 import { agreementActions, bindAgreementActions, deadlineNote, requestNote } from './inquiry-agreements.js';
@@ -7,12 +8,14 @@ import { showLegalHold } from './legal-hold.js';
 import { $, api, esc, hooks, state, when } from './lib.js';
 import { qualityPage } from './quality.js';
 import { reportsPage } from './reports.js';
+import { applyNav, landingPage, pageFor, roleRu } from './roles.js';
 import { staffPage } from './staff-admin.js';
 import { inboxPage } from './studio-inbox.js';
+import { intentsPage } from './studio-intents.js';
 import { refsPage } from './studio-refs.js';
 import { trainingPage } from './studio-training.js';
-import { intentsPage } from './studio-intents.js';
 import { tryPage } from './studio-try.js';
+import { usersPage } from './users-admin.js';
 import { stopWall, wallPage } from './wall.js';
 
 const outcomeRu = {
@@ -104,13 +107,6 @@ function relayText(i) {
       return 'ответа ещё нет';
   }
 }
-const roleRu = {
-  admin: 'администратор',
-  supervisor: 'старший смены',
-  editor: 'редактор базы знаний',
-  approver: 'согласующий',
-  operator: 'оператор',
-};
 const callStatusRu = { active: 'идёт', completed: 'завершён', interrupted: 'прерван сбоем' };
 const partRu = {
   store: 'База данных',
@@ -140,27 +136,11 @@ function signOut() {
   show('login');
 }
 
-/** Who is signed in, in the header; the staff list is the admin's page only. */
+/** Who is signed in, in the header; the menu shows only the pages the role may open (roles.js). */
 function showUser(user) {
   state.user = user;
   $('#whoami').textContent = `${user.name} (${roleRu[user.role] ?? user.role})`;
-  $('#nav-users').hidden = user.role !== 'admin';
-  // The desk is for those who take calls; the wall and the line's set-up for those who run the shift.
-  const desk = ['operator', 'supervisor', 'admin'].includes(user.role);
-  const shift = ['supervisor', 'admin'].includes(user.role);
-  $('#nav-desk').hidden = !desk;
-  $('#nav-wall').hidden = !shift;
-  $('#nav-staff').hidden = !shift;
-  // «Качество»: supervisors score calls; editors keep its checklist.
-  $('#nav-quality').hidden = !['supervisor', 'editor', 'admin'].includes(user.role);
-  $('#nav-history').hidden = !['editor', 'approver', 'supervisor', 'admin'].includes(user.role);
-  // «Входящие фразы»: editors train from what callers said; supervisors read it.
-  $('#nav-inbox').hidden = !['editor', 'supervisor', 'admin'].includes(user.role);
-  $('#nav-refs').hidden = !['editor', 'approver', 'supervisor', 'admin'].includes(user.role);
-  $('#nav-training').hidden = !['supervisor', 'editor', 'admin'].includes(user.role);
-  $('#nav-intents').hidden = !['editor', 'approver', 'supervisor', 'admin'].includes(user.role);
-  // «Проверка фразы»: those who change the knowledge base check a phrase before callers hear the change.
-  $('#nav-try').hidden = !['editor', 'approver', 'admin'].includes(user.role);
+  applyNav(user.role);
 }
 hooks.signedOut = signOut;
 
@@ -183,6 +163,8 @@ const pages = {
   training: trainingPage,
   intents: intentsPage,
   try: tryPage,
+  users: usersPage,
+  audit: auditPage,
   async overview() {
     const data = await api('/api/overview');
     $('#health').innerHTML = Object.entries(data.health.components)
@@ -305,15 +287,6 @@ const pages = {
       });
     }
   },
-  async users() {
-    const { users } = await api('/api/users');
-    $('#users-table tbody').innerHTML = users
-      .map(
-        (u) =>
-          `<tr><td>${esc(u.login)}</td><td>${esc(u.name)}</td><td>${esc(roleRu[u.role] ?? u.role)}</td><td>${u.agency ? esc(u.agencyName ?? u.agency) : '—'}</td><td>${u.disabled ? 'отключена' : 'действует'}</td></tr>`,
-      )
-      .join('');
-  },
   async incidents() {
     const { incidents } = await api('/api/incidents');
     $('#incident-list').innerHTML =
@@ -393,18 +366,20 @@ async function showRecordings(callId) {
 }
 
 async function route() {
-  if (!state.token) return show('login');
-  const page = (location.hash || '#overview').slice(1);
+  if (!state.token || !state.user) return show('login');
+  // A page the role may not open (or none) leads to the role's landing page (roles.js).
+  const requested = location.hash.slice(1);
+  const page = pageFor(state.user.role, requested, (p) => Boolean(pages[p]));
+  if (page !== requested) history.replaceState(null, '', `#${page}`);
   if (page.startsWith('call/')) {
     // A link to one call (the inbox's examples): its card under the call list.
     show('calls');
     await pages.calls().catch((err) => console.error(err));
     return showCall(decodeURIComponent(page.slice(5))).catch((err) => console.error(err));
   }
-  const render = pages[page] ?? pages.overview;
-  show(pages[page] ? page : 'overview');
+  show(page);
   try {
-    await render();
+    await pages[page]?.();
   } catch (err) {
     console.error(err);
   }
@@ -422,6 +397,8 @@ $('#login-form').addEventListener('submit', async (event) => {
     sessionStorage.setItem('otklik.token', token);
     $('#login-error').textContent = '';
     showUser(user);
+    // Each role starts on the page of its work.
+    history.replaceState(null, '', `#${landingPage(user.role)}`);
     await route();
   } catch (err) {
     $('#login-error').textContent = err.message;
@@ -458,6 +435,6 @@ window.addEventListener('hashchange', route);
 if (state.token) {
   api('/api/auth/me')
     .then(({ user }) => showUser(user))
-    .catch(() => {});
-}
-route();
+    .catch(() => {})
+    .then(route);
+} else route();

@@ -20,9 +20,10 @@ import { qualityPlugin } from '../../admin/plugins/quality.js';
 import { recordingsPlugin } from '../../admin/plugins/recordings.js';
 import { reportRunsPlugin } from '../../admin/plugins/report-runs.js';
 import { reportsPlugin } from '../../admin/plugins/reports.js';
-import { studioRefsPlugin } from '../../admin/plugins/studio-refs.js';
 import { studioIntentsPlugin } from '../../admin/plugins/studio-intents.js';
+import { studioRefsPlugin } from '../../admin/plugins/studio-refs.js';
 import { studioTryPlugin } from '../../admin/plugins/studio-try.js';
+import { usersPlugin } from '../../admin/plugins/users.js';
 import { engineBuild } from '../../admin/report-engine.js';
 import { adminArea, build } from '../../admin/server.js';
 import type { TypedApp } from '../../admin/typed.js';
@@ -74,6 +75,7 @@ export async function openFullApp(
   const app = await build({
     sql,
     log: silentLogger,
+    now,
     ...(opts.onRoute ? { onRoute: opts.onRoute } : {}),
     ...(opts.metrics ? { metrics: opts.metrics } : {}),
     docs: { version: '0.1.0' },
@@ -83,6 +85,7 @@ export async function openFullApp(
       adminArea(inboxPlugin, { sql, kb, now }),
       adminArea(studioIntentsPlugin, { sql }),
       adminArea(studioTryPlugin, { kb, nlu: env.engine.nlu, handOff: queue, log: silentLogger, now }),
+      adminArea(usersPlugin, { sql, now }),
       adminArea(incidentsPlugin, { sql }),
       adminArea(studioRefsPlugin, { sql }),
       adminArea(nluModelsPlugin, { sql, trainer, now }),
