@@ -1,8 +1,8 @@
 import { OtklikError } from '../core/errors.js';
 import type { Sql } from '../store/sql.js';
 import { type KbDocument, kbDocumentSchema } from './document.js';
-import { checkReferences, type DocumentIssue } from './references.js';
 import { numberColumns, numberDigits, numberRow, readNumbers } from './numbers.js';
+import { checkReferences, type DocumentIssue } from './references.js';
 import { insertRows, menuItemColumns, menuItemRows, readKbDocument } from './store-io.js';
 
 /**
@@ -127,7 +127,12 @@ function refusal(what: string, issues: Array<{ field: string; message: string }>
   );
 }
 
-const toServed = (n: { number: string; title?: string; flow: string; note?: string | null }): ServedNumber => ({
+const toServed = (n: {
+  number: string;
+  title?: string;
+  flow: string;
+  note?: string | null;
+}): ServedNumber => ({
   number: n.number,
   digits: numberDigits(n.number),
   title: n.title ?? '',
@@ -217,7 +222,10 @@ export function createContentEditor(sql: Sql): ContentEditor {
         },
         async (tx, checked) => {
           const n = checked.numbers.find((x) => numberDigits(x.number) === digits)!;
-          await tx.query('DELETE FROM kb_numbers WHERE digits = $1 OR digits = $2', [digits, previous ?? digits]);
+          await tx.query('DELETE FROM kb_numbers WHERE digits = $1 OR digits = $2', [
+            digits,
+            previous ?? digits,
+          ]);
           await insertRows(tx, 'kb_numbers', numberColumns, [numberRow(n)]);
         },
       );
@@ -226,7 +234,8 @@ export function createContentEditor(sql: Sql): ContentEditor {
 
     async deleteNumber(digits) {
       const rows = await sql.query('DELETE FROM kb_numbers WHERE digits = $1 RETURNING digits', [digits]);
-      if (rows.length === 0) throw new OtklikError('NOT_FOUND', `Номера ${digits} нет в списке номеров линии`);
+      if (rows.length === 0)
+        throw new OtklikError('NOT_FOUND', `Номера ${digits} нет в списке номеров линии`);
     },
 
     async flow(id) {

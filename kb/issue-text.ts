@@ -59,7 +59,8 @@ const rules: Array<[RegExp, (...m: string[]) => string]> = [
 function place(text: string): { where: string; rest: string } {
   const m = /^flow "([^"]*)"(?:, step (?:"([^"]*)"|at steps\[(\d+)\]))?: (.*)$/s.exec(text);
   if (!m) return { where: '', rest: text };
-  const step = m[2] !== undefined ? `, шаг ${q(m[2])}` : m[3] !== undefined ? `, шаг №${Number(m[3]) + 1}` : '';
+  const step =
+    m[2] !== undefined ? `, шаг ${q(m[2])}` : m[3] !== undefined ? `, шаг №${Number(m[3]) + 1}` : '';
   return { where: `сценарий ${q(m[1]!)}${step}: `, rest: m[4]! };
 }
 

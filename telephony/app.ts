@@ -202,7 +202,11 @@ export async function startTelephony(config: Config, deps: TelephonyDeps): Promi
   });
 
   srf.invite(async (req, res) => {
-    const configured = admit({ accepting: calls.accepting, calledNumber: req.calledNumber, numbers: t.numbers });
+    const configured = admit({
+      accepting: calls.accepting,
+      calledNumber: req.calledNumber,
+      numbers: t.numbers,
+    });
     // A number the KB lists (with the flow it runs) is served too; the configured ones need no KB read.
     const decision =
       configured.accept || !calls.accepting

@@ -421,7 +421,13 @@ for (const backend of backends.filter((b) => b === 'postgres')) {
       const dial = async (to: string) => {
         const uuid = fs.addChannel();
         const callId = randomUUID();
-        await withKb.handleInbound(uuid, { callId, from: '+79001234567', to, startedAt: now(), channel: 'sip' });
+        await withKb.handleInbound(uuid, {
+          callId,
+          from: '+79001234567',
+          to,
+          startedAt: now(),
+          channel: 'sip',
+        });
         const conn = await eventually(() => bot.byCall(callId), `the bot gets the call to ${to}`);
         fs.hangup(uuid);
         await closedCdr(callId);

@@ -30,10 +30,14 @@ async function checked<T>(title: string, edit: () => Promise<T>): Promise<T> {
     }
     const lines = issues.slice(0, 50).map((i) => `— ${russianIssue(i.message)} (поле ${i.field})`);
     if (issues.length > 50) lines.push(`— и ещё ${issues.length - 50}`);
-    throw new OtklikError('VALIDATION_FAILED', `${title} (${problemsRu(issues.length)}):\n${lines.join('\n')}`, {
-      details: { issues: issues.map((i) => ({ ...i, text: russianIssue(i.message) })) },
-      cause: err,
-    });
+    throw new OtklikError(
+      'VALIDATION_FAILED',
+      `${title} (${problemsRu(issues.length)}):\n${lines.join('\n')}`,
+      {
+        details: { issues: issues.map((i) => ({ ...i, text: russianIssue(i.message) })) },
+        cause: err,
+      },
+    );
   }
 }
 

@@ -170,7 +170,10 @@ describe('editing call flows and prompts through the admin API', () => {
     const twice = await request('POST', '/api/kb/numbers', 'petrova', { number: '1-1-7', flow: 'default' });
     assert.equal(twice.status, 409);
     assert.equal(twice.body.message, 'Номер 1-1-7 уже есть в списке номеров линии');
-    const supervisor = await request('POST', '/api/kb/numbers', 'sidorova', { number: '118', flow: 'default' });
+    const supervisor = await request('POST', '/api/kb/numbers', 'sidorova', {
+      number: '118',
+      flow: 'default',
+    });
     assert.equal(supervisor.status, 403);
     const changed = await request('POST', '/api/kb/numbers/117', 'petrova', {
       number: '8 800 200-01-17',

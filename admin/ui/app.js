@@ -7,6 +7,7 @@ import { $, api, esc, hooks, state, when } from './lib.js';
 import { qualityPage } from './quality.js';
 import { reportsPage } from './reports.js';
 import { staffPage } from './staff-admin.js';
+import { contentPage } from './studio-content.js';
 import { stopWall, wallPage } from './wall.js';
 
 const outcomeRu = {
@@ -148,6 +149,8 @@ function showUser(user) {
   // «Качество»: supervisors score calls; editors keep its checklist.
   $('#nav-quality').hidden = !['supervisor', 'editor', 'admin'].includes(user.role);
   $('#nav-history').hidden = !['editor', 'approver', 'supervisor', 'admin'].includes(user.role);
+  // «Сценарии и меню»: editors change prompts, menus, flows and numbers; approvers and supervisors read them.
+  $('#nav-content').hidden = !['editor', 'approver', 'supervisor', 'admin'].includes(user.role);
 }
 hooks.signedOut = signOut;
 
@@ -165,6 +168,7 @@ const pages = {
   quality: qualityPage,
   reports: reportsPage,
   history: historyPage,
+  content: contentPage,
   async overview() {
     const data = await api('/api/overview');
     $('#health').innerHTML = Object.entries(data.health.components)
