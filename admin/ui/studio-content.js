@@ -50,7 +50,7 @@ async function promptsTab(panel, editable) {
     <div class="table-scroll"><table id="prompts-table" class="studio-table"><thead><tr><th>Код</th><th>Устно</th><th>В чате</th>${editable ? '<th></th>' : ''}</tr></thead><tbody>${prompts
       .map(
         (p) =>
-          `<tr data-id="${esc(p.id)}"><td><code>${esc(p.id)}</code></td><td>${esc(p.text)}</td><td>${p.chat ? esc(p.chat) : '<span class="hint">как устно</span>'}</td>${editable ? `<td><button type="button" data-edit="${esc(p.id)}">Изменить</button></td>` : ''}</tr>`,
+          `<tr data-id="${esc(p.id)}"><td><code>${esc(p.id)}</code></td><td data-label="Устно">${esc(p.text)}</td><td data-label="В чате">${p.chat ? esc(p.chat) : '<span class="hint">как устно</span>'}</td>${editable ? `<td><button type="button" data-edit="${esc(p.id)}">Изменить</button></td>` : ''}</tr>`,
       )
       .join('')}</tbody></table></div>
     ${
@@ -124,7 +124,7 @@ async function menusTab(panel, editable, chosen) {
     <div class="table-scroll"><table id="menu-items" class="studio-table"><thead><tr><th>Цифра</th><th>Пункт</th><th>Ключевые слова</th><th>Действие</th>${editable ? '<th></th>' : ''}</tr></thead><tbody>${menu.items
       .map(
         (i) =>
-          `<tr data-digit="${esc(i.digit)}"><td>${esc(i.digit)}</td><td>${esc(i.label)}</td><td>${esc(i.keywords.join(', '))}</td><td>${esc(actionText(i.action))}</td>${editable ? `<td><button type="button" data-edit="${esc(i.digit)}">Изменить</button></td>` : ''}</tr>`,
+          `<tr data-digit="${esc(i.digit)}"><td data-label="Цифра">${esc(i.digit)}</td><td><b>${esc(i.label)}</b></td><td data-label="Слова">${esc(i.keywords.join(', '))}</td><td data-label="Действие">${esc(actionText(i.action))}</td>${editable ? `<td><button type="button" data-edit="${esc(i.digit)}">Изменить</button></td>` : ''}</tr>`,
       )
       .join('')}</tbody></table></div>
     ${
@@ -209,7 +209,7 @@ async function numbersTab(panel, editable) {
       numbers
         .map(
           (n) =>
-            `<tr data-digits="${esc(n.digits)}"><td><b>${esc(n.number)}</b></td><td>${esc(n.title)}</td><td><code>${esc(n.flow)}</code> ${esc(flowTitle(n.flow))}</td><td>${esc(n.note ?? '')}</td>${editable ? `<td class="actions"><button type="button" data-edit="${esc(n.digits)}">Изменить</button> <button type="button" data-delete="${esc(n.digits)}">Удалить</button></td>` : ''}</tr>`,
+            `<tr data-digits="${esc(n.digits)}"><td><b>${esc(n.number)}</b></td><td>${esc(n.title)}</td><td data-label="Сценарий"><code>${esc(n.flow)}</code> ${esc(flowTitle(n.flow))}</td><td data-label="Заметка">${esc(n.note ?? '—')}</td>${editable ? `<td class="actions"><button type="button" data-edit="${esc(n.digits)}">Изменить</button> <button type="button" data-delete="${esc(n.digits)}">Удалить</button></td>` : ''}</tr>`,
         )
         .join('') || `<tr><td colspan="${editable ? 5 : 4}">Номеров нет</td></tr>`
     }</tbody></table></div>

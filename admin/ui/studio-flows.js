@@ -38,7 +38,7 @@ function stepsTable(doc) {
     steps
       .map(
         (s, n) =>
-          `<tr data-step="${esc(s.id)}"><td>${n + 1}</td><td><code>${esc(s.id)}</code>${s.id === start ? ' <small>(начало)</small>' : ''}</td><td>${esc(typeRu[s.type] ?? s.type)} <small>${esc(s.type)}</small></td><td>${s.prompt ? `<code>${esc(s.prompt)}</code>` : ''}${s.menu ? ` меню <code>${esc(s.menu)}</code>` : ''}${s.by ? ` по ${esc(s.by)}` : ''}</td><td>${leads(
+          `<tr data-step="${esc(s.id)}"><td class="step-no">${n + 1}</td><td class="step-id"><code>${esc(s.id)}</code>${s.id === start ? ' <small>(начало)</small>' : ''}</td><td data-label="Вид">${esc(typeRu[s.type] ?? s.type)} <small>${esc(s.type)}</small></td><td data-label="Фраза / меню">${s.prompt ? `<code>${esc(s.prompt)}</code>` : ''}${s.menu ? ` меню <code>${esc(s.menu)}</code>` : ''}${s.by ? ` по ${esc(s.by)}` : ''}</td><td>${leads(
             s,
           )
             .map((l) => esc(l))
