@@ -202,7 +202,12 @@ export function kbContentRoutes(app: TypedApp, sql: Sql): void {
     '/api/kb/numbers/:digits/delete',
     {
       preHandler: requireRole('editor'),
-      schema: { tags, summary: 'Удалить номер линии', params: byDigits },
+      schema: {
+        tags,
+        summary: 'Удалить номер линии',
+        params: byDigits,
+        body: Type.Optional(Type.Object({}, { additionalProperties: false })),
+      },
     },
     async (request) => {
       const { digits } = request.params;

@@ -4,6 +4,7 @@
 // (in Russian, each problem on its own line) next to the form; nothing is stored then.
 import { api, esc, hasRole } from './lib.js';
 import { flowsTab } from './studio-flows.js';
+import { feedback, messages } from './studio-form.js';
 
 const tabs = [
   ['prompts', 'Фразы бота'],
@@ -20,29 +21,6 @@ const actionRu = {
   submenu: 'подменю',
 };
 const targetField = { topic: 'topic', queue: 'queue', forward: 'agency', message: 'prompt', submenu: 'menu' };
-
-/** The message and status lines of a form: `say.ok(text)`, `say.fail(err)`, `say.clear()`. */
-export function feedback(box) {
-  const ok = box.querySelector('[role=status]');
-  const alert = box.querySelector('[role=alert]');
-  return {
-    ok(text) {
-      alert.textContent = '';
-      ok.textContent = text;
-    },
-    fail(err) {
-      ok.textContent = '';
-      alert.textContent = err.message;
-    },
-    clear() {
-      ok.textContent = '';
-      alert.textContent = '';
-    },
-  };
-}
-
-export const messages =
-  '<p class="studio-saved" role="status"></p><p class="error studio-error" role="alert"></p>';
 
 async function promptsTab(panel, editable) {
   const { prompts } = await api('/api/kb/prompts');

@@ -2,7 +2,7 @@
 // and its document as JSON text that editors change. The server checks the flow against the whole knowledge
 // base (every step it leads to, every prompt, menu and intent it names) and refuses it with the reasons.
 import { api, esc } from './lib.js';
-import { feedback, messages } from './studio-content.js';
+import { feedback, messages } from './studio-form.js';
 
 const typeRu = {
   say: 'сказать',
