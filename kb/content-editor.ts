@@ -1,6 +1,7 @@
 import { OtklikError } from '../core/errors.js';
 import type { Sql } from '../store/sql.js';
 import { type KbDocument, kbDocumentSchema } from './document.js';
+import { numberColumns, numberDigits, numberRow, readNumbers } from './numbers.js';
 import { checkReferences, type DocumentIssue } from './references.js';
 import { insertRows, menuItemColumns, menuItemRows, readKbDocument } from './store-io.js';
 
@@ -31,8 +32,35 @@ export interface MenuInput {
   items: unknown[];
 }
 
+/** A number the line serves (kb/numbers.ts), as the studio shows it. */
+export interface ServedNumber {
+  /** The number as the editor wrote it. */
+  number: string;
+  /** Its digits: the key a dialled number is compared by. */
+  digits: string;
+  title: string;
+  flow: string;
+  note: string | null;
+}
+
+export interface NumberInput {
+  number: string;
+  title?: string;
+  flow: string;
+  note?: string | null;
+}
+
 export interface ContentEditor {
   flows(): Promise<FlowSummary[]>;
+  prompts(): Promise<Array<{ id: string; text: string; chat: string | null }>>;
+  menus(): Promise<KbDocument['menus']>;
+  numbers(): Promise<ServedNumber[]>;
+  /**
+   * Adds a number (`previous` absent; CONFLICT when the KB lists it already) or changes the entry of the
+   * number whose digits are `previous` (NOT_FOUND when there is none), the number itself included.
+   */
+  saveNumber(input: NumberInput, previous?: string): Promise<ServedNumber>;
+  deleteNumber(digits: string): Promise<void>;
   /** A flow document as stored (as its author wrote it), or null. */
   flow(id: string): Promise<unknown | null>;
   /** Creates or replaces flow `id`; the document's own `id`, when given, must be `id`. */
@@ -79,7 +107,7 @@ function fieldOf(doc: unknown, path: Path): string {
   if (typeof index === 'number') {
     const list = isRecord(doc) ? doc[String(section)] : undefined;
     const item = Array.isArray(list) ? list[index] : undefined;
-    const key = isRecord(item) ? (item.id ?? item.intent ?? item.date) : undefined;
+    const key = isRecord(item) ? (item.id ?? item.intent ?? item.date ?? item.number) : undefined;
     out += typeof key === 'string' ? `[${JSON.stringify(key)}]` : `[${index}]`;
   } else if (index !== undefined) out += `.${index}`;
   for (const p of rest) out += typeof p === 'number' ? `[${p}]` : `.${p}`;
@@ -98,6 +126,19 @@ function refusal(what: string, issues: Array<{ field: string; message: string }>
     },
   );
 }
+
+const toServed = (n: {
+  number: string;
+  title?: string;
+  flow: string;
+  note?: string | null;
+}): ServedNumber => ({
+  number: n.number,
+  digits: numberDigits(n.number),
+  title: n.title ?? '',
+  flow: n.flow,
+  note: n.note ?? null,
+});
 
 export function createContentEditor(sql: Sql): ContentEditor {
   /**
@@ -142,6 +183,59 @@ export function createContentEditor(sql: Sql): ContentEditor {
         `SELECT id, document->>'title' AS title FROM flows ORDER BY id COLLATE "C"`,
       );
       return rows.map((r) => ({ id: r.id, title: r.title ?? '' }));
+    },
+
+    async prompts() {
+      const rows = await sql.query<{ id: string; text: string; chat: string | null }>(
+        'SELECT id, text, chat FROM prompts ORDER BY id COLLATE "C"',
+      );
+      return rows.map((r) => ({ id: r.id, text: r.text, chat: r.chat ?? null }));
+    },
+
+    async menus() {
+      return (await readKbDocument(sql)).menus;
+    },
+
+    async numbers() {
+      return (await readNumbers(sql)).map(toServed);
+    },
+
+    async saveNumber(input, previous) {
+      const digits = numberDigits(input.number);
+      const entry = {
+        number: input.number.trim(),
+        title: input.title?.trim() ?? '',
+        flow: input.flow,
+        ...(input.note?.trim() ? { note: input.note.trim() } : {}),
+      };
+      const listed = new Set((await readNumbers(sql)).map((n) => numberDigits(n.number)));
+      if (previous === undefined && listed.has(digits))
+        throw new OtklikError('CONFLICT', `Номер ${entry.number} уже есть в списке номеров линии`);
+      if (previous !== undefined && !listed.has(previous))
+        throw new OtklikError('NOT_FOUND', `Номера ${previous} нет в списке номеров линии`);
+      await change(
+        `number "${entry.number}" is not saved`,
+        `numbers[${JSON.stringify(entry.number)}]`,
+        (doc) => {
+          const drop = new Set([digits, ...(previous === undefined ? [] : [previous])]);
+          doc.numbers = [...doc.numbers.filter((n) => !drop.has(numberDigits(n.number))), entry];
+        },
+        async (tx, checked) => {
+          const n = checked.numbers.find((x) => numberDigits(x.number) === digits)!;
+          await tx.query('DELETE FROM kb_numbers WHERE digits = $1 OR digits = $2', [
+            digits,
+            previous ?? digits,
+          ]);
+          await insertRows(tx, 'kb_numbers', numberColumns, [numberRow(n)]);
+        },
+      );
+      return toServed(entry);
+    },
+
+    async deleteNumber(digits) {
+      const rows = await sql.query('DELETE FROM kb_numbers WHERE digits = $1 RETURNING digits', [digits]);
+      if (rows.length === 0)
+        throw new OtklikError('NOT_FOUND', `Номера ${digits} нет в списке номеров линии`);
     },
 
     async flow(id) {

@@ -164,6 +164,23 @@ const incident = z.strictObject({
  * A call flow (flow-schema.ts): checked in full, kept as written (the defaults are the voice bot's to fill),
  * so that export gives back the author's document. Links and references: references.ts.
  */
+/**
+ * A number the line serves (kb/numbers.ts) and the flow its calls run; compared by its digits, so two
+ * entries may not be the same number written differently (references.ts).
+ */
+const servedNumber = z.strictObject({
+  number: z
+    .string()
+    .regex(/^\+?[0-9 ()-]{2,24}$/, 'expected a phone number such as "122" or "+7 800 200-01-22"')
+    .refine((n) => {
+      const digits = n.replace(/\D/g, '').length;
+      return digits >= 2 && digits <= 15;
+    }, 'a number has 2 to 15 digits'),
+  title: z.string().default(''),
+  flow: id,
+  note: optionalText,
+});
+
 const flow = z.looseObject({ id }).superRefine((doc, ctx) => {
   for (const issue of flowShapeIssues(doc).issues)
     ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
@@ -186,6 +203,8 @@ export const kbDocumentSchema = z.strictObject({
   menus: z.array(menu).default([]),
   incidents: z.array(incident).default([]),
   flows: z.array(flow).default([]),
+  /** The numbers the line serves and the flow each runs (122 → default, 117 → …). */
+  numbers: z.array(servedNumber).default([]),
   /** Clinic, district and town names for speech-recognition hints. */
   vocabulary: z.array(text).default([]),
   /**

@@ -8,6 +8,7 @@ import {
   regionTermsFromRow,
   termsFromDoc,
 } from './inquiry-terms.js';
+import { flowForNumber } from './numbers.js';
 import { listOutcomes, type Outcome } from './outcomes.js';
 import { type OperatorScript, operatorScripts } from './scripts.js';
 import { actionFromRow } from './store-io.js';
@@ -240,6 +241,7 @@ export function createKnowledgeBase(sql: Sql): KnowledgeBaseReader {
     async flow(id) {
       return (await one('SELECT document FROM flows WHERE id = $1', [id]))?.document ?? null;
     },
+    flowForNumber: (dialled) => flowForNumber(sql, dialled),
     async vocabulary() {
       const rows = await sql.query<{ text: string }>(
         `SELECT term AS text FROM vocabulary

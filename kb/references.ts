@@ -1,6 +1,7 @@
 import type { KbDocument } from './document.js';
 import { checkFlow, type FlowReferences } from './flow-check.js';
 import { mergeTerms, termsFromDoc, termsIssue } from './inquiry-terms.js';
+import { numberDigits } from './numbers.js';
 import { weekdayOf } from './zoned-time.js';
 
 /**
@@ -37,10 +38,11 @@ export function checkReferences(doc: KbDocument): DocumentIssue[] {
   const prompts = idsOf('prompts', doc.prompts, (p) => p.id);
   const menus = idsOf('menus', doc.menus, (m) => m.id);
   idsOf('incidents', doc.incidents, (i) => i.id);
-  idsOf('flows', doc.flows, (f) => f.id);
+  const flows = idsOf('flows', doc.flows, (f) => f.id);
   doc.test_phrases?.forEach((g, i) => {
     if (!intents.has(g.intent)) add(['test_phrases', i, 'intent'], `unknown intent "${g.intent}"`);
   });
+  idsOf('numbers', doc.numbers, (n) => numberDigits(n.number), 'number');
   if (doc.checklist) {
     idsOf('checklist', doc.checklist, (c) => c.id);
     if (!doc.checklist.some((c) => !c.retired))
@@ -128,6 +130,9 @@ export function checkReferences(doc: KbDocument): DocumentIssue[] {
   };
   doc.flows.forEach((flow, i) => {
     for (const issue of checkFlow(flow, flowRefs).issues) add(['flows', i, ...issue.path], issue.message);
+  });
+  doc.numbers.forEach((n, i) => {
+    ref(flows, n.flow, ['numbers', i, 'flow'], 'flow');
   });
   // Each agreement as it applies (the agency's fields over the region's) keeps its term within its maximum.
   const region = termsFromDoc(doc.inquiry_terms);

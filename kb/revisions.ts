@@ -115,7 +115,7 @@ export interface SectionDiff {
 function keyOf(item: unknown): string {
   if (typeof item !== 'object' || item === null) return String(item);
   const o = item as Record<string, unknown>;
-  return String(o.id ?? o.intent ?? o.date ?? JSON.stringify(o));
+  return String(o.id ?? o.intent ?? o.date ?? o.number ?? JSON.stringify(o));
 }
 
 /** What changed from `before` to `after`, section by section, naming the items. */
@@ -149,7 +149,12 @@ export async function restoreRevision(sql: Sql, id: number, actor: string, at?: 
     await tx.query('SELECT 1 FROM kb_meta WHERE id = 1 FOR UPDATE');
     const current = await readKbDocument(tx);
     const intents = new Set(doc.intents.map((i) => i.id));
-    const restored = { ...doc, answers: current.answers.filter((a) => intents.has(a.intent)) };
+    const restored = {
+      ...doc,
+      // A revision from before the numbers were the KB's (0331) keeps the numbers the line serves now.
+      numbers: doc.numbers ?? current.numbers,
+      answers: current.answers.filter((a) => intents.has(a.intent)),
+    };
     const parsed = kbDocumentSchema.safeParse({ ...restored, flows: [] });
     const problems = parsed.success ? checkReferences({ ...parsed.data, flows: restored.flows }) : [];
     if (!parsed.success || problems.length > 0) {

@@ -9,6 +9,7 @@ import {
   regionTermsRow,
   termColumns,
 } from './inquiry-terms.js';
+import { numberColumns, numberRow, readNumbers } from './numbers.js';
 import { readTestPhraseGroups, writeTestPhraseGroups } from './test-phrases.js';
 import { formatZoned, weekdays } from './zoned-time.js';
 
@@ -34,6 +35,7 @@ const contentTables = [
   'calendar_days',
   'flows',
   'vocabulary',
+  'kb_numbers',
 ];
 
 export async function insertRows(
@@ -223,6 +225,7 @@ export async function writeKbDocument(tx: Sql, doc: KbDocument): Promise<void> {
     { term: 'text' },
     [...new Set(doc.vocabulary)].map((term) => ({ term })),
   );
+  await insertRows(tx, 'kb_numbers', numberColumns, doc.numbers.map(numberRow));
   // A document without the section (an export older than it) leaves the checklist alone.
   if (doc.checklist) await writeChecklist(tx, doc.checklist);
   const intentIds = new Set(doc.intents.map((i) => i.id));
@@ -325,6 +328,7 @@ export async function readKbDocument(sql: Sql): Promise<KbDocument> {
   const incidents = await q('SELECT * FROM incidents ORDER BY starts_at, id COLLATE "C"');
   const flows = await q('SELECT id, document FROM flows ORDER BY id COLLATE "C"');
   const vocabulary = await q('SELECT term FROM vocabulary ORDER BY term COLLATE "C"');
+  const numbers = await readNumbers(sql);
   const checklist = await listChecklist(sql, { withRetired: true });
   const testPhrases = await readTestPhraseGroups(sql);
   const group = (rows: Row[], key: string) => {
@@ -428,6 +432,7 @@ export async function readKbDocument(sql: Sql): Promise<KbDocument> {
     })),
     flows: flows.map((r) => r.document as KbDocument['flows'][number]),
     vocabulary: vocabulary.map((r) => String(r.term)),
+    numbers,
     checklist,
     ...(testPhrases.length > 0 ? { test_phrases: testPhrases } : {}),
   };

@@ -108,6 +108,11 @@ export interface KnowledgeBase {
   agencyOpen(agencyId: string, at: Date): Promise<OpenState>;
   /** A call flow document (kb/flow-schema.ts, checked when it entered the KB), as written, by id, or null. */
   flow(id: string): Promise<unknown | null>;
+  /**
+   * The flow a call to `dialled` runs (kb/numbers.ts): the KB's entry for the number, compared by digits
+   * (`sip:117@host`, `+7 800 200-01-22`), or null when the KB does not list it.
+   */
+  flowForNumber(dialled: string): Promise<string | null>;
   /** Vocabulary for ASR hints: clinic and district names, topic words. */
   vocabulary(): Promise<string[]>;
   /**

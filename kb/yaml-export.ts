@@ -94,6 +94,7 @@ export function kbDocumentToYaml(doc: KbDocument): string {
       ),
     ),
     flows: doc.flows,
+    numbers: doc.numbers.map((n) => pick(n, ['number', 'title', 'flow', 'note'])),
     vocabulary: doc.vocabulary,
   };
   if (doc.checklist) plain.checklist = checklistYamlItems(doc.checklist);

@@ -5,10 +5,11 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  * Telephony signs the metadata it gives `uuid_audio_fork … start` (FreeSWITCH sends it as the fork's first
  * text frame) with an HMAC-SHA256 over the whole metadata under the shared secret; the media socket checks
  * it in constant time and refuses the connection otherwise. The signature covers every field (call id,
- * caller, direction, flow id, inquiry id), so nobody without the secret can start a call, and a signed
- * inbound call cannot be turned into an outbound one: only telephony's own outbound calls (direction
- * `outbound`) may choose the flow that runs. A captured frame replayed later carries a call id the bot
- * already has a record of, and its session fails at the start.
+ * caller, direction, flow id, inquiry id), so nobody without the secret can start a call or choose the flow
+ * that runs, and a signed inbound call cannot be turned into an outbound one. Telephony names the flow: the
+ * one it placed an outbound call for, or the one the KB lists for the number an inbound caller dialled
+ * (kb/numbers.ts). A captured frame replayed later carries a call id the bot already has a record of, and
+ * its session fails at the start.
  *
  * Both telephony and the voice bot import this file, like call-leg.ts: it is the contract between them.
  */

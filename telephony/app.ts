@@ -18,7 +18,8 @@ import { answerInvite } from './sip-inbound.js';
 /**
  * The drachtio-srf application: drachtio-server hands us INVITEs for the numbers we serve; each caller is
  * answered through a FreeSWITCH endpoint (drachtio-fsmrf), and CallControl runs the call on its channel.
- * This file is only the SIP edge's frame: admission (503 while draining, 404 for numbers we do not serve), the
+ * This file is only the SIP edge's frame: admission (503 while draining, 404 for numbers we do not serve:
+ * neither configured in TELEPHONY_NUMBERS nor listed in the KB's numbers), the
  * queue dispatcher's clock, the drachtio-server watchdog, start and stop; sip-inbound.ts runs each caller's
  * dialogs.
  */
@@ -58,15 +59,19 @@ function digits(number: string): string {
     .replace(/\D/g, '');
 }
 
-/** Whether to take an INVITE: only for the numbers we serve, and never while draining. */
+/**
+ * Whether to take an INVITE: only for the numbers we serve (the configured TELEPHONY_NUMBERS, or a number
+ * the KB lists with its flow: `listed`), and never while draining.
+ */
 export function admit(opts: {
   accepting: boolean;
   calledNumber: string;
   numbers: readonly string[];
+  listed?: boolean;
 }): Admission {
   if (!opts.accepting) return { accept: false, status: 503, reason: 'Service Unavailable' };
   const called = digits(opts.calledNumber);
-  const served = opts.numbers.some((n) => digits(n) === called && called !== '');
+  const served = opts.listed === true || opts.numbers.some((n) => digits(n) === called && called !== '');
   return served ? { accept: true } : { accept: false, status: 404, reason: 'Not Found' };
 }
 
@@ -197,11 +202,21 @@ export async function startTelephony(config: Config, deps: TelephonyDeps): Promi
   });
 
   srf.invite(async (req, res) => {
-    const decision = admit({
+    const configured = admit({
       accepting: calls.accepting,
       calledNumber: req.calledNumber,
       numbers: t.numbers,
     });
+    // A number the KB lists (with the flow it runs) is served too; the configured ones need no KB read.
+    const decision =
+      configured.accept || !calls.accepting
+        ? configured
+        : admit({
+            accepting: true,
+            calledNumber: req.calledNumber,
+            numbers: t.numbers,
+            listed: (await calls.flowForNumber(req.calledNumber)) !== null,
+          });
     if (!decision.accept) {
       res.send(
         decision.status,

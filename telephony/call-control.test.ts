@@ -6,6 +6,10 @@ import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { createCall, endCall, getCall } from '../calls/records.js';
 import { silentLogger } from '../core/log.js';
+import { createContentEditor } from '../kb/content-editor.js';
+import { smallFixture } from '../kb/fixtures/index.js';
+import { createKnowledgeBase } from '../kb/knowledge-base.js';
+import { importKb } from '../kb/transfer.js';
 import type { CallMetadata } from '../media/call-leg.js';
 import { isOutboundFork, verifyForkMetadata } from '../media/fork-auth.js';
 import { backends, openTestDb, type TestDb } from '../test/support/db.js';
@@ -388,6 +392,55 @@ for (const backend of backends.filter((b) => b === 'postgres')) {
       assert.equal((await queue.operator('ivanova'))?.state, 'available', 'free again after the wrap-up');
       other.release();
       assert.ok(existsSync(join(dir, 'recordings')));
+    });
+
+    it('runs the flow the KB lists for the dialled number: 117 its own, an unlisted number default', async () => {
+      await importKb(db.sql, [smallFixture()]);
+      const content = createContentEditor(db.sql);
+      await content.saveFlow('line_117', {
+        title: 'Линия 117',
+        steps: [{ id: 'bye', type: 'hangup', prompt: 'greeting' }],
+      });
+      await content.saveNumber({ number: '117', title: 'Короткий номер', flow: 'line_117' });
+      const withKb = new CallControl({
+        sql: db.sql,
+        control,
+        queue,
+        log: silentLogger,
+        recordingsDir: join(dir, 'recordings'),
+        audioDir: join(dir, 'audio'),
+        mediaSocketUrl: botUrl,
+        mediaSocketSecret: SECRET,
+        instanceId: 'telephony-test',
+        trunk: 'sofia/gateway/carrier',
+        forwardTimeoutMs: 20_000,
+        prompts,
+        kb: createKnowledgeBase(db.sql),
+        now,
+      });
+      const dial = async (to: string) => {
+        const uuid = fs.addChannel();
+        const callId = randomUUID();
+        await withKb.handleInbound(uuid, {
+          callId,
+          from: '+79001234567',
+          to,
+          startedAt: now(),
+          channel: 'sip',
+        });
+        const conn = await eventually(() => bot.byCall(callId), `the bot gets the call to ${to}`);
+        fs.hangup(uuid);
+        await closedCdr(callId);
+        return conn.metadata;
+      };
+      const to117 = await dial('sip:117@10.0.0.1');
+      assert.equal(to117.flowId, 'line_117');
+      // Signed: the voice bot runs the flow telephony named (voicebot/channels/media/server.ts).
+      const verdict = verifyForkMetadata(to117, SECRET);
+      assert.ok(verdict.ok && verdict.metadata.flowId === 'line_117');
+      assert.equal((await dial('0300')).flowId, undefined, 'a configured number the KB does not list');
+      assert.equal(await withKb.flowForNumber('+7 117'), null);
+      withKb.release();
     });
   });
 }

@@ -91,7 +91,23 @@ export class CallControl implements CallHost {
 
   /** A caller's channel is up on FreeSWITCH (answered through an fsmrf endpoint): run the call on it. */
   async handleInbound(uuid: string, meta: CallMetadata, onHangup?: () => Promise<void>): Promise<SipCallLeg> {
-    return this.attach(uuid, meta, 'inbound', {}, onHangup);
+    const flowId = await this.flowForNumber(meta.to, meta.callId);
+    return this.attach(uuid, meta, 'inbound', flowId ? { flowId } : {}, onHangup);
+  }
+
+  /**
+   * The flow a call to `dialled` runs: the KB's entry for the number (kb/numbers.ts, e.g. 117 → its own
+   * flow), else none (the voice bot runs `default`, as for the configured TELEPHONY_NUMBERS). A KB that
+   * cannot be read costs the choice, never the call.
+   */
+  async flowForNumber(dialled: string, callId?: string): Promise<string | null> {
+    if (!this.o.kb) return null;
+    try {
+      return await this.o.kb.flowForNumber(dialled);
+    } catch (err) {
+      this.o.log.warn({ err, callId, to: dialled }, 'the KB numbers cannot be read: the call runs default');
+      return null;
+    }
   }
 
   /**

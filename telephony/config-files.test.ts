@@ -131,6 +131,11 @@ describe('INVITE admission', () => {
     assert.deepEqual(admit({ accepting: true, calledNumber: '78002000122', numbers }), { accept: true });
     assert.deepEqual(admit({ accepting: true, calledNumber: 'sip:122@10.0.0.1', numbers }), { accept: true });
     assert.equal(admit({ accepting: true, calledNumber: '112', numbers }).accept, false);
+    // A number the KB lists with its flow (kb/numbers.ts) is served too, though not configured.
+    assert.deepEqual(admit({ accepting: true, calledNumber: '117', numbers, listed: true }), {
+      accept: true,
+    });
+    assert.equal(admit({ accepting: false, calledNumber: '117', numbers, listed: true }).accept, false);
     assert.deepEqual(admit({ accepting: false, calledNumber: '122', numbers }), {
       accept: false,
       status: 503,

@@ -305,7 +305,8 @@ export class CallSession {
 
   /**
    * The session's own flow (CLI, tests), else the one the call's metadata names: telephony's outbound calls
-   * (placeOutbound) carry the flow they were placed for, e.g. `inquiry-answer`; else 'default'. A flow the
+   * (placeOutbound) carry the flow they were placed for, e.g. `inquiry-answer`, an inbound call the flow the
+   * KB lists for the dialled number (kb/numbers.ts); else 'default'. A flow the
    * knowledge base does not have is not swapped for the default one: loadFlow logs it, run() hands the caller
    * to an operator with the technical-problem message.
    */

@@ -38,13 +38,14 @@ describe('editing call flows and prompts through the admin API', () => {
     await ensureSeeded(db.sql);
     await addUser(db.sql, { login: 'petrova', role: 'editor', name: 'Петрова Е. Н.', password });
     await addUser(db.sql, { login: 'kuznetsov', role: 'operator', name: 'Кузнецов Д. А.', password });
+    await addUser(db.sql, { login: 'sidorova', role: 'supervisor', name: 'Сидорова А. В.', password });
     app = await build({
       sql: db.sql,
       log: silentLogger,
       plugins: [adminArea(kbPlugin, { sql: db.sql })],
     });
     base = await app.listen({ host: '127.0.0.1', port: 0 });
-    for (const login of ['petrova', 'kuznetsov']) {
+    for (const login of ['petrova', 'kuznetsov', 'sidorova']) {
       const res = await fetch(`${base}/api/auth/login`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -77,18 +78,26 @@ describe('editing call flows and prompts through the admin API', () => {
     const res = await request('POST', '/api/kb/flows/default', 'petrova', flow);
     assert.equal(res.status, 400);
     assert.equal(res.body.code, 'VALIDATION_FAILED');
-    assert.equal(res.body.message, 'Неверные данные запроса');
+    assert.equal(
+      res.body.message,
+      [
+        'Сценарий «default» не сохранён (2 ошибки):',
+        `— сценарий «default», шаг «ask»: ведёт к шагу «finsh», которого нет в сценарии (поле flows["default"].steps[${ask}].on.no_input)`,
+        `— сценарий «default», шаг «ask»: нет фразы бота «ask_questoin» (поле flows["default"].steps[${ask}].prompt)`,
+      ].join('\n'),
+    );
     assert.deepEqual((res.body.details as { issues: unknown[] }).issues, [
       {
         field: `flows["default"].steps[${ask}].on.no_input`,
         message: 'flow "default", step "ask": leads to unknown step "finsh"',
+        text: 'сценарий «default», шаг «ask»: ведёт к шагу «finsh», которого нет в сценарии',
       },
       {
         field: `flows["default"].steps[${ask}].prompt`,
         message: 'flow "default", step "ask": unknown prompt "ask_questoin"',
+        text: 'сценарий «default», шаг «ask»: нет фразы бота «ask_questoin»',
       },
     ]);
-    assert.match(String(res.body.detail), /^flow "default" is not saved \(2 problems\):/);
     assert.equal(await exportKb(db.sql), before);
     assert.deepEqual(await audited('flow.save'), []);
   });
@@ -121,9 +130,68 @@ describe('editing call flows and prompts through the admin API', () => {
       fields.some((i) => i.message === 'flow "short", step "bye": unknown prompt "goodbye"'),
       JSON.stringify(fields),
     );
-    assert.match(String(res.body.detail), /^prompt "goodbye" is not deleted: it is still used/);
+    assert.match(String(res.body.message), /^Фраза бота «goodbye» не удалена: она ещё используется/);
     assert.deepEqual(await audited('prompt.delete'), []);
     const saved = await request('POST', '/api/kb/prompts/goodbye', 'petrova', { text: 'До свидания!' });
     assert.equal(saved.status, 200);
+  });
+
+  it('lists prompts and menus for readers, not for operators', async () => {
+    const prompts = await request('GET', '/api/kb/prompts', 'sidorova');
+    assert.equal(prompts.status, 200);
+    const greeting = (prompts.body.prompts as Array<{ id: string; text: string }>).find(
+      (p) => p.id === 'greeting',
+    );
+    assert.ok(greeting?.text, JSON.stringify(prompts.body));
+    const menus = await request('GET', '/api/kb/menus', 'sidorova');
+    const main = (menus.body.menus as Array<{ id: string; items: unknown[] }>).find((m) => m.id === 'main');
+    assert.ok(main && main.items.length > 0);
+    assert.equal((await request('GET', '/api/kb/prompts', 'kuznetsov')).status, 403);
+    assert.equal((await request('GET', '/api/kb/numbers', 'kuznetsov')).status, 403);
+  });
+
+  it('adds, changes and deletes a number the line serves, audited; a missing flow is refused', async () => {
+    const list = await request('GET', '/api/kb/numbers', 'sidorova');
+    assert.deepEqual(list.body.numbers, [
+      { number: '122', digits: '122', title: 'Единая линия 122', flow: 'default', note: null },
+    ]);
+    const missing = await request('POST', '/api/kb/numbers', 'petrova', { number: '117', flow: 'nope' });
+    assert.equal(missing.status, 400);
+    assert.equal(
+      missing.body.message,
+      'Номер 117 не сохранён (1 ошибка):\n— нет сценария «nope» (поле numbers["117"].flow)',
+    );
+    const added = await request('POST', '/api/kb/numbers', 'petrova', {
+      number: '117',
+      title: 'Короткий номер',
+      flow: 'short',
+    });
+    assert.equal(added.status, 201, JSON.stringify(added.body));
+    const twice = await request('POST', '/api/kb/numbers', 'petrova', { number: '1-1-7', flow: 'default' });
+    assert.equal(twice.status, 409);
+    assert.equal(twice.body.message, 'Номер 1-1-7 уже есть в списке номеров линии');
+    const supervisor = await request('POST', '/api/kb/numbers', 'sidorova', {
+      number: '118',
+      flow: 'default',
+    });
+    assert.equal(supervisor.status, 403);
+    const changed = await request('POST', '/api/kb/numbers/117', 'petrova', {
+      number: '8 800 200-01-17',
+      flow: 'short',
+      note: 'переадресация с 117',
+    });
+    assert.equal(changed.status, 200, JSON.stringify(changed.body));
+    const numbers = (await request('GET', '/api/kb/numbers', 'petrova')).body.numbers as Array<{
+      digits: string;
+      flow: string;
+    }>;
+    assert.deepEqual(
+      numbers.map((n) => `${n.digits}→${n.flow}`),
+      ['122→default', '78002000117→short'],
+    );
+    assert.equal((await request('POST', '/api/kb/numbers/78002000117/delete', 'petrova')).status, 200);
+    assert.equal((await request('POST', '/api/kb/numbers/78002000117/delete', 'petrova')).status, 404);
+    assert.deepEqual(await audited('number.save'), ['petrova 117', 'petrova 8 800 200-01-17']);
+    assert.deepEqual(await audited('number.delete'), ['petrova 78002000117']);
   });
 });

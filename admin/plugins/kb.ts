@@ -1,13 +1,12 @@
 import { Type } from 'typebox';
-import { OtklikError } from '../../core/errors.js';
-import { createContentEditor } from '../../kb/content-editor.js';
 import { createKbEditor } from '../../kb/editor.js';
 import { requireIntentInScope } from '../../kb/staff-scope.js';
 import type { Sql } from '../../store/sql.js';
 import { auditKbChange } from '../audit.js';
-import { TextId, type TypedApp } from '../typed.js';
+import type { TypedApp } from '../typed.js';
 import type { StaffUser } from '../users.js';
 import { requireRole } from './auth.js';
+import { kbContentRoutes } from './kb-content.js';
 
 /**
  * Answer scripts and their approval, for knowledge editors and approvers. An editor writes drafts and sends
@@ -109,99 +108,6 @@ export async function kbPlugin(app: TypedApp, opts: { sql: Sql }): Promise<void>
     return editor.retire(intent, version);
   });
 
-  const content = createContentEditor(sql);
-  const byId = Type.Object({ id: TextId });
-  const readers = requireRole('editor', 'approver', 'supervisor');
-
-  app.get(
-    '/api/kb/flows',
-    { schema: { tags: ['kb'], summary: 'Сценарии разговора' }, preHandler: readers },
-    async () => ({ flows: await content.flows() }),
-  );
-
-  app.get(
-    '/api/kb/flows/:id',
-    { preHandler: readers, schema: { tags: ['kb'], summary: 'Сценарий разговора', params: byId } },
-    async (request) => {
-      const flow = await content.flow(request.params.id);
-      if (flow === null)
-        throw new OtklikError('NOT_FOUND', `Сценария «${request.params.id}» нет в базе знаний`);
-      return { flow };
-    },
-  );
-
-  // The body is the flow document itself, as in the KB YAML's `flows:` section (its schema: kb/flow-schema.ts).
-  app.post(
-    '/api/kb/flows/:id',
-    {
-      preHandler: requireRole('editor'),
-      schema: {
-        tags: ['kb'],
-        summary: 'Сохранить сценарий (проверяется целиком)',
-        params: byId,
-        body: Type.Object({}, { additionalProperties: true, maxProperties: 50 }),
-      },
-    },
-    async (request) => {
-      const { id } = request.params;
-      await content.saveFlow(id, request.body);
-      await auditKbChange(sql, request.staff!.login, 'flow.save', id);
-      return { flow: await content.flow(id) };
-    },
-  );
-
-  app.post(
-    '/api/kb/prompts/:id',
-    {
-      preHandler: requireRole('editor'),
-      schema: {
-        tags: ['kb'],
-        summary: 'Сохранить фразу бота',
-        params: byId,
-        body: Type.Object({
-          text: Type.String(),
-          chat: Type.Optional(Type.Union([Type.String(), Type.Null()])),
-        }),
-      },
-    },
-    async (request) => {
-      const { id } = request.params;
-      await content.savePrompt(id, request.body);
-      await auditKbChange(sql, request.staff!.login, 'prompt.save', id);
-      return { id };
-    },
-  );
-
-  app.post(
-    '/api/kb/prompts/:id/delete',
-    {
-      preHandler: requireRole('editor'),
-      schema: { tags: ['kb'], summary: 'Удалить фразу бота', params: byId },
-    },
-    async (request) => {
-      const { id } = request.params;
-      await content.deletePrompt(id);
-      await auditKbChange(sql, request.staff!.login, 'prompt.delete', id);
-      return { id };
-    },
-  );
-
-  app.post(
-    '/api/kb/menus/:id',
-    {
-      preHandler: requireRole('editor'),
-      schema: {
-        tags: ['kb'],
-        summary: 'Сохранить голосовое меню',
-        params: byId,
-        body: Type.Object({ prompt: Type.String(), items: Type.Array(Type.Unknown(), { maxItems: 12 }) }),
-      },
-    },
-    async (request) => {
-      const { id } = request.params;
-      await content.saveMenu(id, request.body);
-      await auditKbChange(sql, request.staff!.login, 'menu.save', id);
-      return { id };
-    },
-  );
+  // Flows, menus, prompts and the numbers the line serves: the studio's «Сценарии и меню» (kb-content.ts).
+  kbContentRoutes(app, sql);
 }

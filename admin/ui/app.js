@@ -10,6 +10,7 @@ import { qualityPage } from './quality.js';
 import { reportsPage } from './reports.js';
 import { applyNav, landingPage, pageFor, roleRu } from './roles.js';
 import { staffPage } from './staff-admin.js';
+import { contentPage } from './studio-content.js';
 import { inboxPage } from './studio-inbox.js';
 import { intentsPage } from './studio-intents.js';
 import { refsPage } from './studio-refs.js';
@@ -165,6 +166,7 @@ const pages = {
   try: tryPage,
   users: usersPage,
   audit: auditPage,
+  content: contentPage,
   async overview() {
     const data = await api('/api/overview');
     $('#health').innerHTML = Object.entries(data.health.components)

@@ -200,9 +200,10 @@ describe('media socket (mod_audio_fork protocol)', () => {
     assert.equal(legs.length, before, 'no call reached the bot');
   });
 
-  test('a flow id counts only in the signed metadata of an outbound call', async () => {
-    const inbound = await call({ callId: 'flow-in', flowId: 'inquiry-answer', inquiryId: 7 });
-    assert.equal(inbound.leg.meta.extra?.flowId, undefined, 'an inbound call cannot choose its flow');
+  test('a flow id counts in the signed metadata: the flow telephony chose for the call', async () => {
+    // An inbound call's flow is the one the KB lists for the dialled number (telephony signs it).
+    const inbound = await call({ callId: 'flow-in', to: '117', flowId: 'line-117' });
+    assert.equal(inbound.leg.meta.extra?.flowId, 'line-117');
     assert.equal(inbound.leg.meta.extra?.signature, undefined, 'the signature is not kept in the record');
     await inbound.client.hangup();
     const outbound = await call({

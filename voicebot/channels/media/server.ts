@@ -20,7 +20,7 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import { OtklikError } from '../../../core/errors.js';
 import type { Logger } from '../../../core/log.js';
 import { silentLogger } from '../../../core/log.js';
-import { isOutboundFork, verifyForkMetadata } from '../../../media/fork-auth.js';
+import { verifyForkMetadata } from '../../../media/fork-auth.js';
 import { emptyStats, MediaLeg } from './media-leg.js';
 import type { PlayoutOptions } from './playout.js';
 import { AUDIO_FORK_SUBPROTOCOL, parseMetadata } from './protocol.js';
@@ -187,14 +187,8 @@ function acceptConnection(
     }
     clearTimeout(metadataTimer);
     const raw = verdict.metadata;
-    if (raw.flowId !== undefined && !isOutboundFork(raw)) {
-      // Only a call telephony placed may run a flow of its choosing (the relay of an agency's answer).
-      log.warn(
-        { callId: parsed.value.callId, flowId: raw.flowId },
-        'media socket: a flow id in the metadata of a call telephony did not place is ignored',
-      );
-      delete raw.flowId;
-    }
+    // The flow id counts only here, in metadata telephony signed: the flow it placed an outbound call for (the
+    // relay of an agency's answer), or the flow the KB names for the number an inbound caller dialled (117).
     leg = new MediaLeg({
       ws,
       fork: { ...parsed.value, raw },
