@@ -11,6 +11,7 @@ import { deskPlugin } from '../admin/plugins/desk.js';
 import { incidentsPlugin } from '../admin/plugins/incidents.js';
 import { inquiriesPlugin } from '../admin/plugins/inquiries.js';
 import { kbPlugin } from '../admin/plugins/kb.js';
+import { kbAnswersPlugin, noticeKick } from '../admin/plugins/kb-answers.js';
 import { qualityPlugin } from '../admin/plugins/quality.js';
 import { recordingsPlugin } from '../admin/plugins/recordings.js';
 import { reportRunsPlugin } from '../admin/plugins/report-runs.js';
@@ -190,6 +191,13 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
     let telephony: TelephonyApp | undefined;
     let worker: RunningWorker | undefined;
     const mailer = configuredMailer(config.mail, log);
+    // The answer studio's notices (approvers of a submitted draft, the author of a returned one).
+    const answerNotices = {
+      sql,
+      mailer,
+      log,
+      ...(config.mail.publicUrl ? { baseUrl: config.mail.publicUrl } : {}),
+    };
     // The agencies' answer links: signed in the dispatch mail, checked by the answer form's routes.
     const answerLink = answerLinkOptions(config, log);
     const reportBuild = engineBuild({ sql, kb, defaultNormMs: config.telephony.queueWaitNormMs });
@@ -224,7 +232,8 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
       metrics: { metrics, ...(config.metrics.token ? { token: config.metrics.token } : {}) },
       docs: { version: API_VERSION },
       plugins: [
-        adminArea(kbPlugin, { sql }),
+        adminArea(kbPlugin, { sql, onSubmit: noticeKick(answerNotices, () => new Date()) }),
+        adminArea(kbAnswersPlugin, { sql, log, notices: answerNotices }),
         adminArea(incidentsPlugin, { sql }),
         adminArea(callsPlugin, {
           sql,
@@ -351,6 +360,7 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
           ...(placeCall ? { placeCall } : {}),
           retention: { policy: retentionPolicy(config.retention), intervalMs: config.retention.intervalMs },
           reports: { build: reportBuild, timeZone: kb.timezone },
+          answerNotices,
         });
         worker = started;
         stops.push(() => started.close());

@@ -13,6 +13,7 @@ import { type OperatorScript, operatorScripts } from './scripts.js';
 import { actionFromRow } from './store-io.js';
 import type {
   Agency,
+  AnswerHandling,
   Incident,
   Intent,
   IntentHandling,
@@ -165,7 +166,7 @@ export function createKnowledgeBase(sql: Sql): KnowledgeBaseReader {
     async approvedAnswer(intentId): Promise<ServedAnswer | null> {
       // Only the approved version: drafts, pending and retired scripts are never served.
       const r = await one(
-        `SELECT id, intent_id, version, speech, screen, approved_by, approved_at
+        `SELECT id, intent_id, version, speech, chat, screen, handling, approved_by, approved_at
            FROM answer_versions WHERE intent_id = $1 AND status = 'approved'`,
         [intentId],
       );
@@ -177,7 +178,9 @@ export function createKnowledgeBase(sql: Sql): KnowledgeBaseReader {
         version,
         versionTag: `${r.intent_id}@v${version}`,
         speech: String(r.speech),
+        chat: str(r.chat),
         screen: String(r.screen),
+        handling: String(r.handling) as AnswerHandling,
         approvedBy: String(r.approved_by),
         approvedAt: r.approved_at as Date,
       };

@@ -6,6 +6,7 @@ import { $, api, esc, hooks, state, when } from './lib.js';
 import { qualityPage } from './quality.js';
 import { reportsPage } from './reports.js';
 import { staffPage } from './staff-admin.js';
+import { answersPage, showApprovalFigures } from './studio-answers.js';
 import { stopWall, wallPage } from './wall.js';
 
 const outcomeRu = {
@@ -146,6 +147,7 @@ function showUser(user) {
   $('#nav-staff').hidden = !shift;
   // «Качество»: supervisors score calls; editors keep its checklist.
   $('#nav-quality').hidden = !['supervisor', 'editor', 'admin'].includes(user.role);
+  $('#nav-answers').hidden = !['editor', 'approver', 'supervisor', 'admin'].includes(user.role);
 }
 hooks.signedOut = signOut;
 
@@ -162,7 +164,9 @@ const pages = {
   staff: staffPage,
   quality: qualityPage,
   reports: reportsPage,
+  answers: answersPage,
   async overview() {
+    showApprovalFigures($('#approval-figures'));
     const data = await api('/api/overview');
     $('#health').innerHTML = Object.entries(data.health.components)
       .map(

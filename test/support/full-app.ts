@@ -12,6 +12,7 @@ import { deskPlugin } from '../../admin/plugins/desk.js';
 import { incidentsPlugin } from '../../admin/plugins/incidents.js';
 import { inquiriesPlugin } from '../../admin/plugins/inquiries.js';
 import { kbPlugin } from '../../admin/plugins/kb.js';
+import { kbAnswersPlugin } from '../../admin/plugins/kb-answers.js';
 import type { MetricsPluginOptions } from '../../admin/plugins/metrics.js';
 import { qualityPlugin } from '../../admin/plugins/quality.js';
 import { recordingsPlugin } from '../../admin/plugins/recordings.js';
@@ -70,6 +71,7 @@ export async function openFullApp(
     docs: { version: '0.1.0' },
     plugins: [
       adminArea(kbPlugin, { sql }),
+      adminArea(kbAnswersPlugin, { sql, log: silentLogger, now }),
       adminArea(incidentsPlugin, { sql }),
       adminArea(callsPlugin, { sql, queue, health: async () => ({}), timeZone: kb.timezone, now }),
       adminArea(deskPlugin, { sql, queue, kb, timeZone: kb.timezone, chats, now }),
