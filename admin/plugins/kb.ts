@@ -18,12 +18,14 @@ import { requireRole } from './auth.js';
 export async function kbPlugin(
   app: TypedApp,
   opts: {
-    sql: Sql /** Told of a submit (admin/answer-notices.ts mails the approvers). */;
+    sql: Sql;
+    /** Told of a submit (admin/answer-notices.ts mails the approvers). */
     onSubmit?: () => void;
+    now?: () => Date;
   },
 ): Promise<void> {
   const { sql } = opts;
-  const editor = createKbEditor(sql);
+  const editor = createKbEditor(sql, opts.now ? { now: opts.now } : {});
   const params = Type.Object({ intentId: Type.String(), version: Type.Integer({ minimum: 1 }) });
 
   app.get(

@@ -61,7 +61,7 @@ function approvalCard(p, canAct) {
 function draftForm(a, v, version) {
   return `<form class="draft-form" data-intent="${esc(a.intentId)}" data-version="${version ?? ''}">
     <label>Текст для озвучивания <textarea name="speech" rows="3" required>${esc(v?.speech ?? '')}</textarea></label>
-    <label>Текст для чата <small>(пусто — в чате показывается текст для озвучивания)</small> <textarea name="chat" rows="3">${esc(v?.chat ?? '')}</textarea></label>
+    <label>Текст для чата <small>(пусто — в чате тот же текст, что слышит звонящий)</small> <textarea name="chat" rows="3">${esc(v?.chat ?? '')}</textarea></label>
     <label>Карточка оператора <textarea name="screen" rows="4" required>${esc(v?.screen ?? '')}</textarea></label>
     <label>Записка для согласующего <textarea name="note" rows="2">${esc(v?.note ?? '')}</textarea></label>
     <label>Что делает линия <select name="handling">${Object.entries(handlingRu)
