@@ -33,7 +33,9 @@ describe('word diff', () => {
 describe('one working day by the production calendar', () => {
   const tz = 'Europe/Moscow';
   // 2026-11-04 (Wednesday) is a holiday in this calendar.
-  const calendar = toCalendar([{ date: '2026-11-04', kind: 'holiday', title: 'День народного единства', worksAs: null }]);
+  const calendar = toCalendar([
+    { date: '2026-11-04', kind: 'holiday', title: 'День народного единства', worksAs: null },
+  ]);
   it('counts to the same time of the next working day, over weekends and holidays', () => {
     // Friday 15:00 → Monday 15:00.
     assert.equal(
@@ -104,7 +106,10 @@ for (const backend of backends) {
     });
 
     it("lists the waiting version for its agency's approvers with a diff, overdue after one working day", async () => {
-      const friday = await pendingAnswers(db.sql, { now: new Date('2026-11-30T14:59:00+03:00'), agency: 'minzdrav' });
+      const friday = await pendingAnswers(db.sql, {
+        now: new Date('2026-11-30T14:59:00+03:00'),
+        agency: 'minzdrav',
+      });
       assert.equal(friday.length, 1);
       const p = friday[0]!;
       assert.equal(p.version.author, 'editor.petrova');

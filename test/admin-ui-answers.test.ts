@@ -56,8 +56,20 @@ describe('an answer drafted, returned, edited, approved, and only then served (r
     await createKbEditor(db.sql, { now }).retire(INTENT, 1);
     const users = [
       { login: 'petrova', role: 'editor', name: 'Петрова Е. Н.', email: 'petrova@line122.example.ru' },
-      { login: 'ivanova', role: 'approver', name: 'Иванова М. С.', agency: 'minzdrav', email: 'ivanova@minzdrav.example.ru' },
-      { login: 'orlov', role: 'approver', name: 'Орлов П. П.', agency: 'voenkomat', email: 'orlov@voenkomat.example.ru' },
+      {
+        login: 'ivanova',
+        role: 'approver',
+        name: 'Иванова М. С.',
+        agency: 'minzdrav',
+        email: 'ivanova@minzdrav.example.ru',
+      },
+      {
+        login: 'orlov',
+        role: 'approver',
+        name: 'Орлов П. П.',
+        agency: 'voenkomat',
+        email: 'orlov@voenkomat.example.ru',
+      },
       { login: 'sidorova', role: 'supervisor', name: 'Сидорова А. В.' },
     ] as const;
     for (const u of users) {
@@ -66,7 +78,11 @@ describe('an answer drafted, returned, edited, approved, and only then served (r
     }
     smtp = await startSmtp();
     const kb = createKnowledgeBase(db.sql);
-    nlu = await createNluService({ kb, modelDir: mkdtempSync(join(tmpdir(), 'otklik-nlu-')), log: silentLogger });
+    nlu = await createNluService({
+      kb,
+      modelDir: mkdtempSync(join(tmpdir(), 'otklik-nlu-')),
+      log: silentLogger,
+    });
     const queue = new OperatorQueue(db.sql, { waitNormMs: 60_000, now });
     const notices = {
       sql: db.sql,
@@ -141,7 +157,9 @@ describe('an answer drafted, returned, edited, approved, and only then served (r
     const block = page.locator('.studio-drafts article', { hasText: INTENT });
     await block.getByText('Согласованного ответа нет').waitFor();
     await block.getByText('Новая версия').click();
-    await block.getByLabel('Текст для озвучивания').fill('Врача на дом вызывают через регистратуру поликлиники.');
+    await block
+      .getByLabel('Текст для озвучивания')
+      .fill('Врача на дом вызывают через регистратуру поликлиники.');
     await block.getByLabel('Текст для чата').fill('Вызовите врача на дом через регистратуру поликлиники.');
     await block.getByLabel('Карточка оператора').fill('Вызов врача на дом: регистратура, до 12:00.');
     await block.getByLabel('Записка для согласующего').fill('Прежний текст снят, нужен новый');
@@ -174,7 +192,12 @@ describe('an answer drafted, returned, edited, approved, and only then served (r
     await shot(page, 'approver');
     // A return needs a comment: the browser does not send an empty one.
     await card.getByRole('button', { name: 'Вернуть на доработку' }).click();
-    assert.equal(await card.getByLabel('Комментарий автору').evaluate((e) => (e as unknown as { validity: { valid: boolean } }).validity.valid), false);
+    assert.equal(
+      await card
+        .getByLabel('Комментарий автору')
+        .evaluate((e) => (e as unknown as { validity: { valid: boolean } }).validity.valid),
+      false,
+    );
     await card.getByLabel('Комментарий автору').fill('Добавьте, до которого часа принимают вызовы');
     await card.getByRole('button', { name: 'Вернуть на доработку' }).click();
     await page.getByText('Ничего не ждёт согласования.').waitFor();
@@ -190,7 +213,9 @@ describe('an answer drafted, returned, edited, approved, and only then served (r
     const block = page.locator('.studio-drafts article', { hasText: INTENT });
     await block.getByText('Возвращено на доработку (ivanova').waitFor();
     await block.getByText('Добавьте, до которого часа принимают вызовы').waitFor();
-    await block.getByLabel('Текст для чата').fill('Вызовите врача на дом через регистратуру поликлиники до 12:00.');
+    await block
+      .getByLabel('Текст для чата')
+      .fill('Вызовите врача на дом через регистратуру поликлиники до 12:00.');
     await block.getByRole('button', { name: 'Отправить на согласование' }).click();
     await block.getByText('на согласовании до').waitFor();
     await page.close();
@@ -199,7 +224,10 @@ describe('an answer drafted, returned, edited, approved, and only then served (r
     clock.t = Date.parse('2026-11-25T14:01:00+03:00');
     const editor = await signIn('petrova', 'Петрова');
     await openAnswers(editor);
-    await editor.locator('.studio-queue article', { hasText: INTENT }).getByText('ждёт дольше рабочего дня').waitFor();
+    await editor
+      .locator('.studio-queue article', { hasText: INTENT })
+      .getByText('ждёт дольше рабочего дня')
+      .waitFor();
     await shot(editor, 'editor');
     await editor.close();
     const supervisor = await signIn('sidorova', 'Сидорова');
@@ -222,7 +250,10 @@ describe('an answer drafted, returned, edited, approved, and only then served (r
     await card.getByRole('button', { name: 'Согласовать' }).click();
     await page.getByText('Ничего не ждёт согласования.').waitFor();
     await page.close();
-    await chatAsks('нужно вызвать врача на дом', 'Вызовите врача на дом через регистратуру поликлиники до 12:00.');
+    await chatAsks(
+      'нужно вызвать врача на дом',
+      'Вызовите врача на дом через регистратуру поликлиники до 12:00.',
+    );
     const audit = await listAudit(db.sql, { object: `${INTENT}@v2` });
     assert.deepEqual(
       audit.map((a) => `${a.login} ${a.action}`),
@@ -243,9 +274,11 @@ describe('an answer drafted, returned, edited, approved, and only then served (r
 function decodeHeader(raw: string): string {
   const head = raw.slice(0, raw.indexOf('\r\n\r\n'));
   const subject = /^Subject: (.*(?:\r\n[ \t].*)*)/im.exec(head)?.[1] ?? '';
-  return subject.replace(/\r\n[ \t]/g, '').replace(/=\?utf-8\?([BQ])\?([^?]*)\?=\s*/gi, (_, enc: string, text: string) =>
-    enc.toUpperCase() === 'B'
-      ? Buffer.from(text, 'base64').toString('utf8')
-      : decodeURIComponent(text.replace(/_/g, ' ').replace(/=([0-9A-F]{2})/gi, '%$1')),
-  );
+  return subject
+    .replace(/\r\n[ \t]/g, '')
+    .replace(/=\?utf-8\?([BQ])\?([^?]*)\?=\s*/gi, (_, enc: string, text: string) =>
+      enc.toUpperCase() === 'B'
+        ? Buffer.from(text, 'base64').toString('utf8')
+        : decodeURIComponent(text.replace(/_/g, ' ').replace(/=([0-9A-F]{2})/gi, '%$1')),
+    );
 }

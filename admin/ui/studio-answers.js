@@ -110,7 +110,7 @@ export async function showApprovalFigures(box) {
   try {
     const f = await api('/api/kb/approvals/figures');
     box.innerHTML = `<div class="card"><span>Скрипты на согласовании</span><b>${f.pending}</b></div>
-      <div class="card"><span>Ждут дольше рабочего дня</span><b class="${f.overdue > 0 ? 'bad' : 'ok'}">${f.overdue}</b>${f.overdue > 0 ? '<small>согласующим отправлено напоминание по почте</small>' : ''}</div>`;
+      <div class="card"><span>Ждут дольше рабочего дня</span><b class="${f.overdue > 0 ? 'bad' : 'ok'}">${f.overdue}</b>${f.overdue > 0 ? '<small><a href="#answers">открыть «Ответы»</a></small>' : ''}</div>`;
     box.hidden = false;
   } catch {
     box.hidden = true;
