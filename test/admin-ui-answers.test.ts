@@ -122,7 +122,7 @@ describe('an answer drafted, returned, edited, approved, and only then served (r
     return page;
   }
   const openAnswers = async (page: Page) => {
-    await page.getByRole('link', { name: 'Ответы' }).click();
+    await page.getByRole('link', { name: 'Ответы', exact: true }).click();
     await page.locator('#answers-root h3').first().waitFor();
   };
   const shot = async (page: Page, name: string) => {
