@@ -12,6 +12,7 @@ import { inboxPlugin } from '../admin/plugins/inbox.js';
 import { incidentsPlugin } from '../admin/plugins/incidents.js';
 import { inquiriesPlugin } from '../admin/plugins/inquiries.js';
 import { kbPlugin } from '../admin/plugins/kb.js';
+import { kbAnswersPlugin, noticeKick } from '../admin/plugins/kb-answers.js';
 import { kbHistoryPlugin } from '../admin/plugins/kb-history.js';
 import { nluModelsPlugin } from '../admin/plugins/nlu-models.js';
 import { qualityPlugin } from '../admin/plugins/quality.js';
@@ -203,6 +204,13 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
     let telephony: TelephonyApp | undefined;
     let worker: RunningWorker | undefined;
     const mailer = configuredMailer(config.mail, log);
+    // The answer studio's notices (approvers of a submitted draft, the author of a returned one).
+    const answerNotices = {
+      sql,
+      mailer,
+      log,
+      ...(config.mail.publicUrl ? { baseUrl: config.mail.publicUrl } : {}),
+    };
     // The agencies' answer links: signed in the dispatch mail, checked by the answer form's routes.
     const answerLink = answerLinkOptions(config, log);
     const reportBuild = engineBuild({ sql, kb, defaultNormMs: config.telephony.queueWaitNormMs });
@@ -237,7 +245,8 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
       metrics: { metrics, ...(config.metrics.token ? { token: config.metrics.token } : {}) },
       docs: { version: API_VERSION },
       plugins: [
-        adminArea(kbPlugin, { sql }),
+        adminArea(kbPlugin, { sql, onSubmit: noticeKick(answerNotices, () => new Date()) }),
+        adminArea(kbAnswersPlugin, { sql, log, notices: answerNotices }),
         adminArea(kbHistoryPlugin, { sql }),
         adminArea(inboxPlugin, { sql, kb, retrain: () => nlu.retrainIfStale(), log }),
         adminArea(studioIntentsPlugin, { sql }),
@@ -378,6 +387,7 @@ export async function startServices(config: Config, log: Logger): Promise<Runnin
           ...(placeCall ? { placeCall } : {}),
           retention: { policy: retentionPolicy(config.retention), intervalMs: config.retention.intervalMs },
           reports: { build: reportBuild, timeZone: kb.timezone },
+          answerNotices,
         });
         worker = started;
         stops.push(() => started.close());

@@ -109,7 +109,12 @@ const answerVersion = z.strictObject({
   version: z.number().int().positive(),
   status: z.enum(['draft', 'pending_approval', 'approved', 'retired']),
   speech: text,
+  /** The written form for the web chat; absent: the chat shows `speech`. */
+  chat: optionalText,
+  /** The operator's card (the desk shows it). */
   screen: text,
+  /** What the line does once this version is approved (kb/answer-handling.ts). */
+  handling: z.enum(['answer', 'forward', 'inquiry']).optional(),
   author: optionalText,
   created_at: instant.nullish(),
   submitted_at: instant.nullish(),
@@ -118,6 +123,8 @@ const answerVersion = z.strictObject({
   retired_at: instant.nullish(),
   note: optionalText,
   review_note: optionalText,
+  returned_by: optionalText,
+  returned_at: instant.nullish(),
 });
 
 const answer = z.strictObject({

@@ -116,7 +116,8 @@ for (const backend of backends) {
       await editor.submitForApproval(intent, 3);
       const rejected = await editor.reject(intent, 3, lebedev, 'уточните телефон');
       assert.equal(rejected.status, 'draft');
-      assert.equal(rejected.reviewNote, 'agency.cur.lebedev: уточните телефон');
+      assert.equal(rejected.reviewNote, 'уточните телефон');
+      assert.equal(rejected.returnedBy, 'agency.cur.lebedev');
       const edited = await editor.updateDraft(intent, 3, { speech: 'Исправленный ответ.' });
       assert.equal(edited.speech, 'Исправленный ответ.');
       assert.equal(edited.screen, 'Экран 3.');

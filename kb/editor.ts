@@ -2,7 +2,9 @@ import { OtklikError } from '../core/errors.js';
 import type { Sql } from '../store/sql.js';
 import { type Outcome, setOutcome } from './outcomes.js';
 import { isKbId, kbIdRule } from './sample-intents.js';
-import type { AnswerStatus, IntentHandling, TopicId } from './types.js';
+import type { AnswerHandling, AnswerStatus, IntentHandling, TopicId } from './types.js';
+
+export const answerHandlings: readonly AnswerHandling[] = ['answer', 'forward', 'inquiry'];
 
 /**
  * Editing the knowledge base piece by piece (the admin UI), with the approval workflow of answer scripts:
@@ -24,7 +26,11 @@ export interface AnswerVersionInfo {
   version: number;
   status: AnswerStatus;
   speech: string;
+  /** The web chat's text; null: the chat shows `speech`. */
+  chat: string | null;
+  /** The operator's card (the desk shows it). */
   screen: string;
+  handling: AnswerHandling;
   author: string | null;
   createdAt: Date | null;
   submittedAt: Date | null;
@@ -34,6 +40,8 @@ export interface AnswerVersionInfo {
   retiredAt: Date | null;
   note: string | null;
   reviewNote: string | null;
+  returnedBy: string | null;
+  returnedAt: Date | null;
 }
 
 export interface IntentInput {
@@ -47,9 +55,14 @@ export interface IntentInput {
 
 export interface DraftInput {
   speech: string;
+  /** The web chat's text; empty or absent: the chat shows `speech`. */
+  chat?: string | null;
+  /** The operator's card. */
   screen: string;
+  /** Absent: the approved version's, else forward for a forwarded intent, else answer. */
+  handling?: AnswerHandling;
   author: string;
-  note?: string;
+  note?: string | null;
 }
 
 /** The person who reviews a script: a staff login and the agency (KB participant id) of that account. */
@@ -87,7 +100,8 @@ export interface KbEditor {
 
 type Row = Record<string, unknown>;
 
-function toInfo(r: Row): AnswerVersionInfo {
+/** A row of answer_versions as the editors read it. */
+export function toInfo(r: Row): AnswerVersionInfo {
   const s = (v: unknown) => (v === null || v === undefined ? null : String(v));
   const d = (v: unknown) => (v instanceof Date ? v : null);
   return {
@@ -95,7 +109,9 @@ function toInfo(r: Row): AnswerVersionInfo {
     version: Number(r.version),
     status: r.status as AnswerStatus,
     speech: String(r.speech),
+    chat: s(r.chat),
     screen: String(r.screen),
+    handling: (r.handling ?? 'answer') as AnswerHandling,
     author: s(r.author),
     createdAt: d(r.created_at),
     submittedAt: d(r.submitted_at),
@@ -105,8 +121,18 @@ function toInfo(r: Row): AnswerVersionInfo {
     retiredAt: d(r.retired_at),
     note: s(r.note),
     reviewNote: s(r.review_note),
+    returnedBy: s(r.returned_by),
+    returnedAt: d(r.returned_at),
   };
 }
+
+function checkHandling(handling: string | undefined): AnswerHandling | undefined {
+  if (handling !== undefined && !answerHandlings.includes(handling as AnswerHandling))
+    throw new OtklikError('VALIDATION_FAILED', `unknown answer handling "${handling}"`);
+  return handling as AnswerHandling | undefined;
+}
+
+const chatText = (v: string | null | undefined) => (v?.trim() ? v : null);
 
 function required(value: string | undefined, field: string): string {
   if (value === undefined || value.trim() === '')
@@ -253,16 +279,25 @@ export function createKbEditor(sql: Sql, opts: { now?: () => Date } = {}): KbEdi
       const speech = required(input.speech, 'speech');
       const screen = required(input.screen, 'screen');
       const author = required(input.author, 'author');
+      const asked = checkHandling(input.handling);
       return sql.transaction(async (tx) => {
         await requireIntent(tx, intentId);
         // Lock the intent row so that two editors creating drafts together get different version numbers.
-        await tx.query('SELECT id FROM intents WHERE id = $1 FOR UPDATE', [intentId]);
+        const [intent] = await tx.query<{ handling: string }>(
+          'SELECT handling FROM intents WHERE id = $1 FOR UPDATE',
+          [intentId],
+        );
+        const [served] = await tx.query<{ handling: string }>(
+          `SELECT handling FROM answer_versions WHERE intent_id = $1 AND status = 'approved'`,
+          [intentId],
+        );
+        const handling = asked ?? served?.handling ?? (intent?.handling === 'forward' ? 'forward' : 'answer');
         const [row] = await tx.query<Row>(
-          `INSERT INTO answer_versions (intent_id, version, status, speech, screen, author, created_at, note)
-           SELECT $1, COALESCE(MAX(version), 0) + 1, 'draft', $2, $3, $4, $5, $6
+          `INSERT INTO answer_versions (intent_id, version, status, speech, screen, author, created_at, note, chat, handling)
+           SELECT $1, COALESCE(MAX(version), 0) + 1, 'draft', $2, $3, $4, $5, $6, $7, $8
              FROM answer_versions WHERE intent_id = $1
            RETURNING *`,
-          [intentId, speech, screen, author, now(), input.note ?? null],
+          [intentId, speech, screen, author, now(), input.note ?? null, chatText(input.chat), handling],
         );
         return toInfo(row!);
       });
@@ -274,7 +309,15 @@ export function createKbEditor(sql: Sql, opts: { now?: () => Date } = {}): KbEdi
         const speech = changes.speech === undefined ? String(row.speech) : required(changes.speech, 'speech');
         const screen = changes.screen === undefined ? String(row.screen) : required(changes.screen, 'screen');
         const note = changes.note === undefined ? row.note : changes.note;
-        return update(tx, intentId, version, 'speech = $3, screen = $4, note = $5', [speech, screen, note]);
+        const chat = changes.chat === undefined ? row.chat : chatText(changes.chat);
+        const handling = checkHandling(changes.handling) ?? row.handling;
+        return update(
+          tx,
+          intentId,
+          version,
+          'speech = $3, screen = $4, note = $5, chat = $6, handling = $7',
+          [speech, screen, note, chat, handling],
+        );
       });
     },
 
@@ -325,8 +368,8 @@ export function createKbEditor(sql: Sql, opts: { now?: () => Date } = {}): KbEdi
           tx,
           intentId,
           version,
-          "status = 'draft', submitted_at = NULL, submitted_by = NULL, review_note = $3",
-          [`${by}: ${why}`],
+          "status = 'draft', submitted_at = NULL, submitted_by = NULL, review_note = $3, returned_by = $4, returned_at = $5",
+          [why.trim(), by, now()],
         );
       });
     },

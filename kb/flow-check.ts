@@ -92,7 +92,7 @@ function targets(step: Step): Array<{ field: IssuePath; to: string }> {
 /** The values a branch compares with, by what it branches on (intent ids are checked against the KB). */
 const branchValues: Record<string, readonly string[] | null> = {
   intent: null,
-  handling: ['answer', 'operator', 'forward', 'system'],
+  handling: ['answer', 'operator', 'forward', 'system', 'inquiry'],
   confirmation: ['needed'],
   operators_open: ['yes', 'no'],
   agency_open: ['yes', 'no'],

@@ -14,6 +14,7 @@ import { type OperatorScript, operatorScripts } from './scripts.js';
 import { actionFromRow } from './store-io.js';
 import type {
   Agency,
+  AnswerHandling,
   Incident,
   Intent,
   IntentHandling,
@@ -175,7 +176,7 @@ export function createKnowledgeBase(sql: Sql): KnowledgeBaseReader {
       // Only the approved version: drafts, pending and retired scripts are never served.
       // Nor the script of a retired intent (or of an intent of a retired topic).
       const r = await one(
-        `SELECT a.id, a.intent_id, a.version, a.speech, a.screen, a.approved_by, a.approved_at
+        `SELECT a.id, a.intent_id, a.version, a.speech, a.chat, a.screen, a.handling, a.approved_by, a.approved_at
            FROM answer_versions a JOIN intents i ON i.id = a.intent_id JOIN topics t ON t.id = i.topic_id
           WHERE a.intent_id = $1 AND a.status = 'approved' AND ${activeIntent}`,
         [intentId],
@@ -188,7 +189,9 @@ export function createKnowledgeBase(sql: Sql): KnowledgeBaseReader {
         version,
         versionTag: `${r.intent_id}@v${version}`,
         speech: String(r.speech),
+        chat: str(r.chat),
         screen: String(r.screen),
+        handling: String(r.handling) as AnswerHandling,
         approvedBy: String(r.approved_by),
         approvedAt: r.approved_at as Date,
       };

@@ -167,7 +167,9 @@ export async function writeKbDocument(tx: Sql, doc: KbDocument): Promise<void> {
       version: 'integer',
       status: 'text',
       speech: 'text',
+      chat: 'text',
       screen: 'text',
+      handling: 'text',
       author: 'text',
       created_at: instant,
       submitted_at: instant,
@@ -176,8 +178,15 @@ export async function writeKbDocument(tx: Sql, doc: KbDocument): Promise<void> {
       retired_at: instant,
       note: 'text',
       review_note: 'text',
+      returned_by: 'text',
+      returned_at: instant,
     },
-    doc.answers.flatMap((a) => a.versions.map((v) => ({ intent_id: a.intent, ...v }))),
+    doc.answers.flatMap((a) => {
+      // A file without `handling` (written before 0329) keeps what the intent said: forward, else answer.
+      const intent = doc.intents.find((i) => i.id === a.intent);
+      const fallback = intent?.handling === 'forward' ? 'forward' : 'answer';
+      return a.versions.map((v) => ({ intent_id: a.intent, ...v, handling: v.handling ?? fallback }));
+    }),
   );
   await insertRows(
     tx,
@@ -394,7 +403,9 @@ export async function readKbDocument(sql: Sql): Promise<KbDocument> {
         version: Number(r.version),
         status: r.status as 'draft',
         speech: String(r.speech),
+        chat: str(r.chat),
         screen: String(r.screen),
+        handling: String(r.handling) as 'answer',
         author: str(r.author),
         created_at: at(r.created_at),
         submitted_at: at(r.submitted_at),
@@ -403,6 +414,8 @@ export async function readKbDocument(sql: Sql): Promise<KbDocument> {
         retired_at: at(r.retired_at),
         note: str(r.note),
         review_note: str(r.review_note),
+        returned_by: str(r.returned_by),
+        returned_at: at(r.returned_at),
       })),
     })),
     prompts: prompts.map((r) => ({

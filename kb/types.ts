@@ -27,6 +27,12 @@ export interface Topic {
 /** How the bot handles an intent: answer it, hand it to an operator, or forward to the agency. */
 export type IntentHandling = 'answer' | 'operator' | 'forward' | 'system';
 
+/**
+ * What the line does with a question once a version of its script is approved, as the agency approved it:
+ * answer it, forward the caller to the agency, or register an inquiry (kb/answer-handling.ts).
+ */
+export type AnswerHandling = 'answer' | 'forward' | 'inquiry';
+
 export interface Intent {
   id: string;
   topicId: TopicId;
@@ -43,7 +49,11 @@ export interface ServedAnswer {
   /** `${intentId}@v${version}`, the string recorded in call records and `answers[].answer_version`. */
   versionTag: string;
   speech: string;
+  /** The web chat's text; null: the chat shows `speech`. */
+  chat: string | null;
+  /** The operator's card. */
   screen: string;
+  handling: AnswerHandling;
   approvedBy: string;
   approvedAt: Date;
 }

@@ -9,6 +9,7 @@ import { type NeedsOperator, type PlaceCall, relayAnswers } from '../../inquirie
 import { remindAndEscalate } from '../../inquiries/reminders.js';
 import type { Sql } from '../../store/sql.js';
 import type { Callbacks } from '../../telephony/queue.js';
+import { type AnswerNoticeDeps, mailAnswerNotices } from '../answer-notices.js';
 import { mailScheduledReports } from '../report-mail.js';
 import type { BuildReport } from '../report-runs.js';
 import type { ComponentHealth } from '../server.js';
@@ -69,6 +70,11 @@ export interface WorkerOptions {
    * (inquiries/reminders.ts), on each sweep; without it, none.
    */
   reminders?: { beforeMs: number; supervisorEmail?: string | undefined };
+  /**
+   * The answer studio's notices (admin/answer-notices.ts): on each sweep, the submits and returns not yet
+   * mailed (a mail that failed when the route tried it). Without it, none from here.
+   */
+  answerNotices?: Omit<AnswerNoticeDeps, 'now'>;
   /** Counts each failed try of a job (otklik_job_failures_total). */
   metrics?: Pick<Metrics, 'jobFailures'>;
 }
@@ -242,6 +248,10 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
         beforeMs: opts.reminders.beforeMs,
         supervisorEmail: opts.reminders.supervisorEmail,
       });
+    if (opts.answerNotices)
+      await mailAnswerNotices({ ...opts.answerNotices, now }).catch((err) =>
+        opts.log.warn({ err }, 'answer notices not mailed; the next sweep tries again'),
+      );
     await relay();
     await sweepCallbacks();
   };

@@ -15,9 +15,17 @@ import { kbContentRoutes } from './kb-content.js';
  * edit the call flows, menus and prompts; each edit is checked against the whole KB as an import is
  * (kb/content-editor.ts), and one that would break it is refused (VALIDATION_FAILED, every problem named).
  */
-export async function kbPlugin(app: TypedApp, opts: { sql: Sql }): Promise<void> {
+export async function kbPlugin(
+  app: TypedApp,
+  opts: {
+    sql: Sql;
+    /** Told of a submit (admin/answer-notices.ts mails the approvers). */
+    onSubmit?: () => void;
+    now?: () => Date;
+  },
+): Promise<void> {
   const { sql } = opts;
-  const editor = createKbEditor(sql);
+  const editor = createKbEditor(sql, opts.now ? { now: opts.now } : {});
   const params = Type.Object({ intentId: Type.String(), version: Type.Integer({ minimum: 1 }) });
 
   app.get(
@@ -48,8 +56,13 @@ export async function kbPlugin(app: TypedApp, opts: { sql: Sql }): Promise<void>
         params: Type.Object({ intentId: Type.String() }),
         body: Type.Object({
           speech: Type.String({ minLength: 1 }),
+          // The web chat's text (empty: the chat shows the spoken one); `screen` is the operator's card.
+          chat: Type.Optional(Type.Union([Type.String(), Type.Null()])),
           screen: Type.String({ minLength: 1 }),
           note: Type.Optional(Type.String()),
+          handling: Type.Optional(
+            Type.Union([Type.Literal('answer'), Type.Literal('forward'), Type.Literal('inquiry')]),
+          ),
         }),
       },
     },
@@ -89,6 +102,7 @@ export async function kbPlugin(app: TypedApp, opts: { sql: Sql }): Promise<void>
         const { intentId, version } = request.params;
         const result = await run(intentId, version, request.staff!, request.body?.reason ?? '');
         await auditKbChange(sql, request.staff!.login, `answer.${action}`, `${intentId}@v${version}`);
+        if (action === 'submit') opts.onSubmit?.();
         return result;
       },
     );

@@ -10,6 +10,7 @@ import { qualityPage } from './quality.js';
 import { reportsPage } from './reports.js';
 import { applyNav, landingPage, pageFor, roleRu } from './roles.js';
 import { staffPage } from './staff-admin.js';
+import { answersPage, showApprovalFigures } from './studio-answers.js';
 import { contentPage } from './studio-content.js';
 import { inboxPage } from './studio-inbox.js';
 import { intentsPage } from './studio-intents.js';
@@ -167,7 +168,9 @@ const pages = {
   users: usersPage,
   audit: auditPage,
   content: contentPage,
+  answers: answersPage,
   async overview() {
+    showApprovalFigures($('#approval-figures'));
     const data = await api('/api/overview');
     $('#health').innerHTML = Object.entries(data.health.components)
       .map(

@@ -24,10 +24,23 @@ export const rolePages = {
     'training',
     'intents',
     'content',
+    'answers',
   ],
   // The studio: editors change the knowledge base and train; approvers read it, check phrases and approve.
-  editor: ['kb', 'intents', 'training', 'inbox', 'try', 'content', 'refs', 'history', 'incidents', 'quality'],
-  approver: ['kb', 'intents', 'try', 'content', 'refs', 'history'],
+  editor: [
+    'kb',
+    'answers',
+    'intents',
+    'training',
+    'inbox',
+    'try',
+    'content',
+    'refs',
+    'history',
+    'incidents',
+    'quality',
+  ],
+  approver: ['kb', 'answers', 'intents', 'try', 'content', 'refs', 'history'],
   operator: ['desk', 'overview', 'calls', 'inquiries', 'kb', 'incidents'],
 };
 
@@ -36,7 +49,7 @@ export const landingPages = {
   admin: 'users',
   supervisor: 'wall',
   editor: 'intents',
-  approver: 'kb',
+  approver: 'answers',
   operator: 'desk',
 };
 

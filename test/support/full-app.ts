@@ -13,6 +13,7 @@ import { inboxPlugin } from '../../admin/plugins/inbox.js';
 import { incidentsPlugin } from '../../admin/plugins/incidents.js';
 import { inquiriesPlugin } from '../../admin/plugins/inquiries.js';
 import { kbPlugin } from '../../admin/plugins/kb.js';
+import { kbAnswersPlugin } from '../../admin/plugins/kb-answers.js';
 import { kbHistoryPlugin } from '../../admin/plugins/kb-history.js';
 import type { MetricsPluginOptions } from '../../admin/plugins/metrics.js';
 import { nluModelsPlugin } from '../../admin/plugins/nlu-models.js';
@@ -86,6 +87,7 @@ export async function openFullApp(
       adminArea(studioIntentsPlugin, { sql }),
       adminArea(studioTryPlugin, { kb, nlu: env.engine.nlu, handOff: queue, log: silentLogger, now }),
       adminArea(usersPlugin, { sql, now }),
+      adminArea(kbAnswersPlugin, { sql, log: silentLogger, now }),
       adminArea(incidentsPlugin, { sql }),
       adminArea(studioRefsPlugin, { sql }),
       adminArea(nluModelsPlugin, { sql, trainer, now }),

@@ -90,6 +90,7 @@ export const builtInDefaultFlow: unknown = {
         answer: 'answer',
         operator: 'operator',
         forward: 'forward',
+        inquiry: 'inquiry_answer',
       },
       default: 'ask',
     },
@@ -99,6 +100,14 @@ export const builtInDefaultFlow: unknown = {
       on: {
         answered: 'anything_else',
         unavailable: 'help',
+      },
+    },
+    {
+      id: 'inquiry_answer',
+      type: 'answer',
+      on: {
+        answered: 'inquiry',
+        unavailable: 'inquiry',
       },
     },
     {

@@ -4,6 +4,7 @@
  * answers only from approved scripts (with the version recorded), confirmation when NLU is unsure,
  * reprompts on silence, and a count of misunderstandings that leads to a person.
  */
+import { effectiveHandling } from '../../kb/answer-handling.js';
 import type { Menu, MenuItem } from '../../kb/types.js';
 import type { Heard } from '../pipeline/dialog.js';
 import { ask, FlowError, follow, hear, type StepEnv, type StepHandler, YES_NO, yesNo } from './runner.js';
@@ -169,9 +170,12 @@ export const branchStep: StepHandler<'branch'> = async (step, env) => {
     case 'intent':
       key = c?.intent ?? null;
       break;
-    case 'handling':
-      key = c ? ((await kb.intent(c.intent))?.handling ?? null) : null;
+    case 'handling': {
+      // The approved version's handling decides for a scripted intent (kb/answer-handling.ts).
+      const intent = c ? await kb.intent(c.intent) : null;
+      key = intent ? effectiveHandling(intent.handling, await kb.approvedAnswer(intent.id)) : null;
       break;
+    }
     case 'confirmation':
       key = c?.needsConfirmation ? 'needed' : null;
       break;
@@ -232,7 +236,9 @@ export const answerStep: StepHandler<'answer'> = async (step, env) => {
   }
   dialog.answers.push({ intent: answer.intentId, answerVersion: answer.versionTag });
   dialog.progressed();
-  await dialog.say(answer.speech, { answerVersion: answer.versionTag });
+  // The web chat shows the version's written text where it has one; a call hears the spoken one.
+  const text = dialog.promptForm === 'chat' ? (answer.chat ?? answer.speech) : answer.speech;
+  await dialog.say(text, { answerVersion: answer.versionTag });
   return follow(step, 'answered');
 };
 
