@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import type { Logger } from '../../core/log.js';
 import { approvalFigures, pendingAnswers } from '../../kb/answer-queue.js';
 import { answerHandlings, createKbEditor } from '../../kb/editor.js';
+import { requireIntentInScope } from '../../kb/staff-scope.js';
 import type { AnswerHandling } from '../../kb/types.js';
 import type { Sql } from '../../store/sql.js';
 import { type AnswerNoticeDeps, mailAnswerNotices } from '../answer-notices.js';
@@ -95,6 +96,7 @@ export async function kbAnswersPlugin(app: TypedApp, opts: KbAnswersOptions): Pr
     async (request) => {
       const { intentId, version } = request.params;
       const body = request.body;
+      await requireIntentInScope(sql, intentId, request.staff!);
       const draft = await editor.updateDraft(intentId, version, {
         ...(body.speech !== undefined ? { speech: body.speech } : {}),
         ...(body.chat !== undefined ? { chat: body.chat } : {}),

@@ -189,8 +189,9 @@ describe('editing call flows and prompts through the admin API', () => {
       numbers.map((n) => `${n.digits}→${n.flow}`),
       ['122→default', '78002000117→short'],
     );
-    assert.equal((await request('POST', '/api/kb/numbers/78002000117/delete', 'petrova')).status, 200);
-    assert.equal((await request('POST', '/api/kb/numbers/78002000117/delete', 'petrova')).status, 404);
+    const deleted = await request('POST', '/api/kb/numbers/78002000117/delete', 'petrova', {});
+    assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
+    assert.equal((await request('POST', '/api/kb/numbers/78002000117/delete', 'petrova', {})).status, 404);
     assert.deepEqual(await audited('number.save'), ['petrova 117', 'petrova 8 800 200-01-17']);
     assert.deepEqual(await audited('number.delete'), ['petrova 78002000117']);
   });

@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { OtklikError } from '../../core/errors.js';
 import { createKbEditor } from '../../kb/editor.js';
 import { requireIntentInScope } from '../../kb/staff-scope.js';
 import type { Sql } from '../../store/sql.js';
@@ -114,9 +115,12 @@ export async function kbPlugin(
     return editor.submitForApproval(intent, version, staff.login);
   });
   transition('approve', ['approver'], (intent, version, staff) => editor.approve(intent, version, staff));
-  transition('reject', ['approver'], (intent, version, staff, reason) =>
-    editor.reject(intent, version, staff, reason || 'без комментария'),
-  );
+  // A script goes back to its author with a comment, always (the same rule as /return, kb-answers.ts).
+  transition('reject', ['approver'], (intent, version, staff, reason) => {
+    if (reason.trim() === '')
+      throw new OtklikError('VALIDATION_FAILED', 'Напишите комментарий: что исправить в ответе');
+    return editor.reject(intent, version, staff, reason);
+  });
   transition('retire', ['approver'], async (intent, version, staff) => {
     await requireIntentInScope(sql, intent, staff);
     return editor.retire(intent, version);

@@ -101,12 +101,14 @@ describe('otklik kb commands', () => {
     const before = otklik('export').stdout;
     const text = readFileSync(smallFixturePath, 'utf8');
     const broken = join(dataDir, 'broken.yaml');
-    writeFileSync(broken, text.replace('  - id: health.appointment\n', '  - id: health.apointment\n'));
+    writeFileSync(broken, text.replace('  - id: health.appointment\n', '  - id: Health.Appointment\n'));
     const res = otklik('import', broken);
     assert.equal(res.code, 1);
     const line = lineOf(text, '  - id: health.appointment\n');
     assert.ok(
-      res.stderr.includes(`${broken}:${line} intents[0].id: unknown intent id "health.apointment"`),
+      res.stderr.includes(
+        `${broken}:${line} intents[0].id: ids are lower-case ASCII letters, digits, "_" and "." ([a-z0-9_.]+)`,
+      ),
       res.stderr,
     );
     assert.match(res.stderr, /\[VALIDATION_FAILED\]/);
