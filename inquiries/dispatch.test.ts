@@ -214,6 +214,10 @@ describe('inquiry dispatch that nothing loses', () => {
     await page.getByLabel('Логин').fill('smirnova');
     await page.getByLabel('Пароль').fill(password);
     await page.getByRole('button', { name: 'Войти' }).click();
+    // A supervisor lands on «Монитор»; the figures are on «Обзор».
+    await page.locator('#wall > h2').waitFor();
+    await page.getByRole('link', { name: 'Обзор' }).click();
+    await page.locator('#overview > h2').waitFor();
     await page.locator('#inquiry-figures').getByText('Не переданы уполномоченным лицам').waitFor();
     assert.match(
       await page.locator('#inquiry-figures').innerText(),

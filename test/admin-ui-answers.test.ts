@@ -231,6 +231,10 @@ describe('an answer drafted, returned, edited, approved, and only then served (r
     await shot(editor, 'editor');
     await editor.close();
     const supervisor = await signIn('sidorova', 'Сидорова');
+    // A supervisor lands on «Монитор»; the approval figures are on «Обзор».
+    await supervisor.locator('#wall > h2').waitFor();
+    await supervisor.getByRole('link', { name: 'Обзор' }).click();
+    await supervisor.locator('#overview > h2').waitFor();
     const figures = supervisor.locator('#approval-figures');
     await figures.getByText('Ждут дольше рабочего дня').waitFor();
     // Ours and the sample KB's military script, waiting since 17.11.

@@ -41,12 +41,30 @@ const allLinks = [
   'Звонки',
   'Обращения',
   'База знаний',
+  'Ответы',
+  'Темы и намерения',
+  'Обучение',
+  'Входящие фразы',
+  'Проверка фразы',
+  'Сценарии и меню',
+  'Справочники',
+  'История базы',
   'Инциденты',
   'Отчёты',
   'Качество',
   'Операторы и очереди',
   'Сотрудники',
   'Журнал действий',
+];
+/** The knowledge studio's pages an approver may open (she reads, checks phrases and approves). */
+const approverLinks = [
+  'База знаний',
+  'Ответы',
+  'Темы и намерения',
+  'Проверка фразы',
+  'Сценарии и меню',
+  'Справочники',
+  'История базы',
 ];
 
 describe('staff accounts, the audit log and each role’s start page in the browser', {
@@ -116,10 +134,21 @@ describe('staff accounts, the audit log and each role’s start page in the brow
       sidorova: {
         hash: '#wall',
         heading: 'Монитор',
-        links: allLinks.filter((l) => l !== 'Сотрудники'),
+        links: allLinks.filter((l) => l !== 'Сотрудники' && l !== 'Проверка фразы'),
       },
-      petrova: { hash: '#kb', heading: 'Скрипты ответов', links: ['База знаний', 'Инциденты', 'Качество'] },
-      ivanov: { hash: '#kb', heading: 'Скрипты ответов', links: ['База знаний'] },
+      petrova: {
+        hash: '#intents',
+        heading: 'Темы и намерения',
+        links: [
+          ...approverLinks.slice(0, 3),
+          'Обучение',
+          'Входящие фразы',
+          ...approverLinks.slice(3),
+          'Инциденты',
+          'Качество',
+        ],
+      },
+      ivanov: { hash: '#answers', heading: 'Ответы', links: approverLinks },
       kuznetsov: {
         hash: '#desk',
         heading: 'Рабочее место оператора',
@@ -198,7 +227,10 @@ describe('staff accounts, the audit log and each role’s start page in the brow
     await row.getByText('активна').waitFor();
     await signIn(operator, 'smirnova', first);
     await operator.locator('#whoami').filter({ hasText: 'Смирнова' }).waitFor();
+    // Signed in once the desk is drawn; only then does «Выйти» sign her out.
+    await operator.locator('#desk > h2').waitFor();
     await operator.getByRole('button', { name: 'Выйти' }).click();
+    await operator.getByRole('heading', { name: 'Вход для сотрудников' }).waitFor();
 
     // A reset: a new temporary password once; the old one no longer works, the new one does.
     await row.getByRole('button', { name: 'Сбросить пароль' }).click();

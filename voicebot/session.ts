@@ -203,8 +203,15 @@ export class CallSession {
   private async runSession(): Promise<CallResult> {
     const { deps, leg } = this;
     const log = deps.log.child({ callId: this.callId });
-    const flowId = this.flowId();
-    const flow = await loadFlow(deps.kb, flowId, log);
+    let flowId = this.flowId();
+    let flow = await loadFlow(deps.kb, flowId, log);
+    if (flow && !deps.flowId && leg.meta.extra?.direction !== 'outbound' && readsAgencyAnswer(flow)) {
+      // The relay of an agency's answer runs only on a call telephony placed itself, whatever the metadata says
+      // (a number the KB maps to such a flow, or forged metadata): an inbound caller gets the default flow.
+      log.warn({ flow: flowId }, 'an inbound call asks for a flow that reads an agency answer; running default');
+      flowId = DEFAULT_FLOW_ID;
+      flow = await loadFlow(deps.kb, flowId, log);
+    }
     // A flow the KB cannot give is never replaced by another: the session keeps the default flow's settings
     // (silence, greeting) only to hand the caller to a person (below).
     this.flow = flow ?? defaultFlow;
@@ -508,4 +515,9 @@ export function startSession(session: CallSession): RunningSession {
 /** Runs one call on a leg from greeting to outcome. */
 export function runCall(leg: CallLeg, deps: SessionDeps): Promise<CallResult> {
   return new CallSession(leg, deps).run();
+}
+
+/** Whether a flow reads an agency's answer to the caller (a `relay_answer` step): outbound calls only. */
+function readsAgencyAnswer(flow: Flow): boolean {
+  return flow.steps.some((step) => step.type === 'relay_answer');
 }

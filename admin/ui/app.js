@@ -8,7 +8,7 @@ import { showLegalHold } from './legal-hold.js';
 import { $, api, esc, hooks, state, when } from './lib.js';
 import { qualityPage } from './quality.js';
 import { reportsPage } from './reports.js';
-import { applyNav, landingPage, pageFor, roleRu } from './roles.js';
+import { applyNav, landingPage, mayOpen, pageFor, roleRu } from './roles.js';
 import { staffPage } from './staff-admin.js';
 import { answersPage, showApprovalFigures } from './studio-answers.js';
 import { contentPage } from './studio-content.js';
@@ -135,6 +135,7 @@ function signOut() {
   state.token = null;
   state.user = null;
   sessionStorage.removeItem('otklik.token');
+  $('#whoami').textContent = '';
   show('login');
 }
 
@@ -374,7 +375,9 @@ async function route() {
   if (!state.token || !state.user) return show('login');
   // A page the role may not open (or none) leads to the role's landing page (roles.js).
   const requested = location.hash.slice(1);
-  const page = pageFor(state.user.role, requested, (p) => Boolean(pages[p]));
+  // `call/<id>` (a link to one call, e.g. from the inbox) is the call list's page for permissions.
+  const callLink = requested.startsWith('call/') && mayOpen(state.user.role, 'calls');
+  const page = callLink ? requested : pageFor(state.user.role, requested, (p) => Boolean(pages[p]));
   if (page !== requested) history.replaceState(null, '', `#${page}`);
   if (page.startsWith('call/')) {
     // A link to one call (the inbox's examples): its card under the call list.
