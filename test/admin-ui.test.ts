@@ -201,6 +201,7 @@ describe('staff web UI in a real browser', { skip: browserMissing }, () => {
   it('a supervisor sees the figures, the health of the parts, and a call transcript with a masked number', async () => {
     const page = await signIn('sidorova');
     // A supervisor starts on the wall (admin/ui/roles.js); the overview is one link away.
+    await page.locator('#wall > h2').waitFor();
     await page.getByRole('link', { name: 'Обзор' }).click();
     await page.locator('#figures').getByText('Потеряно сверх норматива ожидания').waitFor();
     assert.match(await page.locator('#figures').innerText(), /Отвечено ботом\s+1/);
@@ -233,6 +234,7 @@ describe('staff web UI in a real browser', { skip: browserMissing }, () => {
   it('inquiries show where relaying the answer stands, and the overview counts them', async () => {
     const page = await signIn('kuznetsov');
     // An operator starts on the desk (admin/ui/roles.js); the overview is one link away.
+    await page.locator('#desk > h2').waitFor();
     await page.getByRole('link', { name: 'Обзор' }).click();
     await page.locator('#inquiry-figures').getByText('Не дозвонились — позвонить вручную').waitFor();
     const figures = await page.locator('#inquiry-figures').innerText();
