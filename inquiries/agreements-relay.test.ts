@@ -42,7 +42,7 @@ for (const backend of backends) {
           to: request.target,
           startedAt: clock,
           channel: 'simulator',
-          extra: { flowId: request.flowId, ...request.metadata },
+          extra: { flowId: request.flowId, direction: 'outbound', ...request.metadata },
         });
         await runTextLeg(leg, {
           kb: env.engine.kb,

@@ -73,7 +73,7 @@ describe('relaying agency answers to callers (job)', () => {
         to: request.target,
         startedAt: clock,
         channel: 'simulator', // a phone callback through a text leg: the spoken prompts
-        extra: { flowId: request.flowId, ...request.metadata },
+        extra: { flowId: request.flowId, direction: 'outbound', ...request.metadata },
       });
       const result = await runTextLeg(leg, {
         kb: env.engine.kb,

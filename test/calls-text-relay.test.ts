@@ -50,7 +50,7 @@ describe('relaying the agency answer on a callback, text channel (PostgreSQL)', 
       to: '+79990001122',
       startedAt: at,
       channel: 'simulator', // a phone callback, played through a text leg: the spoken prompts
-      extra,
+      extra: { direction: 'outbound', ...extra },
     });
 
   const relayState = async (id: number) =>
