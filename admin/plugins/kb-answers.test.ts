@@ -5,6 +5,7 @@ import { smtpMailer } from '../../inquiries/dispatch.js';
 import { ensureSeeded } from '../../kb/seed.js';
 import { openTestDb, type TestDb } from '../../test/support/db.js';
 import { decodeMail, startSmtp } from '../../test/support/smtp.js';
+import { signInStaff, staffRequest } from '../../test/support/staff-api.js';
 import { mailAnswerNotices, setStaffEmail } from '../answer-notices.js';
 import { adminArea, build } from '../server.js';
 import type { TypedApp } from '../typed.js';
@@ -34,17 +35,9 @@ describe('the answer studio API', () => {
     now,
   });
 
-  const call = async (login: string, method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${tokens.get(login)}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-  };
+  const asStaff = staffRequest(() => base, tokens);
+  const call = (login: string, method: string, path: string, body?: unknown) =>
+    asStaff(method, path, login, body);
 
   before(async () => {
     db = await openTestDb('postgres');
@@ -71,12 +64,7 @@ describe('the answer studio API', () => {
     });
     base = await app.listen({ host: '127.0.0.1', port: 0 });
     for (const login of ['petrova', 'ivanova', 'orlov']) {
-      const res = await fetch(`${base}/api/auth/login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ login, password }),
-      });
-      tokens.set(login, String(((await res.json()) as { token: string }).token));
+      tokens.set(login, await signInStaff(base, login, password));
     }
   });
   after(async () => {

@@ -4,6 +4,7 @@ import { silentLogger } from '../../core/log.js';
 import { listRevisions } from '../../kb/revisions.js';
 import { ensureSeeded } from '../../kb/seed.js';
 import { openTestDb, type TestDb } from '../../test/support/db.js';
+import { signInStaff, staffRequest } from '../../test/support/staff-api.js';
 import { listAudit } from '../audit.js';
 import { adminArea, build } from '../server.js';
 import type { TypedApp } from '../typed.js';
@@ -23,18 +24,7 @@ describe('topics and intents through the admin API', () => {
   let base: string;
   const tokens = new Map<string, string>();
 
-  const request = async (method: string, path: string, login: string, body?: unknown) => {
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${tokens.get(login)}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    // biome-ignore lint/suspicious/noExplicitAny: the JSON answers are read field by field in the asserts
-    return { status: res.status, body: (await res.json()) as Record<string, any> };
-  };
+  const request = staffRequest(() => base, tokens);
 
   before(async () => {
     db = await openTestDb('postgres');
@@ -53,12 +43,7 @@ describe('topics and intents through the admin API', () => {
     });
     base = await app.listen({ host: '127.0.0.1', port: 0 });
     for (const { login } of users) {
-      const res = await fetch(`${base}/api/auth/login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ login, password }),
-      });
-      tokens.set(login, String(((await res.json()) as { token: string }).token));
+      tokens.set(login, await signInStaff(base, login, password));
     }
   });
   after(async () => {
