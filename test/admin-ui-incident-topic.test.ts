@@ -20,7 +20,7 @@ import { silentLogger } from '../core/log.js';
 import { createKnowledgeBase } from '../kb/knowledge-base.js';
 import { ensureSeeded } from '../kb/seed.js';
 import { createNluService, type NluService } from '../nlu/service.js';
-import { browserMissing, launchBrowser } from './support/browser.js';
+import { browserMissing, launchBrowser, signInPage } from './support/browser.js';
 import { clockFrom, OFFICE_HOURS, testChatPlugin } from './support/chat.js';
 import { openTestDb, type TestDb } from './support/db.js';
 
@@ -73,12 +73,7 @@ describe('an incident with its own question and answer (real browser)', {
   });
 
   async function signIn(login: string, name: string, width = 1280, height = 900): Promise<Page> {
-    const page = await browser.newPage({ viewport: { width, height } });
-    await page.goto(base);
-    await page.getByLabel('Логин').fill(login);
-    await page.getByLabel('Пароль').fill(password);
-    await page.getByRole('button', { name: 'Войти' }).click();
-    await page.locator('#whoami').filter({ hasText: name }).waitFor();
+    const page = await signInPage(browser, base, { login, password, name, width, height });
     return page;
   }
 

@@ -18,7 +18,7 @@ import { createKnowledgeBase } from '../kb/knowledge-base.js';
 import { ensureSeeded } from '../kb/seed.js';
 import { exportKb } from '../kb/transfer.js';
 import { admit } from '../telephony/app.js';
-import { browserMissing, launchBrowser } from './support/browser.js';
+import { browserMissing, launchBrowser, signInPage } from './support/browser.js';
 import { openTestDb, type TestDb } from './support/db.js';
 
 const password = 'пароль-для-теста';
@@ -48,12 +48,7 @@ describe('«Сценарии и меню»: prompts, menus, flows and numbers (r
   });
 
   async function signIn(login: string, name: string, width = 1280, height = 900): Promise<Page> {
-    const page = await browser.newPage({ viewport: { width, height } });
-    await page.goto(base);
-    await page.getByLabel('Логин').fill(login);
-    await page.getByLabel('Пароль').fill(password);
-    await page.getByRole('button', { name: 'Войти' }).click();
-    await page.locator('#whoami').filter({ hasText: name }).waitFor();
+    const page = await signInPage(browser, base, { login, password, name, width, height });
     await page.getByRole('link', { name: 'Сценарии и меню' }).click();
     return page;
   }

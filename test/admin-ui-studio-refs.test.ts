@@ -16,7 +16,7 @@ import { addUser } from '../admin/users.js';
 import { silentLogger } from '../core/log.js';
 import { listOutcomes } from '../kb/outcomes.js';
 import { ensureSeeded } from '../kb/seed.js';
-import { browserMissing, launchBrowser } from './support/browser.js';
+import { browserMissing, launchBrowser, signInPage } from './support/browser.js';
 import { clockFrom, OFFICE_HOURS } from './support/chat.js';
 import { openTestDb, type TestDb } from './support/db.js';
 
@@ -53,12 +53,7 @@ describe('«Справочники»: agencies, schedules, the production calend
   });
 
   async function signIn(login: string, name: string, width = 1280, height = 900): Promise<Page> {
-    const page = await browser.newPage({ viewport: { width, height } });
-    await page.goto(base);
-    await page.getByLabel('Логин').fill(login);
-    await page.getByLabel('Пароль').fill(password);
-    await page.getByRole('button', { name: 'Войти' }).click();
-    await page.locator('#whoami').filter({ hasText: name }).waitFor();
+    const page = await signInPage(browser, base, { login, password, name, width, height });
     return page;
   }
 

@@ -20,7 +20,7 @@ import { ensureSeeded } from '../kb/seed.js';
 import { listModels } from '../nlu/registry.js';
 import { createNluTrainer, type NluTrainer } from '../nlu/trainer.js';
 import { OperatorQueue } from '../telephony/queue.js';
-import { browserMissing, launchBrowser } from './support/browser.js';
+import { browserMissing, launchBrowser, signInPage } from './support/browser.js';
 import { openTestDb, type TestDb } from './support/db.js';
 
 const password = 'пароль-для-теста';
@@ -67,12 +67,7 @@ describe('«Обучение»: retrain, evaluation, a worse model held back, ro
   });
 
   async function signIn(login: string, name: string, width = 1280, height = 900): Promise<Page> {
-    const p = await browser.newPage({ viewport: { width, height } });
-    await p.goto(base);
-    await p.getByLabel('Логин').fill(login);
-    await p.getByLabel('Пароль').fill(password);
-    await p.getByRole('button', { name: 'Войти' }).click();
-    await p.locator('#whoami').filter({ hasText: name }).waitFor();
+    const p = await signInPage(browser, base, { login, password, name, width, height });
     await p.getByRole('link', { name: 'Обучение' }).click();
     await p.locator('#training-models').waitFor();
     return p;

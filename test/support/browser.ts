@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 
 /** Debian's chromium, driven by playwright-core (no browser download). */
 export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -33,4 +33,19 @@ export function launchBrowser(): Promise<Browser> {
       '--disable-sync',
     ],
   });
+}
+
+/** A new page signed in to the staff UI at `base`, once the header names the member (`name`). */
+export async function signInPage(
+  browser: Browser,
+  base: string,
+  who: { login: string; password: string; name: string; width?: number; height?: number },
+): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: who.width ?? 1280, height: who.height ?? 900 } });
+  await page.goto(base);
+  await page.getByLabel('Логин').fill(who.login);
+  await page.getByLabel('Пароль').fill(who.password);
+  await page.getByRole('button', { name: 'Войти' }).click();
+  await page.locator('#whoami').filter({ hasText: who.name }).waitFor();
+  return page;
 }
