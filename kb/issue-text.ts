@@ -37,6 +37,10 @@ const rules: Array<[RegExp, (...m: string[]) => string]> = [
   [/^duplicate (\w+) "(.*)"$/, (f, v) => `${fieldWhat[f!] ?? f} ${q(v!)} встречается дважды`],
   [/^unknown field "(.*)"$/, (f) => `неизвестное поле ${q(f!)}`],
   [
+    /^flow "(.*)" reads an agency answer: only the line's own calls run it$/,
+    (f) => `сценарий ${q(f!)} зачитывает ответ уполномоченного лица: его запускают только звонки самой линии`,
+  ],
+  [
     /^menu "(.*)" item "(.*)" leads to "(.*)", but the step has no on\.(.*)$/,
     (m, d, o, on) => `пункт ${q(d!)} меню ${q(m!)} ведёт к исходу ${q(o!)}, а у шага нет перехода on.${on}`,
   ],

@@ -76,6 +76,23 @@ vocabulary:`,
       assert.equal(await exportKb(db.sql), before);
     });
 
+    it('refuses a number that would run the flow reading agencies’ answers (the line’s own calls only)', async () => {
+      const editor = createContentEditor(db.sql);
+      await editor.saveFlow('inquiry-answer', {
+        title: 'Ответ уполномоченного лица',
+        steps: [
+          { id: 'relay', type: 'relay_answer', on: { relayed: 'bye', missing: 'bye' } },
+          { id: 'bye', type: 'hangup', prompt: 'greeting' },
+        ],
+      });
+      await assert.rejects(editor.saveNumber({ number: '118', flow: 'inquiry-answer' }), (err) => {
+        assert.ok(isOtklikError(err, 'VALIDATION_FAILED'));
+        assert.match(err.message, /numbers\["118"\]\.flow: flow "inquiry-answer" reads an agency answer/);
+        return true;
+      });
+      assert.equal(await createKnowledgeBase(db.sql).flowForNumber('118'), null);
+    });
+
     it('an editor adds a number that runs another flow only once that flow exists', async () => {
       const editor = createContentEditor(db.sql);
       await assert.rejects(editor.saveNumber({ number: '117', flow: 'line_117' }), (err) => {

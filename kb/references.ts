@@ -131,8 +131,19 @@ export function checkReferences(doc: KbDocument): DocumentIssue[] {
   doc.flows.forEach((flow, i) => {
     for (const issue of checkFlow(flow, flowRefs).issues) add(['flows', i, ...issue.path], issue.message);
   });
+  // A flow that reads an agency's answer runs only on a call the line placed itself, never for a dialled number.
+  const relayFlows = new Set(
+    doc.flows
+      .filter((f) => (f.steps as Array<{ type?: string }>).some((step) => step.type === 'relay_answer'))
+      .map((f) => f.id),
+  );
   doc.numbers.forEach((n, i) => {
     ref(flows, n.flow, ['numbers', i, 'flow'], 'flow');
+    if (relayFlows.has(n.flow))
+      add(
+        ['numbers', i, 'flow'],
+        `flow "${n.flow}" reads an agency answer: only the line's own calls run it`,
+      );
   });
   // Each agreement as it applies (the agency's fields over the region's) keeps its term within its maximum.
   const region = termsFromDoc(doc.inquiry_terms);
