@@ -208,7 +208,10 @@ export class CallSession {
     if (flow && !deps.flowId && leg.meta.extra?.direction !== 'outbound' && readsAgencyAnswer(flow)) {
       // The relay of an agency's answer runs only on a call telephony placed itself, whatever the metadata says
       // (a number the KB maps to such a flow, or forged metadata): an inbound caller gets the default flow.
-      log.warn({ flow: flowId }, 'an inbound call asks for a flow that reads an agency answer; running default');
+      log.warn(
+        { flow: flowId },
+        'an inbound call asks for a flow that reads an agency answer; running default',
+      );
       flowId = DEFAULT_FLOW_ID;
       flow = await loadFlow(deps.kb, flowId, log);
     }
