@@ -73,6 +73,9 @@ for (const backend of backends) {
       assert.deepEqual(shape.lines, [
         'flows["third"].steps[0].type: flow "third", step "a": unknown step type "dance"',
       ]);
+      // A flow without steps is a refusal naming the flow, not a crash of the relay check.
+      const empty = await refused(editor.saveFlow('third', {}));
+      assert.equal(empty.title, 'flow "third" is not saved (1 problem):');
       await assert.rejects(
         editor.saveFlow('third', { id: 'fourth', steps: [] }),
         /the document's id is "fourth"/,

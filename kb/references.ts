@@ -134,7 +134,12 @@ export function checkReferences(doc: KbDocument): DocumentIssue[] {
   // A flow that reads an agency's answer runs only on a call the line placed itself, never for a dialled number.
   const relayFlows = new Set(
     doc.flows
-      .filter((f) => (f.steps as Array<{ type?: string }>).some((step) => step.type === 'relay_answer'))
+      // Flows are unchecked here (a broken one is reported by checkFlow above), so steps may be missing.
+      .filter(
+        (f) =>
+          Array.isArray(f.steps) &&
+          (f.steps as Array<{ type?: string } | null>).some((step) => step?.type === 'relay_answer'),
+      )
       .map((f) => f.id),
   );
   doc.numbers.forEach((n, i) => {
