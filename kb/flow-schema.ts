@@ -187,3 +187,14 @@ export type StepOf<T extends StepType> = Extract<Step, { type: T }>;
 export type Flow = z.infer<typeof flowSchema> & { start: string };
 /** A flow as written, before defaults are filled. */
 export type FlowInput = z.input<typeof flowSchema>;
+
+/**
+ * Whether a flow reads an agency's answer to the caller (a `relay_answer` step): such a flow runs only on a call
+ * the line placed itself. Takes a flow as stored too, before its shape is checked (kb/references.ts).
+ */
+export function readsAgencyAnswer(flow: Readonly<Record<string, unknown>>): boolean {
+  return (
+    Array.isArray(flow.steps) &&
+    flow.steps.some((step: unknown) => (step as { type?: unknown } | null)?.type === 'relay_answer')
+  );
+}

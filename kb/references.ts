@@ -1,5 +1,6 @@
 import type { KbDocument } from './document.js';
 import { checkFlow, type FlowReferences } from './flow-check.js';
+import { readsAgencyAnswer } from './flow-schema.js';
 import { mergeTerms, termsFromDoc, termsIssue } from './inquiry-terms.js';
 import { numberDigits } from './numbers.js';
 import { weekdayOf } from './zoned-time.js';
@@ -132,16 +133,7 @@ export function checkReferences(doc: KbDocument): DocumentIssue[] {
     for (const issue of checkFlow(flow, flowRefs).issues) add(['flows', i, ...issue.path], issue.message);
   });
   // A flow that reads an agency's answer runs only on a call the line placed itself, never for a dialled number.
-  const relayFlows = new Set(
-    doc.flows
-      // Flows are unchecked here (a broken one is reported by checkFlow above), so steps may be missing.
-      .filter(
-        (f) =>
-          Array.isArray(f.steps) &&
-          (f.steps as Array<{ type?: string } | null>).some((step) => step?.type === 'relay_answer'),
-      )
-      .map((f) => f.id),
-  );
+  const relayFlows = new Set(doc.flows.filter(readsAgencyAnswer).map((f) => f.id));
   doc.numbers.forEach((n, i) => {
     ref(flows, n.flow, ['numbers', i, 'flow'], 'flow');
     if (relayFlows.has(n.flow))

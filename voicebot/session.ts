@@ -18,6 +18,7 @@ import {
 } from '../calls/records.js';
 import type { Logger } from '../core/log.js';
 import type { Metrics } from '../core/metrics.js';
+import { readsAgencyAnswer } from '../kb/flow-schema.js';
 import type { KnowledgeBase } from '../kb/types.js';
 import type { CallLeg, CallLegEvent, LegEndReason } from '../media/call-leg.js';
 import type { HandOff } from '../media/handoff.js';
@@ -518,9 +519,4 @@ export function startSession(session: CallSession): RunningSession {
 /** Runs one call on a leg from greeting to outcome. */
 export function runCall(leg: CallLeg, deps: SessionDeps): Promise<CallResult> {
   return new CallSession(leg, deps).run();
-}
-
-/** Whether a flow reads an agency's answer to the caller (a `relay_answer` step): outbound calls only. */
-function readsAgencyAnswer(flow: Flow): boolean {
-  return flow.steps.some((step) => step.type === 'relay_answer');
 }
