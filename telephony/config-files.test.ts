@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
 import { admit } from './app.js';
+import { MEDIA_HOLD_TIMEOUT_MS, MEDIA_TIMEOUT_MS } from './fsmrf.js';
 
 /** The shipped FreeSWITCH and drachtio configuration, checked with xmllint as FreeSWITCH would read it. */
 const root = new URL('.', import.meta.url).pathname;
@@ -32,6 +33,15 @@ describe('shipped FreeSWITCH and drachtio configuration', { skip: noXmllint }, (
     for (const f of files) {
       const r = spawnSync('xmllint', ['--noout', f], { encoding: 'utf8' });
       assert.equal(r.status, 0, `${relative(root, f)}: ${r.stderr}`);
+    }
+  });
+
+  it('has no X-PRE-PROCESS line inside a comment (FreeSWITCH runs them there too)', () => {
+    // A "commented-out" rtp_secure_media_inbound=mandatory once made every live call fail with 488.
+    for (const f of xmlFiles(join(root, 'freeswitch'))) {
+      const comments = readFileSync(f, 'utf8').match(/<!--[\s\S]*?-->/g) ?? [];
+      for (const c of comments)
+        assert.doesNotMatch(c, /X-PRE-PROCESS/, `${relative(root, f)}: ${c.slice(0, 80)}`);
     }
   });
 
@@ -73,11 +83,14 @@ describe('shipped FreeSWITCH and drachtio configuration', { skip: noXmllint }, (
       );
     }
     const plan = 'freeswitch/dialplan/drachtio_mrf.xml';
-    assert.equal(xpath(plan, 'count(//action[@application="set" and @data="media_timeout=300000"])'), '1');
-    assert.equal(
-      xpath(plan, 'count(//action[@application="set" and @data="media_hold_timeout=1800000"])'),
-      '1',
-    );
+    // The values the app sets around a caller's hold (sip-inbound.ts) are the dialplan's.
+    for (const v of [`media_timeout=${MEDIA_TIMEOUT_MS}`, `media_hold_timeout=${MEDIA_HOLD_TIMEOUT_MS}`])
+      assert.equal(xpath(plan, `count(//action[@application="set" and @data="${v}"])`), '1', v);
+  });
+
+  it("keeps FreeSWITCH's own hold handling off, which would stop the recording while the caller holds", () => {
+    const plan = 'freeswitch/dialplan/drachtio_mrf.xml';
+    assert.equal(xpath(plan, 'count(//action[@application="set" and @data="rtp_disable_hold=true"])'), '1');
   });
 
   it('records every drachtio_mrf call in stereo at a fixed 8 kHz, frames written through silence', () => {

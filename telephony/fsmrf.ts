@@ -57,6 +57,14 @@ function checkToken(what: string, value: string): string {
 export type ForkMix = 'mono' | 'mixed' | 'stereo';
 
 /** FreeSWITCH API command strings. One command per function; arguments are validated, never interpolated raw. */
+/**
+ * How long a leg may send no RTP before FreeSWITCH hangs it up (media_timeout), and while its far end holds
+ * (the dialplan's media_hold_timeout; Otklik sets media_timeout to it for the hold, as FreeSWITCH's own hold
+ * handling, which the dialplan turns off, would). The shipped dialplan sets the same values.
+ */
+export const MEDIA_TIMEOUT_MS = 300_000;
+export const MEDIA_HOLD_TIMEOUT_MS = 1_800_000;
+
 export const fsCommands = {
   /** mod_audio_fork: stream the channel's audio to a WebSocket, sending `metadata` as the first text frame. */
   audioForkStart(
@@ -131,7 +139,7 @@ export const fsCommands = {
       `originate_timeout=${Math.max(1, Math.ceil(opts.timeoutMs / 1000))}`,
       'ignore_early_media=true',
       // The agency's or operator's leg is hung up after 5 minutes without RTP (media_timeout, FreeSWITCH 1.10).
-      'media_timeout=300000',
+      `media_timeout=${MEDIA_TIMEOUT_MS}`,
     ];
     if (opts.callerIdNumber)
       vars.push(`origination_caller_id_number=${checkToken('caller id', opts.callerIdNumber)}`);

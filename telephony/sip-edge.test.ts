@@ -319,6 +319,30 @@ describe('SIP edge against real peers’ behaviour (drachtio-srf, fsmrf, stand-i
     assert.ok(!logs.some((l) => /recording shorter/.test(l.msg)));
   });
 
+  it('records through a hold, and a caller silent on hold for 10 minutes is not cut off', async () => {
+    // FreeSWITCH's own hold handling stops reading a held leg (the recording stops with it); without it, the
+    // caller's 5-minute media_timeout would hang up a phone that sends nothing while it holds.
+    const { callId, answer, conn, uuid } = await answeredCall();
+    t += 2000;
+    const hold = await drachtio.reinvite(callId, carrierSdp({ version: 2, direction: 'inactive' }));
+    assert.equal(hold.status, 200, hold.raw);
+    assert.notEqual(originVersion(sdpOf(hold)), originVersion(sdpOf(answer)));
+    t += 10 * 60_000;
+    fs.silence(uuid, 10 * 60_000);
+    assert.equal(fs.channels.get(uuid)?.hangupCause, null, 'the caller is still on the line after the hold');
+    const unhold = await drachtio.reinvite(callId, carrierSdp({ version: 3 }), 4);
+    assert.equal(unhold.status, 200);
+    // Back from the hold, a phone that goes dead is hung up after the usual 5 minutes.
+    fs.silence(uuid, 5 * 60_000);
+    assert.equal(fs.channels.get(uuid)?.hangupCause, 'MEDIA_TIMEOUT');
+    const cdr = await closedCdr(String(conn.metadata.callId));
+    const rec = await completeRecording(String(conn.metadata.callId));
+    assert.ok(
+      Math.abs((rec.durationMs ?? 0) - (cdr.durationMs ?? 0)) <= 1000,
+      `recording ${rec.durationMs} ms, call ${cdr.durationMs} ms`,
+    );
+  });
+
   it('says so at error level when FreeSWITCH wrote a recording shorter than the call', async () => {
     await restart({ cutRecordingsAtMs: 10_100 });
     const { callId } = await callWithBargeIns();

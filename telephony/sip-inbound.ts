@@ -3,7 +3,14 @@ import type Srf from 'drachtio-srf';
 import { isOtklikError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { CallControl } from './call-control.js';
-import { type FreeswitchControl, fsCommands, type MediaEndpoint, type MediaServer } from './fsmrf.js';
+import {
+  type FreeswitchControl,
+  fsCommands,
+  MEDIA_HOLD_TIMEOUT_MS,
+  MEDIA_TIMEOUT_MS,
+  type MediaEndpoint,
+  type MediaServer,
+} from './fsmrf.js';
 import { checkOffer, refusalFromMediaServer } from './sip-offer.js';
 
 /**
@@ -117,7 +124,7 @@ async function runCall(
   // Listening from the answer on: a re-INVITE before call control is up is passed on too (and remembered).
   let heldBeforeLeg: boolean | null = null;
   dialog.on('modify', (r: Req, s: Res) => {
-    void reinvite(endpoint, r, s, log).then((held) => {
+    void reinvite(ctx, endpoint, r, s, log).then((held) => {
       if (held === null) return;
       if (leg) leg.setHeld(held);
       else heldBeforeLeg = held;
@@ -147,8 +154,19 @@ async function runCall(
   });
 }
 
-/** Passes a re-INVITE to FreeSWITCH and answers with its answer; resolves whether the caller now holds. */
-async function reinvite(endpoint: MediaEndpoint, req: Req, res: Res, log: Logger): Promise<boolean | null> {
+/**
+ * Passes a re-INVITE to FreeSWITCH and answers with its answer; resolves whether the caller now holds. Before a
+ * hold reaches FreeSWITCH, the channel's media_timeout becomes the hold's (FreeSWITCH reads it again with every
+ * offer): a phone that sends nothing while it holds is not hung up after 5 minutes, a dead one after the unhold
+ * still is.
+ */
+async function reinvite(
+  ctx: Pick<InboundContext, 'control'>,
+  endpoint: MediaEndpoint,
+  req: Req,
+  res: Res,
+  log: Logger,
+): Promise<boolean | null> {
   const offer = checkOffer(
     req.has('Content-Type') ? req.get('Content-Type') : 'application/sdp',
     req.body ?? '',
@@ -162,6 +180,10 @@ async function reinvite(endpoint: MediaEndpoint, req: Req, res: Res, log: Logger
     res.send(200, { body: endpoint.local.sdp, headers: { 'Content-Type': 'application/sdp' } });
     return null;
   }
+  const timeoutMs = offer.held ? MEDIA_HOLD_TIMEOUT_MS : MEDIA_TIMEOUT_MS;
+  await ctx.control
+    .api(fsCommands.setVar(endpoint.uuid, 'media_timeout', String(timeoutMs)))
+    .catch((err) => log.warn({ err }, 'media_timeout not set for the re-INVITE'));
   try {
     const answer = await endpoint.modify(req.body);
     const sdp = typeof answer === 'string' && answer ? answer : endpoint.local.sdp;

@@ -49,11 +49,15 @@ export interface SipLegOptions {
   onHangup?: () => Promise<void>;
 }
 
-/** Channel variables set before a recording starts (the dialplan sets the same for drachtio_mrf calls). */
+/**
+ * Channel variables set before a recording starts (the dialplan sets the same for drachtio_mrf calls).
+ * rtp_disable_hold: FreeSWITCH's own hold handling stops reading a held leg, and the recording with it.
+ */
 export const RECORDING_VARS: readonly (readonly [string, string])[] = [
   ['RECORD_STEREO', 'true'],
   ['record_sample_rate', '8000'],
   ['record_waste_resources', 'true'],
+  ['rtp_disable_hold', 'true'],
 ];
 
 interface Playback {

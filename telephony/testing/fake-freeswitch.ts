@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
@@ -54,6 +54,15 @@ interface FakeChannel {
   bridgedTo: string | null;
   /** uuid_hold: the channel is held (its partner hears hold music). */
   held: boolean;
+  /**
+   * The far end holds (a re-INVITE with sendonly/inactive) and FreeSWITCH's own hold handling took it
+   * (rtp_disable_hold not set): the channel reads no frames, so its media bugs (the session recording, the
+   * fork) get nothing until the unhold. When that hold began, and how long such holds lasted so far.
+   */
+  protoHoldSince: number | null;
+  protoHeldMs: number;
+  /** The RTP inactivity timeout in force: media_timeout, re-read at every offer (media_hold_timeout on hold). */
+  mediaTimeoutMs: number;
   /** An originated channel that runs `eavesdrop(<uuid>)` on that channel (a supervisor listening in). */
   eavesdropOn: string | null;
   vars: Record<string, string>;
@@ -89,6 +98,15 @@ export interface FakeFreeswitchOptions {
 
 /** The stand-in's clock of the channel, for recordings. */
 const SAMPLE_RATE = 8000;
+
+/** The `set` actions of the shipped drachtio_mrf dialplan (telephony/freeswitch/), which every fsmrf call runs. */
+const DRACHTIO_MRF_VARS: Readonly<Record<string, string>> = Object.fromEntries(
+  [
+    ...readFileSync(new URL('../freeswitch/dialplan/drachtio_mrf.xml', import.meta.url), 'utf8').matchAll(
+      /<action application="set" data="([^="]+)=([^"]*)"\/>/g,
+    ),
+  ].map((m) => [m[1]!, m[2]!]),
+);
 
 export class FakeFreeswitch {
   readonly commands: string[] = [];
@@ -153,6 +171,9 @@ export class FakeFreeswitch {
       maxQueued: 0,
       createdAt: this.now(),
       recordingStartedAt: 0,
+      protoHoldSince: null,
+      protoHeldMs: 0,
+      mediaTimeoutMs: 0,
       localSdp: '',
       sdpVersion: 1,
       remoteSdp: '',
@@ -176,6 +197,15 @@ export class FakeFreeswitch {
   /** The caller presses a key (RFC 2833). */
   dtmf(uuid: string, digit: string): void {
     this.emit('DTMF', { 'Unique-ID': uuid, 'DTMF-Digit': digit, 'DTMF-Duration': '1600' });
+  }
+
+  /**
+   * The far end sends no RTP for `ms` (a phone on an inactive hold, or a dead one): FreeSWITCH hangs the
+   * channel up with MEDIA_TIMEOUT once the timeout in force has passed.
+   */
+  silence(uuid: string, ms: number): void {
+    const ch = this.channels.get(uuid);
+    if (ch?.up && ch.mediaTimeoutMs > 0 && ms >= ch.mediaTimeoutMs) this.hangup(uuid, 'MEDIA_TIMEOUT');
   }
 
   /** The caller (or the far end) hangs up. */
@@ -438,7 +468,8 @@ export class FakeFreeswitch {
   }
 
   private finishRecording(ch: FakeChannel): void {
-    const ms = this.now() - ch.recordingStartedAt;
+    const held = ch.protoHeldMs + (ch.protoHoldSince === null ? 0 : this.now() - ch.protoHoldSince);
+    const ms = this.now() - ch.recordingStartedAt - held;
     this.writeRecording(ch, Math.min(ms, this.opts.cutRecordingsAtMs ?? ms));
     ch.recording = null;
   }
@@ -584,6 +615,9 @@ export class FakeFreeswitch {
     ch.remoteSdp = offer;
     ch.vars.sip_user_agent = req.headers['User-Agent'] ?? '';
     ch.vars.sip_call_id = req.callId;
+    // The shipped dialplan's variables (media_timeout, recording, hold handling), as its extension sets them.
+    Object.assign(ch.vars, DRACHTIO_MRF_VARS);
+    ch.mediaTimeoutMs = Number(ch.vars.media_timeout) || 0;
     ch.localSdp = this.answerSdp(ch, offer);
     const target = /^([^:\s]+):(\d+)$/.exec(req.headers['X-esl-outbound'] ?? '');
     if (target) {
@@ -612,6 +646,16 @@ export class FakeFreeswitch {
     ch.remoteSdp = sdp;
     ch.sdpVersion += 1;
     ch.localSdp = this.answerSdp(ch, sdp);
+    const holds = /^a=(sendonly|inactive)/m.test(sdp) || /^c=IN IP4 0\.0\.0\.0/m.test(sdp);
+    if (ch.vars.rtp_disable_hold !== 'true') {
+      // FreeSWITCH's hold (switch_core_media_toggle_hold): the leg stops being read, media_hold_timeout applies.
+      if (holds && ch.protoHoldSince === null) ch.protoHoldSince = this.now();
+      if (!holds && ch.protoHoldSince !== null) {
+        ch.protoHeldMs += this.now() - ch.protoHoldSince;
+        ch.protoHoldSince = null;
+      }
+      ch.mediaTimeoutMs = Number(ch.vars[holds ? 'media_hold_timeout' : 'media_timeout']) || 0;
+    } else ch.mediaTimeoutMs = Number(ch.vars.media_timeout) || 0;
     return { status: 200, reason: 'OK', sdp: ch.localSdp };
   }
 
