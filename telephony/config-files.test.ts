@@ -93,10 +93,12 @@ describe('shipped FreeSWITCH and drachtio configuration', { skip: noXmllint }, (
     assert.equal(xpath(plan, 'count(//action[@application="set" and @data="rtp_disable_hold=true"])'), '1');
   });
 
-  it('records every drachtio_mrf call in stereo at a fixed 8 kHz, frames written through silence', () => {
+  it('records every drachtio_mrf call in stereo at a fixed 8 kHz, on a soft RTP timer that reads through silence', () => {
     const plan = 'freeswitch/dialplan/drachtio_mrf.xml';
-    for (const v of ['RECORD_STEREO=true', 'record_sample_rate=8000', 'record_waste_resources=true'])
+    for (const v of ['RECORD_STEREO=true', 'record_sample_rate=8000'])
       assert.equal(xpath(plan, `count(//action[@application="set" and @data="${v}"])`), '1', v);
+    for (const f of ['freeswitch/sip_profiles/drachtio_mrf.xml', 'freeswitch/sip_profiles/external.xml'])
+      assert.equal(xpath(f, 'string(//settings/param[@name="rtp-timer-name"]/@value)'), 'soft', f);
   });
 
   it('ships SIP over TLS for the carrier and the phones, off until otklik_sip_tls is true', () => {

@@ -314,7 +314,7 @@ describe('SIP edge against real peers’ behaviour (drachtio-srf, fsmrf, stand-i
       `recording ${rec.durationMs} ms, call ${cdr.durationMs} ms`,
     );
     assert.ok(!fs.commands.some((c) => c.startsWith(`uuid_record ${uuid} stop`)), 'never stopped mid-call');
-    for (const v of ['RECORD_STEREO true', 'record_sample_rate 8000', 'record_waste_resources true'])
+    for (const v of ['RECORD_STEREO true', 'record_sample_rate 8000'])
       assert.ok(fs.commands.includes(`uuid_setvar ${uuid} ${v}`), v);
     assert.ok(!logs.some((l) => /recording shorter/.test(l.msg)));
   });

@@ -50,14 +50,14 @@ export interface SipLegOptions {
 }
 
 /**
- * Channel variables set before a recording starts (the dialplan sets the same for drachtio_mrf calls).
- * rtp_disable_hold: FreeSWITCH's own hold handling stops reading a held leg, and the recording with it.
+ * Channel variables set before a recording starts (the dialplan sets the same for drachtio_mrf calls). Not
+ * rtp_disable_hold, which the dialplan sets: only a caller's leg through drachtio has its re-INVITEs pass the
+ * app, which stretches media_timeout for the hold (sip-inbound.ts); on a leg FreeSWITCH placed itself, its own
+ * hold handling (and its hold timeout) must stay, though the recording pauses while that far end holds.
  */
 export const RECORDING_VARS: readonly (readonly [string, string])[] = [
   ['RECORD_STEREO', 'true'],
   ['record_sample_rate', '8000'],
-  ['record_waste_resources', 'true'],
-  ['rtp_disable_hold', 'true'],
 ];
 
 interface Playback {
@@ -272,9 +272,9 @@ export class SipCallLeg implements CallLeg {
   /**
    * Starts the stereo session recording of the whole channel into `path` (uuid_record: a media bug on the
    * channel, not on a playback, so barge-ins and bridges do not end it). The file's format is fixed rather
-   * than taken from the codec in use (8 kHz whatever the caller's ptime), and frames are written when the
-   * caller sends none (record_waste_resources), so the file stays as long as the call: silence, hold and a
-   * ptime FreeSWITCH had to change mid-call included.
+   * than taken from the codec in use (8 kHz whatever the caller's ptime), and the profiles' soft RTP timer
+   * reads a frame every ptime when the caller sends none, so the file stays as long as the call: silence, a
+   * hold (rtp_disable_hold) and a ptime FreeSWITCH had to change mid-call included.
    */
   async startRecording(path: string): Promise<void> {
     for (const [name, value] of RECORDING_VARS)
