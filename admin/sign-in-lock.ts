@@ -13,42 +13,61 @@ export interface SignInLimits {
  * exists: a lock only known logins got would tell which exist.
  */
 
-/** Until when the login is locked, or null when it may try. */
-export async function lockedUntil(sql: Sql, login: string, now: Date): Promise<Date | null> {
-  const [row] = await sql.query<{ locked_until: Date | null }>(
-    'SELECT locked_until FROM admin_sign_in_failures WHERE login = $1',
-    [login],
-  );
-  return row?.locked_until && row.locked_until > now ? row.locked_until : null;
-}
-
 /**
- * Counts one failure (a new window when the last one has passed); at `maxFailures` in the window the login is
- * locked for `lockoutMs`. Returns the lock's end when this failure set it. Rows of passed windows are removed.
+ * Claims one sign-in attempt for the login before its password is checked, in one statement, so that
+ * attempts sent at once cannot all pass the check before any of them is counted (a burst of guesses in
+ * parallel would otherwise get past the limit). The attempt counts as a failure until `clearFailures` says
+ * it succeeded; a new window starts when the last one has passed. Returns the lock's end when the login may
+ * not try now: it was locked already, or more attempts than `maxFailures` are in the window (this one locks
+ * it). Rows of passed windows are removed.
  */
-export async function recordFailure(
+export async function claimAttempt(
   sql: Sql,
   login: string,
   now: Date,
   limits: SignInLimits,
-): Promise<Date | null> {
+): Promise<{ lockedUntil: Date | null; attempt: number }> {
   const windowStart = new Date(now.getTime() - limits.lockoutMs);
   const lockEnd = new Date(now.getTime() + limits.lockoutMs);
-  const [row] = await sql.query<{ locked_until: Date | null }>(
+  const [row] = await sql.query<{ locked_until: Date | null; failures: number }>(
     `INSERT INTO admin_sign_in_failures AS f (login, failures, first_at, locked_until)
-     VALUES ($1, 1, $2::timestamptz, CASE WHEN 1 >= $4::int THEN $5::timestamptz END)
+     VALUES ($1, 1, $2::timestamptz, CASE WHEN 1 > $4::int THEN $5::timestamptz END)
      ON CONFLICT (login) DO UPDATE SET
-       failures = CASE WHEN f.first_at > $3::timestamptz THEN f.failures + 1 ELSE 1 END,
-       first_at = CASE WHEN f.first_at > $3::timestamptz THEN f.first_at ELSE $2::timestamptz END,
-       locked_until = CASE WHEN (CASE WHEN f.first_at > $3::timestamptz THEN f.failures + 1 ELSE 1 END) >= $4::int
-                           THEN $5::timestamptz END
-     RETURNING locked_until`,
+       failures = CASE WHEN f.locked_until > $2::timestamptz THEN f.failures
+                       WHEN f.first_at > $3::timestamptz THEN f.failures + 1 ELSE 1 END,
+       first_at = CASE WHEN f.locked_until > $2::timestamptz OR f.first_at > $3::timestamptz THEN f.first_at
+                       ELSE $2::timestamptz END,
+       locked_until = CASE WHEN f.locked_until > $2::timestamptz THEN f.locked_until
+                           WHEN f.first_at > $3::timestamptz AND f.failures + 1 > $4::int THEN $5::timestamptz END
+     RETURNING locked_until, failures`,
     [login, now, windowStart, limits.maxFailures, lockEnd],
   );
   await sql.query(
     `DELETE FROM admin_sign_in_failures
       WHERE login <> $1 AND first_at <= $2 AND (locked_until IS NULL OR locked_until <= $3)`,
     [login, windowStart, now],
+  );
+  const until = row?.locked_until ?? null;
+  return { lockedUntil: until && until > now ? until : null, attempt: row?.failures ?? 1 };
+}
+
+/**
+ * The claimed attempt failed: when it was the last one the window allows, the login is locked for
+ * `lockoutMs` from `now`. Returns the lock's end when this failure set it.
+ */
+export async function recordFailure(
+  sql: Sql,
+  login: string,
+  attempt: number,
+  now: Date,
+  limits: SignInLimits,
+): Promise<Date | null> {
+  if (attempt < limits.maxFailures) return null;
+  const [row] = await sql.query<{ locked_until: Date }>(
+    `UPDATE admin_sign_in_failures SET locked_until = $2
+      WHERE login = $1 AND (locked_until IS NULL OR locked_until <= $3)
+      RETURNING locked_until`,
+    [login, new Date(now.getTime() + limits.lockoutMs), now],
   );
   return row?.locked_until ?? null;
 }

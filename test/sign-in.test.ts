@@ -30,7 +30,7 @@ describe('staff sign-in', () => {
 
   before(async () => {
     db = await openTestDb('pglite');
-    for (const login of ['petrova', 'sidorova', 'ivanov'])
+    for (const login of ['petrova', 'sidorova', 'ivanov', 'orlova'])
       await addUser(db.sql, { login, role: 'editor', name: login, password });
     app = await build({
       sql: db.sql,
@@ -109,5 +109,23 @@ describe('staff sign-in', () => {
       median(unknown) > median(known) * 0.5,
       `unknown ${median(unknown).toFixed(1)} ms, known ${median(known).toFixed(1)} ms`,
     );
+  });
+
+  it('counts guesses sent at once: no more than the limit are checked, the rest are refused as locked', async () => {
+    // Each attempt is counted before its password is checked; counted after, all eight would pass the
+    // check while the first were still hashing, and a burst could try any number of passwords.
+    const burst = await Promise.all(Array.from({ length: 8 }, (_, i) => signIn('orlova', `догадка-${i}`)));
+    const statuses = burst.map((r) => r.status).sort();
+    assert.deepEqual(statuses, [401, 401, 401, 429, 429, 429, 429, 429]);
+    const locked = await signIn('orlova', password);
+    assert.equal(locked.status, 429);
+    assert.equal(locked.body.error, 'SIGN_IN_LOCKED');
+    const audit = await db.sql.query<{ action: string; n: number }>(
+      `SELECT action, count(*)::int AS n FROM audit_log WHERE login = 'orlova' GROUP BY action ORDER BY action`,
+    );
+    assert.deepEqual(audit, [
+      { action: 'login.failed', n: 3 },
+      { action: 'login.locked', n: 6 },
+    ]);
   });
 });

@@ -7,7 +7,7 @@ import { OtklikError } from '../../core/errors.js';
 import { maskIp } from '../../core/log.js';
 import type { Sql } from '../../store/sql.js';
 import { writeAudit } from '../audit.js';
-import { clearFailures, lockedUntil, recordFailure, type SignInLimits } from '../sign-in-lock.js';
+import { claimAttempt, clearFailures, recordFailure, type SignInLimits } from '../sign-in-lock.js';
 import type { TypedApp } from '../typed.js';
 import { login, logout, type Role, type StaffUser, userByToken } from '../users.js';
 
@@ -83,12 +83,13 @@ async function auth(app: TypedApp, opts: AuthOptions): Promise<void> {
     async (request, reply) => {
       const name = request.body.login;
       const attempt = { pii: { ip: maskIp(request.ip) } };
-      // Failed sign-ins are counted per login in the store (sign-in-lock.ts): every node sees one count,
-      // and an admin can unlock a login before the lock ends.
+      // Sign-ins are counted per login in the store (sign-in-lock.ts), each claimed before its password is
+      // checked: every node sees one count, attempts sent at once cannot pass the limit together, and an
+      // admin can unlock a login before the lock ends.
       const at = now();
-      const until = await lockedUntil(sql, name, at);
-      if (until) {
-        const ttl = until.getTime() - at.getTime();
+      const claim = await claimAttempt(sql, name, at, limits);
+      if (claim.lockedUntil) {
+        const ttl = claim.lockedUntil.getTime() - at.getTime();
         await writeAudit(sql, name, 'login.locked', undefined, attempt);
         reply.header('retry-after', Math.ceil(ttl / 1000));
         throw new OtklikError(
@@ -99,7 +100,7 @@ async function auth(app: TypedApp, opts: AuthOptions): Promise<void> {
       }
       const result = await login(sql, name, request.body.password, at);
       if (!result) {
-        const locked = await recordFailure(sql, name, at, limits);
+        const locked = await recordFailure(sql, name, claim.attempt, at, limits);
         await writeAudit(
           sql,
           name,

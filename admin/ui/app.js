@@ -396,21 +396,31 @@ async function route() {
 $('#login-form').addEventListener('submit', async (event) => {
   event.preventDefault();
   const form = new FormData(event.target);
+  // The last attempt's message goes as this one starts (a stale «неверный пароль» must not read as the answer
+  // to this one), and the button waits for the answer: a second press would be a second counted attempt.
+  const button = event.target.querySelector('button[type=submit]');
+  $('#login-error').textContent = '';
+  button.disabled = true;
+  let signedIn;
   try {
-    const { token, user } = await api('/api/auth/login', {
+    signedIn = await api('/api/auth/login', {
       method: 'POST',
       body: JSON.stringify({ login: form.get('login'), password: form.get('password') }),
     });
-    state.token = token;
-    sessionStorage.setItem('otklik.token', token);
-    $('#login-error').textContent = '';
-    showUser(user);
-    // Each role starts on the page of its work.
-    history.replaceState(null, '', `#${landingPage(user.role)}`);
-    await route();
   } catch (err) {
     $('#login-error').textContent = err.message;
+    return;
+  } finally {
+    // Free again once the answer is in, not once the landing page has loaded: a sign-out and the next
+    // person's sign-in may come before that.
+    button.disabled = false;
   }
+  state.token = signedIn.token;
+  sessionStorage.setItem('otklik.token', signedIn.token);
+  showUser(signedIn.user);
+  // Each role starts on the page of its work.
+  history.replaceState(null, '', `#${landingPage(signedIn.user.role)}`);
+  await route();
 });
 
 $('#incident-form').addEventListener('submit', async (event) => {

@@ -29,6 +29,8 @@ const desk = {
   extras: new Map(),
   topics: {},
   live: false,
+  /** Counted up at every sign-out: a deskPage still loading from before it starts nothing afterwards. */
+  epoch: 0,
 };
 
 export function queueTitle(queueId, topics) {
@@ -239,9 +241,15 @@ function startStream() {
 }
 
 export async function deskPage() {
+  // «Выйти» may be pressed while the desk still loads: then no stream or timer may start for nobody.
+  const epoch = desk.epoch;
+  const current = () => epoch === desk.epoch;
   if (!$('#desk-root .desk')) await skeleton();
+  if (!current()) return;
   desk.topics = await topicTitles();
+  if (!current()) return;
   await refresh();
+  if (!current()) return;
   if (!desk.stopStream) startStream();
   desk.tick ??= setInterval(ticks, 1000);
   // Callbacks change on their own (the worker dials them): the list is re-read every 15 s.
@@ -251,6 +259,7 @@ export async function deskPage() {
 
 /** At sign-out: the stream and the timers end. */
 export function stopDesk() {
+  desk.epoch++;
   desk.stopStream?.();
   desk.stopStream = null;
   clearInterval(desk.poll);

@@ -27,20 +27,29 @@ function noteServerClock(res) {
   if (!Number.isNaN(at)) clockOffsetMs = at + 500 - Date.now();
 }
 
+/**
+ * A 401 signs out only the session whose token it answered: a request sent before a sign-out (or with no
+ * token after it) that comes back once somebody has signed in again must not send them back to the form.
+ */
+function signedOutWith(token) {
+  if (token && token === state.token) hooks.signedOut();
+}
+
 /** An API error keeps its HTTP status and code, so a screen can tell «not there» (404) from a failure. */
 export async function api(path, options = {}) {
+  const token = state.token;
   const res = await fetch(path, {
     ...options,
     headers: {
       // Only with a body: fastify refuses an empty JSON body (a DELETE has none).
       ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
-      ...(state.token ? { authorization: `Bearer ${state.token}` } : {}),
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
     },
   });
   noteServerClock(res);
   const body = await res.json().catch(() => ({}));
   if (res.status === 401 && path !== '/api/auth/login') {
-    hooks.signedOut();
+    signedOutWith(token);
     throw Object.assign(new Error(body.message ?? 'Требуется вход'), { status: 401 });
   }
   if (!res.ok)
@@ -116,8 +125,9 @@ export function openStream(path, { onEvent, onStatus = () => {}, onMissing = () 
   let pause = 1000;
   let stopped = false;
   async function once() {
+    const token = state.token;
     const res = await fetch(path, {
-      headers: { authorization: `Bearer ${state.token}`, accept: 'text/event-stream' },
+      headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' },
       signal: controller.signal,
     });
     if (res.status === 404 || res.status === 405) {
@@ -127,7 +137,7 @@ export function openStream(path, { onEvent, onStatus = () => {}, onMissing = () 
     }
     if (res.status === 401) {
       stopped = true;
-      hooks.signedOut();
+      signedOutWith(token);
       return;
     }
     if (!res.ok || !res.body) throw new Error(`Ошибка ${res.status}`);

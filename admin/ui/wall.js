@@ -23,6 +23,8 @@ const wall = {
   receivedAt: 0,
   pending: false,
   topics: {},
+  /** Counted up whenever the wall is left: a wallPage still loading from before starts nothing afterwards. */
+  epoch: 0,
 };
 
 const percent = (share) => (typeof share === 'number' ? `${Math.round(share * 100)} %` : '—');
@@ -193,9 +195,12 @@ async function refresh() {
 }
 
 export async function wallPage() {
+  const epoch = wall.epoch;
   if (!$('#wall-root #wall-figures')) skeleton();
   wall.topics = await topicTitles();
+  if (epoch !== wall.epoch) return;
   await refresh();
+  if (epoch !== wall.epoch) return;
   wall.tick ??= setInterval(tick, 1000);
   // Polled every 5 s until the push is live, and again whenever it drops.
   wall.poll ??= setInterval(refresh, 5000);
@@ -216,6 +221,7 @@ export async function wallPage() {
 
 /** Leaving the page or signing out: no stream or timer keeps running for a wall nobody sees. */
 export function stopWall() {
+  wall.epoch++;
   wall.stopStream?.();
   wall.stopStream = null;
   clearInterval(wall.poll);
