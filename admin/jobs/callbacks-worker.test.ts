@@ -103,6 +103,36 @@ describe('callbacks in the job worker', () => {
     assert.equal((await queue.callbacks.get(cb.id))?.state, 'pending');
   });
 
+  it('a worker stopped just after a Redis outage stops', async () => {
+    const w = await startWorker({
+      redisUrl: redis.url,
+      sql: db.sql,
+      mailer: null,
+      log: silentLogger,
+      sweepIntervalMs: 3_600_000,
+      prefix: `otklik-test-${randomUUID()}`,
+      now,
+      // A sweep may be running when it stops: it gets 2 s, not 30.
+      closeGraceMs: 2000,
+    });
+    // Down for a while, so that BullMQ's blocking connection backs off longer than the queue's: the queue is
+    // back (health «ready») while the blocking one still waits to reconnect, and BullMQ's graceful close
+    // waits for that connection's end forever (taskforcesh/bullmq#4656): `serve` would never stop.
+    await redis.stop();
+    await new Promise((r) => setTimeout(r, 3000));
+    await redis.start();
+    await eventually(async () => (await w.health()).status === 'ready', 'the worker back on Redis', 20_000);
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      w.close().then(() => 'closed'),
+      new Promise((r) => {
+        timer = setTimeout(() => r('still closing'), 15_000);
+      }),
+    ]);
+    clearTimeout(timer);
+    assert.equal(outcome, 'closed');
+  });
+
   it('an answer three relay calls did not deliver becomes an operator callback on the desk, once', async () => {
     clock = moscow('11:00');
     const id = await seedInquiry(db.sql, {

@@ -77,6 +77,8 @@ export interface WorkerOptions {
   answerNotices?: Omit<AnswerNoticeDeps, 'now'>;
   /** Counts each failed try of a job (otklik_job_failures_total). */
   metrics?: Pick<Metrics, 'jobFailures'>;
+  /** How long `close()` waits for the running jobs before it stops without them (CLOSE_GRACE_MS). */
+  closeGraceMs?: number;
 }
 
 export interface RunningWorker {
@@ -100,6 +102,12 @@ const RETENTION = 'retention';
 const REPORT_MAIL = 'report-mail';
 /** 8 tries 5 s, 10 s ... 640 s apart: about 11 minutes per job, then the next sweep starts another. */
 export const DISPATCH_RETRY = { attempts: 8, backoffMs: 5000 } as const;
+/**
+ * How long a close waits for the running jobs (a relay call rings and speaks for about a minute). After it
+ * the worker stops without them, and BullMQ's stalled-job check hands them to the next worker: a stop must
+ * end, whatever a job does.
+ */
+export const CLOSE_GRACE_MS = 30_000;
 /** How long /api/health waits for Redis to answer before calling it down. */
 const HEALTH_PING_MS = 1000;
 
@@ -295,6 +303,20 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     },
     { connection: workerConnection, prefix, concurrency: 4 },
   );
+  // The jobs this process runs, until BullMQ has recorded their end: a close waits for them itself.
+  let active = 0;
+  let idle: (() => void) | null = null;
+  const ended = () => {
+    active = Math.max(0, active - 1);
+    if (active === 0) idle?.();
+  };
+  worker.on('active', () => {
+    active++;
+  });
+  worker.on('completed', ended);
+  worker.on('failed', (job) => {
+    if (job) ended();
+  });
   worker.on('failed', (job, err) => {
     opts.metrics?.jobFailures.inc({ job: job?.name ?? 'unknown' });
     const final = job ? job.attemptsMade >= (job.opts.attempts ?? 1) : true;
@@ -398,8 +420,29 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
         await Promise.allSettled([worker.close(true), queue.close()]);
         return;
       }
-      await worker.close();
-      await queue.close();
+      // Graceful, but bounded, and not through BullMQ's graceful close: that one waits for the blocking
+      // connection's end, which a connection still reconnecting after a Redis outage never sends
+      // (taskforcesh/bullmq#4656). No new job is taken, the running ones may finish within the grace, then
+      // the worker closes at once (a job cut short is taken up again by BullMQ's stalled-job check).
+      await worker.pause(true).catch(() => {});
+      const graceMs = opts.closeGraceMs ?? CLOSE_GRACE_MS;
+      let timer: NodeJS.Timeout | undefined;
+      const inTime = await Promise.race([
+        new Promise<true>((resolve) => {
+          idle = () => resolve(true);
+          if (active === 0) resolve(true);
+        }),
+        new Promise<false>((resolve) => {
+          timer = setTimeout(() => resolve(false), graceMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (!inTime)
+        opts.log.warn(
+          { graceMs, running: active },
+          'jobs still running when the worker stopped; another worker takes them up',
+        );
+      await Promise.allSettled([worker.close(true), queue.close()]);
       queueConnection.disconnect();
       workerConnection.disconnect();
     },
