@@ -41,7 +41,7 @@ describe('callbacks in the job worker', () => {
     await db?.drop();
   });
 
-  async function worker(placeCall?: PlaceCall) {
+  async function worker(placeCall?: PlaceCall, closeGraceMs?: number) {
     const prefix = `otklik-test-${randomUUID()}`;
     const w = await startWorker({
       redisUrl: redis.url,
@@ -53,6 +53,7 @@ describe('callbacks in the job worker', () => {
       callbacks: queue.callbacks,
       now,
       ...(placeCall ? { placeCall } : {}),
+      ...(closeGraceMs ? { closeGraceMs } : {}),
     });
     const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
     connection.on('error', () => {});
@@ -104,17 +105,8 @@ describe('callbacks in the job worker', () => {
   });
 
   it('a worker stopped just after a Redis outage stops', async () => {
-    const w = await startWorker({
-      redisUrl: redis.url,
-      sql: db.sql,
-      mailer: null,
-      log: silentLogger,
-      sweepIntervalMs: 3_600_000,
-      prefix: `otklik-test-${randomUUID()}`,
-      now,
-      // A sweep may be running when it stops: it gets 2 s, not 30.
-      closeGraceMs: 2000,
-    });
+    // A sweep may be running when it stops: it gets 2 s, not 30.
+    const { w } = await worker(undefined, 2000);
     // Down for a while, so that BullMQ's blocking connection backs off longer than the queue's: the queue is
     // back (health «ready») while the blocking one still waits to reconnect, and BullMQ's graceful close
     // waits for that connection's end forever (taskforcesh/bullmq#4656): `serve` would never stop.
