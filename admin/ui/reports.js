@@ -109,8 +109,13 @@ async function poll(id) {
   $('#report-xlsx').disabled = false;
 }
 
-const cell = (v) =>
-  v === null || v === undefined ? '—' : typeof v === 'number' ? String(v).replace('.', ',') : v;
+/** The figures that are shares (0…1): read as percent here, as the XLSX formats them (reports/export.ts). */
+const SHARES = new Set(['containment', 'serviceLevel']);
+const cell = (v, key) => {
+  if (v === null || v === undefined) return '—';
+  if (typeof v !== 'number') return v;
+  return SHARES.has(key) ? `${(v * 100).toFixed(1).replace('.', ',')} %` : String(v).replace('.', ',');
+};
 
 /** The table as the CSV and XLSX hold it: the server's headings (`columns`) over the figures `keys`. */
 function renderTable(report, columns, keys) {
@@ -123,11 +128,11 @@ function renderTable(report, columns, keys) {
     report.rows
       .map(
         (r) =>
-          `<tr data-key="${esc(r.key)}">${cols.map((k, i) => (i === 0 ? `<th scope="row">${esc(r.label)}</th>` : `<td>${esc(cell(r[k]))}</td>`)).join('')}</tr>`,
+          `<tr data-key="${esc(r.key)}">${cols.map((k, i) => (i === 0 ? `<th scope="row">${esc(r.label)}</th>` : `<td>${esc(cell(r[k], k))}</td>`)).join('')}</tr>`,
       )
       .join('') || `<tr><td colspan="${cols.length}">Нет данных за период</td></tr>`;
   $('#report-table tfoot').innerHTML =
-    `<tr class="total">${cols.map((k, i) => (i === 0 ? '<th scope="row">Итого</th>' : `<td>${esc(cell(report.total[k]))}</td>`)).join('')}</tr>`;
+    `<tr class="total">${cols.map((k, i) => (i === 0 ? '<th scope="row">Итого</th>' : `<td>${esc(cell(report.total[k], k))}</td>`)).join('')}</tr>`;
 }
 
 const percent = (share) => (typeof share === 'number' ? share * 100 : null);
